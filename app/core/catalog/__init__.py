@@ -1,0 +1,60 @@
+"""The layer catalog: one :class:`LayerSpec` per supported Keras layer.
+
+Each category lives in its own module with a ``SPECS`` tuple; this package gathers them
+into one registry keyed by Keras class name.
+"""
+
+from __future__ import annotations
+
+from app.core.catalog import (
+    applications,
+    attention,
+    convolution,
+    core_layers,
+    merge,
+    normalization,
+    pooling,
+    preprocessing,
+    recurrent,
+)
+from app.core.catalog.spec import (
+    Fix,
+    LayerDoc,
+    LayerSpec,
+    Param,
+    ParamKind,
+    PortSpec,
+    Shape,
+    ShapeError,
+)
+
+_MODULES = (core_layers, convolution, pooling, normalization, recurrent, attention, merge, preprocessing, applications)
+
+CATALOG: dict[str, LayerSpec] = {}
+for _module in _MODULES:
+    for _spec in _module.SPECS:
+        if _spec.class_name in CATALOG:
+            raise RuntimeError(f"duplicate catalog entry {_spec.class_name}")
+        CATALOG[_spec.class_name] = _spec
+
+CATEGORIES: tuple[str, ...] = tuple(dict.fromkeys(spec.category for spec in CATALOG.values()))
+
+
+def get_spec(class_name: str) -> LayerSpec | None:
+    """The spec for a Keras class name, or None when the layer is not supported."""
+    return CATALOG.get(class_name)
+
+
+__all__ = [
+    "CATALOG",
+    "CATEGORIES",
+    "Fix",
+    "LayerDoc",
+    "LayerSpec",
+    "Param",
+    "ParamKind",
+    "PortSpec",
+    "Shape",
+    "ShapeError",
+    "get_spec",
+]

@@ -1,0 +1,400 @@
+"""Layer specifications: the single description of a Keras layer that the whole app reads.
+
+A spec mirrors one Keras layer class. Its parameters are exactly the keys that
+``layer.get_config()`` produces (minus ``name``, which lives on the node), with Keras'
+own defaults, so a node's config can go to ``from_config`` unchanged. The shape and
+parameter-count rules are plain Python so shapes appear instantly, without TensorFlow;
+``tests/keras`` checks every rule against real Keras.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+Shape = tuple[int | None, ...]
+"""A tensor shape including the batch axis, which is ``None``: ``(None, 28, 28, 1)``."""
+
+Config = Mapping[str, Any]
+
+
+class ParamKind(StrEnum):
+    """How a parameter's value is typed, validated and edited."""
+
+    INT = "int"
+    FLOAT = "float"
+    BOOL = "bool"
+    CHOICE = "choice"
+    STR = "str"
+    INT_TUPLE = "int_tuple"
+    FLOAT_TUPLE = "float_tuple"
+    SHAPE = "shape"
+    ACTIVATION = "activation"
+    INITIALIZER = "initializer"
+    REGULARIZER = "regularizer"
+    CONSTRAINT = "constraint"
+    LAYER = "layer"
+    JSON = "json"
+
+
+ACTIVATIONS: tuple[str, ...] = (
+    "linear",
+    "relu",
+    "sigmoid",
+    "softmax",
+    "tanh",
+    "elu",
+    "selu",
+    "gelu",
+    "silu",
+    "swish",
+    "softplus",
+    "softsign",
+    "exponential",
+    "hard_sigmoid",
+    "hard_silu",
+    "leaky_relu",
+    "relu6",
+    "mish",
+    "log_softmax",
+)
+
+INITIALIZERS: tuple[str, ...] = (
+    "glorot_uniform",
+    "glorot_normal",
+    "he_uniform",
+    "he_normal",
+    "lecun_uniform",
+    "lecun_normal",
+    "orthogonal",
+    "random_normal",
+    "random_uniform",
+    "uniform",
+    "normal",
+    "truncated_normal",
+    "variance_scaling",
+    "zeros",
+    "ones",
+    "identity",
+)
+
+
+@dataclass(frozen=True)
+class Fix:
+    """A suggested repair, as data: the GUI applies it as one undo step, the CLI prints it.
+
+    ``action`` is JSON-able; see :func:`app.core.fixes.apply_fix` for the operations.
+    """
+
+    description: str
+    action: Mapping[str, Any]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"description": self.description, "action": dict(self.action)}
+
+
+class ShapeError(ValueError):
+    """Raised by a shape rule when the inputs cannot feed this layer."""
+
+    def __init__(self, message: str, port: str | None = None, fix: Fix | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.port = port
+        self.fix = fix
+
+
+@dataclass(frozen=True)
+class Param:
+    """One constructor argument of a Keras layer, with Keras' default.
+
+    ``required`` marks arguments Keras has no default for (``Dense.units``); ``default``
+    is then the value a fresh node starts with.
+    """
+
+    name: str
+    kind: ParamKind
+    default: Any = None
+    help: str = ""
+    choices: tuple[Any, ...] = ()
+    minimum: float | None = None
+    maximum: float | None = None
+    exclusive_minimum: bool = False
+    exclusive_maximum: bool = False
+    nullable: bool = False
+    length: int | None = None
+    required: bool = False
+    advanced: bool = False
+    check: Callable[[Any], str | None] | None = None
+
+    def validate(self, value: Any) -> str | None:
+        """Return a sentence saying what is wrong with ``value``, or ``None`` if it is valid."""
+        if value is None:
+            return None if self.nullable else f"'{self.name}' needs a value"
+        problem = _check_kind(self, value)
+        if problem is None and self.check is not None:
+            problem = self.check(value)
+        return problem
+
+
+def _range_problem(p: Param, v: float) -> str | None:
+    if p.minimum is not None and (v < p.minimum or (p.exclusive_minimum and v == p.minimum)):
+        op = ">" if p.exclusive_minimum else "≥"
+        return f"'{p.name}' must be {op} {_fmt(p.minimum)} (got {_fmt(v)})"
+    if p.maximum is not None and (v > p.maximum or (p.exclusive_maximum and v == p.maximum)):
+        op = "<" if p.exclusive_maximum else "≤"
+        return f"'{p.name}' must be {op} {_fmt(p.maximum)} (got {_fmt(v)})"
+    return None
+
+
+def _fmt(v: float) -> str:
+    return str(int(v)) if float(v).is_integer() else f"{v:g}"
+
+
+def _is_int(v: Any) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def _is_number(v: Any) -> bool:
+    return (isinstance(v, (int, float)) and not isinstance(v, bool)) and math.isfinite(v)
+
+
+def _check_tuple(p: Param, value: Any, item_ok: Callable[[Any], bool], what: str) -> str | None:
+    if not isinstance(value, (list, tuple)):
+        return f"'{p.name}' must be a list of {what}"
+    if p.length is not None and len(value) != p.length:
+        return f"'{p.name}' must have {p.length} values (got {len(value)})"
+    for item in value:
+        if not item_ok(item):
+            return f"'{p.name}' must contain only {what} (got {item!r})"
+        problem = _range_problem(p, item)
+        if problem:
+            return problem
+    return None
+
+
+def _check_kind(p: Param, value: Any) -> str | None:
+    k = p.kind
+    if k is ParamKind.INT:
+        if not _is_int(value):
+            return f"'{p.name}' must be a whole number (got {value!r})"
+        return _range_problem(p, value)
+    if k is ParamKind.FLOAT:
+        if not _is_number(value):
+            return f"'{p.name}' must be a finite number (got {value!r})"
+        return _range_problem(p, float(value))
+    if k is ParamKind.BOOL:
+        return None if isinstance(value, bool) else f"'{p.name}' must be true or false"
+    if k in (ParamKind.CHOICE, ParamKind.ACTIVATION):
+        choices = p.choices or (ACTIVATIONS if k is ParamKind.ACTIVATION else ())
+        if value not in choices:
+            listed = ", ".join(repr(c) for c in choices)
+            return f"'{p.name}' must be one of {listed} (got {value!r})"
+        return None
+    if k is ParamKind.STR:
+        return None if isinstance(value, str) else f"'{p.name}' must be text"
+    if k is ParamKind.INT_TUPLE:
+        return _check_tuple(p, value, _is_int, "whole numbers")
+    if k is ParamKind.FLOAT_TUPLE:
+        return _check_tuple(p, value, _is_number, "numbers")
+    if k is ParamKind.SHAPE:
+        if not isinstance(value, (list, tuple)) or not value:
+            return f"'{p.name}' must be a shape such as [28, 28, 1]"
+        if any(not (d is None or (_is_int(d) and d > 0)) for d in value):
+            return f"'{p.name}' dimensions must be positive whole numbers (got {list(value)})"
+        return None
+    if k is ParamKind.INITIALIZER:
+        if isinstance(value, str):
+            return None if value in INITIALIZERS else f"unknown initializer {value!r} for '{p.name}'"
+        return _check_keras_object(p, value)
+    if k in (ParamKind.REGULARIZER, ParamKind.CONSTRAINT):
+        return _check_keras_object(p, value)
+    if k is ParamKind.LAYER:
+        if not isinstance(value, Mapping) or not isinstance(value.get("class_name"), str):
+            return f"'{p.name}' must be a layer: {{'class_name': ..., 'config': {{...}}}}"
+        if p.choices and value["class_name"] not in p.choices:
+            return f"'{p.name}' must wrap one of {', '.join(p.choices)} (got {value['class_name']})"
+        return None
+    if k is ParamKind.JSON:
+        return _check_json(p, value)
+    return f"'{p.name}' has an unsupported kind {k}"
+
+
+def _check_keras_object(p: Param, value: Any) -> str | None:
+    if isinstance(value, str):
+        return None
+    if not isinstance(value, Mapping) or not isinstance(value.get("class_name"), str):
+        return f"'{p.name}' must be a name or {{'class_name': ..., 'config': {{...}}}}"
+    return _check_json(p, value)
+
+
+def _check_json(p: Param, value: Any) -> str | None:
+    """Only plain JSON data with finite numbers is allowed: configs must never carry code."""
+    stack = [value]
+    while stack:
+        v = stack.pop()
+        if v is None or isinstance(v, (bool, str)):
+            continue
+        if isinstance(v, (int, float)):
+            if not math.isfinite(v):
+                return f"'{p.name}' contains a non-finite number"
+            continue
+        if isinstance(v, Mapping):
+            if not all(isinstance(key, str) for key in v):
+                return f"'{p.name}' has a non-text key"
+            stack.extend(v.values())
+        elif isinstance(v, (list, tuple)):
+            stack.extend(v)
+        else:
+            return f"'{p.name}' holds a value that is not plain data: {type(v).__name__}"
+    return None
+
+
+@dataclass(frozen=True)
+class PortSpec:
+    """An input port. ``variadic`` ports (merges) take several ordered edges."""
+
+    name: str = "input"
+    optional: bool = False
+    variadic: bool = False
+    min_count: int = 1
+    max_count: int | None = None
+
+
+@dataclass(frozen=True)
+class LayerDoc:
+    """Teaching text, in our own words, shown in tooltips and the help panel."""
+
+    summary: str
+    formula: str = ""
+    shape: str = ""
+    use: str = ""
+    mistake: str = ""
+
+
+OutputRule = Callable[[Config, Sequence[Shape]], Shape]
+CountRule = Callable[[Config, Sequence[Shape]], tuple[int, int]]
+WarnRule = Callable[[Config, Sequence[Shape]], list[ShapeError]]
+
+
+def no_weights(cfg: Config, inputs: Sequence[Shape]) -> tuple[int, int]:
+    """Count rule for layers without weights."""
+    return (0, 0)
+
+
+def same_shape(cfg: Config, inputs: Sequence[Shape]) -> Shape:
+    """Output rule for element-wise layers."""
+    return tuple(inputs[0])
+
+
+@dataclass(frozen=True)
+class LayerSpec:
+    """Everything the app knows about one Keras layer class.
+
+    ``output`` and ``count`` raise :class:`ShapeError` for inputs Keras would refuse;
+    ``warn`` flags inputs Keras accepts but that are almost always a mistake.
+    ``call`` says how the Keras layer takes its inputs: ``"single"`` (one tensor),
+    ``"list"`` (merges, Attention) or ``"kwargs"`` (by port name, MultiHeadAttention);
+    empty means single for one port, list for a variadic port.
+    """
+
+    class_name: str
+    category: str
+    params: tuple[Param, ...]
+    output: OutputRule
+    count: CountRule
+    doc: LayerDoc
+    title: str = ""
+    ports: tuple[PortSpec, ...] = (PortSpec(),)
+    module: str = "keras.layers"
+    name_prefix: str = ""
+    warn: WarnRule | None = None
+    call: str = ""
+    _by_name: dict[str, Param] = field(default_factory=dict, init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "title", self.title or self.class_name)
+        self._by_name.update({p.name: p for p in self.params})
+        if not self.name_prefix:
+            object.__setattr__(self, "name_prefix", _snake(self.title))
+
+    def param(self, name: str) -> Param | None:
+        return self._by_name.get(name)
+
+    @property
+    def variadic(self) -> bool:
+        return any(p.variadic for p in self.ports)
+
+    @property
+    def call_style(self) -> str:
+        if self.call:
+            return self.call
+        return "list" if self.variadic else "single"
+
+    @property
+    def is_application(self) -> bool:
+        """A whole keras.applications backbone shown as one node."""
+        return self.module == "keras.applications"
+
+    def default_config(self) -> dict[str, Any]:
+        """A fresh node's config: every key Keras knows, set to Keras' default."""
+        return {p.name: to_json_value(p.default) for p in self.params}
+
+
+def to_json_value(value: Any) -> Any:
+    """Canonical JSON form (tuples become lists) so configs compare and save identically."""
+    if isinstance(value, (list, tuple)):
+        return [to_json_value(v) for v in value]
+    if isinstance(value, Mapping):
+        return {str(k): to_json_value(v) for k, v in value.items()}
+    return value
+
+
+def _snake(title: str) -> str:
+    out: list[str] = []
+    for i, ch in enumerate(title):
+        if ch.isupper() and i and (not title[i - 1].isupper() or (i + 1 < len(title) and title[i + 1].islower())):
+            out.append("_")
+        out.append(ch.lower())
+    return "".join(out).replace("__", "_")
+
+
+# --- Parameter builders shared by many specs -------------------------------------------
+
+def base_params() -> tuple[Param, ...]:
+    """``trainable`` and ``dtype``: keys every Keras layer's config carries."""
+    return (
+        Param("trainable", ParamKind.BOOL, True, "Update this layer's weights during training."),
+        Param("dtype", ParamKind.JSON, "float32", "Numeric type of the weights.", advanced=True),
+    )
+
+
+def activation(name: str = "activation", default: str = "linear") -> Param:
+    return Param(name, ParamKind.ACTIVATION, default, "Function applied to the output.", choices=ACTIVATIONS)
+
+
+def initializer(name: str, default: str) -> Param:
+    return Param(name, ParamKind.INITIALIZER, default, "How the weights start.", choices=INITIALIZERS,
+                 advanced=True)
+
+
+def regularizer(name: str) -> Param:
+    return Param(name, ParamKind.REGULARIZER, None, "Penalty added to the loss (L1/L2).", nullable=True, advanced=True)
+
+
+def constraint(name: str) -> Param:
+    return Param(name, ParamKind.CONSTRAINT, None, "Limit applied to weights after each update.", nullable=True,
+                 advanced=True)
+
+
+def seed() -> Param:
+    return Param("seed", ParamKind.INT, None, "Random seed; empty for a random one.", nullable=True, minimum=0,
+                 advanced=True)
+
+
+def rate(name: str = "rate", default: float = 0.5, text: str = "Fraction of units to drop.",
+         required: bool = True) -> Param:
+    return Param(name, ParamKind.FLOAT, default, text, minimum=0.0, maximum=1.0, exclusive_maximum=True,
+                 required=required)

@@ -1,0 +1,380 @@
+"""The graph model: nodes (Keras layers), ports and edges. The one source of truth.
+
+Every change goes through a method here and emits an event; views redraw from events and
+undo commands call these methods (DESIGN.md, rule 2). Structure is mirrored in a networkx
+``MultiDiGraph`` for cycle checks, topological order and layout.
+"""
+
+from __future__ import annotations
+
+import copy
+import itertools
+import re
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import networkx as nx
+
+from app.core.catalog import get_spec
+from app.core.catalog.spec import LayerSpec, PortSpec, to_json_value
+from app.core.events import Signal
+
+Position = tuple[float, float]
+
+_REVISIONS = itertools.count(1)
+"""One counter for all nodes, so a re-created node never reuses a cached revision."""
+
+
+class GraphError(ValueError):
+    """An edit the model refuses (unknown node, a port that does not exist, ...)."""
+
+
+@dataclass(frozen=True, order=True)
+class Edge:
+    """A connection from ``source``'s output ``source_port`` to ``target``'s input ``target_port``.
+
+    ``slot`` orders the edges of a variadic port (the inputs of Concatenate); it is 0
+    for ordinary ports.
+    """
+
+    source: str
+    target: str
+    target_port: str = "input"
+    slot: int = 0
+    source_port: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "source": self.source,
+            "source_port": self.source_port,
+            "target": self.target,
+            "target_port": self.target_port,
+            "slot": self.slot,
+        }
+
+
+@dataclass
+class Node:
+    """A layer instance: Keras class name, config (``get_config()`` keys minus name), position."""
+
+    id: str
+    class_name: str
+    name: str
+    config: dict[str, Any]
+    position: Position = (0.0, 0.0)
+    revision: int = field(default_factory=lambda: next(_REVISIONS), compare=False)
+
+    @property
+    def spec(self) -> LayerSpec | None:
+        return get_spec(self.class_name)
+
+    def keras_config(self) -> dict[str, Any]:
+        """The config Keras' ``from_config`` takes: ours plus the name."""
+        return {"name": self.name, **copy.deepcopy(self.config)}
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "class_name": self.class_name,
+            "name": self.name,
+            "config": copy.deepcopy(self.config),
+            "position": [float(self.position[0]), float(self.position[1])],
+        }
+
+
+_NAME_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.\-/]*$")
+
+
+def name_problem(name: str) -> str | None:
+    """Keras layer names must be non-empty and use only safe characters."""
+    if not isinstance(name, str) or not name:
+        return "a layer needs a name"
+    if len(name) > 128:
+        return "names are limited to 128 characters"
+    if not _NAME_RE.match(name):
+        return f"name {name!r} may contain only letters, digits, '_', '.', '-' and '/'"
+    return None
+
+
+class Graph:
+    """A directed acyclic graph of layers; cycles are refused on connect and reported on load."""
+
+    def __init__(self) -> None:
+        self._nodes: dict[str, Node] = {}
+        self._edges: set[Edge] = set()
+        self._nx = nx.MultiDiGraph()
+        self._ids = itertools.count(1)
+        self.output_order: list[str] = []
+        self.revision = 0
+        self.structure_revision = 0
+        self.node_added = Signal()
+        self.node_removed = Signal()
+        self.edge_added = Signal()
+        self.edge_removed = Signal()
+        self.node_changed = Signal()
+        self.node_moved = Signal()
+        self.changed = Signal()
+
+    # --- reading -------------------------------------------------------------------
+
+    def __contains__(self, node_id: object) -> bool:
+        return node_id in self._nodes
+
+    def __len__(self) -> int:
+        return len(self._nodes)
+
+    def node(self, node_id: str) -> Node:
+        try:
+            return self._nodes[node_id]
+        except KeyError:
+            raise GraphError(f"no node with id {node_id!r}") from None
+
+    def nodes(self) -> list[Node]:
+        return list(self._nodes.values())
+
+    def edges(self) -> list[Edge]:
+        return sorted(self._edges)
+
+    def node_by_name(self, name: str) -> Node | None:
+        return next((n for n in self._nodes.values() if n.name == name), None)
+
+    def in_edges(self, node_id: str) -> list[Edge]:
+        return sorted(e for _, _, e in self._nx.in_edges(node_id, keys=True))
+
+    def out_edges(self, node_id: str) -> list[Edge]:
+        return sorted(e for _, _, e in self._nx.out_edges(node_id, keys=True))
+
+    def port_edges(self, node_id: str, port: str) -> list[Edge]:
+        """Edges into one input port, in slot order."""
+        return sorted((e for e in self.in_edges(node_id) if e.target_port == port), key=lambda e: e.slot)
+
+    def nx_graph(self) -> nx.MultiDiGraph:
+        """The structure as networkx sees it (read-only use, please)."""
+        return self._nx
+
+    def find_cycle(self) -> list[str]:
+        """Node ids on one cycle, or [] when the graph is acyclic."""
+        try:
+            return [u for u, _v, *_ in nx.find_cycle(self._nx)]
+        except nx.NetworkXNoCycle:
+            return []
+
+    def topological_order(self) -> list[str]:
+        """Node ids, inputs first; ties broken by insertion order so results are stable."""
+        order = {nid: i for i, nid in enumerate(self._nodes)}
+        return list(nx.lexicographical_topological_sort(self._nx, key=order.__getitem__))
+
+    def input_nodes(self) -> list[Node]:
+        return [n for n in self._nodes.values() if n.class_name == "InputLayer"]
+
+    def output_nodes(self) -> list[Node]:
+        """Model outputs: nodes nothing reads from (Inputs excluded), in ``output_order`` first."""
+        sinks = [
+            n for n in self._nodes.values() if n.class_name != "InputLayer" and self._nx.out_degree(n.id) == 0
+        ]
+        rank = {nid: i for i, nid in enumerate(self.output_order)}
+        return sorted(sinks, key=lambda n: rank.get(n.id, len(rank)))
+
+    def unique_name(self, base: str, exclude: str | None = None) -> str:
+        """Keras-style names: ``dense``, ``dense_1``, ``dense_2`` ..."""
+        taken = {n.name for n in self._nodes.values() if n.id != exclude}
+        if base not in taken:
+            return base
+        for i in itertools.count(1):
+            candidate = f"{base}_{i}"
+            if candidate not in taken:
+                return candidate
+        raise AssertionError("unreachable")
+
+    def ports(self, node_id: str) -> tuple[PortSpec, ...]:
+        spec = self.node(node_id).spec
+        return spec.ports if spec else (PortSpec(),)
+
+    # --- editing -------------------------------------------------------------------
+
+    def new_id(self) -> str:
+        while True:
+            candidate = f"n{next(self._ids)}"
+            if candidate not in self._nodes:
+                return candidate
+
+    def add_node(
+        self,
+        class_name: str,
+        name: str | None = None,
+        config: Mapping[str, Any] | None = None,
+        position: Position = (0.0, 0.0),
+        node_id: str | None = None,
+    ) -> Node:
+        """Add a layer. Missing config keys get Keras' defaults; unknown classes are kept
+        so validation can name them (loading a file refuses them earlier)."""
+        spec = get_spec(class_name)
+        full = spec.default_config() if spec else {}
+        full.update(to_json_value(dict(config or {})))
+        node_id = node_id or self.new_id()
+        if node_id in self._nodes:
+            raise GraphError(f"node id {node_id!r} is already used")
+        base = spec.name_prefix if spec else class_name.lower()
+        node = Node(node_id, class_name, name or self.unique_name(base), full, _pos(position))
+        self._nodes[node_id] = node
+        self._nx.add_node(node_id)
+        self._bump(structure=True)
+        self.node_added.emit(node)
+        self.changed.emit()
+        return node
+
+    def remove_node(self, node_id: str) -> Node:
+        node = self.node(node_id)
+        for edge in self.in_edges(node_id) + self.out_edges(node_id):
+            self._remove_edge(edge)
+        del self._nodes[node_id]
+        self._nx.remove_node(node_id)
+        if node_id in self.output_order:
+            self.output_order.remove(node_id)
+        self._bump(structure=True)
+        self.node_removed.emit(node)
+        self.changed.emit()
+        return node
+
+    def can_connect(self, source: str, target: str, target_port: str = "input") -> str | None:
+        """Why the connection is not allowed, or None. The editor dims targets with this."""
+        if source not in self._nodes or target not in self._nodes:
+            return "both ends must be nodes in this model"
+        if source == target:
+            return "a layer cannot feed itself"
+        port = next((p for p in self.ports(target) if p.name == target_port), None)
+        if port is None:
+            return f"{self.node(target).name} has no input port '{target_port}'"
+        existing = self.port_edges(target, target_port)
+        if not port.variadic and existing:
+            return f"port '{target_port}' of {self.node(target).name} is already connected"
+        if port.variadic and port.max_count is not None and len(existing) >= port.max_count:
+            return f"{self.node(target).name} takes at most {port.max_count} inputs"
+        if nx.has_path(self._nx, target, source):
+            return "this connection would make a cycle"
+        return None
+
+    def connect(
+        self,
+        source: str,
+        target: str,
+        target_port: str = "input",
+        slot: int | None = None,
+        source_port: int = 0,
+        check: bool = True,
+    ) -> Edge:
+        """Connect two nodes. With ``check=False`` (loading files) even invalid edges are
+        kept, so validation can report them instead of silently losing them."""
+        if check:
+            reason = self.can_connect(source, target, target_port)
+            if reason:
+                raise GraphError(reason)
+        else:
+            self.node(source)
+            self.node(target)
+        if slot is None:
+            slot = max((e.slot + 1 for e in self.port_edges(target, target_port)), default=0)
+        edge = Edge(source, target, target_port, slot, source_port)
+        if edge in self._edges:
+            raise GraphError("this edge already exists")
+        self._edges.add(edge)
+        self._nx.add_edge(source, target, key=edge)
+        self._touch(target)
+        self._bump(structure=True)
+        self.edge_added.emit(edge)
+        self.changed.emit()
+        return edge
+
+    def disconnect(self, edge: Edge) -> None:
+        if edge not in self._edges:
+            raise GraphError("no such edge")
+        self._remove_edge(edge)
+        self._bump(structure=True)
+        self.changed.emit()
+
+    def _remove_edge(self, edge: Edge) -> None:
+        self._edges.discard(edge)
+        self._nx.remove_edge(edge.source, edge.target, key=edge)
+        if edge.target in self._nodes:
+            self._touch(edge.target)
+        self.edge_removed.emit(edge)
+
+    def set_param(self, node_id: str, key: str, value: Any) -> None:
+        node = self.node(node_id)
+        node.config[key] = to_json_value(value)
+        self._touch(node_id)
+        self._bump()
+        self.node_changed.emit(node)
+        self.changed.emit()
+
+    def set_config(self, node_id: str, config: Mapping[str, Any]) -> None:
+        node = self.node(node_id)
+        node.config = to_json_value(dict(config))
+        self._touch(node_id)
+        self._bump()
+        self.node_changed.emit(node)
+        self.changed.emit()
+
+    def rename(self, node_id: str, name: str) -> None:
+        node = self.node(node_id)
+        node.name = name
+        self._touch(node_id)
+        self._bump()
+        self.node_changed.emit(node)
+        self.changed.emit()
+
+    def move(self, node_id: str, position: Position) -> None:
+        node = self.node(node_id)
+        node.position = _pos(position)
+        self.revision += 1
+        self.node_moved.emit(node)
+
+    def clear(self) -> None:
+        for node_id in list(reversed(self._nodes)):
+            self.remove_node(node_id)
+        self.output_order.clear()
+
+    def _touch(self, node_id: str) -> None:
+        self._nodes[node_id].revision = next(_REVISIONS)
+
+    def _bump(self, structure: bool = False) -> None:
+        self.revision += 1
+        if structure:
+            self.structure_revision += 1
+
+    # --- whole-graph helpers -----------------------------------------------------------
+
+    def to_dict(self) -> dict[str, Any]:
+        """Nodes and edges as plain data (the graph part of a project file)."""
+        return {
+            "nodes": [n.to_dict() for n in self._nodes.values()],
+            "edges": [e.to_dict() for e in self.edges()],
+            "outputs": list(self.output_order),
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Graph:
+        """Rebuild from :meth:`to_dict` output that was already checked (see project.py)."""
+        graph = cls()
+        for n in data.get("nodes", []):
+            graph.add_node(n["class_name"], n["name"], n.get("config", {}), tuple(n.get("position", (0, 0))), n["id"])
+        for e in data.get("edges", []):
+            graph.connect(e["source"], e["target"], e.get("target_port", "input"), e.get("slot", 0),
+                          e.get("source_port", 0), check=False)
+        graph.output_order = [nid for nid in data.get("outputs", []) if nid in graph]
+        return graph
+
+    def copy(self) -> Graph:
+        """An independent snapshot (the training worker runs on one of these)."""
+        return Graph.from_dict(self.to_dict())
+
+    def iter_chain(self, start: str) -> Iterator[str]:
+        """Node ids downstream of ``start``, itself included (what an edit can affect)."""
+        yield start
+        yield from nx.descendants(self._nx, start)
+
+
+def _pos(position: Iterable[float]) -> Position:
+    x, y = position
+    return (float(x), float(y))

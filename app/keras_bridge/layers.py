@@ -1,0 +1,59 @@
+"""Build one Keras layer from a catalog node, and call it on its input tensors.
+
+Only classes in the catalog can be built: the catalog is the allow-list, so a config can
+never name an arbitrary class or function.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from app.core.catalog import get_spec
+from app.core.catalog.spec import LayerSpec, Shape
+
+
+class UnsupportedLayerError(ValueError):
+    """The class is not in the catalog, so it is refused."""
+
+
+def spec_for(class_name: str) -> LayerSpec:
+    spec = get_spec(class_name)
+    if spec is None:
+        raise UnsupportedLayerError(f"layer class '{class_name}' is not supported by Layerforge")
+    return spec
+
+
+def build_layer(class_name: str, name: str, config: Mapping[str, Any], input_shapes: Sequence[Shape]) -> Any:
+    """A Keras layer (or, for application backbones, a nested Keras model) for this node."""
+    import keras
+
+    spec = spec_for(class_name)
+    if spec.is_application:
+        return build_application(spec, name, config, input_shapes[0])
+    if class_name == "InputLayer":
+        raise UnsupportedLayerError("Input nodes become keras.Input tensors; they are not built as layers")
+    cls = getattr(keras.layers, class_name)
+    return cls.from_config({"name": name, **config})
+
+
+def build_application(spec: LayerSpec, name: str, config: Mapping[str, Any], input_shape: Shape) -> Any:
+    """A keras.applications backbone without its classifier top, as a nested model."""
+    import keras
+
+    factory = getattr(keras.applications, spec.class_name)
+    kwargs = {k: v for k, v in config.items() if k not in ("trainable", "dtype")}
+    model = factory(input_shape=tuple(input_shape[1:]), name=name, **kwargs)
+    model.trainable = bool(config.get("trainable", True))
+    return model
+
+
+def call_layer(layer: Any, spec: LayerSpec, tensors: Sequence[Any], port_names: Sequence[str]) -> Any:
+    """Call a layer the way its Keras class expects its inputs."""
+    style = spec.call_style
+    if style == "list":
+        return layer(list(tensors))
+    if style == "kwargs":
+        return layer(**dict(zip(port_names, tensors, strict=True)))
+    (tensor,) = tensors
+    return layer(tensor)

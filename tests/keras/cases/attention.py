@@ -1,0 +1,3 @@
+"""Cases for the attention catalog module."""
+
+CASES: dict = {}

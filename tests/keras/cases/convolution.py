@@ -1,0 +1,3 @@
+"""Cases for the convolution catalog module."""
+
+CASES: dict = {}

@@ -1,0 +1,3 @@
+"""Cases for the merge catalog module."""
+
+CASES: dict = {}

@@ -1,0 +1,3 @@
+"""Cases for the normalization catalog module."""
+
+CASES: dict = {}

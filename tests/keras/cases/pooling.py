@@ -1,0 +1,3 @@
+"""Cases for the pooling catalog module."""
+
+CASES: dict = {}

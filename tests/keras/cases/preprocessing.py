@@ -1,0 +1,3 @@
+"""Cases for the preprocessing catalog module."""
+
+CASES: dict = {}

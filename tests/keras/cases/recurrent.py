@@ -1,0 +1,3 @@
+"""Cases for the recurrent catalog module."""
+
+CASES: dict = {}

@@ -1,0 +1,55 @@
+"""Every catalog entry agrees with real Keras: config keys, defaults, shapes and counts.
+
+Hypothesis draws random parameters and input shapes per layer (tests/keras/cases);
+where our rule refuses a case, Keras must refuse it too.
+"""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+
+from app.core.catalog import CATALOG
+from tests.keras.cases import ALL_CASES, Case
+from tests.keras.oracle import check_against_keras, keras_default_config, strip_names
+
+pytest.importorskip("keras")
+
+LAYER_SPECS = sorted(
+    name for name, spec in CATALOG.items() if not spec.is_application and name != "InputLayer"
+)
+
+
+def test_every_catalog_layer_has_oracle_cases() -> None:
+    missing = sorted(set(LAYER_SPECS) - set(ALL_CASES))
+    assert not missing, f"catalog entries without oracle cases: {missing}"
+
+
+@pytest.mark.parametrize("class_name", LAYER_SPECS)
+def test_config_keys_equal_keras(class_name: str) -> None:
+    spec = CATALOG[class_name]
+    keras_keys = set(keras_default_config(spec)) - {"name"}
+    assert keras_keys == {p.name for p in spec.params}
+
+
+@pytest.mark.parametrize("class_name", LAYER_SPECS)
+def test_default_config_builds_keras_default_layer(class_name: str) -> None:
+    """Our defaults are Keras' defaults: the layer built from our config is Keras' default one."""
+    import keras
+
+    spec = CATALOG[class_name]
+    ours = getattr(keras.layers, class_name).from_config({"name": "probe", **spec.default_config()})
+    assert strip_names(ours.get_config()) == strip_names(keras_default_config(spec))
+
+
+@pytest.mark.parametrize("class_name", sorted(ALL_CASES))
+def test_shapes_and_params_equal_keras(class_name: str) -> None:
+    outcomes: list[str] = []
+
+    @settings(max_examples=25)
+    @given(ALL_CASES[class_name])
+    def run(case: Case) -> None:
+        outcomes.append(check_against_keras(class_name, case.config, case.inputs, case.ports, case.dtypes))
+
+    run()
+    assert "match" in outcomes, f"no generated case for {class_name} was valid; the strategy is too wide"
