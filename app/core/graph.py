@@ -149,6 +149,11 @@ class Graph:
         """Edges into one input port, in slot order."""
         return sorted((e for e in self.in_edges(node_id) if e.target_port == port), key=lambda e: e.slot)
 
+    def ordered_in_edges(self, node_id: str) -> list[Edge]:
+        """Incoming edges in the order the layer is called with: port order, then slot."""
+        rank = {p.name: i for i, p in enumerate(self.ports(node_id))}
+        return sorted(self.in_edges(node_id), key=lambda e: (rank.get(e.target_port, len(rank)), e.slot))
+
     def nx_graph(self) -> nx.MultiDiGraph:
         """The structure as networkx sees it (read-only use, please)."""
         return self._nx

@@ -140,10 +140,9 @@ class ShapeAnalyzer:
             return NodeInfo(problems=[_problem(node, "unknown_layer",
                                                f"'{node.class_name}' is not a layer Layerforge supports.")])
         port_problems, inputs = _gather_inputs(graph, node, spec, infos)
-        if port_problems:
-            return NodeInfo(problems=port_problems)
-        if inputs is None:
-            return NodeInfo(blocked=True)
+        if port_problems or inputs is None:
+            # Parameters are still checked, so every mistake shows at once, not one at a time.
+            return NodeInfo(problems=port_problems + _param_problems(node, spec), blocked=inputs is None)
         key: _CacheKey = (node.revision, node.class_name, tuple(map(tuple, inputs)))
         cached = self._cache.get(node.id)
         if cached is not None and cached[0] == key:

@@ -43,7 +43,7 @@ def build_application(spec: LayerSpec, name: str, config: Mapping[str, Any], inp
 
     factory = getattr(keras.applications, spec.class_name)
     kwargs = {k: v for k, v in config.items() if k not in ("trainable", "dtype")}
-    model = factory(input_shape=tuple(input_shape[1:]), name=name, **kwargs)
+    model = factory(input_shape=tuple(input_shape[1:]), include_top=False, name=name, **kwargs)
     model.trainable = bool(config.get("trainable", True))
     return model
 

@@ -1,0 +1,1 @@
+"""One module per ``layerforge`` sub-command (see app/cli.py)."""

@@ -1,0 +1,105 @@
+"""``layerforge check FILE [--json]``: load, validate and summarise a project.
+
+Exit codes: 0 valid, 1 invalid (problems listed), 2 the file could not be read.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+from app.core.project import Project, ProjectError, load_project
+from app.core.shapes import Analysis, analyze, describe_shapes
+from app.core.summary import summary_rows
+
+EXIT_VALID, EXIT_INVALID, EXIT_UNREADABLE = 0, 1, 2
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("file", help="a Layerforge project (.json)")
+    parser.add_argument("--json", action="store_true", help="print the result as JSON")
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        project = load_project(args.file)
+    except ProjectError as err:
+        if args.json:
+            print(json.dumps({"valid": False, "error": str(err)}, indent=2))
+        else:
+            print(f"error: {err}", file=sys.stderr)
+        return EXIT_UNREADABLE
+    analysis = analyze(project.graph)
+    if args.json:
+        print(json.dumps(check_report(project, analysis), indent=2))
+    else:
+        print_report(project, analysis)
+    return EXIT_VALID if analysis.valid else EXIT_INVALID
+
+
+def check_report(project: Project, analysis: Analysis) -> dict[str, Any]:
+    """The JSON document ``check --json`` prints."""
+    nodes = []
+    for row in summary_rows(project.graph, analysis):
+        nodes.append({
+            "name": row.name,
+            "class_name": row.class_name,
+            "output_shapes": [list(s) for s in row.output_shapes] if row.output_shapes is not None else None,
+            "params": row.params,
+            "trainable_params": row.trainable,
+            "non_trainable_params": row.non_trainable,
+            "inputs": row.inputs,
+        })
+    return {
+        "valid": analysis.valid,
+        "name": project.name,
+        "nodes": nodes,
+        "total_params": analysis.total_params,
+        "trainable_params": analysis.trainable,
+        "non_trainable_params": analysis.non_trainable,
+        "problems": [p.to_dict() for p in analysis.problems],
+    }
+
+
+def print_report(project: Project, analysis: Analysis) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console(width=None if sys.stdout.isatty() else 120, highlight=False)
+    table = Table(title=f'Model "{project.name}"', title_justify="left", show_lines=False)
+    table.add_column("Layer (type)")
+    table.add_column("Output shape")
+    table.add_column("Param #", justify="right")
+    table.add_column("Connected to")
+    for row in summary_rows(project.graph, analysis):
+        info = analysis.nodes.get(row.node_id)
+        shape = describe_shapes(info) if info else "?"
+        mark = " [red]✗[/]" if analysis.problems_for(row.node_id) and any(
+            p.severity == "error" for p in analysis.problems_for(row.node_id)) else ""
+        table.add_row(f"{row.name} ({row.title}){mark}", shape, f"{row.params:,}" if row.known else "?",
+                      ", ".join(row.inputs) or "-")
+    console.print(table)
+    console.print(f" Total params: {analysis.total_params:,}")
+    console.print(f" Trainable params: {analysis.trainable:,}")
+    console.print(f" Non-trainable params: {analysis.non_trainable:,}")
+    errors = analysis.errors
+    warnings = [p for p in analysis.problems if p.severity == "warning"]
+    for title, items, colour in (("error", errors, "red"), ("warning", warnings, "yellow")):
+        for p in items:
+            where = []
+            if p.node_name:
+                where.append(f"layer '{p.node_name}'")
+            if p.port:
+                where.append(f"port '{p.port}'")
+            if p.param:
+                where.append(f"parameter '{p.param}'")
+            location = f" [{', '.join(where)}]" if where else ""
+            console.print(f"[{colour}]{title}[/]{location}: {p.message}", markup=True)
+            if p.fix:
+                console.print(f"  fix: {p.fix.description}")
+    if analysis.valid:
+        console.print("[green]✓ valid[/]" + (f" ({len(warnings)} warning(s))" if warnings else ""))
+    else:
+        console.print(f"[red]✗ {len(errors)} problem(s)[/]")
