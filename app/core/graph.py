@@ -108,6 +108,7 @@ class Graph:
         self.output_order: list[str] = []
         self.revision = 0
         self.structure_revision = 0
+        self._topo_cache: tuple[int, list[str]] | None = None
         self.node_added = Signal()
         self.node_removed = Signal()
         self.edge_added = Signal()
@@ -166,9 +167,15 @@ class Graph:
             return []
 
     def topological_order(self) -> list[str]:
-        """Node ids, inputs first; ties broken by insertion order so results are stable."""
-        order = {nid: i for i, nid in enumerate(self._nodes)}
-        return list(nx.lexicographical_topological_sort(self._nx, key=order.__getitem__))
+        """Node ids, inputs first; ties broken by insertion order so results are stable.
+        Cached until the structure changes (editing a parameter keeps the order)."""
+        if self._topo_cache is None or self._topo_cache[0] != self.structure_revision:
+            order = {nid: i for i, nid in enumerate(self._nodes)}
+            self._topo_cache = (
+                self.structure_revision,
+                list(nx.lexicographical_topological_sort(self._nx, key=order.__getitem__)),
+            )
+        return list(self._topo_cache[1])
 
     def input_nodes(self) -> list[Node]:
         return [n for n in self._nodes.values() if n.class_name == "InputLayer"]
