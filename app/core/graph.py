@@ -224,11 +224,11 @@ class Graph:
         spec = get_spec(class_name)
         full = spec.default_config() if spec else {}
         full.update(to_json_value(dict(config or {})))
-        node_id = node_id or self.new_id()
+        node_id = node_id if node_id is not None else self.new_id()
         if node_id in self._nodes:
             raise GraphError(f"node id {node_id!r} is already used")
         base = spec.name_prefix if spec else class_name.lower()
-        node = Node(node_id, class_name, name or self.unique_name(base), full, _pos(position))
+        node = Node(node_id, class_name, name if name is not None else self.unique_name(base), full, _pos(position))
         self._nodes[node_id] = node
         self._nx.add_node(node_id)
         self._bump(structure=True)

@@ -113,3 +113,24 @@ def test_disconnect_unknown_edge_is_refused() -> None:
                                           ('x"); __import__("os")', False), ("a b", False)])
 def test_layer_names_are_checked(name: str, ok: bool) -> None:
     assert (name_problem(name) is None) == ok
+
+
+def test_layered_layout_puts_every_node_below_its_inputs() -> None:
+    from app.core.layout import apply_layout
+
+    graph, (i, h, o) = mlp()
+    side = graph.add_node("Dense", config={"units": 2})
+    graph.connect(i.id, side.id)
+    apply_layout(graph)
+    for edge in graph.edges():
+        assert graph.node(edge.source).position[1] < graph.node(edge.target).position[1]
+    assert graph.node(h.id).position[1] == graph.node(side.id).position[1]
+    assert graph.node(h.id).position[0] != graph.node(side.id).position[0]
+
+
+def test_layout_survives_a_cycle() -> None:
+    from app.core.layout import layered_positions
+
+    graph, (i, h, o) = mlp()
+    graph.connect(o.id, h.id, check=False)
+    assert set(layered_positions(graph)) == {i.id, h.id, o.id}

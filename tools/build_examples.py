@@ -1,0 +1,319 @@
+"""Write the example projects in ``models/`` from the short definitions below.
+
+Run ``python tools/build_examples.py`` after changing an example or the catalog's
+defaults; ``tests/unit/test_examples.py`` fails when a committed file is out of date.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from app.core.catalog import get_spec  # noqa: E402
+from app.core.graph import Graph  # noqa: E402
+from app.core.layout import apply_layout  # noqa: E402
+from app.core.project import Project, dumps  # noqa: E402
+
+MODELS = ROOT / "models"
+
+
+class Builder:
+    """A few lines per layer: ``x = b.add("Dense", x, units=10)``."""
+
+    def __init__(self) -> None:
+        self.graph = Graph()
+
+    def add(self, class_name: str, *inputs: str, name: str | None = None, port: str | None = None,
+            **config: Any) -> str:
+        node = self.graph.add_node(class_name, name=name, config=config)
+        spec = get_spec(class_name)
+        assert spec is not None, class_name
+        for source in inputs:
+            target_port = port or spec.ports[0].name
+            self.graph.connect(source, node.id, target_port)
+        return node.id
+
+    def connect(self, source: str, target: str, port: str) -> None:
+        self.graph.connect(source, target, port)
+
+    def project(self, name: str, description: str, training: dict[str, Any],
+                dataset: dict[str, Any] | None) -> Project:
+        apply_layout(self.graph)
+        return Project(graph=self.graph, name=name, description=description, training=training, dataset=dataset)
+
+
+def rnn(class_name: str, **config: Any) -> dict[str, Any]:
+    """A recurrent layer config to wrap in Bidirectional: Keras' defaults plus overrides."""
+    spec = get_spec(class_name)
+    assert spec is not None
+    return {"class_name": class_name, "config": {**spec.default_config(), **config}}
+
+
+CLASSIFY = {"loss": "sparse_categorical_crossentropy", "metrics": ["accuracy"]}
+
+
+def mlp_tabular() -> Project:
+    b = Builder()
+    x = b.add("InputLayer", name="measurements", batch_shape=[None, 4])
+    x = b.add("Dense", x, name="hidden_1", units=16, activation="relu")
+    x = b.add("Dropout", x, rate=0.2)
+    x = b.add("Dense", x, name="hidden_2", units=16, activation="relu")
+    b.add("Dense", x, name="species", units=3, activation="softmax")
+    return b.project(
+        "MLP tabular classifier",
+        "A multilayer perceptron that tells three species of iris apart from four flower measurements "
+        "(sepal and petal length and width). Each Dense layer mixes every input feature; ReLU lets the "
+        "network bend its decision boundaries; Dropout switches off a fifth of the hidden units while "
+        "training so the network cannot memorise the 150 flowers. The last layer has one unit per "
+        "species and softmax turns its scores into probabilities.",
+        {**CLASSIFY, "epochs": 60, "batch_size": 16, "learning_rate": 0.01},
+        {"name": "iris"},
+    )
+
+
+def lenet_mnist() -> Project:
+    b = Builder()
+    x = b.add("InputLayer", name="digit", batch_shape=[None, 28, 28, 1])
+    x = b.add("Conv2D", x, name="c1", filters=6, kernel_size=[5, 5], padding="same", activation="relu")
+    x = b.add("AveragePooling2D", x, name="s2", pool_size=[2, 2])
+    x = b.add("Conv2D", x, name="c3", filters=16, kernel_size=[5, 5], activation="relu")
+    x = b.add("AveragePooling2D", x, name="s4", pool_size=[2, 2])
+    x = b.add("Flatten", x)
+    x = b.add("Dense", x, name="f5", units=120, activation="relu")
+    x = b.add("Dense", x, name="f6", units=84, activation="relu")
+    b.add("Dense", x, name="digit_class", units=10, activation="softmax")
+    return b.project(
+        "LeNet-5 style CNN for handwritten digits",
+        "Yann LeCun's LeNet-5 (1998), the network that read cheques, rebuilt for 28x28 MNIST digits. "
+        "Two convolution + pooling stages learn small strokes and then shapes made of strokes; each "
+        "pooling halves the image. Flatten unrolls the 5x5x16 feature maps into 400 numbers, and three "
+        "Dense layers turn them into one score per digit. Watch the shapes shrink from 28x28 to 5x5 "
+        "while the number of channels grows from 1 to 16.",
+        {**CLASSIFY, "epochs": 10, "batch_size": 64},
+        {"name": "mnist_5k"},
+    )
+
+
+def vgg_augmented() -> Project:
+    b = Builder()
+    x = b.add("InputLayer", name="image", batch_shape=[None, 28, 28, 1])
+    x = b.add("RandomRotation", x, factor=0.05)
+    x = b.add("RandomZoom", x, height_factor=0.1)
+    for block, filters in enumerate((32, 64), start=1):
+        for conv in (1, 2):
+            x = b.add("Conv2D", x, name=f"block{block}_conv{conv}", filters=filters, kernel_size=[3, 3],
+                      padding="same", activation="relu")
+        x = b.add("MaxPooling2D", x, name=f"block{block}_pool", pool_size=[2, 2])
+    x = b.add("Flatten", x)
+    x = b.add("Dense", x, name="fc", units=128, activation="relu")
+    x = b.add("Dropout", x, rate=0.5)
+    b.add("Dense", x, name="digit_class", units=10, activation="softmax")
+    return b.project(
+        "Small VGG-style CNN with data augmentation",
+        "VGG's recipe in miniature: stacks of 3x3 convolutions with 'same' padding, then a 2x2 max "
+        "pooling that halves the image, doubling the filters at each stage. Before the convolutions, "
+        "RandomRotation and RandomZoom make a slightly different digit every epoch, so the model sees "
+        "more variety than the data holds; they are only active while training.",
+        {**CLASSIFY, "epochs": 10, "batch_size": 64},
+        {"name": "mnist_5k"},
+    )
+
+
+def residual_cnn() -> Project:
+    b = Builder()
+    x = b.add("InputLayer", name="image", batch_shape=[None, 28, 28, 1])
+    x = b.add("Conv2D", x, name="stem", filters=32, kernel_size=[3, 3], padding="same", activation="relu")
+    for block in (1, 2):
+        y = b.add("Conv2D", x, name=f"res{block}_conv1", filters=32, kernel_size=[3, 3], padding="same",
+                  activation="relu")
+        y = b.add("Conv2D", y, name=f"res{block}_conv2", filters=32, kernel_size=[3, 3], padding="same")
+        s = b.add("Add", x, y, name=f"res{block}_add")
+        x = b.add("Activation", s, name=f"res{block}_relu", activation="relu")
+        x = b.add("MaxPooling2D", x, name=f"res{block}_pool", pool_size=[2, 2])
+    x = b.add("GlobalAveragePooling2D", x)
+    b.add("Dense", x, name="digit_class", units=10, activation="softmax")
+    return b.project(
+        "Residual CNN (ResNet-style skip connections)",
+        "The idea behind ResNet: each block learns only a correction that is added to its own input. "
+        "The Add layer joins the shortcut (the block's input) with the two convolutions' output, so the "
+        "gradient has a direct path backwards and deep networks stay trainable. Both branches must have "
+        "the same shape, which is why the convolutions use 'same' padding and keep 32 filters.",
+        {**CLASSIFY, "epochs": 8, "batch_size": 64},
+        {"name": "mnist_5k"},
+    )
+
+
+def text_lstm() -> Project:
+    b = Builder()
+    x = b.add("InputLayer", name="tokens", batch_shape=[None, 40], dtype="int32")
+    x = b.add("Embedding", x, input_dim=2000, output_dim=32, mask_zero=True)
+    x = b.add("LSTM", x, units=32)
+    b.add("Dense", x, name="positive", units=1, activation="sigmoid")
+    return b.project(
+        "Embedding + LSTM sentiment classifier",
+        "Reads a review as a sequence of word ids (up to 40 words, 0 is padding) and says whether it is "
+        "positive. The Embedding layer gives every word a learned 32-number vector; the LSTM reads the "
+        "vectors one by one, keeping a memory of what it has seen, and hands its final state to a "
+        "single sigmoid unit: the probability that the review is positive.",
+        {"loss": "binary_crossentropy", "metrics": ["accuracy"], "epochs": 10, "batch_size": 32},
+        {"name": "sentiment"},
+    )
+
+
+def gru_timeseries() -> Project:
+    b = Builder()
+    x = b.add("InputLayer", name="window", batch_shape=[None, 24, 1])
+    x = b.add("GRU", x, name="gru_1", units=32, return_sequences=True)
+    x = b.add("GRU", x, name="gru_2", units=16)
+    b.add("Dense", x, name="next_value", units=1)
+    return b.project(
+        "Stacked GRU time-series forecaster",
+        "Predicts the next weekly CO2 reading at Mauna Loa from the previous 24 weeks. The first GRU "
+        "returns its output at every time step (return_sequences) so the second GRU can read that whole "
+        "sequence; the second returns only its final state, which one Dense unit turns into the "
+        "forecast. A regression, so the loss is mean squared error.",
+        {"loss": "mse", "metrics": ["mae"], "epochs": 20, "batch_size": 32},
+        {"name": "co2", "window": 24, "horizon": 1},
+    )
+
+
+def bidirectional_lstm() -> Project:
+    b = Builder()
+    x = b.add("InputLayer", name="tokens", batch_shape=[None, 40], dtype="int32")
+    x = b.add("Embedding", x, input_dim=2000, output_dim=32)
+    x = b.add("Bidirectional", x, layer=rnn("LSTM", name="lstm", units=24, return_sequences=True))
+    x = b.add("GlobalMaxPooling1D", x)
+    x = b.add("Dense", x, units=16, activation="relu")
+    b.add("Dense", x, name="positive", units=1, activation="sigmoid")
+    return b.project(
+        "Bidirectional LSTM text classifier",
+        "Two LSTMs read each review, one from the first word to the last and one backwards, and their "
+        "outputs are concatenated at every position, so each word is seen with both its left and its "
+        "right context (the output has 2 x 24 = 48 features). GlobalMaxPooling1D keeps, for each "
+        "feature, its strongest value anywhere in the sentence.",
+        {"loss": "binary_crossentropy", "metrics": ["accuracy"], "epochs": 10, "batch_size": 32},
+        {"name": "sentiment"},
+    )
+
+
+def transformer_encoder() -> Project:
+    b = Builder()
+    tokens = b.add("InputLayer", name="tokens", batch_shape=[None, 40], dtype="int32")
+    x = b.add("Embedding", tokens, input_dim=2000, output_dim=32)
+    attention = b.add("MultiHeadAttention", name="self_attention", num_heads=2, key_dim=16)
+    b.connect(x, attention, "query")
+    b.connect(x, attention, "value")
+    x = b.add("Add", x, attention, name="residual_1")
+    x = b.add("LayerNormalization", x, name="norm_1")
+    f = b.add("Dense", x, name="ffn_1", units=64, activation="relu")
+    f = b.add("Dense", f, name="ffn_2", units=32)
+    x = b.add("Add", x, f, name="residual_2")
+    x = b.add("LayerNormalization", x, name="norm_2")
+    x = b.add("GlobalAveragePooling1D", x)
+    b.add("Dense", x, name="positive", units=1, activation="sigmoid")
+    return b.project(
+        "Transformer encoder classifier",
+        "One encoder block of a Transformer. In self-attention every word looks at every other word "
+        "and takes a weighted mix of them (query and value are the same sequence); two heads let it "
+        "attend in two ways at once. Each sub-layer is wrapped in a residual Add and a "
+        "LayerNormalization, as in 'Attention Is All You Need'. The feed-forward Dense layers act on "
+        "every position separately. Averaging over positions gives one vector per review.",
+        {"loss": "binary_crossentropy", "metrics": ["accuracy"], "epochs": 10, "batch_size": 32},
+        {"name": "sentiment"},
+    )
+
+
+def autoencoder() -> Project:
+    b = Builder()
+    x = b.add("InputLayer", name="pixels", batch_shape=[None, 784])
+    x = b.add("Dense", x, name="encoder_1", units=128, activation="relu")
+    x = b.add("Dense", x, name="code", units=32, activation="relu")
+    x = b.add("Dense", x, name="decoder_1", units=128, activation="relu")
+    b.add("Dense", x, name="reconstruction", units=784, activation="sigmoid")
+    return b.project(
+        "Dense autoencoder for digits",
+        "Squeezes each 784-pixel digit through a 32-number bottleneck called the code, then tries to "
+        "rebuild the image from it. The target is the input itself, so no labels are needed. Because "
+        "32 numbers cannot store every pixel, the encoder has to learn what matters about a digit. "
+        "Pixels are scaled to 0..1, so the last layer uses a sigmoid.",
+        {"loss": "mse", "metrics": ["mae"], "epochs": 15, "batch_size": 64},
+        {"name": "mnist_5k", "target": "input", "flatten": True},
+    )
+
+
+def mobilenet_transfer() -> Project:
+    b = Builder()
+    x = b.add("InputLayer", name="image", batch_shape=[None, 96, 96, 3])
+    x = b.add("Rescaling", x, name="to_minus1_plus1", scale=1 / 127.5, offset=-1.0)
+    x = b.add("MobileNetV2", x, name="backbone", trainable=False)
+    x = b.add("GlobalAveragePooling2D", x)
+    x = b.add("Dropout", x, rate=0.2)
+    b.add("Dense", x, name="class_scores", units=5, activation="softmax")
+    return b.project(
+        "Transfer learning with a frozen MobileNetV2",
+        "Reuses MobileNetV2, a network designed for phones, as a feature extractor and trains only a "
+        "small new head on top. The backbone is frozen (trainable off), so its 2.2 million weights stay "
+        "as they are and only the final Dense layer learns. Rescaling maps pixels from 0..255 to -1..1, "
+        "the range MobileNetV2 expects. Offline, the backbone starts from random weights; set its "
+        "'weights' to imagenet when you have a network connection to download the pretrained ones.",
+        {**CLASSIFY, "epochs": 5, "batch_size": 32},
+        {"name": "image_folder", "path": "data/flowers"},
+    )
+
+
+def two_input_concat() -> Project:
+    b = Builder()
+    chem = b.add("InputLayer", name="chemistry", batch_shape=[None, 10])
+    colour = b.add("InputLayer", name="colour", batch_shape=[None, 3])
+    a = b.add("Dense", chem, name="chemistry_features", units=16, activation="relu")
+    c = b.add("Dense", colour, name="colour_features", units=4, activation="relu")
+    x = b.add("Concatenate", a, c, name="joined")
+    x = b.add("Dense", x, name="hidden", units=16, activation="relu")
+    b.add("Dense", x, name="cultivar", units=3, activation="softmax")
+    return b.project(
+        "Two-input model with Concatenate",
+        "Classifies wines into three cultivars from two groups of measurements fed in separately: ten "
+        "chemical measurements and three about colour. Each input gets its own small Dense branch; "
+        "Concatenate then joins the two feature vectors side by side (16 + 4 = 20 features) for the "
+        "shared head. This is the functional API's strength: models that are not a single chain.",
+        {**CLASSIFY, "epochs": 60, "batch_size": 16},
+        {"name": "wine", "inputs": {"chemistry": "columns 0-9", "colour": "columns 10-12"}},
+    )
+
+
+EXAMPLES: dict[str, Callable[[], Project]] = {
+    "mlp_tabular": mlp_tabular,
+    "lenet_mnist": lenet_mnist,
+    "vgg_augmented": vgg_augmented,
+    "residual_cnn": residual_cnn,
+    "text_lstm": text_lstm,
+    "gru_timeseries": gru_timeseries,
+    "bidirectional_lstm": bidirectional_lstm,
+    "transformer_encoder": transformer_encoder,
+    "autoencoder": autoencoder,
+    "mobilenet_transfer": mobilenet_transfer,
+    "two_input_concat": two_input_concat,
+}
+
+
+def render(name: str) -> str:
+    """The file text for one example, exactly as it is committed."""
+    return dumps(EXAMPLES[name]())
+
+
+def main() -> int:
+    MODELS.mkdir(exist_ok=True)
+    for name in EXAMPLES:
+        (MODELS / f"{name}.json").write_text(render(name), encoding="utf-8")
+        print(f"wrote models/{name}.json")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
