@@ -65,10 +65,11 @@ def check_report(project: Project, analysis: Analysis) -> dict[str, Any]:
 
 def print_report(project: Project, analysis: Analysis) -> None:
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
     console = Console(width=None if sys.stdout.isatty() else 120, highlight=False)
-    table = Table(title=f'Model "{project.name}"', title_justify="left", show_lines=False)
+    table = Table(title=escape(f'Model "{project.name}"'), title_justify="left", show_lines=False)
     table.add_column("Layer (type)")
     table.add_column("Output shape")
     table.add_column("Param #", justify="right")
@@ -78,8 +79,8 @@ def print_report(project: Project, analysis: Analysis) -> None:
         shape = describe_shapes(info) if info else "?"
         mark = " [red]✗[/]" if analysis.problems_for(row.node_id) and any(
             p.severity == "error" for p in analysis.problems_for(row.node_id)) else ""
-        table.add_row(f"{row.name} ({row.title}){mark}", shape, f"{row.params:,}" if row.known else "?",
-                      ", ".join(row.inputs) or "-")
+        table.add_row(escape(f"{row.name} ({row.title})") + mark, shape, f"{row.params:,}" if row.known else "?",
+                      escape(", ".join(row.inputs)) or "-")
     console.print(table)
     console.print(f" Total params: {analysis.total_params:,}")
     console.print(f" Trainable params: {analysis.trainable:,}")
@@ -95,10 +96,10 @@ def print_report(project: Project, analysis: Analysis) -> None:
                 where.append(f"port '{p.port}'")
             if p.param:
                 where.append(f"parameter '{p.param}'")
-            location = f" [{', '.join(where)}]" if where else ""
-            console.print(f"[{colour}]{title}[/]{location}: {p.message}", markup=True)
+            location = escape(f" ({', '.join(where)})") if where else ""
+            console.print(f"[{colour}]{title}[/]: {escape(p.message)}{location}")
             if p.fix:
-                console.print(f"  fix: {p.fix.description}")
+                console.print(f"  fix: {escape(p.fix.description)}")
     if analysis.valid:
         console.print("[green]✓ valid[/]" + (f" ({len(warnings)} warning(s))" if warnings else ""))
     else:
