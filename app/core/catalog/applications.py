@@ -1,5 +1,604 @@
-"""applications layers (filled in by the catalog work)."""
+"""Application backbones: whole ``keras.applications`` models shown as one node each.
 
-from app.core.catalog.spec import LayerSpec
+The node is the backbone without its ImageNet classifier (``include_top=False``, which
+the Keras bridge always passes). Its output shape is worked out here by following each
+architecture's own strides and paddings, and its weight counts by walking the same layer
+list Keras builds, so both appear instantly and agree with Keras for any input size and
+channel count. The input checks mirror the ones Keras applies (``obtain_input_shape`` and
+the padding helpers), so a node is refused exactly when Keras would refuse to build it.
+"""
 
-SPECS: tuple[LayerSpec, ...] = ()
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from app.core.catalog.rules import conv_length, fmt_shape
+from app.core.catalog.spec import (
+    Config,
+    Fix,
+    LayerDoc,
+    LayerSpec,
+    Param,
+    ParamKind,
+    Shape,
+    ShapeError,
+)
+
+CATEGORY = "Applications"
+
+MIN_SIZE = 32
+"""Keras refuses height or width below this for every backbone here."""
+
+MOBILENET_V2_ALPHAS: tuple[float, ...] = (0.35, 0.5, 0.75, 1.0, 1.3, 1.4)
+"""The widths Keras has ImageNet weights for (the only ones it accepts with weights='imagenet')."""
+
+MOBILENET_V2_WEIGHT_SIZES: tuple[int, ...] = (96, 128, 160, 192, 224)
+"""Square input sizes Keras has MobileNetV2 ImageNet weights for."""
+
+Dim = int | None
+
+
+# --- Parameters ---------------------------------------------------------------------------
+
+def _weights_param(download: str) -> Param:
+    return Param(
+        "weights",
+        ParamKind.CHOICE,
+        None,
+        "None starts from random weights and works offline. 'imagenet' loads weights pre-trained on "
+        f"ImageNet: Keras downloads them ({download}) when the model is first built, which fails "
+        "without internet, and they need 3-channel RGB input.",
+        choices=(None, "imagenet"),
+        nullable=True,
+    )
+
+
+def _pooling_param() -> Param:
+    return Param(
+        "pooling",
+        ParamKind.CHOICE,
+        None,
+        "None keeps the feature map (None, h, w, channels); 'avg' or 'max' pools it to one vector "
+        "per image (None, channels), ready for a Dense head.",
+        choices=(None, "avg", "max"),
+        nullable=True,
+    )
+
+
+def _trainable_param() -> Param:
+    return Param(
+        "trainable",
+        ParamKind.BOOL,
+        True,
+        "Update the backbone's weights during training. Turn off to freeze it (transfer learning): "
+        "all its weights then count as non-trainable.",
+    )
+
+
+def _alpha_param() -> Param:
+    return Param(
+        "alpha",
+        ParamKind.CHOICE,
+        1.0,
+        "Width multiplier: scales the number of filters in every layer. Below 1.0 is smaller and faster, "
+        "above 1.0 larger. These are the widths Keras has ImageNet weights for.",
+        choices=MOBILENET_V2_ALPHAS,
+    )
+
+
+# --- Input checks (mirroring Keras' obtain_input_shape and correct_pad) ---------------------
+
+def _resize_fix() -> Fix:
+    return Fix(
+        "Insert a Resizing layer (224x224) before it",
+        {"op": "insert_before", "port": "input", "class_name": "Resizing", "config": {"height": 224, "width": 224}},
+    )
+
+
+def _no_imagenet_fix() -> Fix:
+    return Fix("Use random weights (weights=None)", {"op": "set_param", "param": "weights", "value": None})
+
+
+def _image_reshape_fix(sample: Sequence[Dim]) -> Fix | None:
+    """A Reshape that turns a flat or channel-less sample into an image, when the sizes make it obvious."""
+    if len(sample) == 2 and all(d is not None and d > 4 for d in sample):
+        height, width = sample
+        return Fix(f"Insert a Reshape to ({height}, {width}, 1) before it",
+                   {"op": "insert_before", "port": "input", "class_name": "Reshape",
+                    "config": {"target_shape": [height, width, 1]}})
+    if len(sample) == 1 and sample[0] is not None:
+        features = sample[0]
+        for channels in (1, 3):
+            side = math.isqrt(features // channels)
+            if side > 4 and side * side * channels == features:
+                return Fix(f"Insert a Reshape to ({side}, {side}, {channels}) before it",
+                           {"op": "insert_before", "port": "input", "class_name": "Reshape",
+                            "config": {"target_shape": [side, side, channels]}})
+    return None
+
+
+def _size_text(height: Dim, width: Dim) -> str:
+    """``16x16``, or words when a side is variable (None)."""
+    if height is not None and width is not None:
+        return f"{height}x{width}"
+    high, wide = ("variable" if dim is None else str(dim) for dim in (height, width))
+    return f"{high} high and {wide} wide"
+
+
+@dataclass(frozen=True)
+class ImageInput:
+    """A checked image input: batch, height, width (None when variable) and a known channel count."""
+
+    batch: Dim
+    height: Dim
+    width: Dim
+    channels: int
+
+
+def check_image_input(title: str, cfg: Config, inputs: Sequence[Shape], pads_from_height: bool) -> ImageInput:
+    """Refuse exactly the inputs Keras refuses, with a sentence a student can act on.
+
+    ``pads_from_height`` marks the backbones whose stride-2 padding (Keras' ``correct_pad``)
+    reads the width only when the height is known: they fail on a known height with a
+    variable width.
+    """
+    (shape,) = inputs
+    if len(shape) != 4:
+        what = {2: "a flat vector", 3: "a 3-D tensor (images without a channel axis?)"}.get(
+            len(shape), f"a {len(shape)}-D tensor")
+        raise ShapeError(
+            f"{title} needs images shaped (None, height, width, channels), such as (None, 224, 224, 3), "
+            f"but gets {what} {fmt_shape(shape)}.",
+            port="input",
+            fix=_image_reshape_fix(shape[1:]),
+        )
+    batch, height, width, channels = shape
+    if channels is None:
+        raise ShapeError(
+            f"{title} needs a known number of colour channels (the last axis), but it is None. "
+            "Give the input a fixed channel count, usually 3 for RGB.",
+            port="input",
+        )
+    if cfg.get("weights") == "imagenet" and channels != 3:
+        raise ShapeError(
+            f"{title} with weights='imagenet' needs 3 colour channels (RGB), because that is what the "
+            f"pre-trained weights saw; the input has {channels}. Convert the images to RGB, or use weights=None.",
+            port="input",
+            fix=_no_imagenet_fix(),
+        )
+    if (height is not None and height < MIN_SIZE) or (width is not None and width < MIN_SIZE):
+        raise ShapeError(
+            f"{title} needs images of at least {MIN_SIZE}x{MIN_SIZE} pixels; the input is "
+            f"{_size_text(height, width)}. Add a Resizing layer before it.",
+            port="input",
+            fix=_resize_fix(),
+        )
+    if pads_from_height and height is not None and width is None:
+        raise ShapeError(
+            f"{title} cannot take a fixed height ({height}) with a variable width: Keras works out its "
+            "padding from the width whenever the height is fixed. Give the width a fixed size too, "
+            "or make both variable.",
+            port="input",
+            fix=_resize_fix(),
+        )
+    return ImageInput(batch, height, width, channels)
+
+
+def _channel_warning(title: str, cfg: Config, inputs: Sequence[Shape]) -> list[ShapeError]:
+    """Keras warns (but builds) when an image has neither 1 nor 3 channels."""
+    shape = inputs[0]
+    if len(shape) != 4 or shape[-1] in (1, 3, None) or cfg.get("weights") == "imagenet":
+        return []
+    return [ShapeError(
+        f"{title} usually takes 1 (grey) or 3 (RGB) channels, but this input has {shape[-1]}. "
+        "Check that the last axis really holds the colour channels (e.g. not RGBA or channels-first data).",
+        port="input",
+    )]
+
+
+def _pooled(image: ImageInput, height: Dim, width: Dim, channels: int, cfg: Config) -> Shape:
+    """The feature map, or one vector per image when ``pooling`` is set."""
+    if cfg.get("pooling") in ("avg", "max"):
+        return (image.batch, channels)
+    return (image.batch, height, width, channels)
+
+
+def _padded(dim: Dim, before: int, after: int) -> Dim:
+    return None if dim is None else dim + before + after
+
+
+def _correct_pad(height: Dim, dim: Dim, kernel: int) -> tuple[int, int]:
+    """Keras' ``correct_pad`` for one axis: it reads the parity of every axis only when the height is known."""
+    adjust = 1 if height is None or dim is None else 1 - dim % 2
+    return (kernel // 2 - adjust, kernel // 2)
+
+
+def _stride2_valid(height: Dim, dim: Dim, kernel: int) -> Dim:
+    """ZeroPadding2D(correct_pad) followed by a stride-2 'valid' window, as in MobileNetV2/EfficientNet."""
+    before, after = _correct_pad(height, dim, kernel)
+    return conv_length(_padded(dim, before, after), kernel, 2, "valid")
+
+
+# --- Weight counting ----------------------------------------------------------------------
+
+class _Weights:
+    """Adds up weights layer by layer, split the way Keras splits them."""
+
+    def __init__(self) -> None:
+        self.trainable = 0
+        self.non_trainable = 0
+
+    def conv(self, channels_in: int, filters: int, kernel: int, bias: bool) -> int:
+        self.trainable += kernel * kernel * channels_in * filters + (filters if bias else 0)
+        return filters
+
+    def depthwise(self, channels: int, kernel: int) -> int:
+        self.trainable += kernel * kernel * channels
+        return channels
+
+    def batch_norm(self, channels: int) -> None:
+        """gamma and beta learn; the moving mean and variance do not."""
+        self.trainable += 2 * channels
+        self.non_trainable += 2 * channels
+
+    def normalization(self, channels: int) -> None:
+        """keras.layers.Normalization: mean and variance per channel plus a sample count, never trained."""
+        self.non_trainable += 2 * channels + 1
+
+    def totals(self) -> tuple[int, int]:
+        return (self.trainable, self.non_trainable)
+
+
+def _make_divisible(value: float, divisor: int = 8) -> int:
+    """Round a filter count to a multiple of ``divisor`` without losing more than 10% (Keras' helper)."""
+    new_value = max(divisor, int(value + divisor / 2) // divisor * divisor)
+    if new_value < 0.9 * value:
+        new_value += divisor
+    return new_value
+
+
+# --- MobileNetV2 --------------------------------------------------------------------------
+
+# (filters, stride, expansion) of the 17 inverted residual blocks.
+_MOBILENET_V2_BLOCKS: tuple[tuple[int, int, int], ...] = (
+    (16, 1, 1),
+    (24, 2, 6), (24, 1, 6),
+    (32, 2, 6), (32, 1, 6), (32, 1, 6),
+    (64, 2, 6), (64, 1, 6), (64, 1, 6), (64, 1, 6),
+    (96, 1, 6), (96, 1, 6), (96, 1, 6),
+    (160, 2, 6), (160, 1, 6), (160, 1, 6),
+    (320, 1, 6),
+)
+
+
+def mobilenet_v2_last_filters(alpha: float) -> int:
+    """The last 1x1 conv keeps 1280 filters unless the network is widened (alpha > 1)."""
+    return _make_divisible(1280 * alpha) if alpha > 1.0 else 1280
+
+
+def _mobilenet_v2_output(cfg: Config, inputs: Sequence[Shape]) -> Shape:
+    image = check_image_input("MobileNetV2", cfg, inputs, pads_from_height=True)
+    height = conv_length(image.height, 3, 2, "same")
+    width = conv_length(image.width, 3, 2, "same")
+    for _, stride, _ in _MOBILENET_V2_BLOCKS:
+        if stride == 2:
+            height, width = _stride2_valid(height, height, 3), _stride2_valid(height, width, 3)
+    return _pooled(image, height, width, mobilenet_v2_last_filters(cfg["alpha"]), cfg)
+
+
+def _mobilenet_v2_count(cfg: Config, inputs: Sequence[Shape]) -> tuple[int, int]:
+    image = check_image_input("MobileNetV2", cfg, inputs, pads_from_height=True)
+    alpha = cfg["alpha"]
+    w = _Weights()
+    channels = w.conv(image.channels, _make_divisible(32 * alpha), 3, bias=False)
+    w.batch_norm(channels)
+    for index, (filters, _, expansion) in enumerate(_MOBILENET_V2_BLOCKS):
+        expanded = channels
+        if index:
+            expanded = w.conv(channels, expansion * channels, 1, bias=False)
+            w.batch_norm(expanded)
+        w.depthwise(expanded, 3)
+        w.batch_norm(expanded)
+        channels = w.conv(expanded, _make_divisible(int(filters * alpha)), 1, bias=False)
+        w.batch_norm(channels)
+    channels = w.conv(channels, mobilenet_v2_last_filters(alpha), 1, bias=False)
+    w.batch_norm(channels)
+    return w.totals()
+
+
+def _mobilenet_v2_warn(cfg: Config, inputs: Sequence[Shape]) -> list[ShapeError]:
+    warnings = _channel_warning("MobileNetV2", cfg, inputs)
+    shape = inputs[0]
+    if cfg.get("weights") == "imagenet" and len(shape) == 4:
+        height, width = shape[1], shape[2]
+        if height != width or height not in MOBILENET_V2_WEIGHT_SIZES:
+            warnings.append(ShapeError(
+                "MobileNetV2 has ImageNet weights only for square 96, 128, 160, 192 or 224 pixel images; "
+                f"for images {_size_text(height, width)} Keras loads the 224x224 ones, which may fit less well.",
+                port="input",
+            ))
+    return warnings
+
+
+MOBILENET_V2 = LayerSpec(
+    class_name="MobileNetV2",
+    category=CATEGORY,
+    module="keras.applications",
+    name_prefix="mobilenetv2",
+    params=(_weights_param("roughly 9 MB"), _pooling_param(), _alpha_param(), _trainable_param()),
+    output=_mobilenet_v2_output,
+    count=_mobilenet_v2_count,
+    warn=_mobilenet_v2_warn,
+    doc=LayerDoc(
+        summary="A small, fast image backbone built for phones: 17 'inverted residual' blocks that expand "
+        "the channels, filter each channel separately (depthwise conv) and squeeze them back. "
+        "This node is the whole network without its 1000-class ImageNet classifier.",
+        formula="block: 1x1 expand -> 3x3 depthwise -> 1x1 project (+ skip when the shape allows)",
+        shape="(None, H, W, C) -> (None, H/32, W/32, 1280) (sizes rounded up), or (None, 1280) with pooling. "
+        "The last size is 1280 for alpha <= 1 and grows with alpha above 1.",
+        use="Transfer learning on small datasets: weights='imagenet', trainable off, pooling='avg', "
+        "then a small Dense head. Train the head first; unfreeze only later, with a low learning rate. "
+        "Typical inputs are 96 to 224 pixels square, RGB.",
+        mistake="Feeding raw 0-255 pixels: the ImageNet weights expect values in [-1, 1], so put "
+        "Rescaling(scale=1/127.5, offset=-1) in front. Unfreezing right away lets the random head's large "
+        "gradients wreck the pre-trained features.",
+    ),
+)
+
+
+# --- ResNet50 ---------------------------------------------------------------------------
+
+# (filters, blocks, stride of the first block) of the four stages; outputs have 4 x filters channels.
+_RESNET50_STAGES: tuple[tuple[int, int, int], ...] = ((64, 3, 1), (128, 4, 2), (256, 6, 2), (512, 3, 2))
+
+
+def _resnet_stem(dim: Dim) -> Dim:
+    """ZeroPadding 3 + 7x7 stride-2 conv, then ZeroPadding 1 + 3x3 stride-2 max pool (all 'valid')."""
+    dim = conv_length(_padded(dim, 3, 3), 7, 2, "valid")
+    return conv_length(_padded(dim, 1, 1), 3, 2, "valid")
+
+
+def _resnet50_output(cfg: Config, inputs: Sequence[Shape]) -> Shape:
+    image = check_image_input("ResNet50", cfg, inputs, pads_from_height=False)
+    height, width = _resnet_stem(image.height), _resnet_stem(image.width)
+    for _, _, stride in _RESNET50_STAGES:
+        # The first block of a stage downsamples with a 1x1 stride-2 'valid' conv.
+        height, width = conv_length(height, 1, stride, "valid"), conv_length(width, 1, stride, "valid")
+    return _pooled(image, height, width, 4 * _RESNET50_STAGES[-1][0], cfg)
+
+
+def _resnet50_count(cfg: Config, inputs: Sequence[Shape]) -> tuple[int, int]:
+    image = check_image_input("ResNet50", cfg, inputs, pads_from_height=False)
+    w = _Weights()
+    channels = w.conv(image.channels, 64, 7, bias=True)
+    w.batch_norm(channels)
+    for filters, blocks, _ in _RESNET50_STAGES:
+        for block in range(blocks):
+            if block == 0:
+                w.batch_norm(w.conv(channels, 4 * filters, 1, bias=True))
+            w.batch_norm(w.conv(channels, filters, 1, bias=True))
+            w.batch_norm(w.conv(filters, filters, 3, bias=True))
+            channels = w.conv(filters, 4 * filters, 1, bias=True)
+            w.batch_norm(channels)
+    return w.totals()
+
+
+RESNET50 = LayerSpec(
+    class_name="ResNet50",
+    category=CATEGORY,
+    module="keras.applications",
+    name_prefix="resnet50",
+    params=(_weights_param("roughly 95 MB"), _pooling_param(), _trainable_param()),
+    output=_resnet50_output,
+    count=_resnet50_count,
+    warn=lambda cfg, inputs: _channel_warning("ResNet50", cfg, inputs),
+    doc=LayerDoc(
+        summary="A 50-layer residual network: each block learns a correction that is added to its input "
+        "(a skip connection), which lets very deep networks train. This node is the whole network "
+        "without its ImageNet classifier.",
+        formula="block: y = relu(x + F(x)), F = 1x1 -> 3x3 -> 1x1 conv with batch norm",
+        shape="(None, H, W, C) -> (None, H/32, W/32, 2048) (sizes rounded up), or (None, 2048) with pooling.",
+        use="A strong general-purpose feature extractor for transfer learning; 224x224 RGB inputs are typical. "
+        "Freeze it (trainable off), train a Dense head, then optionally unfreeze with a small learning rate.",
+        mistake="Skipping its preprocessing: the ImageNet weights expect BGR images with the ImageNet mean "
+        "subtracted (keras.applications.resnet50.preprocess_input), not pixels scaled to [0, 1]. "
+        "With about 23.6 million weights it also overfits small datasets quickly when unfrozen.",
+    ),
+)
+
+
+# --- EfficientNetB0 -----------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class _MBConv:
+    """One stage of EfficientNetB0 (Keras' DEFAULT_BLOCKS_ARGS with width and depth 1.0)."""
+
+    kernel: int
+    repeats: int
+    filters_in: int
+    filters_out: int
+    expand: int
+    stride: int
+
+
+_EFFICIENTNET_B0_STAGES: tuple[_MBConv, ...] = (
+    _MBConv(3, 1, 32, 16, 1, 1),
+    _MBConv(3, 2, 16, 24, 6, 2),
+    _MBConv(5, 2, 24, 40, 6, 2),
+    _MBConv(3, 3, 40, 80, 6, 2),
+    _MBConv(5, 3, 80, 112, 6, 1),
+    _MBConv(5, 4, 112, 192, 6, 2),
+    _MBConv(3, 1, 192, 320, 6, 1),
+)
+_EFFICIENTNET_SE_RATIO = 0.25
+_EFFICIENTNET_B0_TOP = 1280
+
+
+def _efficientnet_b0_output(cfg: Config, inputs: Sequence[Shape]) -> Shape:
+    image = check_image_input("EfficientNetB0", cfg, inputs, pads_from_height=True)
+    height, width = image.height, image.width
+    height, width = _stride2_valid(height, height, 3), _stride2_valid(height, width, 3)  # stem conv
+    for stage in _EFFICIENTNET_B0_STAGES:
+        if stage.stride == 2:
+            height, width = (_stride2_valid(height, height, stage.kernel),
+                             _stride2_valid(height, width, stage.kernel))
+    return _pooled(image, height, width, _EFFICIENTNET_B0_TOP, cfg)
+
+
+def _efficientnet_b0_count(cfg: Config, inputs: Sequence[Shape]) -> tuple[int, int]:
+    image = check_image_input("EfficientNetB0", cfg, inputs, pads_from_height=True)
+    w = _Weights()
+    w.normalization(image.channels)
+    w.batch_norm(w.conv(image.channels, 32, 3, bias=False))
+    for stage in _EFFICIENTNET_B0_STAGES:
+        filters_in = stage.filters_in
+        for _ in range(stage.repeats):
+            expanded = filters_in * stage.expand
+            if stage.expand != 1:
+                w.batch_norm(w.conv(filters_in, expanded, 1, bias=False))
+            w.batch_norm(w.depthwise(expanded, stage.kernel))
+            squeezed = max(1, int(filters_in * _EFFICIENTNET_SE_RATIO))
+            w.conv(expanded, squeezed, 1, bias=True)
+            w.conv(squeezed, expanded, 1, bias=True)
+            w.batch_norm(w.conv(expanded, stage.filters_out, 1, bias=False))
+            filters_in = stage.filters_out
+    w.batch_norm(w.conv(_EFFICIENTNET_B0_STAGES[-1].filters_out, _EFFICIENTNET_B0_TOP, 1, bias=False))
+    return w.totals()
+
+
+EFFICIENTNET_B0 = LayerSpec(
+    class_name="EfficientNetB0",
+    category=CATEGORY,
+    module="keras.applications",
+    name_prefix="efficientnetb0",
+    params=(_weights_param("roughly 16 MB"), _pooling_param(), _trainable_param()),
+    output=_efficientnet_b0_output,
+    count=_efficientnet_b0_count,
+    warn=lambda cfg, inputs: _channel_warning("EfficientNetB0", cfg, inputs),
+    doc=LayerDoc(
+        summary="The smallest EfficientNet: MobileNet-style blocks with squeeze-and-excitation (each block "
+        "learns how much to weigh every channel), with depth, width and resolution balanced by search. "
+        "This node is the whole network without its ImageNet classifier.",
+        formula="block: 1x1 expand -> kxk depthwise -> squeeze-excite -> 1x1 project (+ skip)",
+        shape="(None, H, W, C) -> (None, H/32, W/32, 1280) (sizes rounded up), or (None, 1280) with pooling.",
+        use="Accurate transfer learning for its size; 224x224 RGB is its native input. "
+        "It rescales and normalises pixels itself (its first layers), so feed it raw 0-255 images.",
+        mistake="Adding Rescaling(1/255) in front: the model already divides by 255 inside, so the images end "
+        "up almost black. Also unfreezing the whole backbone before the new head has trained.",
+    ),
+)
+
+
+# --- VGG16 ------------------------------------------------------------------------------
+
+# Filters of the 3x3 'same' convs in each of the five blocks; each block ends in a 2x2 max pool.
+_VGG16_BLOCKS: tuple[tuple[int, ...], ...] = ((64, 64), (128, 128), (256, 256, 256), (512, 512, 512),
+                                               (512, 512, 512))
+
+
+def _vgg16_output(cfg: Config, inputs: Sequence[Shape]) -> Shape:
+    image = check_image_input("VGG16", cfg, inputs, pads_from_height=False)
+    height, width = image.height, image.width
+    for _ in _VGG16_BLOCKS:
+        height, width = conv_length(height, 2, 2, "valid"), conv_length(width, 2, 2, "valid")
+    return _pooled(image, height, width, _VGG16_BLOCKS[-1][-1], cfg)
+
+
+def _vgg16_count(cfg: Config, inputs: Sequence[Shape]) -> tuple[int, int]:
+    image = check_image_input("VGG16", cfg, inputs, pads_from_height=False)
+    w = _Weights()
+    channels = image.channels
+    for block in _VGG16_BLOCKS:
+        for filters in block:
+            channels = w.conv(channels, filters, 3, bias=True)
+    return w.totals()
+
+
+VGG16 = LayerSpec(
+    class_name="VGG16",
+    category=CATEGORY,
+    module="keras.applications",
+    name_prefix="vgg16",
+    params=(_weights_param("roughly 59 MB"), _pooling_param(), _trainable_param()),
+    output=_vgg16_output,
+    count=_vgg16_count,
+    warn=lambda cfg, inputs: _channel_warning("VGG16", cfg, inputs),
+    doc=LayerDoc(
+        summary="A classic, plain CNN: 13 3x3 convolutions in five blocks, each block ending in a 2x2 max "
+        "pool. No skips and no batch norm, so it is easy to read but heavy. This node is the network "
+        "without its three large Dense layers.",
+        formula="block: (3x3 conv + relu) x 2 or 3 -> 2x2 max pool",
+        shape="(None, H, W, C) -> (None, H/32, W/32, 512) (sizes rounded down), or (None, 512) with pooling.",
+        use="Teaching how CNN features grow from edges to objects, feature visualisation and style transfer; "
+        "224x224 RGB is typical. For accuracy per weight, ResNet or EfficientNet do better.",
+        mistake="Flattening its 7x7x512 output into a big Dense layer, which adds millions of weights; "
+        "pooling='avg' is usually enough. Like ResNet50 it expects Caffe-style preprocessing "
+        "(keras.applications.vgg16.preprocess_input), not [0, 1] pixels.",
+    ),
+)
+
+
+# --- DenseNet121 --------------------------------------------------------------------------
+
+_DENSENET121_BLOCKS: tuple[int, ...] = (6, 12, 24, 16)
+_DENSENET_GROWTH = 32
+_DENSENET_REDUCTION = 0.5
+
+
+def _densenet121_output(cfg: Config, inputs: Sequence[Shape]) -> Shape:
+    image = check_image_input("DenseNet121", cfg, inputs, pads_from_height=False)
+    height, width = _resnet_stem(image.height), _resnet_stem(image.width)
+    channels = 2 * _DENSENET_GROWTH
+    for index, blocks in enumerate(_DENSENET121_BLOCKS):
+        channels += blocks * _DENSENET_GROWTH
+        if index < len(_DENSENET121_BLOCKS) - 1:
+            # Transition: 1x1 conv halving the channels, then a 2x2 stride-2 average pool.
+            channels = int(channels * _DENSENET_REDUCTION)
+            height, width = conv_length(height, 2, 2, "valid"), conv_length(width, 2, 2, "valid")
+    return _pooled(image, height, width, channels, cfg)
+
+
+def _densenet121_count(cfg: Config, inputs: Sequence[Shape]) -> tuple[int, int]:
+    image = check_image_input("DenseNet121", cfg, inputs, pads_from_height=False)
+    w = _Weights()
+    channels = w.conv(image.channels, 2 * _DENSENET_GROWTH, 7, bias=False)
+    w.batch_norm(channels)
+    for index, blocks in enumerate(_DENSENET121_BLOCKS):
+        for _ in range(blocks):
+            w.batch_norm(channels)
+            w.batch_norm(w.conv(channels, 4 * _DENSENET_GROWTH, 1, bias=False))
+            channels += w.conv(4 * _DENSENET_GROWTH, _DENSENET_GROWTH, 3, bias=False)
+        if index < len(_DENSENET121_BLOCKS) - 1:
+            w.batch_norm(channels)
+            channels = w.conv(channels, int(channels * _DENSENET_REDUCTION), 1, bias=False)
+    w.batch_norm(channels)
+    return w.totals()
+
+
+DENSENET121 = LayerSpec(
+    class_name="DenseNet121",
+    category=CATEGORY,
+    module="keras.applications",
+    name_prefix="densenet121",
+    params=(_weights_param("roughly 29 MB"), _pooling_param(), _trainable_param()),
+    output=_densenet121_output,
+    count=_densenet121_count,
+    warn=lambda cfg, inputs: _channel_warning("DenseNet121", cfg, inputs),
+    doc=LayerDoc(
+        summary="A densely connected network: inside a block every layer receives the feature maps of all "
+        "layers before it (concatenated), and adds 32 new channels. Transitions between the four blocks "
+        "halve the channels and the image size. This node is the network without its ImageNet classifier.",
+        formula="layer: x = concat(x, conv3x3(conv1x1(x))); transition: 1x1 conv (channels / 2) + 2x2 avg pool",
+        shape="(None, H, W, C) -> (None, about H/32, about W/32, 1024), or (None, 1024) with pooling.",
+        use="Transfer learning where weights are scarce: about 7 million weights, yet accurate. Popular for "
+        "medical images; 224x224 RGB is typical.",
+        mistake="Forgetting its preprocessing: the ImageNet weights expect pixels scaled to [0, 1] and then "
+        "normalised by the ImageNet mean and standard deviation (keras.applications.densenet.preprocess_input).",
+    ),
+)
+
+
+SPECS: tuple[LayerSpec, ...] = (MOBILENET_V2, RESNET50, EFFICIENTNET_B0, VGG16, DENSENET121)
+
