@@ -1,5 +1,686 @@
-"""convolution layers (filled in by the catalog work)."""
+"""Convolution layers (Conv1D/2D, transposed, separable, depthwise) and the spatial
+reshaping layers used around them (UpSampling2D, ZeroPadding2D, Cropping2D).
 
-from app.core.catalog.spec import LayerSpec
+The helpers at the top (axis layout, rank advice, window checks) are shared with
+:mod:`app.core.catalog.pooling`, which reads images and sequences the same way.
+"""
 
-SPECS: tuple[LayerSpec, ...] = ()
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+from app.core.catalog.rules import conv_length, deconv_length, elements, fmt_shape
+from app.core.catalog.spec import (
+    Config,
+    Fix,
+    LayerDoc,
+    LayerSpec,
+    Param,
+    ParamKind,
+    Shape,
+    ShapeError,
+    activation,
+    base_params,
+    constraint,
+    initializer,
+    no_weights,
+    regularizer,
+)
+
+CATEGORY = "Convolution"
+RESHAPING_CATEGORY = "Reshaping"
+
+DATA_FORMATS: tuple[str, ...] = ("channels_last", "channels_first")
+AXIS_NAMES: dict[int, tuple[str, ...]] = {1: ("steps",), 2: ("height", "width")}
+
+
+# --- Shared helpers: parameters -----------------------------------------------------------
+
+def data_format_param() -> Param:
+    return Param("data_format", ParamKind.CHOICE, "channels_last",
+                 "Where the channel axis is: last (height, width, channels) or first (channels, height, width).",
+                 choices=DATA_FORMATS, advanced=True)
+
+
+def padding_param(causal: bool = False) -> Param:
+    choices = ("valid", "same", "causal") if causal else ("valid", "same")
+    text = "'valid': no padding, the output shrinks; 'same': pad so the output keeps size (divided by strides)."
+    if causal:
+        text += " 'causal': pad only the past, for time series."
+    return Param("padding", ParamKind.CHOICE, "valid", text, choices=choices)
+
+
+def int_tuple(name: str, default: Any, n: int, text: str, *, minimum: int = 1, required: bool = False,
+              nullable: bool = False, advanced: bool = False) -> Param:
+    """A per-axis whole-number setting such as kernel_size or strides, one value per spatial axis."""
+    return Param(name, ParamKind.INT_TUPLE, default, text, minimum=minimum, length=n, required=required,
+                 nullable=nullable, advanced=advanced)
+
+
+# --- Shared helpers: axes -----------------------------------------------------------------
+
+def per_axis(value: int | Sequence[int], n: int) -> tuple[int, ...]:
+    """Keras accepts one int for every axis or one per axis; configs from Keras hold tuples."""
+    if isinstance(value, int):
+        return (value,) * n
+    return tuple(int(v) for v in value)
+
+
+def split_channels(shape: Shape, data_format: str) -> tuple[tuple[int | None, ...], int | None]:
+    """(spatial dims, channels) of a batch shape in either layout."""
+    if data_format == "channels_first":
+        return tuple(shape[2:]), shape[1]
+    return tuple(shape[1:-1]), shape[-1]
+
+
+def join_channels(batch: int | None, spatial: Sequence[int | None], channels: int | None,
+                  data_format: str) -> Shape:
+    if data_format == "channels_first":
+        return (batch, channels, *spatial)
+    return (batch, *spatial, channels)
+
+
+def layout(n: int, data_format: str) -> str:
+    """The axis order the layer expects, in words."""
+    spatial = ", ".join(AXIS_NAMES[n])
+    if data_format == "channels_first":
+        return f"(batch, channels, {spatial})"
+    return f"(batch, {spatial}, channels)"
+
+
+def _reshape_fix(dims: Sequence[int | None], text: str) -> Fix | None:
+    """Insert a Reshape to ``dims``; one unknown size becomes -1, two cannot be reshaped."""
+    if sum(d is None for d in dims) > 1:
+        return None
+    target = [-1 if d is None else d for d in dims]
+    shown = fmt_shape([None if d == -1 else d for d in target])
+    return Fix(f"{text} {shown}", {"op": "insert_before", "port": "input", "class_name": "Reshape",
+                                  "config": {"target_shape": target}})
+
+
+def _with_channel(dims: Sequence[int | None], channels: int, data_format: str) -> list[int | None]:
+    return [channels, *dims] if data_format == "channels_first" else [*dims, channels]
+
+
+def _flat_image_advice(shape: Shape, data_format: str) -> tuple[str, Fix | None]:
+    """A 2-D (None, features) tensor fed to an image layer: maybe a flattened square image."""
+    features = shape[1]
+    if features is not None:
+        for channels, kind in ((1, "grey"), (3, "colour")):
+            side = math.isqrt(features // channels) if features % channels == 0 else 0
+            if side > 1 and side * side * channels == features:
+                dims = _with_channel([side, side], channels, data_format)
+                text = (f" The {features} values look like a flattened {side}×{side} {kind} image: reshape them to "
+                        f"{fmt_shape(dims)}, or give the Input the image shape {fmt_shape(dims)} directly.")
+                return text, _reshape_fix(dims, "Insert a Reshape to")
+    return (" Give the Input an image shape such as (height, width, channels); for flat feature vectors use "
+            "Dense layers instead.", None)
+
+
+def require_spatial_rank(shape: Shape, n: int, layer: str, data_format: str, counterpart: str = "",
+                         global_pool: bool = False) -> None:
+    """Raise a ShapeError explaining what a wrong-rank input probably is and how to fix it.
+
+    ``n`` is the number of spatial axes (1 for sequences, 2 for images); ``counterpart``
+    is the layer of the other family (Conv1D for Conv2D) to suggest when the data looks
+    like the other kind.
+    """
+    want = n + 2
+    rank = len(shape)
+    if rank == want:
+        return
+    message = f"{layer} expects a {want}-D input {layout(n, data_format)} but gets {rank}-D {fmt_shape(shape)}."
+    fix: Fix | None = None
+    if global_pool and rank == 2:
+        message += (" Each sample is already a flat vector, so there is nothing left to pool: remove this layer "
+                    "(or the Flatten before it).")
+    elif n == 2 and rank == 2:
+        text, fix = _flat_image_advice(shape, data_format)
+        message += text
+    elif n == 2 and rank == 3:
+        dims = _with_channel(list(shape[1:]), 1, data_format)
+        message += (f" The channel axis is missing: a grey image needs a channel axis of size 1, i.e. "
+                    f"{fmt_shape(dims)}.")
+        if counterpart:
+            message += f" If the data is a sequence (batch, steps, features), use {counterpart} instead."
+        fix = _reshape_fix(dims, "Insert a Reshape adding a channel axis:")
+    elif n == 1 and rank == 2:
+        dims = _with_channel(list(shape[1:]), 1, data_format)
+        message += (f" A sequence needs a feature (channel) axis; to treat each value as one step, reshape to "
+                    f"{fmt_shape(dims)}.")
+        fix = _reshape_fix(dims, "Insert a Reshape adding a channel axis:")
+    elif n == 1 and rank == 4:
+        message += " This looks like an image" + (f": use {counterpart} instead." if counterpart else ".")
+    elif rank > want:
+        message += " It has too many axes; remove the extra ones with Reshape, or pick a layer made for this data."
+    else:
+        message += " It has too few axes; check the Input shape."
+    raise ShapeError(message, port="input", fix=fix)
+
+
+def known_channels(channels: int | None, layer: str, data_format: str) -> int:
+    """Weights need the number of channels; a None channel axis cannot be built."""
+    if channels is None:
+        where = "first (after the batch)" if data_format == "channels_first" else "last"
+        raise ShapeError(
+            f"{layer} needs to know the number of channels (the {where} axis), but it is None. "
+            "Give the Input a fixed channel count, e.g. (None, None, 3) for colour images of any size.",
+            port="input",
+        )
+    return channels
+
+
+def _looks_channels_last(shape: Shape) -> bool:
+    """A channels_first layer reading (None, 28, 28, 1): the last axis is tiny, the 'channels' large."""
+    return len(shape) >= 3 and shape[-1] is not None and shape[1] is not None and shape[-1] <= 4 < shape[1]
+
+
+def window_lengths(shape: Shape, n: int, layer: str, data_format: str, kernel: Sequence[int],
+                   strides: Sequence[int], padding: str, dilation: Sequence[int], pooling: bool) -> list[int | None]:
+    """Output length along each spatial axis, refusing windows larger than a 'valid' input axis."""
+    spatial, _ = split_channels(shape, data_format)
+    out: list[int | None] = []
+    for i, (length, k, s, d) in enumerate(zip(spatial, kernel, strides, dilation, strict=True)):
+        size = conv_length(length, k, s, padding, d)
+        if size is not None and size <= 0:
+            axis = AXIS_NAMES[n][i]
+            effective = (k - 1) * d + 1
+            if pooling:
+                message = (f"{layer}: the pooling window is {k} along the {axis}, but the input {fmt_shape(shape)} "
+                           f"has only {length} there, so nothing would be left. Earlier pooling or strided layers "
+                           "have probably shrunk the data too far: remove a pooling step, use a smaller pool_size, "
+                           "or use padding 'same'.")
+            else:
+                span = f"{effective} (kernel {k} with dilation {d})" if d > 1 else str(effective)
+                message = (f"{layer}: the kernel covers {span} along the {axis}, but the input {fmt_shape(shape)} has "
+                           f"only {length} there, so with padding 'valid' it does not fit. Use padding 'same', a "
+                           "smaller kernel_size, or fewer pooling/strided layers before this one.")
+            fix = Fix("Use padding 'same'", {"op": "set_param", "param": "padding", "value": "same"})
+            if data_format == "channels_first" and _looks_channels_last(shape):
+                message = (f"{layer}: data_format is 'channels_first', so {fmt_shape(shape)} is read as "
+                           f"{layout(n, data_format)}: {shape[1]} channels and a {axis} of only {length}, too small "
+                           f"for the window of {effective}. The shape looks channels-last: set data_format to "
+                           "'channels_last'.")
+                fix = Fix("Use data_format 'channels_last'",
+                          {"op": "set_param", "param": "data_format", "value": "channels_last"})
+            raise ShapeError(message, port="input", fix=fix)
+        out.append(size)
+    return out
+
+
+def _check_strides_with_dilation(layer: str, strides: Sequence[int], dilation: Sequence[int]) -> None:
+    if max(strides) > 1 and max(dilation) > 1:
+        raise ShapeError(
+            f"{layer}: strides {list(strides)} and dilation_rate {list(dilation)} cannot both be above 1. "
+            "Use strides to shrink the output or dilation to widen the kernel, not both.",
+            fix=Fix("Set dilation_rate back to 1",
+                    {"op": "set_param", "param": "dilation_rate", "value": [1] * len(dilation)}),
+        )
+
+
+def _cpu_channels_first_warn(layer: str) -> Any:
+    """TensorFlow's CPU kernels for (transposed) convolution only take channels_last."""
+    def warn(cfg: Config, inputs: Sequence[Shape]) -> list[ShapeError]:
+        if cfg.get("data_format") != "channels_first":
+            return []
+        return [ShapeError(
+            f"{layer} with data_format 'channels_first' only runs on a GPU with TensorFlow: training on a CPU "
+            "fails. Keep 'channels_last' unless you train on a GPU.",
+            port="input",
+        )]
+    return warn
+
+
+# --- Conv1D / Conv2D ------------------------------------------------------------------------
+
+def _conv_params(n: int, causal: bool) -> tuple[Param, ...]:
+    return (
+        *base_params(),
+        Param("filters", ParamKind.INT, 32, "Number of filters: the channels of the output.", minimum=1,
+              required=True),
+        int_tuple("kernel_size", [3] * n, n, "Size of the sliding window along each axis.", required=True),
+        int_tuple("strides", [1] * n, n, "Step of the window along each axis; 2 halves the size."),
+        padding_param(causal),
+        data_format_param(),
+        int_tuple("dilation_rate", [1] * n, n, "Spacing between kernel taps; above 1 widens the view "
+                  "without more weights.", advanced=True),
+        Param("groups", ParamKind.INT, 1, "Split channels into this many independent groups; input channels "
+              "and filters must both be divisible by it.", minimum=1, advanced=True),
+        activation(),
+        Param("use_bias", ParamKind.BOOL, True, "Add a learned bias to each filter."),
+        initializer("kernel_initializer", "glorot_uniform"),
+        initializer("bias_initializer", "zeros"),
+        regularizer("kernel_regularizer"),
+        regularizer("bias_regularizer"),
+        regularizer("activity_regularizer"),
+        constraint("kernel_constraint"),
+        constraint("bias_constraint"),
+    )
+
+
+def _conv_rules(layer: str, n: int, counterpart: str) -> tuple[Any, Any]:
+    def output(cfg: Config, inputs: Sequence[Shape]) -> Shape:
+        (shape,) = inputs
+        fmt = cfg["data_format"]
+        require_spatial_rank(shape, n, layer, fmt, counterpart)
+        kernel, strides, dilation = (per_axis(cfg[k], n) for k in ("kernel_size", "strides", "dilation_rate"))
+        _check_strides_with_dilation(layer, strides, dilation)
+        filters, groups = cfg["filters"], cfg["groups"]
+        if filters % groups:
+            raise ShapeError(
+                f"{layer}: filters ({filters}) must be divisible by groups ({groups}).",
+                fix=Fix("Set groups to 1", {"op": "set_param", "param": "groups", "value": 1}),
+            )
+        _, channels = split_channels(shape, fmt)
+        channels = known_channels(channels, layer, fmt)
+        if channels % groups:
+            raise ShapeError(
+                f"{layer}: the input has {channels} channel{'s' if channels != 1 else ''}, which cannot be split "
+                f"into {groups} equal groups. "
+                f"Use a groups value that divides {channels} (1 always works).",
+                port="input",
+                fix=Fix("Set groups to 1", {"op": "set_param", "param": "groups", "value": 1}),
+            )
+        spatial = window_lengths(shape, n, layer, fmt, kernel, strides, cfg["padding"], dilation, pooling=False)
+        return join_channels(shape[0], spatial, filters, fmt)
+
+    def count(cfg: Config, inputs: Sequence[Shape]) -> tuple[int, int]:
+        _, channels = split_channels(inputs[0], cfg["data_format"])
+        channels = known_channels(channels, layer, cfg["data_format"])
+        kernel = elements(per_axis(cfg["kernel_size"], n)) or 0
+        filters = cfg["filters"]
+        return (kernel * (channels // cfg["groups"]) * filters + (filters if cfg["use_bias"] else 0), 0)
+
+    return output, count
+
+
+_conv1d_output, _conv1d_count = _conv_rules("Conv1D", 1, "Conv2D")
+_conv2d_output, _conv2d_count = _conv_rules("Conv2D", 2, "Conv1D")
+
+CONV1D = LayerSpec(
+    class_name="Conv1D",
+    category=CATEGORY,
+    name_prefix="conv1d",
+    params=_conv_params(1, causal=True),
+    output=_conv1d_output,
+    count=_conv1d_count,
+    warn=_cpu_channels_first_warn("Conv1D"),
+    doc=LayerDoc(
+        summary="Slides learned filters along a sequence; each filter detects one local pattern "
+        "(a short motif in audio, text or sensor data).",
+        formula="y[t, f] = activation(Σ_k Σ_c x[t·s + k·d, c] · W[k, c, f] + b[f])",
+        shape="(None, steps, channels) -> (None, new_steps, filters). With 'valid': new_steps = "
+        "floor((steps − (kernel−1)·dilation − 1) / strides) + 1; with 'same' or 'causal': ceil(steps / strides).",
+        use="Time series, audio and text models; 'causal' padding keeps the model from seeing the future.",
+        mistake="Feeding a 2-D (None, features) tensor: a sequence needs a channel axis, e.g. (steps, 1).",
+    ),
+)
+
+CONV2D = LayerSpec(
+    class_name="Conv2D",
+    category=CATEGORY,
+    name_prefix="conv2d",
+    params=_conv_params(2, causal=False),
+    output=_conv2d_output,
+    count=_conv2d_count,
+    warn=_cpu_channels_first_warn("Conv2D"),
+    doc=LayerDoc(
+        summary="Slides small learned filters over an image; each filter responds to one local pattern "
+        "such as an edge, a texture or (deeper in the network) a part of an object.",
+        formula="y[i, j, f] = activation(Σ_u Σ_v Σ_c x[i·s + u·d, j·s + v·d, c] · W[u, v, c, f] + b[f])",
+        shape="(None, H, W, C) -> (None, H', W', filters). With 'valid': H' = floor((H − (k−1)·d − 1) / s) + 1; "
+        "with 'same': H' = ceil(H / s). Weights: kh·kw·(C/groups)·filters + filters.",
+        use="The main building block of image models: stacks of Conv2D + pooling, then a Dense head.",
+        mistake="Feeding flat (None, 784) data or (None, 28, 28) images without a channel axis: "
+        "Conv2D needs (height, width, channels), e.g. (28, 28, 1).",
+    ),
+)
+
+
+# --- Conv2DTranspose ------------------------------------------------------------------------
+
+def _deconv_output(cfg: Config, inputs: Sequence[Shape]) -> Shape:
+    (shape,) = inputs
+    fmt = cfg["data_format"]
+    require_spatial_rank(shape, 2, "Conv2DTranspose", fmt)
+    kernel, strides, dilation = (per_axis(cfg[k], 2) for k in ("kernel_size", "strides", "dilation_rate"))
+    padding_out = None if cfg["output_padding"] is None else per_axis(cfg["output_padding"], 2)
+    if padding_out is not None:
+        for axis, (extra, step) in enumerate(zip(padding_out, strides, strict=True)):
+            if extra >= step:
+                raise ShapeError(
+                    f"Conv2DTranspose: output_padding must be smaller than strides on every axis, but along the "
+                    f"{AXIS_NAMES[2][axis]} it is {extra} with strides {step}. Leave output_padding empty to let "
+                    "Keras choose.",
+                    fix=Fix("Clear output_padding", {"op": "set_param", "param": "output_padding", "value": None}),
+                )
+    _check_strides_with_dilation("Conv2DTranspose", strides, dilation)
+    spatial, channels = split_channels(shape, fmt)
+    known_channels(channels, "Conv2DTranspose", fmt)
+    out = [
+        deconv_length(length, k, s, cfg["padding"], None if padding_out is None else padding_out[i], d)
+        for i, (length, k, s, d) in enumerate(zip(spatial, kernel, strides, dilation, strict=True))
+    ]
+    return join_channels(shape[0], out, cfg["filters"], fmt)
+
+
+def _deconv_count(cfg: Config, inputs: Sequence[Shape]) -> tuple[int, int]:
+    _, channels = split_channels(inputs[0], cfg["data_format"])
+    channels = known_channels(channels, "Conv2DTranspose", cfg["data_format"])
+    filters = cfg["filters"]
+    kernel = elements(per_axis(cfg["kernel_size"], 2)) or 0
+    return (kernel * channels * filters + (filters if cfg["use_bias"] else 0), 0)
+
+
+def _deconv_warn(cfg: Config, inputs: Sequence[Shape]) -> list[ShapeError]:
+    warnings = _cpu_channels_first_warn("Conv2DTranspose")(cfg, inputs)
+    out = _deconv_output(cfg, inputs)
+    spatial, _ = split_channels(out, cfg["data_format"])
+    if any(d == 0 for d in spatial):
+        warnings.append(ShapeError(
+            f"Conv2DTranspose produces an empty output {fmt_shape(out)}: with padding 'same', an even kernel and "
+            "output_padding 0, a size-1 input gives size 0. Use an odd kernel_size or a larger output_padding.",
+            port="input",
+        ))
+    return warnings
+
+
+CONV2D_TRANSPOSE = LayerSpec(
+    class_name="Conv2DTranspose",
+    category=CATEGORY,
+    name_prefix="conv2d_transpose",
+    params=(
+        *base_params(),
+        Param("filters", ParamKind.INT, 32, "Number of filters: the channels of the output.", minimum=1,
+              required=True),
+        int_tuple("kernel_size", [3, 3], 2, "Size of the window along each axis.", required=True),
+        int_tuple("strides", [1, 1], 2, "Upsampling factor along each axis; 2 doubles the size."),
+        padding_param(),
+        int_tuple("output_padding", None, 2, "Extra rows/columns added to the output (each smaller than "
+                  "strides); empty lets Keras choose.", minimum=0, nullable=True, advanced=True),
+        data_format_param(),
+        int_tuple("dilation_rate", [1, 1], 2, "Spacing between kernel taps.", advanced=True),
+        activation(),
+        Param("use_bias", ParamKind.BOOL, True, "Add a learned bias to each filter."),
+        initializer("kernel_initializer", "glorot_uniform"),
+        initializer("bias_initializer", "zeros"),
+        regularizer("kernel_regularizer"),
+        regularizer("bias_regularizer"),
+        regularizer("activity_regularizer"),
+        constraint("kernel_constraint"),
+        constraint("bias_constraint"),
+    ),
+    output=_deconv_output,
+    count=_deconv_count,
+    warn=_deconv_warn,
+    doc=LayerDoc(
+        summary="A learned upsampling: each input pixel spreads a learned pattern over a larger output area, "
+        "the reverse direction of a strided Conv2D (sometimes called 'deconvolution').",
+        formula="With 'same' padding and no output_padding: H' = H · s. With 'valid': H' = (H − 1) · s + max(k, s).",
+        shape="(None, H, W, C) -> (None, H', W', filters); strides 2 roughly doubles height and width. "
+        "Weights: kh·kw·C·filters + filters.",
+        use="Decoders of autoencoders, segmentation networks (U-Net) and GAN generators.",
+        mistake="Expecting strides to shrink the image as in Conv2D: here strides enlarge it.",
+    ),
+)
+
+
+# --- SeparableConv2D / DepthwiseConv2D ------------------------------------------------------
+
+def _depthwise_spatial(layer: str, cfg: Config, shape: Shape) -> tuple[list[int | None], int]:
+    fmt = cfg["data_format"]
+    require_spatial_rank(shape, 2, layer, fmt)
+    kernel, strides, dilation = (per_axis(cfg[k], 2) for k in ("kernel_size", "strides", "dilation_rate"))
+    _, channels = split_channels(shape, fmt)
+    channels = known_channels(channels, layer, fmt)
+    spatial = window_lengths(shape, 2, layer, fmt, kernel, strides, cfg["padding"], dilation, pooling=False)
+    return spatial, channels
+
+
+def _separable_output(cfg: Config, inputs: Sequence[Shape]) -> Shape:
+    (shape,) = inputs
+    spatial, _ = _depthwise_spatial("SeparableConv2D", cfg, shape)
+    return join_channels(shape[0], spatial, cfg["filters"], cfg["data_format"])
+
+
+def _separable_count(cfg: Config, inputs: Sequence[Shape]) -> tuple[int, int]:
+    _, channels = split_channels(inputs[0], cfg["data_format"])
+    channels = known_channels(channels, "SeparableConv2D", cfg["data_format"])
+    kernel = elements(per_axis(cfg["kernel_size"], 2)) or 0
+    mid = channels * cfg["depth_multiplier"]
+    filters = cfg["filters"]
+    return (kernel * mid + mid * filters + (filters if cfg["use_bias"] else 0), 0)
+
+
+SEPARABLE_CONV2D = LayerSpec(
+    class_name="SeparableConv2D",
+    category=CATEGORY,
+    name_prefix="separable_conv2d",
+    params=(
+        *base_params(),
+        Param("depth_multiplier", ParamKind.INT, 1, "Filters per input channel in the depthwise step.", minimum=1,
+              advanced=True),
+        Param("filters", ParamKind.INT, 32, "Number of output channels (pointwise step).", minimum=1,
+              required=True),
+        int_tuple("kernel_size", [3, 3], 2, "Size of the depthwise window along each axis.", required=True),
+        int_tuple("strides", [1, 1], 2, "Step of the window along each axis; 2 halves the size."),
+        padding_param(),
+        data_format_param(),
+        int_tuple("dilation_rate", [1, 1], 2, "Spacing between kernel taps.", advanced=True),
+        activation(),
+        Param("use_bias", ParamKind.BOOL, True, "Add a learned bias to each output channel."),
+        initializer("depthwise_initializer", "glorot_uniform"),
+        initializer("pointwise_initializer", "glorot_uniform"),
+        initializer("bias_initializer", "zeros"),
+        regularizer("depthwise_regularizer"),
+        regularizer("pointwise_regularizer"),
+        regularizer("bias_regularizer"),
+        regularizer("activity_regularizer"),
+        constraint("depthwise_constraint"),
+        constraint("pointwise_constraint"),
+        constraint("bias_constraint"),
+    ),
+    output=_separable_output,
+    count=_separable_count,
+    doc=LayerDoc(
+        summary="A cheaper Conv2D in two steps: a depthwise step filters every channel on its own, then a 1×1 "
+        "pointwise step mixes the channels into the output filters.",
+        formula="weights = kh·kw·C·m (depthwise) + C·m·filters (pointwise) + filters (bias), m = depth_multiplier",
+        shape="(None, H, W, C) -> (None, H', W', filters), H' and W' as in Conv2D.",
+        use="Mobile and efficient models (Xception style), where it needs far fewer weights than Conv2D.",
+        mistake="Using it as the very first layer on a 1-channel image, where it saves almost nothing.",
+    ),
+)
+
+
+def _depthwise_output(cfg: Config, inputs: Sequence[Shape]) -> Shape:
+    (shape,) = inputs
+    spatial, channels = _depthwise_spatial("DepthwiseConv2D", cfg, shape)
+    return join_channels(shape[0], spatial, channels * cfg["depth_multiplier"], cfg["data_format"])
+
+
+def _depthwise_count(cfg: Config, inputs: Sequence[Shape]) -> tuple[int, int]:
+    _, channels = split_channels(inputs[0], cfg["data_format"])
+    channels = known_channels(channels, "DepthwiseConv2D", cfg["data_format"])
+    out = channels * cfg["depth_multiplier"]
+    kernel = elements(per_axis(cfg["kernel_size"], 2)) or 0
+    return (kernel * out + (out if cfg["use_bias"] else 0), 0)
+
+
+DEPTHWISE_CONV2D = LayerSpec(
+    class_name="DepthwiseConv2D",
+    category=CATEGORY,
+    name_prefix="depthwise_conv2d",
+    params=(
+        *base_params(),
+        Param("depth_multiplier", ParamKind.INT, 1, "Output channels per input channel.", minimum=1),
+        int_tuple("kernel_size", [3, 3], 2, "Size of the window along each axis.", required=True),
+        int_tuple("strides", [1, 1], 2, "Step of the window along each axis; 2 halves the size."),
+        padding_param(),
+        data_format_param(),
+        int_tuple("dilation_rate", [1, 1], 2, "Spacing between kernel taps.", advanced=True),
+        activation(),
+        Param("use_bias", ParamKind.BOOL, True, "Add a learned bias to each output channel."),
+        initializer("depthwise_initializer", "glorot_uniform"),
+        initializer("bias_initializer", "zeros"),
+        regularizer("depthwise_regularizer"),
+        regularizer("bias_regularizer"),
+        regularizer("activity_regularizer"),
+        constraint("depthwise_constraint"),
+        constraint("bias_constraint"),
+    ),
+    output=_depthwise_output,
+    count=_depthwise_count,
+    doc=LayerDoc(
+        summary="Filters each channel separately with its own small kernel; channels are never mixed.",
+        formula="y[i, j, c·m + k] = Σ_u Σ_v x[i·s + u, j·s + v, c] · W[u, v, c, k] + b",
+        shape="(None, H, W, C) -> (None, H', W', C · depth_multiplier), H' and W' as in Conv2D. "
+        "Weights: kh·kw·C·depth_multiplier + bias.",
+        use="Inside MobileNet/EfficientNet blocks, followed by a 1×1 Conv2D that mixes the channels.",
+        mistake="Expecting a filters setting: the output channel count is fixed by the input and depth_multiplier.",
+    ),
+)
+
+
+# --- UpSampling2D / ZeroPadding2D / Cropping2D ----------------------------------------------
+
+def _upsampling_output(cfg: Config, inputs: Sequence[Shape]) -> Shape:
+    (shape,) = inputs
+    fmt = cfg["data_format"]
+    require_spatial_rank(shape, 2, "UpSampling2D", fmt)
+    spatial, channels = split_channels(shape, fmt)
+    size = per_axis(cfg["size"], 2)
+    out = [None if d is None else d * f for d, f in zip(spatial, size, strict=True)]
+    return join_channels(shape[0], out, channels, fmt)
+
+
+UP_SAMPLING2D = LayerSpec(
+    class_name="UpSampling2D",
+    category=RESHAPING_CATEGORY,
+    name_prefix="up_sampling2d",
+    params=(
+        *base_params(),
+        int_tuple("size", [2, 2], 2, "How many times to repeat each row and column."),
+        data_format_param(),
+        Param("interpolation", ParamKind.CHOICE, "nearest", "How new pixels are filled in: 'nearest' copies, "
+              "'bilinear' blends neighbours.",
+              choices=("nearest", "bilinear", "bicubic", "area", "lanczos3", "lanczos5")),
+    ),
+    output=_upsampling_output,
+    count=no_weights,
+    doc=LayerDoc(
+        summary="Enlarges an image by repeating (or interpolating) pixels; it learns nothing.",
+        shape="(None, H, W, C) -> (None, H·size[0], W·size[1], C).",
+        use="Decoders and segmentation models, often followed by a Conv2D to refine the enlarged map.",
+        mistake="Expecting it to add detail: it only resizes. Use Conv2DTranspose for a learned upsampling.",
+    ),
+)
+
+
+def _pairs(value: Any) -> tuple[tuple[int, int], tuple[int, int]]:
+    """Keras' three spellings (n, [h, w], [[top, bottom], [left, right]]) as nested pairs."""
+    if isinstance(value, int):
+        return ((value, value), (value, value))
+    rows, cols = value
+    return (tuple(per_axis(rows, 2)), tuple(per_axis(cols, 2)))  # type: ignore[return-value]
+
+
+def _check_pairs(name: str) -> Any:
+    def check(value: Any) -> str | None:
+        def is_count(v: Any) -> bool:
+            return isinstance(v, int) and not isinstance(v, bool) and v >= 0
+
+        if is_count(value):
+            return None
+        ok = isinstance(value, (list, tuple)) and len(value) == 2 and all(
+            is_count(v) or (isinstance(v, (list, tuple)) and len(v) == 2 and all(is_count(x) for x in v))
+            for v in value
+        )
+        if ok:
+            return None
+        return (f"'{name}' must be a whole number ≥ 0, [rows, columns], or [[top, bottom], [left, right]] "
+                f"(got {value!r})")
+    return check
+
+
+def _zero_padding_output(cfg: Config, inputs: Sequence[Shape]) -> Shape:
+    (shape,) = inputs
+    fmt = cfg["data_format"]
+    require_spatial_rank(shape, 2, "ZeroPadding2D", fmt)
+    spatial, channels = split_channels(shape, fmt)
+    out = [None if d is None else d + a + b for d, (a, b) in zip(spatial, _pairs(cfg["padding"]), strict=True)]
+    return join_channels(shape[0], out, channels, fmt)
+
+
+ZERO_PADDING2D = LayerSpec(
+    class_name="ZeroPadding2D",
+    category=RESHAPING_CATEGORY,
+    name_prefix="zero_padding2d",
+    params=(
+        *base_params(),
+        Param("padding", ParamKind.JSON, [[1, 1], [1, 1]], "Rows and columns of zeros to add: one number for all "
+              "sides, [rows, columns], or [[top, bottom], [left, right]].", check=_check_pairs("padding")),
+        data_format_param(),
+    ),
+    output=_zero_padding_output,
+    count=no_weights,
+    doc=LayerDoc(
+        summary="Adds borders of zeros around an image.",
+        shape="(None, H, W, C) -> (None, H + top + bottom, W + left + right, C).",
+        use="Before a 'valid' convolution or pooling to control the output size exactly, as ResNet does "
+        "before its first 7×7 convolution.",
+        mistake="Padding a lot and then using 'valid' convolutions, when padding 'same' would do.",
+    ),
+)
+
+
+def _cropping_output(cfg: Config, inputs: Sequence[Shape]) -> Shape:
+    (shape,) = inputs
+    fmt = cfg["data_format"]
+    require_spatial_rank(shape, 2, "Cropping2D", fmt)
+    spatial, channels = split_channels(shape, fmt)
+    out: list[int | None] = []
+    for axis, (d, (a, b)) in enumerate(zip(spatial, _pairs(cfg["cropping"]), strict=True)):
+        if d is not None and a + b >= d:
+            raise ShapeError(
+                f"Cropping2D: cropping {a} + {b} along the {AXIS_NAMES[2][axis]} removes all {d} of the input "
+                f"{fmt_shape(shape)}. Crop less so at least one row/column is left.",
+                port="input",
+            )
+        out.append(None if d is None else d - a - b)
+    return join_channels(shape[0], out, channels, fmt)
+
+
+CROPPING2D = LayerSpec(
+    class_name="Cropping2D",
+    category=RESHAPING_CATEGORY,
+    name_prefix="cropping2d",
+    params=(
+        *base_params(),
+        Param("cropping", ParamKind.JSON, [[0, 0], [0, 0]], "Rows and columns to cut off: one number for all "
+              "sides, [rows, columns], or [[top, bottom], [left, right]].", check=_check_pairs("cropping")),
+        data_format_param(),
+    ),
+    output=_cropping_output,
+    count=no_weights,
+    doc=LayerDoc(
+        summary="Cuts rows and columns off the borders of an image.",
+        shape="(None, H, W, C) -> (None, H − top − bottom, W − left − right, C).",
+        use="Matching the sizes of two feature maps before joining them, e.g. the skip connections of a U-Net.",
+        mistake="Cropping as much as the image is tall or wide, which leaves nothing.",
+    ),
+)
+
+
+SPECS: tuple[LayerSpec, ...] = (
+    CONV1D,
+    CONV2D,
+    CONV2D_TRANSPOSE,
+    SEPARABLE_CONV2D,
+    DEPTHWISE_CONV2D,
+    UP_SAMPLING2D,
+    ZERO_PADDING2D,
+    CROPPING2D,
+)

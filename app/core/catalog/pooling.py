@@ -1,5 +1,195 @@
-"""pooling layers (filled in by the catalog work)."""
+"""Pooling layers: windowed max/average pooling and global pooling, for sequences and images."""
 
-from app.core.catalog.spec import LayerSpec
+from __future__ import annotations
 
-SPECS: tuple[LayerSpec, ...] = ()
+from collections.abc import Sequence
+from typing import Any
+
+from app.core.catalog.convolution import (
+    AXIS_NAMES,
+    data_format_param,
+    int_tuple,
+    join_channels,
+    padding_param,
+    per_axis,
+    require_spatial_rank,
+    split_channels,
+    window_lengths,
+)
+from app.core.catalog.rules import fmt_shape
+from app.core.catalog.spec import (
+    Config,
+    LayerDoc,
+    LayerSpec,
+    Param,
+    ParamKind,
+    Shape,
+    ShapeError,
+    base_params,
+    no_weights,
+)
+
+CATEGORY = "Pooling"
+
+
+# --- MaxPooling / AveragePooling ---------------------------------------------------------------
+
+def _pool_params(n: int, required: bool) -> tuple[Param, ...]:
+    return (
+        *base_params(),
+        int_tuple("pool_size", [2] * n, n, "Size of the pooling window along each axis.", required=required),
+        padding_param(),
+        int_tuple("strides", None, n, "Step of the window; empty means the same as pool_size.", nullable=True),
+        data_format_param(),
+    )
+
+
+def _pool_rules(layer: str, n: int, counterpart: str) -> tuple[Any, Any]:
+    def output(cfg: Config, inputs: Sequence[Shape]) -> Shape:
+        (shape,) = inputs
+        fmt = cfg["data_format"]
+        require_spatial_rank(shape, n, layer, fmt, counterpart)
+        pool = per_axis(cfg["pool_size"], n)
+        strides = pool if cfg["strides"] is None else per_axis(cfg["strides"], n)
+        spatial = window_lengths(shape, n, layer, fmt, pool, strides, cfg["padding"], (1,) * n, pooling=True)
+        _, channels = split_channels(shape, fmt)
+        return join_channels(shape[0], spatial, channels, fmt)
+
+    def warn(cfg: Config, inputs: Sequence[Shape]) -> list[ShapeError]:
+        spatial, _ = split_channels(inputs[0], cfg["data_format"])
+        if spatial and all(d == 1 for d in spatial):
+            where = " × ".join(AXIS_NAMES[n])
+            return [ShapeError(
+                f"{layer} gets {fmt_shape(inputs[0])}: the {where} is already 1, so this pooling does nothing. "
+                "Remove it, or pool less earlier.",
+                port="input",
+            )]
+        return []
+
+    return output, warn
+
+
+def _pool_spec(class_name: str, n: int, counterpart: str, required: bool, doc: LayerDoc, prefix: str) -> LayerSpec:
+    output, warn = _pool_rules(class_name, n, counterpart)
+    return LayerSpec(
+        class_name=class_name,
+        category=CATEGORY,
+        name_prefix=prefix,
+        params=_pool_params(n, required),
+        output=output,
+        count=no_weights,
+        warn=warn,
+        doc=doc,
+    )
+
+
+MAX_POOLING1D = _pool_spec("MaxPooling1D", 1, "MaxPooling2D", False, LayerDoc(
+    summary="Keeps the largest value in each window along a sequence, shortening it.",
+    formula="y[t, c] = max over k < pool_size of x[t·s + k, c]",
+    shape="(None, steps, C) -> (None, steps', C); with 'valid': steps' = floor((steps − pool_size) / strides) + 1, "
+    "with 'same': ceil(steps / strides). Channels are unchanged.",
+    use="After Conv1D layers, to shorten the sequence and keep the strongest responses.",
+    mistake="Pooling a sequence so often that fewer steps remain than the window needs.",
+), "max_pooling1d")
+
+MAX_POOLING2D = _pool_spec("MaxPooling2D", 2, "MaxPooling1D", False, LayerDoc(
+    summary="Keeps the largest value in each window of an image, making it smaller while keeping the strongest "
+    "features. It has no weights.",
+    formula="y[i, j, c] = max over the window of x[i·s + u, j·s + v, c]",
+    shape="(None, H, W, C) -> (None, H', W', C); the default 2×2 window halves height and width "
+    "(H' = floor((H − pool) / strides) + 1 with 'valid', ceil(H / strides) with 'same').",
+    use="Between Conv2D blocks of a CNN to shrink the feature maps and widen what later filters see.",
+    mistake="Too many pooling steps: a 28×28 image halves to 14, 7, 3, 1 and then to nothing.",
+), "max_pooling2d")
+
+AVERAGE_POOLING1D = _pool_spec("AveragePooling1D", 1, "AveragePooling2D", True, LayerDoc(
+    summary="Replaces each window along a sequence with its average, shortening and smoothing it.",
+    formula="y[t, c] = mean over k < pool_size of x[t·s + k, c]",
+    shape="(None, steps, C) -> (None, steps', C), steps' as in MaxPooling1D.",
+    use="Downsampling sequences when an average is more meaningful than the peak, e.g. smoothing signals.",
+    mistake="Pooling a sequence so often that fewer steps remain than the window needs.",
+), "average_pooling1d")
+
+AVERAGE_POOLING2D = _pool_spec("AveragePooling2D", 2, "AveragePooling1D", True, LayerDoc(
+    summary="Replaces each window of an image with its average, making it smaller and smoother. No weights.",
+    formula="y[i, j, c] = mean over the window of x[i·s + u, j·s + v, c]",
+    shape="(None, H, W, C) -> (None, H', W', C), H' and W' as in MaxPooling2D.",
+    use="Downsampling inside networks such as DenseNet's transition blocks.",
+    mistake="Confusing it with GlobalAveragePooling2D, which averages the whole image to one value per channel.",
+), "average_pooling2d")
+
+
+# --- Global pooling --------------------------------------------------------------------------
+
+def _global_output(layer: str, n: int, counterpart: str) -> Any:
+    def output(cfg: Config, inputs: Sequence[Shape]) -> Shape:
+        (shape,) = inputs
+        fmt = cfg["data_format"]
+        require_spatial_rank(shape, n, layer, fmt, counterpart, global_pool=True)
+        _, channels = split_channels(shape, fmt)
+        if cfg["keepdims"]:
+            return join_channels(shape[0], (1,) * n, channels, fmt)
+        return (shape[0], channels)
+    return output
+
+
+def _global_spec(class_name: str, n: int, counterpart: str, doc: LayerDoc, prefix: str) -> LayerSpec:
+    return LayerSpec(
+        class_name=class_name,
+        category=CATEGORY,
+        name_prefix=prefix,
+        params=(
+            *base_params(),
+            data_format_param(),
+            Param("keepdims", ParamKind.BOOL, False, "Keep the pooled axes with size 1 instead of removing them."),
+        ),
+        output=_global_output(class_name, n, counterpart),
+        count=no_weights,
+        doc=doc,
+    )
+
+
+GLOBAL_AVERAGE_POOLING1D = _global_spec("GlobalAveragePooling1D", 1, "GlobalAveragePooling2D", LayerDoc(
+    summary="Averages each channel over all steps of a sequence, giving one vector per sample.",
+    formula="y[c] = mean over t of x[t, c]",
+    shape="(None, steps, C) -> (None, C); with keepdims: (None, 1, C).",
+    use="Turning a sequence of features (Conv1D or Embedding output) into one vector for a Dense classifier.",
+    mistake="Using it where word order matters: averaging forgets the order completely.",
+), "global_average_pooling1d")
+
+GLOBAL_AVERAGE_POOLING2D = _global_spec("GlobalAveragePooling2D", 2, "GlobalAveragePooling1D", LayerDoc(
+    summary="Averages each channel over the whole image, giving one value per channel.",
+    formula="y[c] = mean over i, j of x[i, j, c]",
+    shape="(None, H, W, C) -> (None, C); with keepdims: (None, 1, 1, C).",
+    use="The usual bridge from convolutions to the Dense head: far fewer weights than Flatten, and it works "
+    "for any image size.",
+    mistake="Putting Flatten before it: the data is then already flat and there is nothing left to pool.",
+), "global_average_pooling2d")
+
+GLOBAL_MAX_POOLING1D = _global_spec("GlobalMaxPooling1D", 1, "GlobalMaxPooling2D", LayerDoc(
+    summary="Takes the largest value of each channel over all steps of a sequence.",
+    formula="y[c] = max over t of x[t, c]",
+    shape="(None, steps, C) -> (None, C); with keepdims: (None, 1, C).",
+    use="Text CNNs: 'did this pattern appear anywhere in the sentence?'.",
+    mistake="Expecting it to say where the pattern appeared: the position is lost.",
+), "global_max_pooling1d")
+
+GLOBAL_MAX_POOLING2D = _global_spec("GlobalMaxPooling2D", 2, "GlobalMaxPooling1D", LayerDoc(
+    summary="Takes the largest value of each channel over the whole image.",
+    formula="y[c] = max over i, j of x[i, j, c]",
+    shape="(None, H, W, C) -> (None, C); with keepdims: (None, 1, 1, C).",
+    use="Like GlobalAveragePooling2D, when the strongest response matters more than the average one.",
+    mistake="Putting Flatten before it: the data is then already flat and there is nothing left to pool.",
+), "global_max_pooling2d")
+
+
+SPECS: tuple[LayerSpec, ...] = (
+    MAX_POOLING1D,
+    MAX_POOLING2D,
+    AVERAGE_POOLING1D,
+    AVERAGE_POOLING2D,
+    GLOBAL_AVERAGE_POOLING1D,
+    GLOBAL_AVERAGE_POOLING2D,
+    GLOBAL_MAX_POOLING1D,
+    GLOBAL_MAX_POOLING2D,
+)
