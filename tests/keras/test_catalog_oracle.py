@@ -53,3 +53,15 @@ def test_shapes_and_params_equal_keras(class_name: str) -> None:
 
     run()
     assert "match" in outcomes, f"no generated case for {class_name} was valid; the strategy is too wide"
+
+
+@pytest.mark.parametrize("class_name", LAYER_SPECS)
+def test_new_nodes_are_named_like_keras_names_them(class_name: str) -> None:
+    import keras
+
+    from tests.keras.oracle import keras_default_config
+
+    spec = CATALOG[class_name]
+    keras.backend.clear_session()
+    keras_name = keras_default_config(spec)["name"]
+    assert keras_name.rstrip("_0123456789") == spec.name_prefix or keras_name == spec.name_prefix

@@ -353,12 +353,16 @@ def to_json_value(value: Any) -> Any:
 
 
 def _snake(title: str) -> str:
+    """Keras' default layer names: ``Conv2DTranspose`` -> ``conv2d_transpose``, ``ReLU`` -> ``re_lu``."""
     out: list[str] = []
     for i, ch in enumerate(title):
-        if ch.isupper() and i and (not title[i - 1].isupper() or (i + 1 < len(title) and title[i + 1].islower())):
-            out.append("_")
+        if ch.isupper() and i:
+            prev = title[i - 1]
+            acronym_end = prev.isupper() and i + 1 < len(title) and title[i + 1].islower()
+            if prev.islower() or acronym_end:
+                out.append("_")
         out.append(ch.lower())
-    return "".join(out).replace("__", "_")
+    return "".join(out)
 
 
 # --- Parameter builders shared by many specs -------------------------------------------
