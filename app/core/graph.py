@@ -7,6 +7,7 @@ undo commands call these methods (DESIGN.md, rule 2). Structure is mirrored in a
 
 from __future__ import annotations
 
+import bisect
 import copy
 import itertools
 import re
@@ -103,7 +104,12 @@ class Graph:
     def __init__(self) -> None:
         self._nodes: dict[str, Node] = {}
         self._edges: set[Edge] = set()
+        # Adjacency kept by hand too: validation reads it for every node on every edit, and
+        # plain sorted lists are several times cheaper than networkx's edge views.
+        self._in: dict[str, list[Edge]] = {}
+        self._out: dict[str, list[Edge]] = {}
         self._nx = nx.MultiDiGraph()
+        self._cycle_cache: tuple[int, list[set[str]]] | None = None
         self._ids = itertools.count(1)
         self.output_order: list[str] = []
         self.revision = 0
@@ -141,10 +147,25 @@ class Graph:
         return next((n for n in self._nodes.values() if n.name == name), None)
 
     def in_edges(self, node_id: str) -> list[Edge]:
-        return sorted(e for _, _, e in self._nx.in_edges(node_id, keys=True))
+        return list(self._in[node_id])
 
     def out_edges(self, node_id: str) -> list[Edge]:
-        return sorted(e for _, _, e in self._nx.out_edges(node_id, keys=True))
+        return list(self._out[node_id])
+
+    def has_outputs(self, node_id: str) -> bool:
+        return bool(self._out[node_id])
+
+    def cyclic_components(self) -> list[set[str]]:
+        """Groups of nodes that form loops (cached until the structure changes)."""
+        if self._cycle_cache is None or self._cycle_cache[0] != self.structure_revision:
+            loops: list[set[str]] = []
+            if not nx.is_directed_acyclic_graph(self._nx):
+                for component in nx.strongly_connected_components(self._nx):
+                    (first, *rest) = component
+                    if rest or self._nx.has_edge(first, first):
+                        loops.append(set(component))
+            self._cycle_cache = (self.structure_revision, loops)
+        return [set(c) for c in self._cycle_cache[1]]
 
     def port_edges(self, node_id: str, port: str) -> list[Edge]:
         """Edges into one input port, in slot order."""
@@ -183,7 +204,7 @@ class Graph:
     def output_nodes(self) -> list[Node]:
         """Model outputs: nodes nothing reads from (Inputs excluded), in ``output_order`` first."""
         sinks = [
-            n for n in self._nodes.values() if n.class_name != "InputLayer" and self._nx.out_degree(n.id) == 0
+            n for n in self._nodes.values() if n.class_name != "InputLayer" and not self._out[n.id]
         ]
         rank = {nid: i for i, nid in enumerate(self.output_order)}
         return sorted(sinks, key=lambda n: rank.get(n.id, len(rank)))
@@ -231,6 +252,8 @@ class Graph:
         node = Node(node_id, class_name, name if name is not None else self.unique_name(base), full, _pos(position))
         self._nodes[node_id] = node
         self._nx.add_node(node_id)
+        self._in[node_id] = []
+        self._out[node_id] = []
         self._bump(structure=True)
         self.node_added.emit(node)
         self.changed.emit()
@@ -242,6 +265,7 @@ class Graph:
             self._remove_edge(edge)
         del self._nodes[node_id]
         self._nx.remove_node(node_id)
+        del self._in[node_id], self._out[node_id]
         if node_id in self.output_order:
             self.output_order.remove(node_id)
         self._bump(structure=True)
@@ -291,6 +315,8 @@ class Graph:
         if edge in self._edges:
             raise GraphError("this edge already exists")
         self._edges.add(edge)
+        bisect.insort(self._in[target], edge)
+        bisect.insort(self._out[source], edge)
         self._nx.add_edge(source, target, key=edge)
         self._touch(target)
         self._bump(structure=True)
@@ -307,6 +333,8 @@ class Graph:
 
     def _remove_edge(self, edge: Edge) -> None:
         self._edges.discard(edge)
+        self._in[edge.target].remove(edge)
+        self._out[edge.source].remove(edge)
         self._nx.remove_edge(edge.source, edge.target, key=edge)
         if edge.target in self._nodes:
             self._touch(edge.target)

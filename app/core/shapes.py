@@ -9,7 +9,7 @@ rerun.
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -170,9 +170,9 @@ def _gather_inputs(
 ) -> tuple[list[Problem], list[Shape] | None]:
     """The input shapes in port order, or the port problems that prevent inference."""
     problems: list[Problem] = []
-    by_port: dict[str, list[Edge]] = defaultdict(list)
+    by_port: dict[str, list[Edge]] = {}
     for edge in graph.in_edges(node.id):
-        by_port[edge.target_port].append(edge)
+        by_port.setdefault(edge.target_port, []).append(edge)
     port_names = {p.name for p in spec.ports}
     for port_name in sorted(by_port.keys() - port_names):
         problems.append(_problem(node, "unknown_port", f"{spec.title} has no input port '{port_name}'.", port_name,
@@ -254,19 +254,18 @@ def _first_port(spec: LayerSpec) -> str | None:
 
 def _param_problems(node: Node, spec: LayerSpec) -> list[Problem]:
     problems = []
-    for key in node.config:
-        if spec.param(key) is None:
-            problems.append(_problem(node, "invalid_param", f"{spec.title} has no parameter '{key}'.", param=key,
-                                     fix=Fix(f"Remove '{key}'", {"op": "remove_param", "node": node.id,
-                                                                 "param": key})))
+    for key in sorted(node.config.keys() - spec.param_names):
+        problems.append(_problem(node, "invalid_param", f"{spec.title} has no parameter '{key}'.", param=key,
+                                 fix=Fix(f"Remove '{key}'", {"op": "remove_param", "node": node.id, "param": key})))
+    config = node.config
     for param in spec.params:
-        if param.name not in node.config:
+        if param.name not in config:
             problems.append(_problem(node, "invalid_param", f"parameter '{param.name}' is missing.", param=param.name,
                                      fix=Fix(f"Set '{param.name}' to its default",
                                              {"op": "set_param", "node": node.id, "param": param.name,
                                               "value": spec.default_config()[param.name]})))
             continue
-        message = param.validate(node.config[param.name])
+        message = param.validate(config[param.name])
         if message:
             problems.append(_problem(node, "invalid_param", message, param=param.name))
     return problems
@@ -297,13 +296,8 @@ def _contextual_fix(graph: Graph, node: Node, err: ShapeError) -> Fix | None:
 
 def _cycle_problems(graph: Graph, problems: list[Problem]) -> set[str]:
     """Report each cycle once; return the nodes inference must skip (cycles and below)."""
-    g = graph.nx_graph()
     blocked: set[str] = set()
-    for component in nx.strongly_connected_components(g):
-        if len(component) == 1:
-            (only,) = component
-            if not g.has_edge(only, only):
-                continue
+    for component in graph.cyclic_components():
         ordered = [n.id for n in graph.nodes() if n.id in component]
         names = " -> ".join(graph.node(n).name for n in ordered)
         for node_id in ordered:
@@ -315,7 +309,7 @@ def _cycle_problems(graph: Graph, problems: list[Problem]) -> set[str]:
                                      back[0].target_port if back else None, fix=fix))
         blocked |= component
     for node_id in list(blocked):
-        blocked |= nx.descendants(g, node_id)
+        blocked |= nx.descendants(graph.nx_graph(), node_id)
     return blocked
 
 
@@ -345,7 +339,7 @@ def _graph_problems(graph: Graph) -> list[Problem]:
             "Add an Input and connect it to the first layer.", roots[0].id if roots else None,
             roots[0].name if roots else None, fix=Fix("Add an Input layer", action)))
     for node in inputs:
-        if not graph.out_edges(node.id):
+        if not graph.has_outputs(node.id):
             problems.append(_problem(node, "unused_input", "this Input is not connected to any layer. "
                                      "Connect it, or delete it.",
                                      fix=Fix("Delete this Input", {"op": "remove_node", "node": node.id})))

@@ -10,7 +10,8 @@ B0_BLOCKS = [(1, 16, 1, 1, 3), (6, 24, 2, 2, 3), (6, 40, 2, 2, 5), (6, 80, 3, 2,
 
 
 def efficientnet_b0_like(size: int = 224, classes: int = 10) -> Graph:
-    """An EfficientNetB0-shaped graph (~250 nodes): MBConv blocks with squeeze-excite and skips."""
+    """EfficientNetB0's layer structure (MBConv blocks, squeeze-excite, skips, padding)
+    plus a small dense head: about 250 nodes."""
     graph = Graph()
     y = 0.0
 
@@ -25,7 +26,9 @@ def efficientnet_b0_like(size: int = 224, classes: int = 10) -> Graph:
 
     x = add("InputLayer", [], batch_shape=[None, size, size, 3])
     x = add("Rescaling", [x], scale=1 / 255)
-    x = add("Conv2D", [x], filters=32, kernel_size=[3, 3], strides=[2, 2], padding="same", use_bias=False)
+    x = add("Normalization", [x], mean=[0.485, 0.456, 0.406], variance=[0.052, 0.05, 0.051])
+    x = add("ZeroPadding2D", [x], padding=[[0, 1], [0, 1]])
+    x = add("Conv2D", [x], filters=32, kernel_size=[3, 3], strides=[2, 2], padding="valid", use_bias=False)
     x = add("BatchNormalization", [x])
     x = add("Activation", [x], activation="swish")
     channels = 32
@@ -38,11 +41,15 @@ def efficientnet_b0_like(size: int = 224, classes: int = 10) -> Graph:
                 x = add("Conv2D", [x], filters=hidden, kernel_size=[1, 1], padding="same", use_bias=False)
                 x = add("BatchNormalization", [x])
                 x = add("Activation", [x], activation="swish")
-            x = add("DepthwiseConv2D", [x], kernel_size=[kernel, kernel], strides=[s, s], padding="same",
-                    use_bias=False)
+            if s == 2:
+                pad = kernel // 2
+                x = add("ZeroPadding2D", [x], padding=[[pad - 1, pad], [pad - 1, pad]])
+            x = add("DepthwiseConv2D", [x], kernel_size=[kernel, kernel], strides=[s, s],
+                    padding="valid" if s == 2 else "same", use_bias=False)
             x = add("BatchNormalization", [x])
             x = add("Activation", [x], activation="swish")
-            se = add("GlobalAveragePooling2D", [x], keepdims=True)
+            se = add("GlobalAveragePooling2D", [x])
+            se = add("Reshape", [se], target_shape=[1, 1, hidden])
             se = add("Conv2D", [se], filters=max(1, channels // 4), kernel_size=[1, 1], activation="swish")
             se = add("Conv2D", [se], filters=hidden, kernel_size=[1, 1], activation="sigmoid")
             x = add("Multiply", [x, se])
@@ -57,5 +64,10 @@ def efficientnet_b0_like(size: int = 224, classes: int = 10) -> Graph:
     x = add("Activation", [x], activation="swish")
     x = add("GlobalAveragePooling2D", [x])
     x = add("Dropout", [x], rate=0.2)
+    # A small classifier head on top, as in a transfer-learning project: ~250 nodes in all.
+    for width in (512, 256, 128):
+        x = add("Dense", [x], units=width)
+        x = add("BatchNormalization", [x])
+        x = add("Activation", [x], activation="relu")
     add("Dense", [x], units=classes, activation="softmax")
     return graph

@@ -313,15 +313,21 @@ class LayerSpec:
     warn: WarnRule | None = None
     call: str = ""
     _by_name: dict[str, Param] = field(default_factory=dict, init=False, repr=False, compare=False)
+    _names: frozenset[str] = field(default=frozenset(), init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "title", self.title or self.class_name)
         self._by_name.update({p.name: p for p in self.params})
+        object.__setattr__(self, "_names", frozenset(self._by_name))
         if not self.name_prefix:
             object.__setattr__(self, "name_prefix", _snake(self.title))
 
     def param(self, name: str) -> Param | None:
         return self._by_name.get(name)
+
+    @property
+    def param_names(self) -> frozenset[str]:
+        return self._names
 
     @property
     def variadic(self) -> bool:
