@@ -16,6 +16,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from app.core.catalog import get_spec  # noqa: E402
+from app.core.catalog.recurrent import layer_value  # noqa: E402
 from app.core.graph import Graph  # noqa: E402
 from app.core.layout import apply_layout  # noqa: E402
 from app.core.project import Project, dumps  # noqa: E402
@@ -52,7 +53,7 @@ def rnn(class_name: str, **config: Any) -> dict[str, Any]:
     """A recurrent layer config to wrap in Bidirectional: Keras' defaults plus overrides."""
     spec = get_spec(class_name)
     assert spec is not None
-    return {"class_name": class_name, "config": {**spec.default_config(), **config}}
+    return layer_value(class_name, {**spec.default_config(), **config})
 
 
 CLASSIFY = {"loss": "sparse_categorical_crossentropy", "metrics": ["accuracy"]}

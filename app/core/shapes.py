@@ -233,7 +233,7 @@ def _infer(graph: Graph, node: Node, spec: LayerSpec, inputs: list[Shape]) -> No
         shape = spec.output(cfg, inputs)
         trainable, non_trainable = spec.count(cfg, inputs)
     except ShapeError as err:
-        fix = _bind_fix(err.fix, node) if err.fix else _contextual_fix(graph, node, err)
+        fix = _contextual_fix(graph, node, err) or _bind_fix(err.fix, node)
         return NodeInfo(problems=[_problem(node, "shape", err.message, err.port or _first_port(spec), fix=fix)])
     except (KeyError, TypeError, ValueError, ZeroDivisionError, IndexError) as err:
         # A rule met a config it was not written for: report, never crash the editor.
@@ -279,7 +279,8 @@ def _bind_fix(fix: Fix | None, node: Node) -> Fix | None:
 
 
 def _contextual_fix(graph: Graph, node: Node, err: ShapeError) -> Fix | None:
-    """Fixes that need to look upstream, e.g. an LSTM fed by an LSTM that returns no sequence."""
+    """Fixes that need to look upstream: a recurrent layer fed by another that returns only its
+    last step wants ``return_sequences=True`` there, not a Reshape here."""
     if node.class_name not in RECURRENT:
         return None
     edges = graph.port_edges(node.id, err.port or "input")
@@ -289,6 +290,12 @@ def _contextual_fix(graph: Graph, node: Node, err: ShapeError) -> Fix | None:
     if upstream.class_name in {"LSTM", "GRU", "SimpleRNN"} and not upstream.config.get("return_sequences"):
         return Fix(f"Set return_sequences=True on {upstream.name}",
                    {"op": "set_param", "node": upstream.id, "param": "return_sequences", "value": True})
+    wrapped = upstream.config.get("layer")
+    inner = wrapped.get("config") if isinstance(wrapped, dict) else None
+    if upstream.class_name == "Bidirectional" and isinstance(inner, dict) and not inner.get("return_sequences"):
+        new_layer = {**wrapped, "config": {**inner, "return_sequences": True}}
+        return Fix(f"Set return_sequences=True on {upstream.name}",
+                   {"op": "set_param", "node": upstream.id, "param": "layer", "value": new_layer})
     return None
 
 

@@ -146,3 +146,54 @@ def test_problem_to_dict_has_the_cli_fields() -> None:
     graph.set_param(h.id, "units", 0)
     data = analyze(graph).problems[0].to_dict()
     assert {"node", "port", "message", "fix"} <= data.keys() and data["node"] == h.name
+
+
+def test_stacked_lstm_fix_sets_return_sequences_upstream() -> None:
+    graph = Graph()
+    i, a, b = chain(graph, ("InputLayer", {"batch_shape": [None, 10, 3]}), ("LSTM", {"units": 8}),
+                    ("LSTM", {"units": 4}))
+    problem = next(p for p in analyze(graph).problems if p.node == b.id)
+    assert "timesteps" in problem.message
+    assert problem.fix.action == {"op": "set_param", "node": a.id, "param": "return_sequences", "value": True}
+    apply_fix(graph, problem.fix.action)
+    assert analyze(graph).nodes[b.id].output_shapes == [(None, 4)]
+
+
+def test_lstm_after_bidirectional_fix_sets_return_sequences_inside_the_wrapper() -> None:
+    from app.core.catalog.recurrent import layer_value
+
+    graph = Graph()
+    i, bi, b = chain(graph, ("InputLayer", {"batch_shape": [None, 10, 3]}),
+                     ("Bidirectional", {"layer": layer_value("LSTM", {"units": 8})}), ("LSTM", {"units": 4}))
+    graph.set_param(bi.id, "layer", layer_value("LSTM", graph.node(bi.id).config["layer"]["config"]))
+    problem = next(p for p in analyze(graph).problems if p.node == b.id)
+    apply_fix(graph, problem.fix.action)
+    result = analyze(graph)
+    assert result.nodes[bi.id].output_shapes == [(None, 10, 16)]
+    assert result.nodes[b.id].output_shapes == [(None, 4)]
+
+
+def test_lstm_on_flat_vector_suggests_reshape() -> None:
+    graph = Graph()
+    i, lstm = chain(graph, ("InputLayer", {"batch_shape": [None, 12]}), ("LSTM", {"units": 4}))
+    problem = analyze(graph).problems[0]
+    assert "Embedding" in problem.message and problem.port == "input"
+    apply_fix(graph, problem.fix.action)
+    assert analyze(graph).nodes[lstm.id].output_shapes == [(None, 4)]
+
+
+def test_add_with_different_shapes_names_the_axis() -> None:
+    graph = Graph()
+    i = graph.add_node("InputLayer", config={"batch_shape": [None, 8]})
+    a = graph.add_node("Dense", config={"units": 16})
+    b = graph.add_node("Dense", config={"units": 32})
+    add = graph.add_node("Add")
+    for d in (a, b):
+        graph.connect(i.id, d.id)
+        graph.connect(d.id, add.id, "inputs")
+    problem = next(p for p in analyze(graph).problems if p.node == add.id)
+    assert "axis 1" in problem.message and "16" in problem.message and "32" in problem.message
+    concat = graph.add_node("Concatenate", config={"axis": 1})
+    graph.connect(a.id, concat.id, "inputs")
+    graph.connect(b.id, concat.id, "inputs")
+    assert analyze(graph).nodes[concat.id].output_shapes == [(None, 48)]

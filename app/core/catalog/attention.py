@@ -1,5 +1,284 @@
-"""attention layers (filled in by the catalog work)."""
+"""Attention layers: MultiHeadAttention and the parameter-free (dot/additive) Attention.
 
-from app.core.catalog.spec import LayerSpec
+Both have the ports query, value and an optional key (key defaults to value).
+Keras builds these layers without checking much, so some wrong inputs only fail once
+data flows (mismatched feature sizes, 2-D inputs that attend across the batch); the
+rules here refuse those at design time, with the reason.
+"""
 
-SPECS: tuple[LayerSpec, ...] = ()
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from app.core.catalog.rules import elements, fmt_shape, require_known
+from app.core.catalog.spec import (
+    Config,
+    Fix,
+    LayerDoc,
+    LayerSpec,
+    Param,
+    ParamKind,
+    PortSpec,
+    Shape,
+    ShapeError,
+    base_params,
+    constraint,
+    initializer,
+    rate,
+    regularizer,
+    seed,
+)
+
+CATEGORY = "Attention"
+
+PORTS = (PortSpec("query"), PortSpec("value"), PortSpec("key", optional=True))
+
+
+def _named(inputs: Sequence[Shape]) -> list[tuple[str, Shape]]:
+    """(port, shape) pairs; key falls back to value as in Keras."""
+    pairs = [("query", inputs[0]), ("value", inputs[1])]
+    if len(inputs) > 2:
+        pairs.append(("key", inputs[2]))
+    return pairs
+
+
+def _require_sequences(layer: str, inputs: Sequence[Shape]) -> None:
+    """Attention mixes positions of a sequence: every input needs (batch, positions..., features)."""
+    for port, shape in _named(inputs):
+        if len(shape) < 3:
+            n = shape[-1]
+            raise ShapeError(
+                f"{layer}: {port} must be a sequence (batch, timesteps, features) but is {len(shape)}-D "
+                f"{fmt_shape(shape)}; on a flat vector the scores would mix different samples of the batch. "
+                f"Reshape it to a sequence of one step, (1, {n}), or feed it the output of an Embedding, an "
+                "LSTM with return_sequences=True or a Conv1D.",
+                port=port,
+                fix=Fix(f"Insert a Reshape to (1, {n}) before {port}",
+                        {"op": "insert_before", "port": port, "class_name": "Reshape",
+                         "config": {"target_shape": [1, n if n is not None else -1]}}),
+            )
+    query = inputs[0]
+    for port, shape in _named(inputs)[1:]:
+        if len(shape) != len(query):
+            raise ShapeError(
+                f"{layer}: query is {len(query)}-D {fmt_shape(query)} but {port} is {len(shape)}-D "
+                f"{fmt_shape(shape)}; they must have the same rank.",
+                port=port,
+            )
+
+
+def _differs(a: int | None, b: int | None) -> bool:
+    return a is not None and b is not None and a != b
+
+
+# --- Attention (Luong / Bahdanau style, no projections) ---------------------------------------
+
+def _attention_output(cfg: Config, inputs: Sequence[Shape]) -> Shape:
+    _require_sequences("Attention", inputs)
+    query, value = inputs[0], inputs[1]
+    key = inputs[2] if len(inputs) > 2 else value
+    key_port = "key" if len(inputs) > 2 else "value"
+    q, k = query[-1], key[-1]
+    if cfg["score_mode"] == "dot" and _differs(q, k):
+        raise ShapeError(
+            f"Attention: query has {q} features but {key_port} has {k}; dot-product scores need the same size. "
+            f"Project the query with a Dense({k}), or use MultiHeadAttention, which learns the projections.",
+            port="query",
+            fix=Fix(f"Insert a Dense({k}) before query",
+                    {"op": "insert_before", "port": "query", "class_name": "Dense", "config": {"units": k}}),
+        )
+    if cfg["score_mode"] == "concat" and _differs(q, k) and 1 not in (q, k):
+        raise ShapeError(
+            f"Attention: query has {q} features but {key_port} has {k}; score_mode 'concat' adds them, "
+            "so the sizes must be equal.",
+            port="query",
+            fix=Fix(f"Insert a Dense({k}) before query",
+                    {"op": "insert_before", "port": "query", "class_name": "Dense", "config": {"units": k}}),
+        )
+    if len(inputs) > 2 and _differs(key[-2], value[-2]):
+        raise ShapeError(
+            f"Attention: key {fmt_shape(key)} has {key[-2]} timesteps but value {fmt_shape(value)} has "
+            f"{value[-2]}; every value needs its own key, so they must have the same length.",
+            port="key",
+        )
+    for axis in range(1, len(query) - 2):
+        for port, shape in _named(inputs)[1:]:
+            if _differs(query[axis], shape[axis]):
+                raise ShapeError(
+                    f"Attention: query {fmt_shape(query)} and {port} {fmt_shape(shape)} differ on axis {axis} "
+                    f"({query[axis]} vs {shape[axis]}); only the last two axes may differ.",
+                    port=port,
+                )
+    return (*query[:-1], value[-1])
+
+
+def _attention_count(cfg: Config, inputs: Sequence[Shape]) -> tuple[int, int]:
+    return (int(cfg["use_scale"]) + int(cfg["score_mode"] == "concat"), 0)
+
+
+ATTENTION = LayerSpec(
+    class_name="Attention",
+    category=CATEGORY,
+    params=(
+        *base_params(),
+        Param("use_scale", ParamKind.BOOL, False, "Learn one number that scales the scores (sharper or softer)."),
+        Param("score_mode", ParamKind.CHOICE, "dot", "How query and key are compared: 'dot' product (Luong) or "
+              "'concat': sum of tanh(query + key) (Bahdanau-like).", choices=("dot", "concat")),
+        rate("dropout", 0.0, "Fraction of attention weights dropped while training.", required=False),
+        seed(),
+    ),
+    ports=PORTS,
+    call="list",
+    output=_attention_output,
+    count=_attention_count,
+    doc=LayerDoc(
+        summary="Dot-product attention without learned projections: every query position takes a weighted "
+        "average of the values, weighted by how well the query matches each key.",
+        formula="scores = Q·Kᵀ (times a learned scale if use_scale); weights = softmax(scores) over the keys; "
+        "output = weights · V",
+        shape="query (None, Tq, d), value (None, Tv, dv), key (None, Tv, d) -> (None, Tq, dv). "
+        "Weights: none, plus one scale with use_scale and one with score_mode 'concat'.",
+        use="Encoder-decoder models: a decoder step (query) looks at the encoder outputs (value).",
+        mistake="Query and key with different feature sizes: the dot product needs the same size. Project "
+        "one with Dense, or use MultiHeadAttention, which learns projections.",
+    ),
+)
+
+
+# --- MultiHeadAttention -----------------------------------------------------------------------
+
+def _check_output_shape(value: object) -> str | None:
+    if isinstance(value, (list, tuple)) and not value:
+        return "'output_shape' must list at least one size; leave it empty (None) to keep the query's size"
+    return None
+
+
+def _attention_axes(cfg: Config, rank: int) -> tuple[int, ...]:
+    """The data axes attended over, as indices into the query (batch = 0, features = rank - 1)."""
+    axes = cfg["attention_axes"]
+    if axes is None:
+        return tuple(range(1, rank - 1))
+    data_axes = ", ".join(str(a) for a in range(1, rank - 1))
+    result: list[int] = []
+    for axis in axes:
+        index = axis + rank if axis < 0 else axis
+        if not 1 <= index <= rank - 2:
+            raise ShapeError(
+                f"MultiHeadAttention: attention axis {axis} is not a data axis of the {rank}-D query; "
+                f"use {data_axes} (not the batch axis 0 or the feature axis {rank - 1}).",
+                port="query",
+                fix=Fix("Attend over all data axes (attention_axes empty)",
+                        {"op": "set_param", "param": "attention_axes", "value": None}),
+            )
+        if index in result:
+            raise ShapeError(f"MultiHeadAttention: attention axis {axis} is listed twice.", port="query")
+        result.append(index)
+    return tuple(result)
+
+
+def _mha_output(cfg: Config, inputs: Sequence[Shape]) -> Shape:
+    query, value = inputs[0], inputs[1]
+    key = inputs[2] if len(inputs) > 2 else value
+    if len(inputs) > 2 and tuple(value[1:-1]) != tuple(key[1:-1]):
+        raise ShapeError(
+            f"MultiHeadAttention: key {fmt_shape(key)} and value {fmt_shape(value)} must have the same shape "
+            "except for the last axis (every value needs its own key).",
+            port="key",
+        )
+    _require_sequences("MultiHeadAttention", inputs)
+    for port, shape in _named(inputs):
+        require_known(shape[-1], f"feature size (last axis) of {port}", "MultiHeadAttention", port)
+    attended = _attention_axes(cfg, len(query))
+    if cfg["sliding_window"] is not None and attended != (1,):
+        axes = ", ".join(str(a) for a in attended)
+        raise ShapeError(
+            f"MultiHeadAttention: sliding_window only works when attention runs along axis 1 (the timesteps), "
+            f"but here it runs along axes {axes} of {fmt_shape(query)}. Set attention_axes to [1], or clear "
+            "sliding_window.",
+            port="query",
+            fix=Fix("Clear sliding_window", {"op": "set_param", "param": "sliding_window", "value": None}),
+        )
+    for axis in range(1, len(query) - 1):
+        if axis in attended:
+            continue
+        for port, shape in _named(inputs)[1:]:
+            if _differs(query[axis], shape[axis]):
+                raise ShapeError(
+                    f"MultiHeadAttention: axis {axis} is not an attention axis, so query {fmt_shape(query)} and "
+                    f"{port} {fmt_shape(shape)} must agree on it ({query[axis]} vs {shape[axis]}).",
+                    port=port,
+                )
+    if cfg["output_shape"]:
+        return (*query[:-1], *cfg["output_shape"])
+    return tuple(query)
+
+
+def _mha_count(cfg: Config, inputs: Sequence[Shape]) -> tuple[int, int]:
+    """Projections: query/key to heads·key_dim, value (and gate) to heads·value_dim, then back out."""
+    query, value = inputs[0], inputs[1]
+    key = inputs[2] if len(inputs) > 2 else value
+    heads, key_dim = cfg["num_heads"], cfg["key_dim"]
+    value_dim = cfg["value_dim"] or key_dim
+    q, v, k = (require_known(s[-1], "feature size (last axis)", "MultiHeadAttention") for s in (query, value, key))
+    out = elements(cfg["output_shape"]) if cfg["output_shape"] else q
+    bias = cfg["use_bias"]
+    total = (q + k) * heads * key_dim + v * heads * value_dim + heads * value_dim * out
+    if bias:
+        total += 2 * heads * key_dim + heads * value_dim + out
+    if cfg["use_gate"]:
+        total += q * heads * value_dim + (heads * value_dim if bias else 0)
+    return (total, 0)
+
+
+MULTI_HEAD_ATTENTION = LayerSpec(
+    class_name="MultiHeadAttention",
+    category=CATEGORY,
+    params=(
+        *base_params(),
+        Param("num_heads", ParamKind.INT, 4, "Number of attention heads working in parallel.", minimum=1,
+              required=True),
+        Param("key_dim", ParamKind.INT, 16, "Size of each head's query and key vectors.", minimum=1, required=True),
+        Param("value_dim", ParamKind.INT, None, "Size of each head's value vectors; empty uses key_dim.",
+              nullable=True, minimum=1, advanced=True),
+        rate("dropout", 0.0, "Fraction of attention weights dropped while training.", required=False),
+        Param("use_bias", ParamKind.BOOL, True, "Add biases to the projections."),
+        Param("use_gate", ParamKind.BOOL, False, "Gate the attention output with a sigmoid projection of the "
+              "query (gated attention).", advanced=True),
+        Param("output_shape", ParamKind.INT_TUPLE, None,
+              "Size of the output features; empty keeps the query's feature size.", nullable=True, minimum=1,
+              advanced=True, check=_check_output_shape),
+        Param("attention_axes", ParamKind.INT_TUPLE, None,
+              "Data axes attended over (e.g. [1, 2] for an image); empty means all but batch and features.",
+              nullable=True, advanced=True),
+        Param("sliding_window", ParamKind.INT, None,
+              "Only attend to positions closer than this; empty attends everywhere.", nullable=True, minimum=1,
+              advanced=True),
+        initializer("kernel_initializer", "glorot_uniform"),
+        initializer("bias_initializer", "zeros"),
+        regularizer("kernel_regularizer"),
+        regularizer("bias_regularizer"),
+        regularizer("activity_regularizer"),
+        constraint("kernel_constraint"),
+        constraint("bias_constraint"),
+        seed(),
+    ),
+    ports=PORTS,
+    call="kwargs",
+    output=_mha_output,
+    count=_mha_count,
+    doc=LayerDoc(
+        summary="The attention block of Transformers: several heads each project query, key and value, "
+        "attend, and their results are joined and projected back.",
+        formula="head_i = softmax(Q·W_qᵢ · (K·W_kᵢ)ᵀ / √key_dim) · V·W_vᵢ; "
+        "output = [head_1 | … | head_h] · W_o",
+        shape="query (None, T, dq), value (None, S, dv) -> (None, T, dq), or (None, T, *output_shape). "
+        "Weights: (dq + dk)·heads·key_dim + dv·heads·value_dim + heads·value_dim·dq, plus biases.",
+        use="Self-attention (connect the same tensor to query and value) in Transformer encoders, and "
+        "cross-attention from a decoder to an encoder.",
+        mistake="Feeding it a flat (None, features) vector: attention needs a sequence. Another is thinking "
+        "key_dim is the total size; it is the size per head.",
+    ),
+)
+
+
+SPECS: tuple[LayerSpec, ...] = (MULTI_HEAD_ATTENTION, ATTENTION)
