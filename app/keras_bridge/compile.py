@@ -7,9 +7,9 @@ so a model that compiles always matches what ``layerforge check`` showed.
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
+from app.core.codegen import keras_model_name as model_name
 from app.core.graph import Graph
 from app.core.shapes import Analysis, Problem, analyze
 from app.keras_bridge.layers import build_layer, call_layer, spec_for
@@ -21,12 +21,6 @@ class CompileError(ValueError):
     def __init__(self, message: str, problems: list[Problem] | None = None) -> None:
         super().__init__(message)
         self.problems = problems or []
-
-
-def model_name(text: str) -> str:
-    """A Keras-safe model name from free text (project names can be anything)."""
-    cleaned = re.sub(r"[^A-Za-z0-9_]+", "_", text).strip("_").lower()
-    return cleaned[:64] or "model"
 
 
 def compile_graph(graph: Graph, name: str = "model", analysis: Analysis | None = None) -> Any:

@@ -1,0 +1,142 @@
+"""``layerforge export PROJECT [--keras OUT.keras] [--python OUT.py]``.
+
+PROJECT is a Layerforge project (.json) or a Keras model (.keras), which is imported
+first (safely, see :mod:`app.keras_bridge.importer`); exporting a .keras file to .keras
+carries its weights over when the structure allows.
+
+Exit codes: 0 written; 1 the model is invalid (problems listed); 2 the input could not be
+read or was refused (also: no output asked for); 3 an output could not be written.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+EXIT_OK, EXIT_INVALID, EXIT_UNREADABLE, EXIT_UNWRITABLE = 0, 1, 2, 3
+
+KERAS_INPUTS = frozenset({".keras", ".h5", ".hdf5"})
+"""Inputs handed to the Keras importer (which refuses legacy HDF5 with a hint)."""
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("project", metavar="PROJECT", help="a Layerforge project (.json) or a Keras model (.keras)")
+    parser.add_argument("--keras", metavar="OUT.keras", help="write the model as a Keras model file")
+    parser.add_argument("--python", metavar="OUT.py", help="write the model as a standalone Python script")
+
+
+def run(args: argparse.Namespace) -> int:
+    if not args.keras and not args.python:
+        _error("nothing to do: give --keras OUT.keras and/or --python OUT.py")
+        return EXIT_UNREADABLE
+    if args.keras and Path(args.keras).suffix != ".keras":
+        _error(f"{args.keras}: a Keras model file must end in .keras")
+        return EXIT_UNWRITABLE
+    loaded = _load(args.project)
+    if isinstance(loaded, int):
+        return loaded
+    project, imported = loaded
+
+    from app.core.codegen import CodegenError
+    from app.core.shapes import analyze
+    from app.keras_bridge.compile import CompileError
+    from app.keras_bridge.export import ExportError, export_keras, export_python
+
+    analysis = analyze(project.graph)
+    if not analysis.valid:
+        _error(f"the model has {len(analysis.errors)} problem(s); nothing was written:")
+        for problem in analysis.errors:
+            print(f"  - {_printable(problem.message)}", file=sys.stderr)
+        return EXIT_INVALID
+    try:
+        if args.python:
+            written = export_python(project, args.python)
+            print(f"wrote {_printable(str(written))} (Python script, {len(project.graph)} layers)")
+            if imported:
+                print("note: the script rebuilds the architecture only; trained weights are not included",
+                      file=sys.stderr)
+        if args.keras:
+            model = _compile(project)
+            if imported and not _carry_weights(model, args.project):
+                model = _compile(project)  # a failed load may have filled some layers: start clean
+            written = export_keras(project, args.keras, model=model)
+            print(f"wrote {_printable(str(written))} (Keras model, {model.count_params():,} parameters)")
+    except (CompileError, CodegenError, _BuildError) as err:
+        _error(str(err))
+        return EXIT_INVALID
+    except ExportError as err:
+        _error(str(err))
+        return EXIT_UNWRITABLE
+    return EXIT_OK
+
+
+class _BuildError(Exception):
+    """Keras itself refused to build a graph our checks accepted."""
+
+
+def _load(path: str) -> tuple[Any, bool] | int:
+    """(project, imported) or an exit code after printing why the input cannot be used."""
+    if Path(path).suffix.lower() in KERAS_INPUTS:
+        try:
+            from app.keras_bridge.importer import ImportRefused, import_keras
+        except ImportError:
+            _error(f"{path}: importing Keras models is not available in this version of Layerforge")
+            return EXIT_UNREADABLE
+        try:
+            project, notes = import_keras(path)
+        except (ImportRefused, OSError) as err:
+            _error(str(err) if path in str(err) else f"{path}: {err}")
+            return EXIT_UNREADABLE
+        except Exception as err:  # an importer bug must still not show users a traceback
+            _error(f"{path}: the import failed unexpectedly ({type(err).__name__}: {err})")
+            return EXIT_UNREADABLE
+        for note in notes:
+            print(f"note: {_printable(str(note))}", file=sys.stderr)
+        return project, True
+
+    from app.core.project import ProjectError, load_project
+
+    try:
+        return load_project(path), False
+    except ProjectError as err:
+        _error(str(err))
+        return EXIT_UNREADABLE
+
+
+def _compile(project: Any) -> Any:
+    from app.keras_bridge.compile import CompileError, compile_graph
+
+    try:
+        return compile_graph(project.graph, project.name)
+    except CompileError:
+        raise
+    except Exception as err:  # Keras' own refusal, with its message
+        raise _BuildError(f"Keras could not build the model: {err}") from err
+
+
+def _carry_weights(model: Any, source: str) -> bool:
+    """Load the imported file's trained weights into the rebuilt model; warn when they do not fit.
+
+    Only the weight arrays are read (no config, no code), into the model the project built.
+    """
+    try:
+        model.load_weights(source)
+    except Exception as err:
+        print(f"warning: the weights in {_printable(source)} could not be carried over ({_printable(str(err))}); "
+              "the exported model starts from fresh weights", file=sys.stderr)
+        return False
+    print(f"note: the trained weights of {_printable(source)} were carried over to the exported model",
+          file=sys.stderr)
+    return True
+
+
+def _error(message: str) -> None:
+    print(f"error: {_printable(message)}", file=sys.stderr)
+
+
+def _printable(text: str) -> str:
+    """Escape control characters, so names in messages cannot drive the terminal."""
+    return "".join(ch if ch.isprintable() or ch == "\n" else ch.encode("unicode_escape").decode("ascii")
+                   for ch in text)

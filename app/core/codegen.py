@@ -1,0 +1,482 @@
+"""Project -> a standalone, readable Python script that rebuilds the model with Keras.
+
+The script is meant to be read by a student and run anywhere Keras is installed: one
+statement per layer in topological order, only the parameters that differ from Keras'
+defaults, the model compiled with the project's training settings.
+
+Exported code is code, so the rules of DESIGN.md ("Safety") hold for *any* graph, valid
+or not: variable names are identifiers generated here (never a layer name), user text
+(layer, project and metric names, any string in a config) appears only inside ``repr()``
+string literals, never in comments or the docstring, configs may hold only plain data
+(dicts, lists, text, finite numbers, booleans, None), and only catalog classes are named.
+Anything else is refused with a :class:`CodegenError` naming the layer and parameter.
+The text is pure string work (no Keras import); :func:`format_source` runs black over it.
+"""
+
+from __future__ import annotations
+
+import builtins
+import keyword
+import math
+import re
+import unicodedata
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from app.core.catalog import get_spec
+from app.core.catalog.spec import LayerSpec, Param, ParamKind, to_json_value
+from app.core.graph import Edge, Graph, Node
+from app.core.project import Project, default_training
+from app.core.shapes import Analysis, analyze
+
+OPTIMIZERS: dict[str, str] = {
+    "adam": "Adam",
+    "adamw": "AdamW",
+    "sgd": "SGD",
+    "rmsprop": "RMSprop",
+    "adagrad": "Adagrad",
+    "adadelta": "Adadelta",
+    "adamax": "Adamax",
+    "nadam": "Nadam",
+    "ftrl": "Ftrl",
+    "lion": "Lion",
+    "lamb": "Lamb",
+    "adafactor": "Adafactor",
+}
+"""Training-setting optimizer names (lower case) -> ``keras.optimizers`` classes."""
+
+RESERVED_NAMES: frozenset[str] = frozenset({
+    *keyword.kwlist, *keyword.softkwlist, *dir(builtins),
+    "exit", "quit", "help", "copyright", "credits", "license",  # added by site; absent under python -S
+    "keras", "layers", "model", "main",
+})
+"""Names a generated variable must never take: they would shadow Python or the script's own names."""
+
+MAX_IDENTIFIER = 60
+MAX_NESTING = 32
+"""Deeper configs are refused: no Keras config needs it, and black/ast would recurse too far."""
+
+_INDENT = "    "
+_DOCSTRING = '''"""A Keras model exported from Layerforge.
+
+Importing this file builds the model (``model``) and compiles it with the project's
+training settings; {effects}. Running it prints the summary.
+"""'''
+_NO_EFFECTS = "nothing is downloaded or written"
+_DOWNLOADS = "building it downloads pretrained weights (this needs internet) and writes nothing else"
+
+
+class CodegenError(ValueError):
+    """The graph holds something that cannot be written as safe Python; says where."""
+
+    def __init__(self, message: str, node: str | None = None, param: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.node = node
+        self.param = param
+
+
+def generate_python(project: Project) -> str:
+    """The exported script for ``project``, formatted by black."""
+    return format_source(_Writer(project).source())
+
+
+def format_source(source: str) -> str:
+    """Format like ``black`` with its defaults, so the file reads (and diffs) like hand-written code."""
+    import black
+
+    return black.format_str(source, mode=black.Mode(target_versions={black.TargetVersion.PY311}))
+
+
+def keras_model_name(text: str) -> str:
+    """A Keras-safe model name from free text (project names can be anything); compile uses it too."""
+    cleaned = re.sub(r"[^A-Za-z0-9_]+", "_", text).strip("_").lower()
+    return cleaned[:64] or "model"
+
+
+# --- identifiers ---------------------------------------------------------------------------
+
+class Namer:
+    """Unique, safe Python identifiers made from free text (layer names)."""
+
+    def __init__(self) -> None:
+        self._taken: set[str] = set()
+
+    def take(self, text: str, fallback: str = "layer") -> str:
+        base = identifier(text, fallback)
+        candidate, n = base, 2
+        while candidate in self._taken:
+            candidate = f"{base}_{n}"
+            n += 1
+        self._taken.add(candidate)
+        return candidate
+
+
+def identifier(text: str, fallback: str = "layer") -> str:
+    """``[a-z0-9_]`` only, not starting with a digit or underscore, never a reserved name."""
+    folded = unicodedata.normalize("NFKD", str(text)).encode("ascii", "ignore").decode("ascii")
+    cleaned = re.sub(r"[^a-z0-9]+", "_", folded.lower()).strip("_")[:MAX_IDENTIFIER].rstrip("_")
+    if not cleaned:
+        cleaned = fallback
+    if cleaned[0].isdigit():
+        cleaned = f"{fallback}_{cleaned}"
+    if cleaned in RESERVED_NAMES:
+        cleaned += "_"
+    return cleaned
+
+
+# --- literals --------------------------------------------------------------------------------
+
+def _same(a: Any, b: Any) -> bool:
+    """Equality that tells 1, 1.0 and True apart, so a value Keras would store differently is kept."""
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, list):
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=True))
+    if isinstance(a, dict):
+        return a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
+    return bool(a == b)
+
+
+class _Where:
+    """Which layer and parameter a value belongs to, for error messages."""
+
+    def __init__(self, node: str | None, param: str | None) -> None:
+        self.node = node
+        self.param = param
+
+    def fail(self, problem: str) -> CodegenError:
+        parts = []
+        if self.node is not None:
+            parts.append(f"layer {self.node!r}")
+        if self.param is not None:
+            parts.append(f"parameter {self.param!r}")
+        prefix = ", ".join(parts)
+        return CodegenError(f"{prefix}: {problem}" if prefix else problem, self.node, self.param)
+
+
+def literal(value: Any, where: _Where, as_tuple: bool = False, depth: int = 0) -> str:
+    """A Python literal for plain data; anything else (NaN, objects, non-text keys) is refused."""
+    if depth > MAX_NESTING:
+        raise where.fail(f"the value is nested more than {MAX_NESTING} levels deep")
+    if value is None or isinstance(value, bool):
+        return repr(value)
+    if isinstance(value, int):
+        return repr(int(value))
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise where.fail(f"{value!r} is not a finite number; exported code can only hold finite numbers")
+        return repr(float(value))
+    if isinstance(value, str):
+        return repr(str(value))
+    if isinstance(value, (list, tuple)):
+        items = [literal(v, where, False, depth + 1) for v in value]
+        if as_tuple:
+            return f"({items[0]},)" if len(items) == 1 else f"({', '.join(items)})"
+        return f"[{', '.join(items)}]"
+    if isinstance(value, Mapping):
+        pairs = []
+        for key, item in value.items():
+            if not isinstance(key, str):
+                raise where.fail(f"has a key that is not text ({type(key).__name__})")
+            pairs.append(f"{str(key)!r}: {literal(item, where, False, depth + 1)}")
+        return "{" + ", ".join(pairs) + "}"
+    raise where.fail(f"holds a {type(value).__name__}, which is not plain data")
+
+
+def _number(value: Any, where: _Where, whole: bool = False) -> str:
+    """A finite int (or float unless ``whole``) as text: safe even inside a comment."""
+    ok = isinstance(value, int) or (isinstance(value, float) and not whole)
+    if isinstance(value, bool) or not ok:
+        raise where.fail(f"must be a {'whole ' if whole else ''}number (got {type(value).__name__})")
+    return literal(value, where)
+
+
+def _text_constant(name: str, text: Any, where: _Where, width: int = 72) -> str:
+    """``NAME = "..."``; long text becomes one string per line (implicit concatenation)."""
+    if not isinstance(text, str):
+        raise where.fail(f"must be text (got {type(text).__name__})")
+    one_line = f"{name} = {text!r}"
+    if len(one_line) <= 88:
+        return one_line
+    chunks: list[str] = []
+    current = ""
+    for token in re.findall(r"\S*\s*", text):
+        if current and (len(current) + len(token) > width or current.endswith("\n")):
+            chunks.append(current)
+            current = ""
+        current += token
+    if current:
+        chunks.append(current)
+    if "".join(chunks) != text:
+        raise AssertionError("text chunking lost characters")
+    body = "".join(f"{_INDENT}{chunk!r}\n" for chunk in chunks)
+    return f"{name} = (\n{body})"
+
+
+# --- the writer ------------------------------------------------------------------------------
+
+class _Writer:
+    """Builds the unformatted script for one project."""
+
+    def __init__(self, project: Project) -> None:
+        self.project = project
+        self.graph: Graph = project.graph
+        self.namer = Namer()
+        self.tensors: dict[str, str] = {}
+        self._analysis: Analysis | None = None
+
+    @property
+    def analysis(self) -> Analysis:
+        if self._analysis is None:
+            self._analysis = analyze(self.graph)
+        return self._analysis
+
+    def source(self) -> str:
+        graph = self.graph
+        if not len(graph):
+            raise CodegenError("the model is empty: there is nothing to export")
+        if graph.find_cycle():
+            raise CodegenError("the model has a loop; layers must flow one way, from inputs to outputs")
+        where = _Where(None, None)
+        downloads = any(
+            n.spec is not None and n.spec.is_application and n.config.get("weights") is not None for n in graph.nodes()
+        )
+        lines = [
+            _DOCSTRING.format(effects=_DOWNLOADS if downloads else _NO_EFFECTS),
+            "",
+            "import keras",
+            "from keras import layers",
+            "",
+            _text_constant("PROJECT_NAME", self.project.name, _Where(None, "project name")),
+            _text_constant("DESCRIPTION", self.project.description, _Where(None, "description")),
+            "",
+        ]
+        for node_id in graph.topological_order():
+            lines.extend(self._node(graph.node(node_id)))
+        inputs = [self.tensors[n.id] for n in graph.input_nodes()]
+        outputs = [self.tensors[n.id] for n in graph.output_nodes()]
+        if not inputs:
+            raise CodegenError("the model has no Input layer")
+        if not outputs:
+            raise CodegenError("the model has no output layer")
+        model_name = literal(keras_model_name(str(self.project.name)), where)
+        lines += [
+            "",
+            f"model = keras.Model(inputs={_one_or_list(inputs)}, outputs={_one_or_list(outputs)}, "
+            f"name={model_name})",
+            *self._training(),
+            "",
+            'if __name__ == "__main__":',
+            f"{_INDENT}model.summary()",
+        ]
+        return "\n".join(lines) + "\n"
+
+    # one node ---------------------------------------------------------------------------------
+
+    def _node(self, node: Node) -> list[str]:
+        where = _Where(node.name, None)
+        spec = get_spec(node.class_name) if isinstance(node.class_name, str) else None
+        if spec is None:
+            raise where.fail(f"its class {node.class_name!r} is not a layer Layerforge supports")
+        unknown = [k for k in node.config if k not in spec.param_names]
+        if unknown:
+            raise _Where(node.name, str(unknown[0])).fail(f"{spec.title} has no such parameter")
+        if not isinstance(node.name, str):
+            raise where.fail("the layer name must be text")
+        if spec.class_name == "InputLayer":
+            return self._input(node)
+        if spec.is_application:
+            return self._application(node, spec)
+        var = self.namer.take(node.name)
+        self.tensors[node.id] = var
+        constructor = self._constructor(spec, node.config, node.name, node.name)
+        return [f"{var} = {constructor}({self._call_args(node, spec)})"]
+
+    def _input(self, node: Node) -> list[str]:
+        cfg = node.config
+        where = _Where(node.name, "batch_shape")
+        shape = cfg.get("batch_shape")
+        if not isinstance(shape, list) or not shape or not all(
+            d is None or (isinstance(d, int) and not isinstance(d, bool)) for d in shape
+        ):
+            raise where.fail("must be a list of whole numbers or None, batch axis first")
+        args = [f"shape={literal(shape[1:], where, as_tuple=True)}" if shape[0] is None
+                else f"batch_shape={literal(shape, where, as_tuple=True)}"]
+        spec = get_spec("InputLayer")
+        assert spec is not None
+        for param in spec.params:
+            if param.name == "batch_shape" or param.name not in cfg:
+                continue
+            if not _same(cfg[param.name], to_json_value(param.default)):
+                args.append(f"{param.name}={literal(cfg[param.name], _Where(node.name, param.name))}")
+        args.append(f"name={literal(node.name, where)}")
+        var = self.namer.take(node.name, "input")
+        self.tensors[node.id] = var
+        return [f"{var} = keras.Input({', '.join(args)})"]
+
+    def _application(self, node: Node, spec: LayerSpec) -> list[str]:
+        """``backbone = keras.applications.X(...)``, frozen by attribute, then called."""
+        cfg = node.config
+        edges = self._edges(node, spec)
+        if len(edges) != 1:
+            raise _Where(node.name, None).fail(f"{spec.title} needs exactly one input ({len(edges)} connected)")
+        info = self.analysis.nodes.get(edges[0].source)
+        if info is None or info.output_shapes is None or edges[0].source_port >= len(info.output_shapes):
+            raise _Where(node.name, None).fail(
+                f"the shape of its input is unknown, so {spec.title} cannot be written; fix the layers before it")
+        input_shape = list(info.output_shapes[edges[0].source_port][1:])
+        args = [f"input_shape={literal(input_shape, _Where(node.name, 'input_shape'), as_tuple=True)}",
+                "include_top=False"]
+        for param in spec.params:
+            if param.name in ("trainable", "dtype") or param.name not in cfg:
+                continue
+            value = cfg[param.name]
+            # weights always: Keras' default is 'imagenet' (a download), ours is None.
+            if param.name == "weights" or not _same(value, to_json_value(param.default)):
+                args.append(f"{param.name}={literal(value, _Where(node.name, param.name))}")
+        args.append(f"name={literal(node.name, _Where(node.name, 'name'))}")
+        var = self.namer.take(node.name, "backbone")
+        out = self.namer.take(f"{var}_output")
+        self.tensors[node.id] = out
+        lines = [f"{var} = keras.applications.{spec.class_name}({', '.join(args)})"]
+        trainable = cfg.get("trainable", True)
+        if not isinstance(trainable, bool):
+            raise _Where(node.name, "trainable").fail("must be true or false")
+        if not trainable:
+            lines.append(f"{var}.trainable = False")
+        lines.append(f"{out} = {var}({self.tensors[edges[0].source]})")
+        return lines
+
+    def _constructor(self, spec: LayerSpec, config: Mapping[str, Any], name: Any, node_name: str) -> str:
+        """``layers.Class(required, changed=..., name=...)``.
+
+        A lone required parameter goes first without its name, as in Keras' own examples
+        (``Dense(10)``, ``Dropout(0.2)``); with several, every argument is named for clarity.
+        """
+        if not spec.class_name.isidentifier() or spec.is_application or spec.class_name == "InputLayer":
+            raise _Where(node_name, None).fail(f"{spec.class_name!r} cannot be built as a layer here")
+        positional: list[str] = []
+        keywords: list[str] = []
+        lone = sum(p.required for p in spec.params) == 1
+        for param in spec.params:
+            if param.name not in config:
+                continue
+            value = config[param.name]
+            if not param.required and _same(value, to_json_value(param.default)):
+                continue
+            expr = self._param_value(param, value, node_name)
+            if param.required and lone:
+                positional.append(expr)
+            else:
+                keywords.append(f"{param.name}={expr}")
+        if name is not None:
+            keywords.append(f"name={literal(name, _Where(node_name, 'name'))}")
+        return f"layers.{spec.class_name}({', '.join(positional + keywords)})"
+
+    def _param_value(self, param: Param, value: Any, node_name: str) -> str:
+        where = _Where(node_name, param.name)
+        if param.kind is ParamKind.LAYER and value is not None:
+            return self._wrapped(param, value, node_name)
+        tuple_kind = param.kind in (ParamKind.INT_TUPLE, ParamKind.FLOAT_TUPLE, ParamKind.SHAPE)
+        return literal(value, where, as_tuple=tuple_kind and isinstance(value, (list, tuple)))
+
+    def _wrapped(self, param: Param, value: Any, node_name: str) -> str:
+        """A wrapped layer (Bidirectional, TimeDistributed) as a nested ``layers.X(...)`` call."""
+        where = _Where(node_name, param.name)
+        if not isinstance(value, Mapping) or not isinstance(value.get("class_name"), str):
+            raise where.fail("must be a layer: {'class_name': ..., 'config': {...}}")
+        inner = get_spec(value["class_name"])
+        if inner is None or inner.is_application or inner.class_name == "InputLayer" or (
+            param.choices and inner.class_name not in param.choices
+        ):
+            raise where.fail(f"cannot wrap {value['class_name']!r}")
+        config = value.get("config", {})
+        if not isinstance(config, Mapping):
+            raise where.fail("the wrapped layer's config must be an object")
+        unknown = [k for k in config if k != "name" and k not in inner.param_names]
+        if unknown:
+            raise where.fail(f"the wrapped {inner.title} has no parameter {str(unknown[0])!r}")
+        return self._constructor(inner, config, config.get("name"), node_name)
+
+    def _edges(self, node: Node, spec: LayerSpec) -> list[Edge]:
+        ports = {p.name for p in spec.ports}
+        edges = self.graph.ordered_in_edges(node.id)
+        for edge in edges:
+            if edge.target_port not in ports:
+                raise _Where(node.name, None).fail(f"{spec.title} has no input port {edge.target_port!r}")
+            if edge.source_port != 0 or edge.source not in self.tensors:
+                raise _Where(node.name, None).fail("one of its inputs comes from an output that does not exist")
+        return edges
+
+    def _call_args(self, node: Node, spec: LayerSpec) -> str:
+        """How the layer is called: one tensor, a list (merges), or keywords (MultiHeadAttention)."""
+        edges = self._edges(node, spec)
+        if not edges:
+            raise _Where(node.name, None).fail("no input is connected")
+        tensors = [self.tensors[e.source] for e in edges]
+        style = spec.call_style
+        if style == "list":
+            return f"[{', '.join(tensors)}]"
+        if style == "kwargs":
+            names = {p.name: p.name for p in spec.ports}  # our own spellings, never the file's
+            return ", ".join(f"{names[e.target_port]}={t}" for e, t in zip(edges, tensors, strict=True))
+        if len(tensors) != 1:
+            raise _Where(node.name, None).fail(f"{spec.title} takes one input but {len(tensors)} are connected")
+        return tensors[0]
+
+    # training ---------------------------------------------------------------------------------
+
+    def _training(self) -> list[str]:
+        settings = {**default_training(), **(self.project.training or {})}
+
+        def at(key: str) -> _Where:
+            return _Where(None, f"training setting {key}")
+
+        optimizer = settings["optimizer"]
+        if not isinstance(optimizer, str) or optimizer.lower() not in OPTIMIZERS:
+            known = ", ".join(OPTIMIZERS)
+            raise at("optimizer").fail(f"{optimizer!r} is not an optimizer Layerforge can export (known: {known})")
+        learning_rate = _number(settings["learning_rate"], at("learning_rate"))
+        loss = settings["loss"]
+        if not isinstance(loss, str):
+            raise at("loss").fail("must be the name of a loss")
+        metrics = settings["metrics"]
+        if not isinstance(metrics, list) or not all(isinstance(m, str) for m in metrics):
+            raise at("metrics").fail("must be a list of metric names")
+        fit = [
+            f"batch_size={_number(settings['batch_size'], at('batch_size'), whole=True)}",
+            f"epochs={_number(settings['epochs'], at('epochs'), whole=True)}",
+        ]
+        split = _number(settings["validation_split"], at("validation_split"))
+        if settings["validation_split"]:
+            fit.append(f"validation_split={split}")
+        if settings["shuffle"] is False:
+            fit.append("shuffle=False")
+        return [
+            "model.compile(",
+            f"{_INDENT}optimizer=keras.optimizers.{OPTIMIZERS[optimizer.lower()]}(learning_rate={learning_rate}),",
+            f"{_INDENT}loss={literal(loss, at('loss'))},",
+            f"{_INDENT}metrics={literal(metrics, at('metrics'))},",
+            ")",
+            "",
+            "# Train it on your own data, for example:",
+            f"# model.fit(x_train, y_train, {', '.join(fit)})",
+        ]
+
+
+def _one_or_list(names: Sequence[str]) -> str:
+    return names[0] if len(names) == 1 else f"[{', '.join(names)}]"
+
+
+__all__ = [
+    "OPTIMIZERS",
+    "RESERVED_NAMES",
+    "CodegenError",
+    "Namer",
+    "format_source",
+    "generate_python",
+    "identifier",
+    "keras_model_name",
+    "literal",
+]
