@@ -1,0 +1,197 @@
+"""One open project in the editor: the graph, its undo stack, and live validation.
+
+Every user edit goes through :meth:`Document.edit` (or one of the helpers built on it):
+the edit runs against the graph API, the states before and after become one
+``QUndoCommand``, and undo/redo move between them with :func:`sync_graph`, again through
+the graph API. Views never change items directly; they follow the graph's events
+(DESIGN.md, rule 2). Validation reruns on the next event-loop turn after any change, so a
+burst of events (a paste, a fix) costs one analysis.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtGui import QUndoCommand, QUndoStack
+
+from app.core.catalog import get_spec
+from app.core.catalog.spec import Fix
+from app.core.clipboard import copy_nodes, paste_nodes
+from app.core.fixes import apply_fix
+from app.core.graph import Edge, Graph, Position
+from app.core.graph_sync import GraphState, sync_graph
+from app.core.layout import apply_layout
+from app.core.project import Project, load_project, save_project
+from app.core.shapes import Analysis, ShapeAnalyzer
+
+
+class StateCommand(QUndoCommand):
+    """An edit as two graph states; undo and redo sync the graph to one or the other."""
+
+    def __init__(self, graph: Graph, text: str, before: GraphState, after: GraphState) -> None:
+        super().__init__(text)
+        self._graph = graph
+        self.before = before
+        self.after = after
+
+    def redo(self) -> None:
+        sync_graph(self._graph, self.after)
+
+    def undo(self) -> None:
+        sync_graph(self._graph, self.before)
+
+
+class Document(QObject):
+    """A project being edited. Emits ``analysis_changed`` after every validation pass."""
+
+    analysis_changed = Signal(object)
+    dirty_changed = Signal(bool)
+    path_changed = Signal(object)
+    locked_changed = Signal(bool)
+
+    def __init__(self, project: Project | None = None, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.project = project or Project()
+        self.undo_stack = QUndoStack(self)
+        self.analyzer = ShapeAnalyzer()
+        self.analysis: Analysis = self.analyzer.analyze(self.graph)
+        self._locked = False
+        self._pending = QTimer(self)
+        self._pending.setSingleShot(True)
+        self._pending.setInterval(0)
+        self._pending.timeout.connect(self.revalidate)
+        self.graph.changed.connect(self._pending.start)
+        self.undo_stack.cleanChanged.connect(self._clean_changed)
+
+    def _clean_changed(self, clean: bool) -> None:
+        self.dirty_changed.emit(not clean)
+
+    # --- state -------------------------------------------------------------------------
+
+    @property
+    def graph(self) -> Graph:
+        return self.project.graph
+
+    @property
+    def path(self) -> Path | None:
+        return self.project.path
+
+    @property
+    def dirty(self) -> bool:
+        return not self.undo_stack.isClean()
+
+    @property
+    def locked(self) -> bool:
+        """True while training runs: edits are refused until it ends."""
+        return self._locked
+
+    def set_locked(self, locked: bool) -> None:
+        if locked != self._locked:
+            self._locked = locked
+            self.locked_changed.emit(locked)
+
+    def revalidate(self) -> Analysis:
+        """Validate now (normally triggered automatically after each change)."""
+        self._pending.stop()
+        self.analysis = self.analyzer.analyze(self.graph)
+        self.analysis_changed.emit(self.analysis)
+        return self.analysis
+
+    # --- editing: every edit is one undo step --------------------------------------------
+
+    def edit(self, text: str, change: Callable[[Graph], Any]) -> Any:
+        """Run ``change(graph)`` as one undoable step named ``text``; returns its result.
+
+        If ``change`` raises, the graph is put back as it was and the error propagates.
+        Nothing is pushed when the edit changed nothing.
+        """
+        if self._locked:
+            raise PermissionError("the model is locked while training runs")
+        before = self.graph.to_dict()
+        try:
+            result = change(self.graph)
+        except Exception:
+            sync_graph(self.graph, before)
+            raise
+        after = self.graph.to_dict()
+        if after != before:
+            self.undo_stack.push(StateCommand(self.graph, text, before, after))
+        return result
+
+    def add_node(self, class_name: str, position: Position = (0.0, 0.0),
+                 config: Mapping[str, Any] | None = None, name: str | None = None) -> str:
+        spec = get_spec(class_name)
+        return self.edit(f"Add {spec.title if spec else class_name}",
+                         lambda g: g.add_node(class_name, name=name, config=config, position=position).id)
+
+    def remove_nodes(self, node_ids: Iterable[str]) -> None:
+        ids = [nid for nid in node_ids if nid in self.graph]
+        if not ids:
+            return
+        label = self.graph.node(ids[0]).name if len(ids) == 1 else f"{len(ids)} layers"
+        self.edit(f"Delete {label}", lambda g: [g.remove_node(nid) for nid in ids])
+
+    def connect(self, source: str, target: str, port: str = "input") -> Edge:
+        """Raises GraphError (with a sentence saying why) when the connection is not allowed."""
+        names = (self.graph.node(source).name, self.graph.node(target).name)
+        return self.edit(f"Connect {names[0]} → {names[1]}", lambda g: g.connect(source, target, port))
+
+    def disconnect(self, edges: Iterable[Edge]) -> None:
+        edges = list(edges)
+        if edges:
+            self.edit("Disconnect", lambda g: [g.disconnect(e) for e in edges])
+
+    def set_param(self, node_id: str, key: str, value: Any) -> None:
+        name = self.graph.node(node_id).name
+        self.edit(f"Set {name}.{key}", lambda g: g.set_param(node_id, key, value))
+
+    def rename(self, node_id: str, name: str) -> None:
+        old = self.graph.node(node_id).name
+        self.edit(f"Rename {old} → {name}", lambda g: g.rename(node_id, name))
+
+    def move_nodes(self, positions: Mapping[str, Position]) -> None:
+        """One step for a whole drag of several nodes."""
+        moved = {nid: pos for nid, pos in positions.items() if nid in self.graph}
+        if moved:
+            self.edit("Move", lambda g: [g.move(nid, pos) for nid, pos in moved.items()])
+
+    def apply_fix(self, fix: Fix) -> list[str]:
+        return self.edit(fix.description, lambda g: apply_fix(g, fix.action))
+
+    def paste(self, data: Mapping[str, Any], offset: Position = (40.0, 40.0)) -> list[str]:
+        return self.edit("Paste", lambda g: paste_nodes(g, data, offset))
+
+    def duplicate(self, node_ids: Iterable[str]) -> list[str]:
+        data = copy_nodes(self.graph, node_ids)
+        return self.edit("Duplicate", lambda g: paste_nodes(g, data))
+
+    def copy(self, node_ids: Iterable[str]) -> dict[str, Any]:
+        return copy_nodes(self.graph, node_ids)
+
+    def auto_layout(self) -> None:
+        self.edit("Auto layout", apply_layout)
+
+    # --- files -----------------------------------------------------------------------------
+
+    @classmethod
+    def open(cls, path: str | Path, parent: QObject | None = None) -> Document:
+        """Raises ProjectError with a message naming what is wrong and where."""
+        return cls(load_project(path), parent)
+
+    def save(self, path: str | Path | None = None) -> Path:
+        """Atomic save; marks the document clean. Raises ProjectError on failure."""
+        target = Path(path) if path is not None else self.path
+        if target is None:
+            raise ValueError("the document has no file yet; pass a path")
+        save_project(self.project, target)
+        self.undo_stack.setClean()
+        self.path_changed.emit(self.path)
+        return target
+
+    def title(self) -> str:
+        """Window title: file name (or project name) and an unsaved marker."""
+        label = self.path.name if self.path else (self.project.name or "Untitled")
+        return f"{label}{' *' if self.dirty else ''} — Layerforge"
