@@ -1,0 +1,68 @@
+"""``layerforge import MODEL.keras [-o PROJECT.json] [--force]``: a .keras model -> a project.
+
+The model file is checked and read as data (see :mod:`app.keras_bridge.importer`); nothing
+in it runs, and TensorFlow is not even loaded. Exit codes: 0 imported (notes and any
+validation problems are printed), 2 refused or unreadable; nothing is written then.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from app.core.project import ProjectError, save_project
+from app.core.shapes import analyze
+
+EXIT_OK, EXIT_REFUSED = 0, 2
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("model", help="a Keras 3 model file (.keras)")
+    parser.add_argument("-o", "--output", help="project file to write (default: the model's name with .json)")
+    parser.add_argument("--force", action="store_true", help="overwrite the output file if it exists")
+    parser.add_argument("--name", help="project name (default: the Keras model's name)")
+
+
+def run(args: argparse.Namespace) -> int:
+    from app.keras_bridge.importer import ImportRefused, import_keras
+
+    model = Path(args.model)
+    output = Path(args.output) if args.output else model.with_suffix(".json")
+    if _same_file(model, output):
+        return _fail(f"{output}: the output would overwrite the model file; choose another name with -o")
+    if output.exists() and not args.force:
+        return _fail(f"{output}: the file exists; use --force to overwrite it")
+    try:
+        project, notes = import_keras(model)
+        if args.name:
+            project.name = args.name
+        analysis = analyze(project.graph)
+        save_project(project, output)
+    except (ImportRefused, ProjectError) as err:
+        return _fail(str(err))
+    except Exception as err:  # a bug must still not show users a traceback
+        return _fail(f"{model}: the import failed unexpectedly ({type(err).__name__}: {err})")
+    layers = sum(1 for n in project.graph.nodes() if n.class_name != "InputLayer")
+    print(f"imported '{project.name}' from {model}: {layers} layers, {analysis.total_params:,} parameters "
+          f"({analysis.trainable:,} trainable), {len(notes)} note(s) -> {output}")
+    for note in notes:
+        print(f"  note: {note}")
+    if not analysis.valid:
+        print(f"  {len(analysis.errors)} problem(s) to fix in the editor; see: layerforge check {output}")
+    return EXIT_OK
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    if os.path.realpath(a) == os.path.realpath(b):
+        return True
+    try:
+        return a.exists() and b.exists() and os.path.samefile(a, b)
+    except OSError:
+        return False
+
+
+def _fail(message: str) -> int:
+    print(f"error: {message}", file=sys.stderr)
+    return EXIT_REFUSED
