@@ -17,15 +17,14 @@ import json
 import math
 import os
 import re
-import uuid
 from collections.abc import Callable, Mapping
-from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import networkx as nx
 
+from app.core.atomic import atomic_write_bytes
 from app.core.catalog import get_spec
 from app.core.catalog.spec import to_json_value
 from app.core.graph import Graph, GraphError
@@ -529,54 +528,14 @@ def save_project(project: Project, path: str | os.PathLike[str]) -> None:
     replaces the target in one step: an interrupted save leaves the previous file as it was.
     """
     payload = dumps(project, path).encode("utf-8")
-    target = Path(os.path.realpath(path))
-    folder = target.parent
+    folder = Path(os.path.realpath(path)).parent
+    if not folder.is_dir():
+        raise ProjectError(f"cannot write in the folder {os.fspath(folder)!r}: it does not exist", path)
     try:
-        tmp, fd = _create_temp(target)
-    except OSError as err:
-        raise ProjectError(f"cannot write in the folder {os.fspath(folder)!r}: {err.strerror or err}", path) from None
-    try:
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(payload)
-                fh.flush()
-                os.fsync(fh.fileno())
-            with suppress(OSError):
-                os.chmod(tmp, os.stat(target).st_mode & 0o7777)
-            os.replace(tmp, target)
-        except BaseException:
-            with suppress(OSError):
-                os.unlink(tmp)
-            raise
+        atomic_write_bytes(path, payload)
     except OSError as err:
         raise ProjectError(f"cannot save the file: {err.strerror or err}", path) from None
-    _fsync_folder(folder)
     project.path = Path(path)
-
-
-def _create_temp(target: Path) -> tuple[Path, int]:
-    """An exclusive temp file next to ``target``; created with the usual 0o666 & ~umask mode."""
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
-    for _ in range(100):
-        tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex[:12]}.tmp")
-        try:
-            return tmp, os.open(tmp, flags, 0o666)
-        except FileExistsError:
-            continue
-    raise FileExistsError(f"could not create a temporary file next to {target}")
-
-
-def _fsync_folder(folder: Path) -> None:
-    """Make the rename itself durable where the platform allows syncing a directory."""
-    try:
-        fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
-    except OSError:
-        return
-    try:
-        with suppress(OSError):
-            os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 __all__ = [

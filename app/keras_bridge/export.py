@@ -10,12 +10,11 @@ with problems is refused before anything is written (:class:`CompileError`, as
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import Callable
-from contextlib import suppress
 from pathlib import Path
 from typing import Any
 
+from app.core.atomic import atomic_write
 from app.core.codegen import generate_python
 from app.core.project import Project
 from app.core.shapes import analyze
@@ -68,10 +67,7 @@ def export_python(project: Project, path: str | os.PathLike[str]) -> Path:
 
 
 def _atomic_write(target: Path, write: Callable[[Path], object], suffix: str, failure: str) -> None:
-    """Run ``write(tmp)`` on a temp file next to ``target``, fsync it, rename it over ``target``.
-
-    ``suffix`` ends the temp name because Keras refuses to save to a name without ``.keras``.
-    """
+    """:func:`app.core.atomic.atomic_write` with export's checks and error messages."""
     shown = target
     target = Path(os.path.realpath(target))
     folder = target.parent
@@ -79,41 +75,12 @@ def _atomic_write(target: Path, write: Callable[[Path], object], suffix: str, fa
         raise ExportError(f"the folder {os.fspath(folder)!r} does not exist", shown)
     if target.is_dir():
         raise ExportError("this is a folder, not a file name", shown)
-    tmp = folder / f".{target.stem}.{uuid.uuid4().hex[:12]}.tmp{suffix}"
     try:
-        try:
-            write(tmp)
-            _fsync_file(tmp)
-            with suppress(OSError):
-                os.chmod(tmp, os.stat(target).st_mode & 0o7777)
-            os.replace(tmp, target)
-        except BaseException:
-            with suppress(OSError):
-                os.unlink(tmp)
-            raise
+        atomic_write(target, write, suffix)
     except OSError as err:
         raise ExportError(f"cannot write the file: {err.strerror or err}", shown) from None
     except Exception as err:  # e.g. Keras refusing to serialise a model
         raise ExportError(f"{failure}: {err}", shown) from err
-    _fsync_folder(folder)
-
-
-def _fsync_file(path: Path) -> None:
-    with open(path, "rb") as fh:
-        os.fsync(fh.fileno())
-
-
-def _fsync_folder(folder: Path) -> None:
-    """Make the rename durable where the platform can sync a directory."""
-    try:
-        fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
-    except OSError:
-        return
-    try:
-        with suppress(OSError):
-            os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 __all__ = ["KERAS_SUFFIX", "ExportError", "export_keras", "export_python"]

@@ -161,14 +161,14 @@ def test_python_export_refuses_an_invalid_model_before_writing(tmp_path: Path) -
 
 def test_a_failed_python_write_keeps_the_previous_file_and_no_temp(tmp_path: Path,
                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
-    import app.keras_bridge.export as export_module
+    import app.core.atomic as atomic_module
 
     def failing_fsync(path: Path) -> None:
         raise OSError(5, "Input/output error")
 
     target = tmp_path / "model.py"
     target.write_text("previous", encoding="utf-8")
-    monkeypatch.setattr(export_module, "_fsync_file", failing_fsync)
+    monkeypatch.setattr(atomic_module, "fsync_file", failing_fsync)
     with pytest.raises(ExportError, match="Input/output error"):
         export_python(example(), target)
     assert target.read_text(encoding="utf-8") == "previous"
