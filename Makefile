@@ -17,7 +17,7 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 run: $(STAMP)
-	QT_QPA_PLATFORM= $(VENV)/bin/layerforge check models/mlp_tabular.json
+	env -u QT_QPA_PLATFORM $(VENV)/bin/layerforge
 
 test: $(STAMP)
 	$(PY) -m ruff check app tests

@@ -1,13 +1,16 @@
-"""The ``layerforge`` command: headless tools that share the editor's core.
+"""The ``layerforge`` command: the editor, and headless tools that share its core.
 
-Each sub-command lives in ``app.commands.<name>`` and is imported only when run, so
-``layerforge --help`` and ``check`` stay fast (no TensorFlow import).
+``layerforge`` opens the editor on the default example and ``layerforge FILE`` opens
+FILE in it; ``layerforge COMMAND ...`` runs a tool. Each sub-command lives in
+``app.commands.<name>`` and the GUI in ``app.gui``; both are imported only when run, so
+``layerforge --help`` and ``check`` stay fast (no Qt, no TensorFlow import).
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from collections.abc import Sequence
 
@@ -24,7 +27,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="layerforge",
+        usage="layerforge [FILE]\n       layerforge COMMAND [options]",
         description="Layerforge: draw Keras models as graphs, check them, train them, export them.",
+        epilog="Without a command, the editor opens: on FILE (a project .json or a .keras model) "
+               "or, with no FILE, on an example model.",
     )
     parser.add_argument("--version", action="version", version=f"layerforge {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", title="commands")
@@ -36,6 +42,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; returns the process exit code."""
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    if not args_list or (args_list[0] not in COMMANDS and not args_list[0].startswith("-")):
+        return open_editor(args_list)
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:
@@ -47,6 +56,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+
+
+def open_editor(args: Sequence[str]) -> int:
+    """``layerforge [FILE]``: the GUI, on FILE or the default example."""
+    if len(args) > 1:
+        print(f"layerforge: expected one file to open, got {len(args)} arguments; see layerforge --help",
+              file=sys.stderr)
+        return 2
+    path = args[0] if args else None
+    if path is not None and not os.path.exists(path):
+        print(f"layerforge: '{path}' is neither a file nor a command ({', '.join(COMMANDS)}); "
+              "see layerforge --help", file=sys.stderr)
+        return 2
+    from app.gui.app import run_gui
+
+    return run_gui(path)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,162 @@
+"""Ports: where edges attach, and where a connection drag starts or ends.
+
+Input ports sit on a node's top edge (one per ``PortSpec``), the output port on the bottom
+edge. A variadic port (the inputs of Add or Concatenate) is drawn as one wide port that
+takes any number of edges, spread along it in slot order. Pressing a port hands the gesture
+to the scene, which asks the document to connect on release; the port never edits anything.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtGui import QBrush, QColor, QFont, QPainter, QPainterPath, QPen
+from PySide6.QtWidgets import QGraphicsItem, QGraphicsSceneMouseEvent, QStyleOptionGraphicsItem, QWidget
+
+from app.core.catalog.spec import PortSpec
+from app.gui import theme
+
+if TYPE_CHECKING:
+    from app.gui.editor.node_item import NodeItem
+    from app.gui.editor.scene import GraphScene
+
+PORT_RADIUS = 5.5
+HIT_RADIUS = 10.0
+"""Ports are small on screen but easy to hit: the clickable area is wider than the dot."""
+WIDE_PORT_WIDTH = 96.0
+LABEL_GAP = 3.0
+LABEL_RECT = QRectF(-40, -PORT_RADIUS - LABEL_GAP - 13, 80, 13)
+
+
+@cache
+def _geometry(wide: bool) -> tuple[QRectF, QPainterPath, QRectF]:
+    """The dot, the hit shape and the bounds, shared by all ports of a kind."""
+    half = WIDE_PORT_WIDTH / 2 if wide else PORT_RADIUS
+    dot = QRectF(-half, -PORT_RADIUS, 2 * half, 2 * PORT_RADIUS)
+    grow = HIT_RADIUS - PORT_RADIUS
+    hit = dot.adjusted(-grow, -grow, grow, grow)
+    shape = QPainterPath()
+    shape.addRoundedRect(hit, HIT_RADIUS, HIT_RADIUS)
+    return dot, shape, hit
+
+
+@cache
+def _label_font() -> QFont:
+    return theme.font(10)
+
+
+class PortItem(QGraphicsItem):
+    """One input port (``spec`` set) or the output port (``spec`` None) of a node."""
+
+    def __init__(self, node: NodeItem, spec: PortSpec | None, show_label: bool = False) -> None:
+        super().__init__(node)
+        self.node = node
+        self.spec = spec
+        self.is_output = spec is None
+        self.name = "output" if spec is None else spec.name
+        self.variadic = bool(spec and spec.variadic)
+        self.connected = 0
+        self.state = ""  # "", "valid", "invalid", "hover-valid", "hover-invalid"
+        self.show_label = show_label
+        self._dot, self._shape, self._bounds = _geometry(self.variadic)
+        # The node draws its ports (one paint call per node instead of three): this item only
+        # takes the mouse and shows the tooltip.
+        self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemHasNoContents)
+        self.setAcceptedMouseButtons(Qt.MouseButton.LeftButton)
+        self.setCursor(Qt.CursorShape.CrossCursor)
+        self.setZValue(1)
+        self.set_tooltip("")
+
+    # --- geometry ------------------------------------------------------------------------
+
+    def boundingRect(self) -> QRectF:
+        return self._bounds
+
+    def shape(self) -> QPainterPath:
+        return self._shape
+
+    def anchor(self, index: int = 0, count: int = 1) -> QPointF:
+        """Scene point where the ``index``-th of ``count`` edges on this port attaches."""
+        x = 0.0
+        if self.variadic and count > 1:
+            usable = WIDE_PORT_WIDTH - 2 * PORT_RADIUS
+            x = -usable / 2 + usable * index / (count - 1)
+        return self.scenePos() + QPointF(x, 0.0)
+
+    # --- state -----------------------------------------------------------------------------
+
+    def set_connected(self, count: int) -> None:
+        if count != self.connected:
+            self.connected = count
+            self.node.update()
+
+    def set_state(self, state: str) -> None:
+        """Highlight while a connection is being dragged (see GraphScene)."""
+        if state != self.state:
+            self.state = state
+            self.node.update()
+
+    def set_tooltip(self, shape_text: str) -> None:
+        if self.is_output:
+            text = "Output"
+            if shape_text:
+                text += f" {shape_text}"
+            text += "\nDrag to an input port to connect."
+        elif self.variadic:
+            text = f"Input port '{self.name}': takes several inputs, in the order they are connected."
+        else:
+            text = f"Input port '{self.name}'" + (" (optional)" if self.spec and self.spec.optional else "")
+        if text != self.toolTip():
+            self.setToolTip(text)
+
+    # --- painting ---------------------------------------------------------------------------
+
+    def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None) -> None:
+        """Never called (ItemHasNoContents): see :meth:`draw`."""
+
+    def draw(self, painter: QPainter) -> None:
+        """Paint the port in its node's coordinates (called from ``NodeItem.paint``)."""
+        border = QColor(theme.PORT_CONNECTED)
+        filled = (self.connected or self.is_output) and not self.variadic  # a wide port stays light: edges show it
+        fill = QColor(theme.PORT_CONNECTED if filled else theme.PORT_FILL)
+        width = 1.6
+        if self.state:
+            valid = self.state in ("valid", "hover-valid")
+            border = QColor(theme.VALID_TARGET if valid else theme.INVALID_TARGET)
+            width = 3.0 if self.state.startswith("hover") else 2.2
+            if self.state.startswith("hover"):
+                fill = border
+        painter.setPen(QPen(border, width))
+        painter.setBrush(QBrush(fill))
+        painter.drawRoundedRect(self._dot.translated(self.pos()), PORT_RADIUS, PORT_RADIUS)
+        if self.show_label:
+            painter.setFont(_label_font())
+            painter.setPen(QColor(theme.TEXT_SECONDARY))
+            painter.drawText(LABEL_RECT.translated(self.pos()), Qt.AlignmentFlag.AlignCenter, self.name)
+
+    # --- the connection gesture: the scene does the work --------------------------------------
+
+    def _graph_scene(self) -> GraphScene | None:
+        from app.gui.editor.scene import GraphScene
+
+        scene = self.scene()
+        return scene if isinstance(scene, GraphScene) else None
+
+    def mousePressEvent(self, event: QGraphicsSceneMouseEvent) -> None:
+        scene = self._graph_scene()
+        if event.button() == Qt.MouseButton.LeftButton and scene is not None and scene.begin_connect(self):
+            event.accept()
+        else:
+            event.ignore()
+
+    def mouseMoveEvent(self, event: QGraphicsSceneMouseEvent) -> None:
+        scene = self._graph_scene()
+        if scene is not None:
+            scene.update_connect(event.scenePos())
+
+    def mouseReleaseEvent(self, event: QGraphicsSceneMouseEvent) -> None:
+        scene = self._graph_scene()
+        if scene is not None:
+            scene.finish_connect(event.scenePos())

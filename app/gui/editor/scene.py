@@ -1,0 +1,452 @@
+"""The canvas scene: mirrors one Document's graph, and turns gestures into document edits.
+
+Items are created, moved and removed only in answer to the graph's events (DESIGN.md,
+rule 2), and badges and outlines only in answer to ``Document.analysis_changed``. Mouse
+gestures end in one Document call each: a drag of nodes becomes one ``move_nodes`` on
+release, a drag between ports one ``connect``. While the document is locked (training
+runs) the scene does not start those gestures at all.
+
+Zoomed far out (a whole 250-layer model in the window) the edge items are hidden and one
+path item draws every edge: one C++ paint instead of hundreds of Python ones.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import QPointF, QRectF, Qt, QTimer, Signal
+from PySide6.QtGui import QColor, QPainterPath, QPen
+from PySide6.QtWidgets import QGraphicsItem, QGraphicsPathItem, QGraphicsScene, QGraphicsSceneMouseEvent
+
+from app.core.graph import Edge, GraphError, Node
+from app.core.shapes import Analysis, NodeInfo, Problem, describe_shapes
+from app.gui import theme
+from app.gui.document import Document
+from app.gui.editor.edge_item import EdgeItem, bezier
+from app.gui.editor.node_item import NodeItem
+from app.gui.editor.port_item import PortItem
+
+LOCKED_MESSAGE = "The model is locked while training runs."
+DIMMED_OPACITY = 0.3
+SNAP_TOLERANCE = 14.0
+"""How far (scene units) from a port a connection drag may end and still hit it."""
+
+
+class GraphScene(QGraphicsScene):
+    """Items for every node and edge of ``document.graph``; emits ``message`` to explain refusals."""
+
+    message = Signal(str)
+
+    def __init__(self, document: Document, parent: Any = None) -> None:
+        super().__init__(parent)
+        self.document = document
+        self.nodes: dict[str, NodeItem] = {}
+        self.edges: dict[Edge, EdgeItem] = {}
+        self._drag: _ConnectDrag | None = None
+        self._selected_edges: set[EdgeItem] = set()
+        self._raised: set[NodeItem] = set()
+        self.overview = False
+        self._edge_layer = QGraphicsPathItem()
+        pen = QPen(QColor(theme.EDGE), 1.2)
+        pen.setCosmetic(True)
+        self._edge_layer.setPen(pen)
+        self._edge_layer.setZValue(-1.0)
+        self._edge_layer.setAcceptedMouseButtons(Qt.MouseButton.NoButton)
+        self._edge_layer.setVisible(False)
+        self.addItem(self._edge_layer)
+        self._layer_timer = QTimer(self)
+        self._layer_timer.setSingleShot(True)
+        self._layer_timer.setInterval(0)
+        self._layer_timer.timeout.connect(self._rebuild_edge_layer)
+        self.selectionChanged.connect(self._raise_selected)
+        # A fixed, generous scene rect: growing it as nodes move would make the view jump.
+        self.setSceneRect(QRectF(-100_000, -100_000, 200_000, 200_000))
+        self._populate()
+        graph = document.graph
+        self._hooks: list[tuple[Any, Callable[..., None]]] = [
+            (graph.node_added, self._on_node_added),
+            (graph.node_removed, self._on_node_removed),
+            (graph.edge_added, self._on_edge_added),
+            (graph.edge_removed, self._on_edge_removed),
+            (graph.node_changed, self._on_node_changed),
+            (graph.node_moved, self._on_node_moved),
+        ]
+        for signal, slot in self._hooks:
+            signal.connect(slot)
+        document.analysis_changed.connect(self._on_analysis)
+        document.locked_changed.connect(self._on_locked)
+        # The graph's (Qt-free) signals hold our bound methods: drop them with the scene, or a
+        # document that outlives its view would call into a deleted scene.
+        hooks = self._hooks
+        self.destroyed.connect(lambda *_: _unhook(hooks))
+
+    # --- lifetime ----------------------------------------------------------------------------
+
+    def detach(self) -> None:
+        """Stop following the document (the view calls this before switching documents)."""
+        self.cancel_connect()
+        _unhook(self._hooks)
+        with contextlib.suppress(RuntimeError, TypeError):
+            self.document.analysis_changed.disconnect(self._on_analysis)
+            self.document.locked_changed.disconnect(self._on_locked)
+
+    def _populate(self) -> None:
+        graph = self.document.graph
+        analysis = self.document.analysis
+        by_node = _problems_by_node(analysis)
+        for node in graph.nodes():
+            self._add_node_item(node, analysis.nodes.get(node.id), by_node.get(node.id, []))
+        for edge in graph.edges():
+            self._on_edge_added(edge)
+        self._on_locked(self.document.locked)
+
+    # --- graph events -> items ----------------------------------------------------------------
+
+    def _on_node_added(self, node: Node) -> None:
+        self._add_node_item(node, None, [])
+
+    def _add_node_item(self, node: Node, info: NodeInfo | None, problems: list[Problem]) -> None:
+        item = NodeItem(node, info, problems)
+        item.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIsMovable, not self.document.locked)
+        self.nodes[node.id] = item
+        self.addItem(item)
+
+    def _on_node_removed(self, node: Node) -> None:
+        item = self.nodes.pop(node.id, None)
+        if item is None:
+            return
+        for edge_item in list(item.edges):
+            self._on_edge_removed(edge_item.edge)
+        self.removeItem(item)
+
+    def _on_edge_added(self, edge: Edge) -> None:
+        source, target = self.nodes.get(edge.source), self.nodes.get(edge.target)
+        if source is None or target is None or edge in self.edges:
+            return
+        item = EdgeItem(edge, source, target)
+        item.setVisible(not self.overview)
+        self.edges[edge] = item
+        self.addItem(item)
+        self._edges_changed()
+        info = self.document.analysis.nodes.get(edge.source)
+        item.set_shape_text(describe_shapes(info) if info is not None else "?")
+        self._refresh_port(edge.target, edge.target_port)
+        source.output.set_connected(len(self.document.graph.out_edges(edge.source)))
+
+    def _on_edge_removed(self, edge: Edge) -> None:
+        item = self.edges.pop(edge, None)
+        if item is None:
+            return
+        item.detach()
+        self._selected_edges.discard(item)
+        self.removeItem(item)
+        self._edges_changed()
+        self._refresh_port(edge.target, edge.target_port)
+        if edge.source in self.document.graph and edge.source in self.nodes:
+            self.nodes[edge.source].output.set_connected(len(self.document.graph.out_edges(edge.source)))
+
+    def _refresh_port(self, node_id: str, port_name: str) -> None:
+        """Spread the edges of one input port along it (slot order) and mark it connected."""
+        item = self.nodes.get(node_id)
+        if item is None or node_id not in self.document.graph:
+            return
+        edges = [self.edges[e] for e in self.document.graph.port_edges(node_id, port_name) if e in self.edges]
+        for i, edge_item in enumerate(edges):
+            if (edge_item.index, edge_item.count) != (i, len(edges)):
+                edge_item.index, edge_item.count = i, len(edges)
+                edge_item.update_path()
+                self._edges_changed()
+        port = item.input_port(port_name)
+        if port is not None:
+            port.set_connected(len(edges))
+
+    def _on_node_changed(self, node: Node) -> None:
+        item = self.nodes.get(node.id)
+        if item is not None:
+            item.refresh(node)
+            self._refresh_edge_tooltips(item)
+
+    def _on_node_moved(self, node: Node) -> None:
+        item = self.nodes.get(node.id)
+        if item is not None and (item.pos().x(), item.pos().y()) != node.position:
+            item.setPos(*node.position)
+            self._update_edges([item])
+
+    def _update_edges(self, items: list[NodeItem]) -> None:
+        """Re-route the edges of nodes that moved (each edge once)."""
+        edges = {edge for item in items for edge in item.edges}
+        for edge in edges:
+            edge.update_path()
+        if edges:
+            self._edges_changed()
+
+    def _on_analysis(self, analysis: Analysis) -> None:
+        by_node = _problems_by_node(analysis)
+        for node_id, item in self.nodes.items():
+            if item.set_info(analysis.nodes.get(node_id), by_node.get(node_id, [])):
+                self._refresh_edge_tooltips(item)
+
+    def _refresh_edge_tooltips(self, item: NodeItem) -> None:
+        for edge_item in item.edges:
+            if edge_item.source is item:
+                edge_item.set_shape_text(item.shape_text)
+
+    def _on_locked(self, locked: bool) -> None:
+        if locked:
+            self.cancel_connect()
+        for item in self.nodes.values():
+            item.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIsMovable, not locked)
+
+    # --- edge selection (kept here, so a rubber band never picks edges) ------------------------
+
+    def select_edge(self, item: EdgeItem, additive: bool = False) -> None:
+        """A click on an edge: select it alone, or add/remove it with Ctrl or Shift."""
+        if additive:
+            if item in self._selected_edges:
+                self._selected_edges.discard(item)
+                item.set_selected(False)
+            else:
+                self._selected_edges.add(item)
+                item.set_selected(True)
+            return
+        self.clear_edge_selection()
+        self.clearSelection()
+        self._selected_edges.add(item)
+        item.set_selected(True)
+
+    def clear_edge_selection(self) -> None:
+        for item in self._selected_edges:
+            item.set_selected(False)
+        self._selected_edges.clear()
+
+    def selected_edges(self) -> list[EdgeItem]:
+        return sorted(self._selected_edges, key=lambda item: item.edge)
+
+    def _raise_selected(self) -> None:
+        """Selected nodes are drawn above the others (a dragged node is never hidden)."""
+        selected = {i for i in self.selectedItems() if isinstance(i, NodeItem)}
+        for item in self._raised - selected:
+            item.setZValue(0.0)
+        for item in selected - self._raised:
+            item.setZValue(1.0)
+        self._raised = selected
+
+    # --- zoomed far out: one path for all edges -------------------------------------------------
+
+    def set_overview(self, overview: bool) -> None:
+        """The view calls this as the zoom crosses the level where details stop being drawn."""
+        if overview == self.overview:
+            return
+        self.overview = overview
+        for item in self.edges.values():
+            item.setVisible(not overview)
+        if overview:
+            self._rebuild_edge_layer()
+        else:
+            self._layer_timer.stop()
+            self._edge_layer.setPath(QPainterPath())  # no stale bounds for fit-all
+        self._edge_layer.setVisible(overview)
+
+    def _edges_changed(self) -> None:
+        if self.overview:
+            self._layer_timer.start()
+
+    def _rebuild_edge_layer(self) -> None:
+        path = QPainterPath()
+        for item in self.edges.values():
+            path.addPath(item.path())
+        self._edge_layer.setPath(path)
+
+    # --- moving nodes: one undo step per drag --------------------------------------------------
+
+    def mousePressEvent(self, event: QGraphicsSceneMouseEvent) -> None:
+        super().mousePressEvent(event)
+        additive = bool(event.modifiers() & (Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier))
+        if not isinstance(self.mouseGrabberItem(), EdgeItem) and not additive:
+            self.clear_edge_selection()
+
+    def mouseMoveEvent(self, event: QGraphicsSceneMouseEvent) -> None:
+        super().mouseMoveEvent(event)
+        if isinstance(self.mouseGrabberItem(), NodeItem):  # Qt moved the selected nodes: edges follow
+            self._update_edges([i for i in self.selectedItems() if isinstance(i, NodeItem)])
+
+    def mouseReleaseEvent(self, event: QGraphicsSceneMouseEvent) -> None:
+        super().mouseReleaseEvent(event)
+        if event.button() == Qt.MouseButton.LeftButton:
+            self.commit_moves()
+
+    def commit_moves(self) -> None:
+        """Turn where the user dragged nodes into one ``move_nodes`` edit."""
+        graph = self.document.graph
+        moved = {}
+        for node_id, item in self.nodes.items():
+            if node_id in graph:
+                x, y = item.pos().x(), item.pos().y()
+                gx, gy = graph.node(node_id).position
+                if abs(x - gx) > 1e-6 or abs(y - gy) > 1e-6:
+                    moved[node_id] = (round(x, 1), round(y, 1))  # tidy numbers in saved files
+        if not moved:
+            return
+        try:
+            self.document.move_nodes(moved)
+        except PermissionError:
+            self.message.emit(LOCKED_MESSAGE)
+        items = [self.nodes[node_id] for node_id in moved]
+        for item in items:  # the model has the last word (rounded, or unchanged when refused)
+            item.setPos(*graph.node(item.node_id).position)
+        self._update_edges(items)
+
+    # --- connecting by dragging between ports ------------------------------------------------
+
+    @property
+    def connecting(self) -> bool:
+        return self._drag is not None
+
+    def begin_connect(self, port: PortItem) -> bool:
+        """Start a connection drag from ``port``; False (and a message) when edits are locked."""
+        if self.document.locked:
+            self.message.emit(LOCKED_MESSAGE)
+            return False
+        self.cancel_connect()
+        self._drag = _ConnectDrag(self, port)
+        return True
+
+    def update_connect(self, scene_pos: QPointF) -> None:
+        if self._drag is not None:
+            self._drag.move(scene_pos)
+
+    def finish_connect(self, scene_pos: QPointF) -> Edge | None:
+        """End the drag: connect through the document, or say why not."""
+        drag, self._drag = self._drag, None
+        if drag is None:
+            return None
+        target = drag.target_at(scene_pos)
+        drag.clear()
+        if target is None:
+            return None
+        source, node_id, port_name = target
+        try:
+            return self.document.connect(source, node_id, port_name)
+        except (GraphError, PermissionError) as error:
+            self.message.emit(_sentence(str(error)))
+            return None
+
+    def cancel_connect(self) -> None:
+        drag, self._drag = self._drag, None
+        if drag is not None:
+            drag.clear()
+
+
+class _ConnectDrag:
+    """The state of one connection drag: the rubber line and which targets are valid."""
+
+    def __init__(self, scene: GraphScene, origin: PortItem) -> None:
+        self.scene = scene
+        self.origin = origin
+        self.hover: PortItem | None = None
+        graph = scene.document.graph
+        origin_id = origin.node.node_id
+        self.reasons: dict[PortItem, str | None] = {}
+        for node_id, item in scene.nodes.items():
+            if origin.is_output:
+                candidates = [(origin_id, node_id, port.name, port) for port in item.inputs.values()]
+            else:
+                candidates = [(node_id, origin_id, origin.name, item.output)]
+            any_valid = False
+            for source, target, port_name, port in candidates:
+                reason = graph.can_connect(source, target, port_name)
+                self.reasons[port] = reason
+                port.set_state("invalid" if reason else "valid")
+                any_valid = any_valid or reason is None
+            if item is not origin.node and not any_valid:
+                item.setOpacity(DIMMED_OPACITY)
+        self.line = QGraphicsPathItem()
+        pen = QPen(QColor(theme.SELECTION), 2.5, Qt.PenStyle.DashLine, Qt.PenCapStyle.RoundCap)
+        pen.setCosmetic(True)
+        self.line.setPen(pen)
+        self.line.setZValue(100.0)
+        scene.addItem(self.line)
+        self.move(origin.scenePos())
+
+    def move(self, scene_pos: QPointF) -> None:
+        start = self.origin.scenePos()
+        path = bezier(start, scene_pos) if self.origin.is_output else bezier(scene_pos, start)
+        self.line.setPath(path)
+        port = self._port_at(scene_pos)
+        if port is not self.hover:
+            if self.hover is not None:
+                reason = self.reasons.get(self.hover)
+                self.hover.set_state("invalid" if reason else "valid")
+            self.hover = port
+            if port is not None:
+                reason = self.reasons.get(port)
+                port.set_state("hover-invalid" if reason else "hover-valid")
+                if reason:
+                    self.scene.message.emit(_sentence(reason))
+
+    def _port_at(self, scene_pos: QPointF) -> PortItem | None:
+        box = QRectF(scene_pos.x() - SNAP_TOLERANCE, scene_pos.y() - SNAP_TOLERANCE,
+                     2 * SNAP_TOLERANCE, 2 * SNAP_TOLERANCE)
+        best: tuple[float, PortItem] | None = None
+        for item in self.scene.items(box):
+            if isinstance(item, PortItem) and item in self.reasons:
+                d = item.scenePos() - scene_pos
+                distance = d.x() ** 2 + d.y() ** 2
+                if best is None or distance < best[0]:
+                    best = (distance, item)
+        return best[1] if best else None
+
+    def target_at(self, scene_pos: QPointF) -> tuple[str, str, str] | None:
+        """(source, target, port) for a drop on a port or on a node's body, else None."""
+        origin_id = self.origin.node.node_id
+        if (scene_pos - self.origin.scenePos()).manhattanLength() < SNAP_TOLERANCE:
+            return None  # a click on the port, not a drag
+        port = self._port_at(scene_pos)
+        if port is None:
+            node = next((i for i in self.scene.items(scene_pos) if isinstance(i, NodeItem)), None)
+            if node is None:
+                return None
+            ports = [node.output] if not self.origin.is_output else list(node.inputs.values())
+            if not ports:  # an InputLayer has no input: connecting to it is still refused, with a reason
+                return (origin_id, node.node_id, "input")
+            if node is self.origin.node:
+                port = ports[0]
+            else:
+                port = next((p for p in ports if self.reasons.get(p) is None), ports[0])
+        if self.origin.is_output:
+            return (origin_id, port.node.node_id, port.name)
+        return (port.node.node_id, origin_id, self.origin.name)
+
+    def clear(self) -> None:
+        for port in self.reasons:
+            port.set_state("")
+        for item in self.scene.nodes.values():
+            if item.opacity() != 1.0:
+                item.setOpacity(1.0)
+        if self.line.scene() is self.scene:
+            self.scene.removeItem(self.line)
+
+
+def _problems_by_node(analysis: Analysis) -> dict[str, list[Problem]]:
+    by_node: dict[str, list[Problem]] = {}
+    for problem in analysis.problems:
+        if problem.node is not None:
+            by_node.setdefault(problem.node, []).append(problem)
+    return by_node
+
+
+def _unhook(hooks: list[tuple[Any, Callable[..., None]]]) -> None:
+    for signal, slot in hooks:
+        with contextlib.suppress(ValueError):
+            signal.disconnect(slot)
+    hooks.clear()
+
+
+def _sentence(text: str) -> str:
+    text = text.strip()
+    if not text:
+        return "That connection is not allowed."
+    text = text[0].upper() + text[1:]
+    return text if text.endswith((".", "!", "?")) else text + "."

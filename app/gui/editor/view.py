@@ -1,0 +1,518 @@
+"""The canvas widget: zoom, pan, selection, keyboard shortcuts, palette drops, clipboard.
+
+Every edit it starts goes through the Document (one undo step each); the scene redraws
+from the graph's events. Navigation (zoom, pan, fit, select) never touches the document,
+so it still works while training has the document locked.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+from PySide6.QtCore import QByteArray, QLineF, QMimeData, QPoint, QPointF, QRectF, Qt, QTimer, Signal
+from PySide6.QtGui import (
+    QColor,
+    QDragEnterEvent,
+    QDragMoveEvent,
+    QDropEvent,
+    QGuiApplication,
+    QKeyEvent,
+    QKeySequence,
+    QMouseEvent,
+    QPainter,
+    QPen,
+    QResizeEvent,
+    QShowEvent,
+    QStatusTipEvent,
+    QWheelEvent,
+)
+from PySide6.QtWidgets import QApplication, QFrame, QGraphicsView, QLabel, QWidget
+
+from app.core.catalog import get_spec
+from app.core.clipboard import MIME_TYPE
+from app.core.graph import GraphError
+from app.gui import theme
+from app.gui.document import Document
+from app.gui.editor.edge_item import EdgeItem
+from app.gui.editor.node_item import HEIGHT, SIMPLE_LOD, NodeItem
+from app.gui.editor.scene import LOCKED_MESSAGE, GraphScene
+
+LAYER_MIME = "application/x-layerforge-layer"
+"""What the palette drags: a catalog class name as UTF-8."""
+
+OVERVIEW_ZOOM = SIMPLE_LOD
+"""Below this zoom nodes are plain blocks and edges one shared path."""
+MIN_ZOOM = 0.02
+MAX_ZOOM = 4.0
+FIT_MAX_ZOOM = 1.25
+"""Fit-all never blows a small model up beyond this: huge cards look broken on a projector."""
+CENTER_ZOOM = 0.8
+"""Centring on a node from the problem list zooms in at least this far, so it can be read."""
+GRID = 24.0
+GRID_MIN_ZOOM = 0.2
+"""Zoomed out further than this the grid is only noise (and costs time): plain background."""
+MAJOR_EVERY = 5
+MESSAGE_MS = 4000
+PASTE_STEP = 40.0
+
+
+class GraphView(QGraphicsView):
+    """A view of one Document's graph; ``set_document`` switches to another."""
+
+    selection_changed = Signal(list)
+    message = Signal(str)
+    """A sentence explaining a refused gesture (also shown on the canvas and as a status tip)."""
+
+    def __init__(self, document: Document, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.document = document
+        self._scene: GraphScene | None = None
+        self._selection: list[str] = []
+        self._batch_selecting = False
+        self._pan_from: QPointF | None = None
+        self._space_held = False
+        self._fit_pending = True
+        self._paste_count = 0
+        self._last_paste: str | None = None
+        self.last_message = ""
+        self.setRenderHints(QPainter.RenderHint.Antialiasing | QPainter.RenderHint.TextAntialiasing
+                            | QPainter.RenderHint.SmoothPixmapTransform)
+        self.setDragMode(QGraphicsView.DragMode.RubberBandDrag)
+        self.setRubberBandSelectionMode(Qt.ItemSelectionMode.IntersectsItemShape)
+        self.setTransformationAnchor(QGraphicsView.ViewportAnchor.AnchorUnderMouse)
+        self.setResizeAnchor(QGraphicsView.ViewportAnchor.AnchorViewCenter)
+        self.setViewportUpdateMode(QGraphicsView.ViewportUpdateMode.MinimalViewportUpdate)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setFrameShape(QFrame.Shape.NoFrame)
+        self.setAcceptDrops(True)
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.setMouseTracking(True)
+        self._bg = QColor(theme.BACKGROUND)
+        self._minor_pen = QPen(QColor(theme.GRID_MINOR), 0)
+        self._major_pen = QPen(QColor(theme.GRID_MAJOR), 0)
+        self._label = QLabel(self.viewport())
+        self._label.setStyleSheet(
+            f"background: {theme.MESSAGE_BACKGROUND}; color: {theme.MESSAGE_TEXT}; border-radius: 6px;"
+            "padding: 6px 12px; font-size: 14px;")
+        self._label.setWordWrap(True)
+        self._label.hide()
+        self._label_timer = QTimer(self)
+        self._label_timer.setSingleShot(True)
+        self._label_timer.timeout.connect(self._label.hide)
+        self.set_document(document)
+
+    # --- documents ---------------------------------------------------------------------------
+
+    def set_document(self, document: Document) -> None:
+        """Show another document: the old scene stops following its graph and is dropped."""
+        old = self._scene
+        if old is not None:
+            old.selectionChanged.disconnect(self._on_scene_selection)
+            old.message.disconnect(self.show_message)
+            old.detach()
+        self.document = document
+        self._scene = GraphScene(document, self)
+        self._scene.selectionChanged.connect(self._on_scene_selection)
+        self._scene.message.connect(self.show_message)
+        self.setScene(self._scene)
+        if old is not None:
+            old.deleteLater()
+        self._paste_count = 0
+        self._on_scene_selection()
+        self._sync_detail()
+        if self.isVisible():
+            self.fit_all()
+        else:
+            self._fit_pending = True
+
+    def graph_scene(self) -> GraphScene:
+        assert self._scene is not None
+        return self._scene
+
+    def scene_node_item(self, node_id: str) -> NodeItem | None:
+        return self.graph_scene().nodes.get(node_id)
+
+    # --- selection -----------------------------------------------------------------------------
+
+    def selected_node_ids(self) -> list[str]:
+        """Selected nodes, in the graph's order (stable for copy and for the inspector)."""
+        selected = {i.node_id for i in self.graph_scene().selectedItems() if isinstance(i, NodeItem)}
+        return [n.id for n in self.document.graph.nodes() if n.id in selected]
+
+    def selected_edges(self) -> list[EdgeItem]:
+        return self.graph_scene().selected_edges()
+
+    def select_nodes(self, ids: list[str]) -> None:
+        scene = self.graph_scene()
+        self._batch_selecting = True
+        try:
+            scene.clear_edge_selection()
+            scene.clearSelection()
+            for node_id in ids:
+                item = scene.nodes.get(node_id)
+                if item is not None:
+                    item.setSelected(True)
+        finally:
+            self._batch_selecting = False
+        self._on_scene_selection()
+
+    def _on_scene_selection(self) -> None:
+        if self._batch_selecting or self._scene is None:
+            return
+        ids = self.selected_node_ids()
+        if ids != self._selection:
+            self._selection = ids
+            self.selection_changed.emit(list(ids))
+
+    # --- navigation ------------------------------------------------------------------------------
+
+    def zoom(self) -> float:
+        return self.transform().m11()
+
+    def set_zoom(self, zoom: float, anchor: QPointF | None = None) -> None:
+        """Scale to ``zoom`` (clamped), keeping ``anchor`` (scene point) where it is on screen."""
+        zoom = max(MIN_ZOOM, min(MAX_ZOOM, zoom))
+        factor = zoom / self.zoom()
+        if math.isclose(factor, 1.0):
+            return
+        if anchor is None:
+            self.scale(factor, factor)
+        else:
+            before = self.mapFromScene(anchor)
+            saved = self.transformationAnchor()
+            self.setTransformationAnchor(QGraphicsView.ViewportAnchor.NoAnchor)
+            self.scale(factor, factor)
+            after = self.mapFromScene(anchor)
+            self._scroll_by(QPointF(after - before))
+            self.setTransformationAnchor(saved)
+        self._sync_detail()
+
+    def _sync_detail(self) -> None:
+        """Far out, the scene draws all edges as one path (see GraphScene.set_overview)."""
+        if self._scene is not None:
+            self._scene.set_overview(self.zoom() < OVERVIEW_ZOOM)
+
+    def paintEvent(self, event: Any) -> None:
+        self._sync_detail()  # also catches zoom set by other code (resetTransform, scale)
+        super().paintEvent(event)
+
+    def _scroll_by(self, delta: QPointF) -> None:
+        h, v = self.horizontalScrollBar(), self.verticalScrollBar()
+        h.setValue(h.value() + round(delta.x()))
+        v.setValue(v.value() + round(delta.y()))
+
+    def fit_all(self) -> None:
+        """Show every node (F). Small models are not blown up past a readable size."""
+        self._fit_pending = False
+        rect = self.graph_scene().itemsBoundingRect()
+        if rect.isEmpty():
+            self.resetTransform()
+            self.centerOn(0.0, 0.0)
+            return
+        rect = rect.adjusted(-40, -40, 40, 40)
+        self.resetTransform()
+        self.fitInView(rect, Qt.AspectRatioMode.KeepAspectRatio)
+        if self.zoom() > FIT_MAX_ZOOM:
+            self.resetTransform()
+            self.scale(FIT_MAX_ZOOM, FIT_MAX_ZOOM)
+        elif self.zoom() < MIN_ZOOM:
+            self.resetTransform()
+            self.scale(MIN_ZOOM, MIN_ZOOM)
+        self.centerOn(rect.center())
+        self._sync_detail()
+
+    def center_on_node(self, node_id: str) -> None:
+        item = self.scene_node_item(node_id)
+        if item is None:
+            return
+        if self.zoom() < CENTER_ZOOM:
+            self.resetTransform()
+            self.scale(CENTER_ZOOM, CENTER_ZOOM)
+        self.centerOn(item.scenePos())  # the card's centre, not its bounds (port labels, marker)
+        self._sync_detail()
+
+    def wheelEvent(self, event: QWheelEvent) -> None:
+        delta = event.angleDelta().y() or event.angleDelta().x()
+        if not delta:
+            event.ignore()
+            return
+        self.set_zoom(self.zoom() * 1.0015 ** delta, self.mapToScene(event.position().toPoint()))
+        event.accept()
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:
+        if event.button() == Qt.MouseButton.MiddleButton or (
+                event.button() == Qt.MouseButton.LeftButton and self._space_held):
+            self._pan_from = event.position()
+            self.viewport().setCursor(Qt.CursorShape.ClosedHandCursor)
+            event.accept()
+            return
+        super().mousePressEvent(event)
+
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:
+        if self._pan_from is not None:
+            delta = event.position() - self._pan_from
+            self._pan_from = event.position()
+            self._scroll_by(-delta)
+            event.accept()
+            return
+        super().mouseMoveEvent(event)
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:
+        if self._pan_from is not None and event.button() in (Qt.MouseButton.MiddleButton, Qt.MouseButton.LeftButton):
+            self._pan_from = None
+            self._update_cursor()
+            event.accept()
+            return
+        super().mouseReleaseEvent(event)
+
+    def _update_cursor(self) -> None:
+        if self._space_held:
+            self.viewport().setCursor(Qt.CursorShape.OpenHandCursor)
+        else:
+            self.viewport().unsetCursor()
+
+    # --- keyboard --------------------------------------------------------------------------------
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        key, mods = event.key(), event.modifiers()
+        plain = mods in (Qt.KeyboardModifier.NoModifier, Qt.KeyboardModifier.KeypadModifier)
+        if key == Qt.Key.Key_Space and not event.isAutoRepeat() and not self.graph_scene().connecting:
+            self._space_held = True
+            self.setDragMode(QGraphicsView.DragMode.NoDrag)
+            self._update_cursor()
+        elif key in (Qt.Key.Key_Delete, Qt.Key.Key_Backspace) and plain:
+            self.delete_selection()
+        elif key == Qt.Key.Key_F and plain:
+            self.fit_all()
+        elif event.matches(QKeySequence.StandardKey.Copy):
+            self.copy_selection()
+        elif event.matches(QKeySequence.StandardKey.Paste):
+            self.paste()
+        elif key == Qt.Key.Key_D and mods == Qt.KeyboardModifier.ControlModifier:
+            self.duplicate_selection()
+        elif key == Qt.Key.Key_Escape and self.graph_scene().connecting:
+            self.graph_scene().cancel_connect()
+        else:
+            super().keyPressEvent(event)
+            return
+        event.accept()
+
+    def keyReleaseEvent(self, event: QKeyEvent) -> None:
+        if event.key() == Qt.Key.Key_Space and not event.isAutoRepeat():
+            self._space_held = False
+            self.setDragMode(QGraphicsView.DragMode.RubberBandDrag)
+            self._update_cursor()
+            event.accept()
+            return
+        super().keyReleaseEvent(event)
+
+    def focusOutEvent(self, event: Any) -> None:
+        if self._space_held:  # the release went elsewhere: do not stay stuck in pan mode
+            self._space_held = False
+            self.setDragMode(QGraphicsView.DragMode.RubberBandDrag)
+            self._update_cursor()
+        super().focusOutEvent(event)
+
+    # --- edits (each one document step) ------------------------------------------------------------
+
+    def _refuse_if_locked(self) -> bool:
+        if self.document.locked:
+            self.show_message(LOCKED_MESSAGE)
+            return True
+        return False
+
+    def add_at_center(self, class_name: str) -> str:
+        """Add a layer in the middle of the view (palette double-click); returns its id, or ""
+        when refused (locked, unknown class) with the reason shown."""
+        if self._refuse_if_locked():
+            return ""
+        if get_spec(class_name) is None:
+            self.show_message(f"'{class_name}' is not a layer Layerforge supports.")
+            return ""
+        centre = self.mapToScene(self.viewport().rect().center())
+        return self._add_at(class_name, self._free_spot(centre))
+
+    def _free_spot(self, point: QPointF) -> QPointF:
+        """Step down until no node sits there, so repeated adds do not stack invisibly."""
+        scene = self.graph_scene()
+        for _ in range(50):
+            if not any(isinstance(i, NodeItem) and (i.pos() - point).manhattanLength() < HEIGHT / 2
+                       for i in scene.items(point)):
+                return point
+            point = point + QPointF(PASTE_STEP / 2, HEIGHT * 0.75)
+        return point
+
+    def _add_at(self, class_name: str, point: QPointF) -> str:
+        try:
+            node_id = self.document.add_node(class_name, (round(point.x(), 1), round(point.y(), 1)))
+        except (GraphError, PermissionError) as error:
+            self.show_message(str(error))
+            return ""
+        self.select_nodes([node_id])
+        return node_id
+
+    def delete_selection(self) -> None:
+        """Delete selected nodes and disconnect selected edges: one undo step together."""
+        node_ids = self.selected_node_ids()
+        gone = set(node_ids)
+        edges = [i.edge for i in self.selected_edges() if i.edge.source not in gone and i.edge.target not in gone]
+        if not node_ids and not edges:
+            return
+        if self._refuse_if_locked():
+            return
+        if not edges:
+            self.document.remove_nodes(node_ids)
+        elif not node_ids:
+            self.document.disconnect(edges)
+        else:
+            def change(graph: Any) -> None:
+                for edge in edges:
+                    graph.disconnect(edge)
+                for node_id in node_ids:
+                    graph.remove_node(node_id)
+
+            self.document.edit(f"Delete {len(node_ids)} layers and {len(edges)} connections", change)
+
+    def copy_selection(self) -> None:
+        """Selected nodes (and the edges between them) to the system clipboard, as JSON."""
+        ids = self.selected_node_ids()
+        if not ids:
+            return
+        text = json.dumps(self.document.copy(ids), indent=1)
+        mime = QMimeData()
+        mime.setData(MIME_TYPE, QByteArray(text.encode("utf-8")))
+        mime.setText(text)
+        QGuiApplication.clipboard().setMimeData(mime)
+        self._paste_count = 0
+        self._last_paste = text
+
+    def paste(self) -> list[str]:
+        """Paste what the clipboard holds (ours, or the same JSON as text), offset a little
+        more on each paste so copies do not hide each other; selects the new nodes."""
+        if self._refuse_if_locked():
+            return []
+        mime = QGuiApplication.clipboard().mimeData()
+        if mime is None:
+            return []
+        raw = bytes(mime.data(MIME_TYPE).data()).decode("utf-8", "replace") if mime.hasFormat(MIME_TYPE) \
+            else mime.text()
+        try:
+            data = json.loads(raw) if raw else None
+        except ValueError:
+            data = None
+        if not isinstance(data, dict):
+            return []
+        if raw != self._last_paste:
+            self._last_paste, self._paste_count = raw, 0
+        self._paste_count += 1
+        step = PASTE_STEP * self._paste_count
+        new_ids = self.document.paste(data, (step, step))
+        if new_ids:
+            self.select_nodes(new_ids)
+        return new_ids
+
+    def duplicate_selection(self) -> list[str]:
+        ids = self.selected_node_ids()
+        if not ids or self._refuse_if_locked():
+            return []
+        new_ids = self.document.duplicate(ids)
+        if new_ids:
+            self.select_nodes(new_ids)
+        return new_ids
+
+    # --- palette drops --------------------------------------------------------------------------
+
+    def _dropped_class(self, mime: QMimeData) -> str | None:
+        if not mime.hasFormat(LAYER_MIME):
+            return None
+        name = bytes(mime.data(LAYER_MIME).data()).decode("utf-8", "replace").strip()
+        return name if get_spec(name) is not None else None
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if self._dropped_class(event.mimeData()) and not self.document.locked:
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def dragMoveEvent(self, event: QDragMoveEvent) -> None:
+        if self._dropped_class(event.mimeData()) and not self.document.locked:
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        class_name = self._dropped_class(event.mimeData())
+        if class_name is None or self._refuse_if_locked():
+            event.ignore()
+            return
+        event.acceptProposedAction()
+        self._add_at(class_name, self.mapToScene(event.position().toPoint()))
+        self.setFocus()
+
+    # --- messages ---------------------------------------------------------------------------------
+
+    def show_message(self, text: str) -> None:
+        """Explain a refusal without a dialog: on the canvas, as a status tip and a signal."""
+        self.last_message = text
+        self._label.setText(text)
+        self._label.setMaximumWidth(max(200, self.viewport().width() - 40))
+        self._label.adjustSize()
+        self._place_label()
+        self._label.show()
+        self._label.raise_()
+        self._label_timer.start(MESSAGE_MS)
+        window = self.window()
+        if window is not None and window is not self:
+            QApplication.sendEvent(window, QStatusTipEvent(text))
+        self.message.emit(text)
+
+    def _place_label(self) -> None:
+        size = self._label.size()
+        rect = self.viewport().rect()
+        self._label.move(QPoint(max(8, (rect.width() - size.width()) // 2), max(8, rect.height() - size.height() - 16)))
+
+    # --- widget events ------------------------------------------------------------------------------
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if self._fit_pending:
+            QTimer.singleShot(0, self._fit_if_pending)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        if self._label.isVisible():
+            self._place_label()
+
+    def _fit_if_pending(self) -> None:
+        if self._fit_pending and self._scene is not None:
+            self.fit_all()
+
+    def drawBackground(self, painter: QPainter, rect: QRectF) -> None:
+        painter.fillRect(rect, self._bg)
+        zoom = self.zoom()
+        if zoom < GRID_MIN_ZOOM:
+            return
+        step = GRID
+        while step * zoom < 12:  # keep lines at least 12 px apart, so zoomed out stays calm
+            step *= MAJOR_EVERY
+            if step > 1e5:
+                return
+        major = step * MAJOR_EVERY
+        painter.save()
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing, False)
+        for pen, spacing in ((self._minor_pen, step), (self._major_pen, major)):
+            lines = []
+            x = math.floor(rect.left() / spacing) * spacing
+            while x <= rect.right():
+                lines.append(QLineF(x, rect.top(), x, rect.bottom()))
+                x += spacing
+            y = math.floor(rect.top() / spacing) * spacing
+            while y <= rect.bottom():
+                lines.append(QLineF(rect.left(), y, rect.right(), y))
+                y += spacing
+            painter.setPen(pen)
+            painter.drawLines(lines)
+        painter.restore()

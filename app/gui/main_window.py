@@ -1,0 +1,616 @@
+"""The main window: the canvas in the middle, docks around it, menus, files and autosave.
+
+The window owns one :class:`Document` at a time. Opening, New and New from Example
+replace it (after asking about unsaved changes); every view and panel follows through
+``set_document``. All edits go through the document (one undo step each); the window
+only wires actions to the view's and the document's API.
+
+Prompts and messages go through :meth:`MainWindow.ask_unsaved`, :meth:`MainWindow.notify`
+and :meth:`MainWindow.choose_example`, so tests replace them instead of driving modal
+dialogs.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+from PySide6.QtCore import QMetaObject, QObject, Qt
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShowEvent, QUndoGroup
+from PySide6.QtWidgets import (
+    QApplication,
+    QDockWidget,
+    QFileDialog,
+    QLabel,
+    QMainWindow,
+    QMenu,
+    QMessageBox,
+    QUndoView,
+    QWidget,
+)
+
+from app import __version__
+from app.core.clipboard import MIME_TYPE
+from app.core.project import ProjectError
+from app.core.shapes import Analysis
+from app.gui.autosave import AUTOSAVE_INTERVAL_MS, Autosaver
+from app.gui.background import FAILED, LOADING, READY, BackgroundImporter
+from app.gui.document import Document
+from app.gui.editor.view import GraphView
+from app.gui.panels.inspector import InspectorPanel
+from app.gui.panels.palette import PalettePanel
+from app.gui.panels.problems import ProblemsPanel
+from app.gui.panels.summary import SummaryPanel
+from app.gui.recent import RecentFiles
+
+PROJECT_FILTER = "Layerforge projects (*.json)"
+OPEN_FILTERS = ";;".join([
+    "Models (*.json *.keras)",
+    PROJECT_FILTER,
+    "Keras models (*.keras)",
+    "All files (*)",
+])
+KERAS_SUFFIXES = (".keras", ".h5", ".hdf5")
+ERROR_STYLE = "color: #c62828; font-weight: 600;"
+
+Button = QMessageBox.StandardButton
+
+
+def _file_stem(name: str) -> str:
+    """A file name suggested from a project name ("MLP tabular" -> "mlp_tabular")."""
+    stem = re.sub(r"[^A-Za-z0-9]+", "_", name).strip("_").lower()
+    return stem or "model"
+
+
+class MainWindow(QMainWindow):
+    """One editor window on one document (see the module docstring)."""
+
+    def __init__(self, document: Document | None = None, *, autosave_interval_ms: int = AUTOSAVE_INTERVAL_MS,
+                 autosave_directory: Path | None = None, recent: RecentFiles | None = None,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        if document is None:
+            document = Document()
+        document.setParent(self)
+        self._document = document
+        self._connections: list[QMetaObject.Connection] = []
+        self._docks_arranged = False
+        self.recent = recent or RecentFiles()
+
+        self.undo_group = QUndoGroup(self)
+        self.undo_group.addStack(document.undo_stack)
+        self.undo_group.setActiveStack(document.undo_stack)
+
+        self.view = GraphView(document)
+        self.setCentralWidget(self.view)
+        self.palette = PalettePanel()
+        self.inspector = InspectorPanel(document)
+        self.problems = ProblemsPanel(document)
+        self.summary = SummaryPanel(document)
+        self.undo_view = QUndoView(self.undo_group)
+        self.undo_view.setEmptyLabel("(as opened)")
+        self._build_docks()
+
+        self.autosaver = Autosaver(document, autosave_interval_ms, autosave_directory, self)
+        self.autosaver.failed.connect(lambda message: self.statusBar().showMessage(message, 15000))
+
+        self._build_actions()
+        self._build_menus()
+        self._build_status_bar()
+
+        self.palette.add_requested.connect(self.add_layer)
+        self.view.selection_changed.connect(self._selection_changed)
+        self.problems.node_activated.connect(self.reveal_node)
+        self.summary.node_activated.connect(self.reveal_node)
+        self.palette.set_document(document)
+        QApplication.clipboard().dataChanged.connect(self._update_actions)
+
+        self._connect_document(document)
+        self._document_changed()
+        self._resize_to_screen()
+
+    # --- building ---------------------------------------------------------------------------
+
+    def _dock(self, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
+        dock = QDockWidget(title, self)
+        dock.setObjectName(f"dock_{_file_stem(title)}")
+        dock.setWidget(widget)
+        self.addDockWidget(area, dock)
+        return dock
+
+    def _build_docks(self) -> None:
+        left, right, bottom = (Qt.DockWidgetArea.LeftDockWidgetArea, Qt.DockWidgetArea.RightDockWidgetArea,
+                               Qt.DockWidgetArea.BottomDockWidgetArea)
+        # Side docks run full height; the bottom docks sit under the canvas only.
+        self.setCorner(Qt.Corner.BottomLeftCorner, left)
+        self.setCorner(Qt.Corner.BottomRightCorner, right)
+        self.palette_dock = self._dock("Layers", self.palette, left)
+        self.inspector_dock = self._dock("Inspector", self.inspector, right)
+        self.undo_dock = self._dock("Undo History", self.undo_view, right)
+        self.problems_dock = self._dock("Problems", self.problems, bottom)
+        self.summary_dock = self._dock("Summary", self.summary, bottom)
+
+
+    def _action(self, text: str, slot: Callable[[], object], shortcut: QKeySequence | str | None = None,
+                tip: str = "", on_view: bool = False) -> QAction:
+        """A menu action; ``on_view`` ones only take their shortcut while the canvas has focus,
+        so Delete, Ctrl+C or F still work normally in the docks' text fields."""
+        action = QAction(text, self)
+        if shortcut is not None:
+            action.setShortcut(QKeySequence(shortcut))
+        if tip:
+            action.setStatusTip(tip)
+        action.triggered.connect(lambda _checked=False: slot())
+        if on_view:
+            action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            self.view.addAction(action)
+        return action
+
+    def _build_actions(self) -> None:
+        key = QKeySequence.StandardKey
+        self.new_action = self._action("&New", self.new_document, key.New, "Start an empty model")
+        self.example_action = self._action("New from &Example…", self.new_from_example, "Ctrl+Shift+N",
+                                           "Start from a copy of one of the example models")
+        self.open_action = self._action("&Open…", self.open_file, key.Open,
+                                        "Open a Layerforge project or import a .keras model")
+        self.save_action = self._action("&Save", self.save, key.Save, "Save the project")
+        self.save_as_action = self._action("Save &As…", self.save_as, key.SaveAs, "Save the project to a new file")
+        self.export_keras_action = self._action("&Keras Model (.keras)…", self.export_keras,
+                                                tip="Build the model with Keras and save it as a .keras file")
+        self.export_python_action = self._action("&Python Script (.py)…", self.export_python,
+                                                 tip="Write a standalone Python script that builds this model")
+        self.quit_action = self._action("&Quit", self._quit, key.Quit, "Close Layerforge")
+
+        self.undo_action = self.undo_group.createUndoAction(self, "&Undo")
+        self.undo_action.setShortcuts(QKeySequence.keyBindings(key.Undo))
+        self.redo_action = self.undo_group.createRedoAction(self, "&Redo")
+        redo_keys = QKeySequence.keyBindings(key.Redo)
+        if QKeySequence("Ctrl+Y") not in redo_keys:  # both common conventions, whatever the platform
+            redo_keys.append(QKeySequence("Ctrl+Y"))
+        self.redo_action.setShortcuts(redo_keys)
+        self.cut_action = self._action("Cu&t", self.cut, key.Cut, on_view=True)
+        self.copy_action = self._action("&Copy", self.view.copy_selection, key.Copy, on_view=True)
+        self.paste_action = self._action("&Paste", self.view.paste, key.Paste, on_view=True)
+        self.duplicate_action = self._action("&Duplicate", self.view.duplicate_selection, "Ctrl+D", on_view=True)
+        self.delete_action = self._action("&Delete", self.view.delete_selection, key.Delete, on_view=True)
+        self.delete_action.setShortcuts([QKeySequence(key.Delete), QKeySequence(Qt.Key.Key_Backspace)])
+        self.select_all_action = self._action("Select &All", self.select_all, key.SelectAll, on_view=True)
+
+        self.fit_action = self._action("&Fit to View", self.view.fit_all, "F", "Show the whole model", on_view=True)
+        self.layout_action = self._action("Auto &Layout", self.auto_layout, "Ctrl+L",
+                                          "Arrange the layers in tidy rows, inputs at the top")
+        self.zoom_in_action = self._action("Zoom &In", lambda: self._zoom(1.25), key.ZoomIn)
+        self.zoom_out_action = self._action("Zoom &Out", lambda: self._zoom(0.8), key.ZoomOut)
+        self.zoom_in_action.setShortcuts([QKeySequence(key.ZoomIn), QKeySequence("Ctrl+=")])  # no Shift needed
+        self.about_action = self._action("&About Layerforge", self.about)
+        self.edit_actions = [self.cut_action, self.paste_action, self.duplicate_action, self.delete_action,
+                             self.layout_action]
+
+    def _build_menus(self) -> None:
+        bar = self.menuBar()
+        file_menu = bar.addMenu("&File")
+        file_menu.addActions([self.new_action, self.example_action, self.open_action])
+        self.recent_menu = file_menu.addMenu("Open &Recent")
+        self.recent_menu.aboutToShow.connect(self._rebuild_recent_menu)
+        self._rebuild_recent_menu()
+        file_menu.addSeparator()
+        file_menu.addActions([self.save_action, self.save_as_action])
+        self.export_menu = file_menu.addMenu("&Export")
+        self.export_menu.addActions([self.export_keras_action, self.export_python_action])
+        file_menu.addSeparator()
+        file_menu.addAction(self.quit_action)
+        self.file_menu = file_menu
+
+        edit_menu = bar.addMenu("&Edit")
+        edit_menu.addActions([self.undo_action, self.redo_action])
+        edit_menu.addSeparator()
+        edit_menu.addActions([self.cut_action, self.copy_action, self.paste_action, self.duplicate_action,
+                              self.delete_action])
+        edit_menu.addSeparator()
+        edit_menu.addAction(self.select_all_action)
+        self.edit_menu = edit_menu
+
+        view_menu = bar.addMenu("&View")
+        view_menu.addActions([self.fit_action, self.zoom_in_action, self.zoom_out_action])
+        view_menu.addSeparator()
+        view_menu.addAction(self.layout_action)
+        view_menu.addSeparator()
+        for dock in (self.palette_dock, self.inspector_dock, self.problems_dock, self.summary_dock, self.undo_dock):
+            view_menu.addAction(dock.toggleViewAction())
+        self.view_menu = view_menu
+
+        help_menu = bar.addMenu("&Help")
+        help_menu.addAction(self.about_action)
+        self.help_menu = help_menu
+
+    def _build_status_bar(self) -> None:
+        bar = self.statusBar()
+        self.validation_label = QLabel()
+        self.validation_label.setToolTip("Problems are listed in the Problems panel")
+        bar.addWidget(self.validation_label)
+        self.backend_label = QLabel()
+        self.backend_label.setVisible(False)
+        bar.addPermanentWidget(self.backend_label)
+
+    def _resize_to_screen(self) -> None:
+        screen = self.screen() or QApplication.primaryScreen()
+        if screen is None:
+            self.resize(1280, 800)
+            return
+        area = screen.availableGeometry()
+        self.resize(min(1440, int(area.width() * 0.85)), min(900, int(area.height() * 0.85)))
+
+    # --- the document -----------------------------------------------------------------------
+
+    @property
+    def document(self) -> Document:
+        return self._document
+
+    def set_document(self, document: Document) -> None:
+        """Show ``document`` in this window (the previous one is dropped; ask first with maybe_save)."""
+        old = self._document
+        if document is old:
+            return
+        document.setParent(self)
+        self._disconnect_document()
+        self._document = document
+        self.undo_group.addStack(document.undo_stack)
+        self.undo_group.setActiveStack(None if document.locked else document.undo_stack)
+        self.view.set_document(document)
+        self.inspector.set_document(document)
+        self.problems.set_document(document)
+        self.summary.set_document(document)
+        self.palette.set_document(document)
+        self.inspector.show_node(None)
+        self.autosaver.set_document(document)
+        self._connect_document(document)
+        self._document_changed()
+        self.undo_group.removeStack(old.undo_stack)
+        old.setParent(None)
+        old.deleteLater()
+
+    def _connect_document(self, document: Document) -> None:
+        self._connections = [
+            document.dirty_changed.connect(self._update_title),
+            document.path_changed.connect(self._update_title),
+            document.analysis_changed.connect(self._show_analysis),
+            document.locked_changed.connect(self._locked_changed),
+        ]
+
+    def _disconnect_document(self) -> None:
+        for connection in self._connections:
+            with contextlib.suppress(RuntimeError, TypeError):
+                QObject.disconnect(connection)
+        self._connections = []
+
+    def _document_changed(self) -> None:
+        self._update_title()
+        self._show_analysis(self._document.analysis)
+        self._locked_changed(self._document.locked)
+
+    def _update_title(self, *_args: object) -> None:
+        self.setWindowTitle(self._document.title())
+        path = self._document.path
+        self.setWindowFilePath(str(path) if path else "")
+
+    def _show_analysis(self, analysis: Analysis) -> None:
+        self.validation_label.setText(self.validation_text(analysis))
+        self.validation_label.setStyleSheet(ERROR_STYLE if analysis.errors else "")
+
+    @staticmethod
+    def validation_text(analysis: Analysis) -> str:
+        """The status bar's one-line verdict: "valid · 67 params" or "2 errors"."""
+        errors = len(analysis.errors)
+        warnings = len(analysis.problems) - errors
+        text = (f"{errors} error{'s' if errors != 1 else ''}" if errors
+                else f"valid · {analysis.total_params:,} params")
+        if warnings:
+            text += f" · {warnings} warning{'s' if warnings != 1 else ''}"
+        return text
+
+    def _locked_changed(self, locked: bool) -> None:
+        # Undo would change the graph behind a running training, so the stack is detached too.
+        self.undo_group.setActiveStack(None if locked else self._document.undo_stack)
+        self._update_actions()
+
+    def _selection_changed(self, node_ids: list) -> None:
+        self.inspector.show_node(node_ids[0] if len(node_ids) == 1 else None)
+        self._update_actions()
+
+    def _update_actions(self) -> None:
+        locked = self._document.locked
+        selected = bool(self.view.selected_node_ids())
+        mime = QApplication.clipboard().mimeData()
+        can_paste = mime is not None and (mime.hasFormat(MIME_TYPE) or mime.hasText())
+        self.copy_action.setEnabled(selected)
+        self.cut_action.setEnabled(selected and not locked)
+        self.delete_action.setEnabled(not locked)  # also removes selected connections, which are not "selection"
+        self.duplicate_action.setEnabled(selected and not locked)
+        self.paste_action.setEnabled(can_paste and not locked)
+        self.layout_action.setEnabled(not locked)
+
+    # --- editing ----------------------------------------------------------------------------
+
+    def add_layer(self, class_name: str) -> str:
+        """Add a layer from the palette at the middle of the canvas."""
+        node_id = self.view.add_at_center(class_name)
+        self.view.setFocus()
+        return node_id
+
+    def reveal_node(self, node_id: str) -> None:
+        """Select and centre a node (a click in the Problems list)."""
+        if node_id in self._document.graph:
+            self.view.select_nodes([node_id])
+            self.view.center_on_node(node_id)
+
+    def cut(self) -> None:
+        self.view.copy_selection()
+        self.view.delete_selection()
+
+    def select_all(self) -> None:
+        self.view.select_nodes([node.id for node in self._document.graph.nodes()])
+
+    def auto_layout(self) -> None:
+        self._document.auto_layout()
+        self.view.fit_all()
+
+    def _zoom(self, factor: float) -> None:
+        self.view.set_zoom(self.view.zoom() * factor)
+
+    # --- files ------------------------------------------------------------------------------
+
+    def ask_unsaved(self) -> QMessageBox.StandardButton:
+        """Save, Discard or Cancel for unsaved changes (tests replace this method)."""
+        box = QMessageBox(QMessageBox.Icon.Warning, "Unsaved changes",
+                          f"Save the changes to “{self._document_label()}”?",
+                          Button.Save | Button.Discard | Button.Cancel, self)
+        box.setInformativeText("Your changes will be lost if you don't save them.")
+        box.setDefaultButton(Button.Save)
+        box.setEscapeButton(Button.Cancel)
+        box.exec()
+        choice = box.standardButton(box.clickedButton())
+        box.deleteLater()
+        return choice if choice != Button.NoButton else Button.Cancel
+
+    def notify(self, icon: QMessageBox.Icon, title: str, text: str, details: str = "") -> None:
+        """Show a message (tests replace this method to collect messages)."""
+        box = QMessageBox(icon, title, text, Button.Ok, self)
+        if details:
+            box.setInformativeText(details)
+        box.exec()
+        box.deleteLater()
+
+    def choose_example(self) -> Path | None:
+        """The example chosen in the gallery dialog, or None (tests replace this method)."""
+        from app.gui.gallery import ExampleGallery
+
+        dialog = ExampleGallery(self)
+        try:
+            if dialog.exec() != ExampleGallery.DialogCode.Accepted:
+                return None
+            example = dialog.selected()
+            return example.path if example else None
+        finally:
+            dialog.deleteLater()
+
+    def _document_label(self) -> str:
+        path = self._document.path
+        return path.name if path else (self._document.project.name or "Untitled")
+
+    def maybe_save(self) -> bool:
+        """Before the document goes away: True to go on (saved or discarded), False to stop."""
+        if not self._document.dirty:
+            return True
+        choice = self.ask_unsaved()
+        if choice == Button.Save:
+            return self.save()
+        return choice == Button.Discard
+
+    def new_document(self) -> bool:
+        if not self.maybe_save():
+            return False
+        self.set_document(Document())
+        return True
+
+    def new_from_example(self) -> bool:
+        path = self.choose_example()
+        return path is not None and self.open_example(path)
+
+    def open_example(self, path: str | Path) -> bool:
+        """Open an untitled copy of an example (the example file itself is never overwritten)."""
+        from app.gui.gallery import open_copy
+
+        if not self.maybe_save():
+            return False
+        try:
+            document = open_copy(path)
+        except ProjectError as err:
+            self.notify(QMessageBox.Icon.Critical, "Cannot open the example", "The example could not be read.",
+                        str(err))
+            return False
+        self.set_document(document)
+        return True
+
+    def open_file(self) -> bool:
+        start = self._document.path.parent if self._document.path else self._default_folder()
+        path, _ = QFileDialog.getOpenFileName(self, "Open Model", str(start), OPEN_FILTERS)
+        return bool(path) and self.open_path(path)
+
+    def open_path(self, path: str | Path) -> bool:
+        """Open a project (.json) or import a Keras model (.keras) in this window."""
+        path = Path(path)
+        if not self.maybe_save():
+            return False
+        document = self._import_keras(path) if path.suffix.lower() in KERAS_SUFFIXES else self._load_project(path)
+        if document is None:
+            return False
+        self.set_document(document)
+        self.recent.add(path)
+        self.statusBar().showMessage(f"Opened {path}", 5000)
+        return True
+
+    def _load_project(self, path: Path) -> Document | None:
+        try:
+            return Document.open(path)
+        except ProjectError as err:
+            self.notify(QMessageBox.Icon.Critical, "Cannot open the project",
+                        f"“{path.name}” could not be opened.", str(err))
+            return None
+
+    def _import_keras(self, path: Path) -> Document | None:
+        from app.keras_bridge.importer import ImportRefused, import_keras
+
+        try:
+            project, notes = import_keras(path)
+        except (ImportRefused, OSError) as err:
+            self.notify(QMessageBox.Icon.Critical, "Cannot import the model",
+                        f"“{path.name}” could not be imported.", str(err))
+            return None
+        project.path = None
+        document = Document(project)
+        document.undo_stack.resetClean()  # it exists only in memory until saved as a project
+        if notes:
+            self.notify(QMessageBox.Icon.Information, "Model imported",
+                        f"“{path.name}” was imported as a new, unsaved project.", "\n".join(notes))
+        return document
+
+    def _default_folder(self) -> Path:
+        recent = self.recent.files()
+        return recent[0].parent if recent else Path.home()
+
+    def _ask_save_path(self, title: str, suffix: str, file_filter: str) -> Path | None:
+        document = self._document
+        folder = document.path.parent if document.path else self._default_folder()
+        stem = document.path.stem if document.path else _file_stem(document.project.name)
+        chosen, _ = QFileDialog.getSaveFileName(self, title, str(folder / f"{stem}{suffix}"), file_filter)
+        if not chosen:
+            return None
+        path = Path(chosen)
+        return path if path.suffix.lower() == suffix else path.with_name(path.name + suffix)
+
+    def save(self) -> bool:
+        path = self._document.path
+        if path is None or path.suffix.lower() != ".json":
+            return self.save_as()
+        return self._save_to(path)
+
+    def save_as(self) -> bool:
+        path = self._ask_save_path("Save Project As", ".json", PROJECT_FILTER)
+        return path is not None and self._save_to(path)
+
+    def _save_to(self, path: Path) -> bool:
+        try:
+            self._document.save(path)
+        except ProjectError as err:
+            self.notify(QMessageBox.Icon.Critical, "Cannot save the project", f"“{path.name}” was not saved.",
+                        str(err))
+            return False
+        self.recent.add(path)
+        self._update_title()
+        self.statusBar().showMessage(f"Saved {path}", 5000)
+        return True
+
+    def _rebuild_recent_menu(self) -> None:
+        menu: QMenu = self.recent_menu
+        menu.clear()
+        files = self.recent.files()
+        for number, path in enumerate(files, start=1):
+            label = f"&{number} {path.name}" if number < 10 else f"1&0 {path.name}"
+            action = menu.addAction(label)
+            action.setStatusTip(str(path))
+            action.setToolTip(str(path))
+            action.setData(str(path))
+            action.triggered.connect(lambda _checked=False, p=path: self.open_path(p))
+        if not files:
+            menu.addAction("No recent files").setEnabled(False)
+        menu.addSeparator()
+        clear = menu.addAction("Clear Recent Files")
+        clear.setEnabled(bool(files))
+        clear.triggered.connect(self.recent.clear)
+
+    # --- export -----------------------------------------------------------------------------
+
+    def export_keras(self) -> bool:
+        path = self._ask_save_path("Export Keras Model", ".keras", "Keras models (*.keras)")
+        return path is not None and self._export(path, "export_keras")
+
+    def export_python(self) -> bool:
+        path = self._ask_save_path("Export Python Script", ".py", "Python scripts (*.py)")
+        return path is not None and self._export(path, "export_python")
+
+    def _export(self, path: Path, function: str) -> bool:
+        self.statusBar().showMessage(f"Exporting {path.name}… (the first export waits for TensorFlow)")
+        QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
+        try:
+            from app.keras_bridge import export as bridge
+
+            getattr(bridge, function)(self._document.project, path)
+        except Exception as err:  # compile, codegen, Keras and file errors all become a readable message
+            QApplication.restoreOverrideCursor()
+            self.statusBar().clearMessage()
+            reason = str(err) if isinstance(err, (ValueError, OSError)) else f"{type(err).__name__}: {err}"
+            self.notify(QMessageBox.Icon.Critical, "Export failed", f"“{path.name}” was not written.", reason)
+            return False
+        QApplication.restoreOverrideCursor()
+        self.statusBar().showMessage(f"Exported {path}", 8000)
+        return True
+
+    # --- background TensorFlow import ---------------------------------------------------------
+
+    def watch_importer(self, importer: BackgroundImporter) -> None:
+        """Show the background import's progress in the status bar."""
+        importer.state_changed.connect(self._backend_state)
+        self._backend_state(importer.state, importer.detail)
+
+    def _backend_state(self, state: str, detail: str) -> None:
+        label = self.backend_label
+        if state == LOADING:
+            label.setText("Loading TensorFlow…")
+            label.setToolTip("Editing works now; export and training wait until TensorFlow is loaded.")
+        elif state == READY:
+            label.setText("TensorFlow ready")
+            label.setToolTip(detail)
+        elif state == FAILED:
+            label.setText("TensorFlow unavailable")
+            label.setToolTip(f"{detail}\nEditing works; export and training need TensorFlow.")
+        label.setStyleSheet(ERROR_STYLE if state == FAILED else "")
+        label.setVisible(state in (LOADING, READY, FAILED))
+
+    # --- misc ----------------------------------------------------------------------------------
+
+    def about(self) -> None:
+        QMessageBox.about(self, "About Layerforge",
+                          f"<h3>Layerforge {__version__}</h3>"
+                          "<p>Draw Keras models as graphs: live shapes and parameter counts, "
+                          "training with live plots, export to .keras or Python.</p>")
+
+    def _quit(self) -> None:
+        QApplication.closeAllWindows()
+
+    def _arrange_docks(self) -> None:
+        """Tab the docks that share a side and give the canvas the room.
+
+        Done on the first show, once the window exists: tabifying earlier leaves a stray,
+        unused tab bar painted over the palette (a Qt 6 dock-layout bug).
+        """
+        self.tabifyDockWidget(self.inspector_dock, self.undo_dock)
+        self.tabifyDockWidget(self.problems_dock, self.summary_dock)
+        self.inspector_dock.raise_()
+        self.problems_dock.raise_()
+        self.resizeDocks([self.palette_dock, self.inspector_dock], [250, 320], Qt.Orientation.Horizontal)
+        self.resizeDocks([self.problems_dock], [190], Qt.Orientation.Vertical)
+
+    def showEvent(self, event: QShowEvent) -> None:
+        if not self._docks_arranged:
+            self._docks_arranged = True
+            self._arrange_docks()
+        super().showEvent(event)
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        if not self.maybe_save():
+            event.ignore()
+            return
+        self.autosaver.shutdown()
+        event.accept()

@@ -1,0 +1,339 @@
+"""The Inspector dock: the selected layer's name and typed parameter editors.
+
+Each committed edit is one ``Document.set_param`` / ``Document.rename`` undo step; the
+panel itself never changes what it shows until the document has changed and re-validated
+(DESIGN.md, rule 2). Editors are built once per layer class and then only updated, so an
+undo, a redo or an edit elsewhere does not take the keyboard focus away from the field
+being typed in.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import html
+from typing import Any
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QApplication,
+    QFormLayout,
+    QLabel,
+    QLineEdit,
+    QScrollArea,
+    QStackedWidget,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.core.catalog import LayerSpec, Param
+from app.core.graph import GraphError, Node, name_problem
+from app.core.shapes import Analysis, describe_shapes
+from app.gui.document import Document
+from app.gui.panels.palette import first_sentence, teaching_html
+from app.gui.panels.param_editors import ERROR_STYLE, ParamEditor, make_editor
+from app.gui.panels.problems import short_message
+from app.gui.theme import CATEGORY_COLORS, FALLBACK_COLOR
+
+EMPTY_HINT = "Select a layer on the canvas to see and edit its settings."
+LOCKED_HINT = "Read-only while training runs."
+
+
+class InspectorPanel(QWidget):
+    """Shows one node (``show_node``) of the current document (``set_document``)."""
+
+    def __init__(self, document: Document | None, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._document: Document | None = None
+        self._node_id: str | None = None
+        self._built_class: str | None = None
+        self._shown_name: str | None = None
+        self._name_error = ""
+        self._name_problem = ""
+        self.editors: dict[str, ParamEditor] = {}
+
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        self.stack = QStackedWidget(self)
+        outer.addWidget(self.stack)
+
+        self.empty_label = QLabel(EMPTY_HINT, self)
+        self.empty_label.setWordWrap(True)
+        self.empty_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.empty_label.setMargin(16)
+        self.stack.addWidget(self.empty_label)
+
+        scroll = QScrollArea(self)
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        content = QWidget(scroll)
+        scroll.setWidget(content)
+        self.stack.addWidget(scroll)
+        layout = QVBoxLayout(content)
+        layout.setContentsMargins(8, 8, 8, 8)
+        layout.setSpacing(6)
+
+        self.title_label = QLabel(content)
+        self.title_label.setTextFormat(Qt.TextFormat.RichText)
+        self.info_label = QLabel(content)
+        self.info_label.setWordWrap(True)
+        self.info_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.doc_label = QLabel(content)
+        self.doc_label.setWordWrap(True)
+        self.problems_label = QLabel(content)
+        self.problems_label.setWordWrap(True)
+        self.problems_label.setStyleSheet(ERROR_STYLE)
+        self.lock_label = QLabel(LOCKED_HINT, content)
+        self.lock_label.setStyleSheet("font-style: italic;")
+        for widget in (self.title_label, self.info_label, self.doc_label, self.problems_label, self.lock_label):
+            layout.addWidget(widget)
+
+        self.form = QFormLayout()
+        self.form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        layout.addLayout(self.form)
+        name_box = QWidget(content)
+        name_layout = QVBoxLayout(name_box)
+        name_layout.setContentsMargins(0, 0, 0, 0)
+        name_layout.setSpacing(2)
+        self.name_edit = QLineEdit(name_box)
+        self.name_edit.setToolTip("The layer's name in Keras: unique, letters, digits, '_', '.', '-' and '/'.")
+        self.name_edit.editingFinished.connect(self._name_finished)
+        self.name_error = QLabel(name_box)
+        self.name_error.setWordWrap(True)
+        self.name_error.setStyleSheet(ERROR_STYLE)
+        self.name_error.hide()
+        name_layout.addWidget(self.name_edit)
+        name_layout.addWidget(self.name_error)
+        self.name_row = name_box
+        self.form.addRow("name", name_box)
+
+        self.advanced_button = QToolButton(content)
+        self.advanced_button.setCheckable(True)
+        self.advanced_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.advanced_button.setArrowType(Qt.ArrowType.RightArrow)
+        self.advanced_button.setAutoRaise(True)
+        self.advanced_button.toggled.connect(self._advanced_toggled)
+        layout.addWidget(self.advanced_button)
+        self.advanced = QWidget(content)
+        self.advanced_form = QFormLayout(self.advanced)
+        self.advanced_form.setContentsMargins(0, 0, 0, 0)
+        self.advanced_form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        self.advanced.hide()
+        layout.addWidget(self.advanced)
+        layout.addStretch(1)
+
+        self.set_document(document)
+
+    # --- public ----------------------------------------------------------------------------------
+
+    @property
+    def node_id(self) -> str | None:
+        return self._node_id
+
+    def set_document(self, document: Document | None) -> None:
+        """Follow another document (the old one's signals are dropped); shows nothing selected."""
+        if self._document is not None:
+            for signal, slot in ((self._document.analysis_changed, self._analysis_changed),
+                                 (self._document.locked_changed, self._locked_changed)):
+                with contextlib.suppress(RuntimeError, TypeError):  # the old document may be gone already
+                    signal.disconnect(slot)
+        self._document = document
+        self._node_id = None
+        self._built_class = None
+        if document is not None:
+            document.analysis_changed.connect(self._analysis_changed)
+            document.locked_changed.connect(self._locked_changed)
+        self._refresh()
+
+    def show_node(self, node_id: str | None) -> None:
+        """Edit ``node_id`` (None: show the empty-state hint). An edit still being typed is
+        committed to the node it was typed for first."""
+        if node_id != self._node_id:
+            self._flush_pending()
+            self._node_id = node_id
+            self._name_error = ""
+            for editor in self.editors.values():
+                editor.show_error(None)
+            self._refresh(force=True)
+        else:
+            self._refresh()
+
+    def editor(self, key: str) -> ParamEditor | None:
+        """The editor of parameter ``key`` of the shown node."""
+        return self.editors.get(key)
+
+    # --- building and refreshing ----------------------------------------------------------------------
+
+    def _node(self) -> Node | None:
+        doc = self._document
+        if doc is None or self._node_id is None or self._node_id not in doc.graph:
+            return None
+        return doc.graph.node(self._node_id)
+
+    def _build(self, node: Node) -> None:
+        """Editors for the node's class; reused while the same class is shown."""
+        self._built_class = node.class_name
+        while self.form.rowCount() > 1:  # row 0 is the name, kept across layers
+            self.form.removeRow(1)
+        while self.advanced_form.rowCount():
+            self.advanced_form.removeRow(0)
+        self.editors = {}
+        spec = node.spec
+        advanced = 0
+        for param in spec.params if spec else ():
+            editor = make_editor(param)
+            editor.committed.connect(lambda value, key=param.name: self._param_committed(key, value))
+            label = QLabel(param.name)
+            label.setToolTip(self._param_tip(param))
+            if param.advanced:
+                self.advanced_form.addRow(label, editor)
+                advanced += 1
+            else:
+                self.form.addRow(label, editor)
+            self.editors[param.name] = editor
+        self.advanced_button.setText(f"Advanced ({advanced})")
+        self.advanced_button.setVisible(advanced > 0)
+        self.advanced.setVisible(advanced > 0 and self.advanced_button.isChecked())
+        self._apply_lock()
+
+    @staticmethod
+    def _param_tip(param: Param) -> str:
+        """Help text plus the default, so a student can see what Keras would pick."""
+        if param.required:
+            default = f"Required by Keras; new layers start at {param.default!r}."
+        else:
+            default = f"Keras default: {param.default!r}."
+        return f"{param.help}\n{default}" if param.help else default
+
+    def _refresh(self, force: bool = False) -> None:
+        node = self._node()
+        if node is None:
+            self.stack.setCurrentIndex(0)
+            return
+        if self._built_class != node.class_name:
+            self._build(node)
+            force = True
+        self.stack.setCurrentIndex(1)
+        analysis = self._document.analysis if self._document else None
+        self._show_header(node, node.spec, analysis)
+        if force or node.name != self._shown_name:
+            self._shown_name = node.name
+            self.name_edit.setText(node.name)
+        spec = node.spec
+        for key, editor in self.editors.items():
+            param = spec.param(key) if spec else None
+            default = param.default if param else None
+            editor.set_value(node.config.get(key, default), force=force)
+        self._show_problems(node, analysis)
+
+    def _show_header(self, node: Node, spec: LayerSpec | None, analysis: Analysis | None) -> None:
+        category = spec.category if spec else "Unknown"
+        color = CATEGORY_COLORS.get(category, FALLBACK_COLOR)
+        title = html.escape(spec.title if spec else node.class_name)
+        if spec and spec.title != spec.class_name:
+            title += f" <span style='font-weight: normal'>({html.escape(spec.class_name)})</span>"
+        self.title_label.setText(f"<span style='color: {color}'>■</span> <b style='font-size: 14pt'>{title}</b>"
+                                 f" &nbsp;<i>{html.escape(category)}</i>")
+        info = analysis.nodes.get(node.id) if analysis else None
+        if info is None:
+            self.info_label.setText("Output: … (checking)")
+        else:
+            shape = describe_shapes(info)
+            if info.output_shapes is None:
+                shape += " (an input has a problem)" if info.blocked else " (see the problem below)"
+            params = f"{info.params:,}" if info.ok else "?"
+            self.info_label.setText(f"Output: {shape}    Params: {params}")
+            self.info_label.setToolTip(f"Trainable: {info.trainable:,}\nNon-trainable: {info.non_trainable:,}"
+                                       if info.ok else "")
+        self.doc_label.setText(first_sentence(spec.doc.summary) if spec else
+                               f"'{node.class_name}' is not a layer Layerforge supports.")
+        self.doc_label.setToolTip(teaching_html(spec) if spec else "")
+
+    def _show_problems(self, node: Node, analysis: Analysis | None) -> None:
+        by_param: dict[str, str] = {}
+        general: list[str] = []
+        for problem in analysis.problems_for(node.id) if analysis else ():
+            text = short_message(problem)
+            if problem.param and (problem.param in self.editors or problem.param == "name"):
+                by_param.setdefault(problem.param, text)
+            else:
+                general.append(("⚠ " if problem.severity == "warning" else "") + text)
+        for key, editor in self.editors.items():
+            editor.set_problem(by_param.get(key))
+        self._name_problem = by_param.get("name", "")
+        self._update_name_error()
+        self.problems_label.setText("\n".join(general))
+        self.problems_label.setVisible(bool(general))
+
+    # --- edits ---------------------------------------------------------------------------------------
+
+    def _param_committed(self, key: str, value: Any) -> None:
+        node = self._node()
+        if node is None or self._document is None:
+            return
+        try:
+            self._document.set_param(node.id, key, value)
+        except (PermissionError, GraphError, ValueError) as err:
+            editor = self.editors[key]
+            editor.show_error(str(err))
+            editor.set_value(node.config.get(key), force=True)
+
+    def _name_finished(self) -> None:
+        node = self._node()
+        if node is None or self._document is None:
+            return
+        text = self.name_edit.text().strip()
+        if text == node.name:
+            self._set_name_error("")
+            return
+        problem = name_problem(text)
+        other = self._document.graph.node_by_name(text)
+        if problem is None and other is not None and other.id != node.id:
+            problem = f"another layer ({other.class_name}) is already called {text!r}; names must be unique"
+        if problem is None:
+            try:
+                self._document.rename(node.id, text)
+            except (PermissionError, GraphError, ValueError) as err:
+                problem = str(err)
+        if problem:
+            self._set_name_error(problem)
+            self.name_edit.setText(node.name)
+        else:
+            self._set_name_error("")
+
+    def _set_name_error(self, text: str) -> None:
+        self._name_error = text
+        self._update_name_error()
+
+    def _update_name_error(self) -> None:
+        text = self._name_error or self._name_problem
+        self.name_error.setText(text)
+        self.name_error.setVisible(bool(text))
+
+    def _flush_pending(self) -> None:
+        """Commit what is being typed in this panel before it shows another node."""
+        if self._node() is None:
+            return
+        if QApplication.focusWidget() is self.name_edit:
+            self._name_finished()
+        for editor in list(self.editors.values()):
+            editor.flush()
+
+    # --- signals -----------------------------------------------------------------------------------------
+
+    def _analysis_changed(self, _analysis: Analysis) -> None:
+        self._refresh()
+
+    def _locked_changed(self, _locked: bool) -> None:
+        self._apply_lock()
+
+    def _apply_lock(self) -> None:
+        locked = self._document is not None and self._document.locked
+        self.lock_label.setVisible(locked)
+        self.name_edit.setReadOnly(locked)
+        for editor in self.editors.values():
+            editor.set_read_only(locked)
+
+    def _advanced_toggled(self, open_: bool) -> None:
+        self.advanced_button.setArrowType(Qt.ArrowType.DownArrow if open_ else Qt.ArrowType.RightArrow)
+        self.advanced.setVisible(open_ and bool(self.advanced_form.rowCount()))

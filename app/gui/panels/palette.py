@@ -1,0 +1,262 @@
+"""The layer palette: every catalog layer by category, searchable, to add or drag onto the canvas.
+
+The palette knows nothing about documents' graphs: it says which layer the user wants
+(``add_requested`` for double-click/Enter; a drag carrying ``LAYER_MIME_TYPE`` for drops)
+and the canvas adds it through the document, as one undo step.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import html
+from collections.abc import Sequence
+
+from PySide6.QtCore import QEvent, QMimeData, QObject, QSize, Qt, Signal
+from PySide6.QtGui import QColor, QIcon, QKeyEvent, QPainter, QPixmap
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QLabel,
+    QLineEdit,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.core.catalog import CATALOG, CATEGORIES, LayerSpec
+from app.gui.theme import category_color
+
+LAYER_MIME_TYPE = "application/x-layerforge-layer"
+"""Drag payload: a catalog class name as UTF-8 (the canvas adds that layer where it is dropped)."""
+
+CLASS_ROLE = Qt.ItemDataRole.UserRole
+SWATCH_SIZE = 12
+
+
+def teaching_html(spec: LayerSpec) -> str:
+    """The layer's teaching text as rich text: summary, formula, shape rule, use, common mistake."""
+    doc = spec.doc
+    parts = [f"<b>{html.escape(spec.title)}</b> <i>({html.escape(spec.category)})</i>"]
+    if spec.title != spec.class_name:
+        parts[0] += f" &mdash; <code>{html.escape(spec.class_name)}</code>"
+    parts.append(f"<p>{html.escape(doc.summary)}</p>")
+    for label, text, code in (("Formula", doc.formula, True), ("Shape", doc.shape, False),
+                              ("Use", doc.use, False), ("Common mistake", doc.mistake, False)):
+        if text:
+            body = f"<code>{html.escape(text)}</code>" if code else html.escape(text)
+            parts.append(f"<p><b>{label}:</b> {body}</p>")
+    # A fixed width makes Qt wrap the tooltip instead of drawing one very long line.
+    return f"<div style='width: 360px'>{''.join(parts)}</div>"
+
+
+def first_sentence(text: str) -> str:
+    """The teaching summary's first sentence, for places with room for one line."""
+    end = text.find(". ")
+    return text if end < 0 else text[: end + 1]
+
+
+def _swatch(color: QColor) -> QIcon:
+    pixmap = QPixmap(SWATCH_SIZE, SWATCH_SIZE)
+    pixmap.fill(Qt.GlobalColor.transparent)
+    painter = QPainter(pixmap)
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    painter.setPen(color.darker(130))
+    painter.setBrush(color)
+    painter.drawRoundedRect(0.5, 0.5, SWATCH_SIZE - 1, SWATCH_SIZE - 1, 3, 3)
+    painter.end()
+    return QIcon(pixmap)
+
+
+def _haystack(spec: LayerSpec) -> str:
+    return " ".join((spec.class_name, spec.title, spec.category, spec.doc.summary)).lower()
+
+
+class LayerTree(QTreeWidget):
+    """Categories with their layers; layers can be dragged (as ``LAYER_MIME_TYPE``),
+    double-clicked or activated with Enter."""
+
+    layer_chosen = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setHeaderHidden(True)
+        self.setColumnCount(1)
+        self.setIconSize(QSize(SWATCH_SIZE, SWATCH_SIZE))
+        self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.setDragEnabled(True)
+        self.setDragDropMode(QAbstractItemView.DragDropMode.DragOnly)
+        self.setDefaultDropAction(Qt.DropAction.CopyAction)
+        self.setUniformRowHeights(True)
+        self.itemDoubleClicked.connect(self._double_clicked)
+
+    def mimeTypes(self) -> list[str]:
+        return [LAYER_MIME_TYPE]
+
+    def mimeData(self, items: Sequence[QTreeWidgetItem]) -> QMimeData:
+        """The dragged layer's class name (the first layer among ``items``)."""
+        data = QMimeData()
+        for item in items:
+            class_name = item.data(0, CLASS_ROLE)
+            if class_name:
+                data.setData(LAYER_MIME_TYPE, str(class_name).encode("utf-8"))
+                data.setText(str(class_name))
+                break
+        return data
+
+    def supportedDragActions(self) -> Qt.DropAction:
+        return Qt.DropAction.CopyAction
+
+    def _double_clicked(self, item: QTreeWidgetItem, _column: int) -> None:
+        class_name = item.data(0, CLASS_ROLE)
+        if class_name:
+            self.layer_chosen.emit(str(class_name))
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        item = self.currentItem()
+        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and item is not None:
+            class_name = item.data(0, CLASS_ROLE)
+            if class_name:
+                self.layer_chosen.emit(str(class_name))
+            else:
+                item.setExpanded(not item.isExpanded())
+            event.accept()
+            return
+        super().keyPressEvent(event)
+
+
+class PalettePanel(QWidget):
+    """Searchable list of catalog layers grouped by category. Emits ``add_requested(class_name)``
+    on double-click or Enter (the window adds it at the view centre); drags carry the class name."""
+
+    add_requested = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._document = None
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.setSpacing(4)
+        self.search = QLineEdit(self)
+        self.search.setPlaceholderText("Search layers (name, category, what it does)…")
+        self.search.setClearButtonEnabled(True)
+        self.search.textChanged.connect(self.set_filter)
+        self.search.returnPressed.connect(self._add_first_match)
+        self.search.installEventFilter(self)
+        layout.addWidget(self.search)
+        self.tree = LayerTree(self)
+        self.tree.layer_chosen.connect(self._chosen)
+        layout.addWidget(self.tree, 1)
+        self.empty_label = QLabel("No layer matches this search.", self)
+        self.empty_label.setWordWrap(True)
+        self.empty_label.hide()
+        layout.addWidget(self.empty_label)
+        self._category_items: dict[str, QTreeWidgetItem] = {}
+        self._layer_items: dict[str, QTreeWidgetItem] = {}
+        self._search_text: dict[str, str] = {}
+        self._populate()
+
+    def _populate(self) -> None:
+        by_category: dict[str, list[LayerSpec]] = {c: [] for c in CATEGORIES}
+        for spec in CATALOG.values():
+            by_category.setdefault(spec.category, []).append(spec)
+        for category, specs in by_category.items():
+            top = QTreeWidgetItem(self.tree, [category])
+            top.setIcon(0, _swatch(category_color(category)))
+            top.setFlags(Qt.ItemFlag.ItemIsEnabled)
+            font = top.font(0)
+            font.setBold(True)
+            top.setFont(0, font)
+            self._category_items[category] = top
+            for spec in specs:
+                label = spec.title if spec.title == spec.class_name else f"{spec.title}  ({spec.class_name})"
+                item = QTreeWidgetItem(top, [label])
+                item.setData(0, CLASS_ROLE, spec.class_name)
+                item.setIcon(0, _swatch(category_color(category)))
+                item.setToolTip(0, teaching_html(spec))
+                item.setStatusTip(0, first_sentence(spec.doc.summary))
+                item.setFlags(Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+                              | Qt.ItemFlag.ItemIsDragEnabled)
+                self._layer_items[spec.class_name] = item
+                self._search_text[spec.class_name] = _haystack(spec)
+        self.tree.expandAll()
+
+    # --- public -------------------------------------------------------------------------
+
+    def set_document(self, document) -> None:
+        """Follow ``document``'s lock: no adding while training runs."""
+        if self._document is not None:
+            with contextlib.suppress(RuntimeError, TypeError):  # the old document may be gone already
+                self._document.locked_changed.disconnect(self._locked_changed)
+        self._document = document
+        if document is not None:
+            document.locked_changed.connect(self._locked_changed)
+            self._locked_changed(document.locked)
+        else:
+            self._locked_changed(False)
+
+    def set_filter(self, text: str) -> None:
+        """Show only layers whose class name, title, category or summary contain every word."""
+        if self.search.text() != text:
+            self.search.setText(text)  # re-enters through textChanged
+            return
+        words = text.lower().split()
+        first: QTreeWidgetItem | None = None
+        for top in self._category_items.values():
+            any_shown = False
+            for index in range(top.childCount()):
+                item = top.child(index)
+                hay = self._search_text[item.data(0, CLASS_ROLE)]
+                shown = all(w in hay for w in words)
+                item.setHidden(not shown)
+                if shown:
+                    any_shown = True
+                    first = first or item
+            top.setHidden(not any_shown)
+            if words and any_shown:
+                top.setExpanded(True)
+        self.empty_label.setVisible(first is None)
+        if words and first is not None:
+            self.tree.setCurrentItem(first)
+
+    def visible_class_names(self) -> list[str]:
+        """Class names currently listed, in display order."""
+        names = []
+        for top in self._category_items.values():
+            if top.isHidden():
+                continue
+            for index in range(top.childCount()):
+                item = top.child(index)
+                if not item.isHidden():
+                    names.append(str(item.data(0, CLASS_ROLE)))
+        return names
+
+    def item_for(self, class_name: str) -> QTreeWidgetItem | None:
+        return self._layer_items.get(class_name)
+
+    # --- internals ------------------------------------------------------------------------
+
+    def _chosen(self, class_name: str) -> None:
+        if self.isEnabled():
+            self.add_requested.emit(class_name)
+
+    def _add_first_match(self) -> None:
+        names = self.visible_class_names() if self.search.text().strip() else []
+        if names:
+            self._chosen(names[0])
+
+    def _locked_changed(self, locked: bool) -> None:
+        self.setEnabled(not locked)
+        self.setToolTip("Layers cannot be added while training runs." if locked else "")
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        """Down arrow in the search box moves into the list, so the keyboard alone suffices."""
+        if watched is self.search and event.type() == QEvent.Type.KeyPress \
+                and isinstance(event, QKeyEvent) and event.key() == Qt.Key.Key_Down:
+            names = self.visible_class_names()
+            if names:
+                current = self.tree.currentItem()
+                if current is None or current.isHidden() or not current.data(0, CLASS_ROLE):
+                    self.tree.setCurrentItem(self._layer_items[names[0]])
+                self.tree.setFocus()
+                return True
+        return super().eventFilter(watched, event)

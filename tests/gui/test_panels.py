@@ -1,0 +1,415 @@
+"""Dock panels: palette search/add/drag, inspector typed editors, problems with fixes, summary."""
+
+from __future__ import annotations
+
+import html
+
+import pytest
+from PySide6.QtCore import Qt
+
+from app.core.catalog import CATALOG, get_spec
+from app.core.project import dumps
+from app.gui.document import Document
+from app.gui.panels.inspector import EMPTY_HINT, InspectorPanel
+from app.gui.panels.palette import LAYER_MIME_TYPE, PalettePanel
+from app.gui.panels.param_editors import (
+    BoolEditor,
+    ChoiceEditor,
+    FloatSpinEditor,
+    IntEditor,
+    IntTupleEditor,
+    LayerEditor,
+    ObjectComboEditor,
+    RegularizerEditor,
+    TupleTextEditor,
+)
+from app.gui.panels.problems import ProblemsPanel, short_message
+from app.gui.panels.summary import SummaryPanel
+
+# --- fixtures -----------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def mlp(qtbot) -> Document:
+    """Input (784) -> hidden Dense (32) -> head Dense (10)."""
+    doc = Document()
+    i = doc.add_node("InputLayer", (0, 0), {"batch_shape": [None, 784]}, name="pixels")
+    h = doc.add_node("Dense", (0, 120), {"units": 32, "activation": "relu"}, name="hidden")
+    o = doc.add_node("Dense", (0, 240), {"units": 10, "activation": "softmax"}, name="head")
+    doc.connect(i, h)
+    doc.connect(h, o)
+    doc.revalidate()
+    return doc
+
+
+@pytest.fixture
+def broken(qtbot) -> Document:
+    """An image fed straight into Dense (warning, fix: Flatten) and flat data into Conv2D (error)."""
+    doc = Document()
+    image = doc.add_node("InputLayer", (0, 0), {"batch_shape": [None, 28, 28, 1]}, name="image")
+    dense = doc.add_node("Dense", (0, 120), {"units": 10}, name="dense")
+    flat = doc.add_node("InputLayer", (300, 0), {"batch_shape": [None, 784]}, name="flat")
+    conv = doc.add_node("Conv2D", (300, 120), name="conv")
+    doc.connect(image, dense)
+    doc.connect(flat, conv)
+    doc.revalidate()
+    return doc
+
+
+def _inspector(qtbot, doc: Document, name: str) -> InspectorPanel:
+    panel = InspectorPanel(doc)
+    qtbot.addWidget(panel)
+    panel.show()
+    panel.show_node(doc.graph.node_by_name(name).id)
+    return panel
+
+
+def _type(qtbot, line_edit, text: str) -> None:
+    """Select all, type ``text`` and press Enter, as a user would."""
+    line_edit.setFocus()
+    line_edit.selectAll()
+    qtbot.keyClicks(line_edit, text)
+    qtbot.keyClick(line_edit, Qt.Key.Key_Return)
+
+
+# --- palette ----------------------------------------------------------------------------------------
+
+
+def test_palette_lists_every_layer_and_search_filters(qtbot) -> None:
+    palette = PalettePanel()
+    qtbot.addWidget(palette)
+    assert set(palette.visible_class_names()) == set(CATALOG)
+    palette.search.setText("conv2d")
+    shown = palette.visible_class_names()
+    assert "Conv2D" in shown and "Conv2DTranspose" in shown and "Dense" not in shown
+    palette.search.setText("pooling")  # category
+    assert "MaxPooling2D" in palette.visible_class_names()
+    palette.search.setText("fully connected")  # words of the teaching summary
+    assert palette.visible_class_names() == ["Dense"]
+    palette.search.setText("no such layer at all")
+    assert palette.visible_class_names() == [] and not palette.empty_label.isHidden()
+    palette.search.clear()
+    assert len(palette.visible_class_names()) == len(CATALOG)
+
+
+def test_palette_double_click_and_enter_request_an_add(qtbot) -> None:
+    palette = PalettePanel()
+    qtbot.addWidget(palette)
+    palette.show()
+    item = palette.item_for("Dropout")
+    palette.tree.scrollToItem(item)
+    rect = palette.tree.visualItemRect(item)
+    with qtbot.waitSignal(palette.add_requested, timeout=1000) as blocker:
+        # QTest's double click in Qt 6 sends no first press, which item views need: click first.
+        qtbot.mouseClick(palette.tree.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+        qtbot.mouseDClick(palette.tree.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    assert blocker.args == ["Dropout"]
+
+    palette.search.setFocus()
+    qtbot.keyClicks(palette.search, "batchnorm")
+    with qtbot.waitSignal(palette.add_requested, timeout=1000) as blocker:
+        qtbot.keyClick(palette.search, Qt.Key.Key_Return)
+    assert blocker.args == ["BatchNormalization"]
+
+    palette.tree.setCurrentItem(palette.item_for("Flatten"))
+    with qtbot.waitSignal(palette.add_requested, timeout=1000) as blocker:
+        qtbot.keyClick(palette.tree, Qt.Key.Key_Return)
+    assert blocker.args == ["Flatten"]
+
+
+def test_palette_drag_data_and_teaching_tooltip(qtbot) -> None:
+    palette = PalettePanel()
+    qtbot.addWidget(palette)
+    item = palette.item_for("Conv2D")
+    assert LAYER_MIME_TYPE in palette.tree.mimeTypes()
+    data = palette.tree.mimeData([item])
+    assert bytes(data.data(LAYER_MIME_TYPE)).decode("utf-8") == "Conv2D"
+    assert item.flags() & Qt.ItemFlag.ItemIsDragEnabled
+    doc = get_spec("Conv2D").doc
+    tip = item.toolTip(0)
+    for text in (doc.summary, doc.shape, doc.use, doc.mistake):
+        assert html.escape(text) in tip
+
+
+def test_palette_is_disabled_while_the_document_is_locked(qtbot, mlp: Document) -> None:
+    palette = PalettePanel()
+    qtbot.addWidget(palette)
+    palette.set_document(mlp)
+    mlp.set_locked(True)
+    assert not palette.isEnabled()
+    mlp.set_locked(False)
+    assert palette.isEnabled()
+
+
+# --- inspector --------------------------------------------------------------------------------------
+
+
+def test_inspector_builds_typed_editors(qtbot, mlp: Document) -> None:
+    panel = _inspector(qtbot, mlp, "hidden")
+    units = panel.editor("units")
+    assert isinstance(units, IntEditor) and units.spin.minimum() == 1 and units.spin.value() == 32
+    assert isinstance(panel.editor("activation"), ChoiceEditor)
+    assert panel.editor("activation").combo.currentText() == "relu"
+    assert isinstance(panel.editor("use_bias"), BoolEditor)
+    assert isinstance(panel.editor("kernel_initializer"), ObjectComboEditor)
+    assert isinstance(panel.editor("kernel_regularizer"), RegularizerEditor)
+    assert panel.advanced.isAncestorOf(panel.editor("kernel_initializer"))  # advanced params are tucked away
+    assert panel.name_edit.text() == "hidden"
+    assert "(None, 32)" in panel.info_label.text() and "25,120" in panel.info_label.text()
+    assert get_spec("Dense").doc.summary.split(". ")[0] in panel.doc_label.text()
+
+    conv = mlp.add_node("Conv2D", (300, 0))
+    panel.show_node(conv)
+    kernel = panel.editor("kernel_size")
+    assert isinstance(kernel, IntTupleEditor) and [s.value() for s in kernel.spins] == [3, 3]
+    assert panel.editor("padding").choices == ["valid", "same"]
+
+    bi = mlp.add_node("Bidirectional", (600, 0))
+    panel.show_node(bi)
+    layer = panel.editor("layer")
+    assert isinstance(layer, LayerEditor) and layer.combo.currentText() == "LSTM"
+    assert {"units", "return_sequences"} <= set(layer.sub_editors)
+    assert panel.editor("merge_mode").choices[0] is None  # nullable choice offers None
+
+    panel.show_node(mlp.graph.node_by_name("pixels").id)
+    shape = panel.editor("batch_shape")
+    assert isinstance(shape, TupleTextEditor) and shape.line.text() == "None, 784"
+    assert isinstance(panel.editor("dtype"), ChoiceEditor)
+
+    drop = mlp.add_node("Dropout", (0, 400))
+    panel.show_node(drop)
+    assert isinstance(panel.editor("rate"), FloatSpinEditor)
+    assert panel.editor("rate").spin.text() == "0.5"
+    assert panel.editor("seed").none_box.isChecked()
+
+
+def test_editing_units_is_one_undo_step_and_updates_downstream_shapes(qtbot, mlp: Document) -> None:
+    panel = _inspector(qtbot, mlp, "hidden")
+    hidden = mlp.graph.node_by_name("hidden").id
+    head = mlp.graph.node_by_name("head").id
+    steps = mlp.undo_stack.count()
+    before = dumps(mlp.project)
+    with qtbot.waitSignal(mlp.analysis_changed, timeout=2000):
+        _type(qtbot, panel.editor("units").spin.lineEdit(), "64")
+    assert mlp.graph.node(hidden).config["units"] == 64
+    assert mlp.undo_stack.count() == steps + 1
+    analysis = mlp.analysis
+    assert analysis.nodes[hidden].output_shapes == [(None, 64)]
+    assert analysis.nodes[head].params == 64 * 10 + 10
+    assert "(None, 64)" in panel.info_label.text()
+
+    editor = panel.editor("units")
+    mlp.undo_stack.undo()
+    mlp.revalidate()
+    assert dumps(mlp.project) == before
+    assert panel.editor("units") is editor and editor.spin.value() == 32  # updated in place, not rebuilt
+
+
+def test_arrow_steps_are_coalesced_into_one_undo_step(qtbot, mlp: Document) -> None:
+    panel = _inspector(qtbot, mlp, "hidden")
+    hidden = mlp.graph.node_by_name("hidden")
+    steps = mlp.undo_stack.count()
+    spin = panel.editor("units").spin
+    spin.setFocus()
+    for _ in range(3):
+        qtbot.keyClick(spin, Qt.Key.Key_Up)
+    qtbot.waitUntil(lambda: hidden.config["units"] == 35, timeout=2000)
+    assert mlp.undo_stack.count() == steps + 1
+
+
+def test_initializer_editor_keeps_custom_objects_as_json(qtbot, mlp: Document) -> None:
+    hidden = mlp.graph.node_by_name("hidden")
+    custom = {"module": "keras.initializers", "class_name": "HeNormal", "config": {"seed": 7},
+              "registered_name": None}
+    mlp.set_param(hidden.id, "kernel_initializer", custom)
+    panel = _inspector(qtbot, mlp, "hidden")
+    editor = panel.editor("kernel_initializer")
+    assert editor.combo.currentText().startswith("{") and '"seed": 7' in editor.combo.currentText()
+    _type(qtbot, editor.combo.lineEdit(), "he_normal")
+    assert hidden.config["kernel_initializer"] == "he_normal"
+    _type(qtbot, editor.combo.lineEdit(), "not_an_initializer")
+    assert "not_an_initializer" in editor.error and hidden.config["kernel_initializer"] == "he_normal"
+
+
+def test_choice_checkbox_and_regularizer_edits(qtbot, mlp: Document) -> None:
+    panel = _inspector(qtbot, mlp, "hidden")
+    hidden = mlp.graph.node_by_name("hidden")
+    steps = mlp.undo_stack.count()
+    assert panel.editor("activation").select("tanh")
+    assert hidden.config["activation"] == "tanh"
+    panel.editor("use_bias").check.click()
+    assert hidden.config["use_bias"] is False
+    assert panel.editor("kernel_regularizer").select("L1L2", l1=0.001, l2=0.01)
+    assert hidden.config["kernel_regularizer"] == {
+        "module": "keras.regularizers", "class_name": "L1L2", "config": {"l1": 0.001, "l2": 0.01},
+        "registered_name": None,
+    }
+    assert mlp.undo_stack.count() == steps + 3
+    mlp.revalidate()
+    assert panel.editor("kernel_regularizer").kind.currentText() == "L1L2"
+    assert panel.editor("kernel_regularizer").select("None")
+    assert hidden.config["kernel_regularizer"] is None
+
+
+def test_invalid_values_are_refused_with_the_reason_inline(qtbot, mlp: Document) -> None:
+    panel = _inspector(qtbot, mlp, "hidden")
+    before = dumps(mlp.project)
+    steps = mlp.undo_stack.count()
+
+    units = panel.editor("units")
+    _type(qtbot, units.spin.lineEdit(), "0")  # below the minimum of 1
+    assert "'units' must be ≥ 1 (got 0)" in units.error_label.text() and units.error_label.isVisibleTo(panel)
+    assert units.spin.value() == 32
+    _type(qtbot, units.spin.lineEdit(), "-5")  # a key Qt would swallow: typed, then refused with the reason
+    assert "'units' must be ≥ 1 (got -5)" in units.error
+
+    _type(qtbot, panel.name_edit, "head")  # taken by the other Dense
+    assert "already called 'head'" in panel.name_error.text() and panel.name_edit.text() == "hidden"
+    _type(qtbot, panel.name_edit, "bad name!")
+    assert "may contain only" in panel.name_error.text()
+
+    panel.show_node(mlp.graph.node_by_name("pixels").id)
+    shape = panel.editor("batch_shape")
+    _type(qtbot, shape.line, "None, -3")
+    assert "positive whole numbers" in shape.error and shape.line.text() == "None, 784"
+    _type(qtbot, shape.line, "None, 28, x")
+    assert "'x' is not a whole number" in shape.error
+
+    assert dumps(mlp.project) == before and mlp.undo_stack.count() == steps
+
+    _type(qtbot, shape.line, "None, 28, 28")  # a valid value clears the message and applies
+    assert not shape.error and mlp.graph.node_by_name("pixels").config["batch_shape"] == [None, 28, 28]
+
+    drop = mlp.add_node("Dropout", (0, 400))
+    panel.show_node(drop)
+    rate = panel.editor("rate")
+    _type(qtbot, rate.spin.lineEdit(), "1")
+    assert "'rate' must be < 1 (got 1)" in rate.error and mlp.graph.node(drop).config["rate"] == 0.5
+
+
+def test_rename_is_one_undo_step(qtbot, mlp: Document) -> None:
+    panel = _inspector(qtbot, mlp, "hidden")
+    hidden = mlp.graph.node_by_name("hidden").id
+    steps = mlp.undo_stack.count()
+    _type(qtbot, panel.name_edit, "features")
+    assert mlp.graph.node(hidden).name == "features" and mlp.undo_stack.count() == steps + 1
+    assert not panel.name_error.text()
+
+
+def test_wrapped_layer_editor(qtbot) -> None:
+    doc = Document()
+    i = doc.add_node("InputLayer", (0, 0), {"batch_shape": [None, 40, 8]})
+    bi = doc.add_node("Bidirectional", (0, 120))
+    doc.connect(i, bi)
+    doc.revalidate()
+    panel = InspectorPanel(doc)
+    qtbot.addWidget(panel)
+    panel.show_node(bi)
+    layer = panel.editor("layer")
+    steps = doc.undo_stack.count()
+    assert layer.sub_editors["units"].edit_and_commit(16)
+    assert layer.sub_editors["return_sequences"].edit_and_commit(True)
+    assert doc.revalidate().nodes[bi].output_shapes == [(None, 40, 32)]
+    assert layer.select("GRU")  # switching class keeps the shared settings
+    wrapped = doc.graph.node(bi).config["layer"]
+    assert wrapped["class_name"] == "GRU" and wrapped["config"]["units"] == 16
+    assert wrapped["config"]["return_sequences"] is True
+    assert doc.undo_stack.count() == steps + 3
+    assert not layer.sub_editors["units"].edit_and_commit(0)  # refused by the inner layer's own rule
+    assert "'units' must be ≥ 1" in layer.sub_editors["units"].error
+    assert doc.undo_stack.count() == steps + 3
+
+
+def test_inspector_empty_state_lock_and_analysis_problems(qtbot, broken: Document) -> None:
+    panel = InspectorPanel(broken)
+    qtbot.addWidget(panel)
+    assert panel.stack.currentWidget() is panel.empty_label and panel.empty_label.text() == EMPTY_HINT
+    conv = broken.graph.node_by_name("conv").id
+    panel.show_node(conv)
+    assert "expects a 4-D input" in panel.problems_label.text()
+    broken.set_locked(True)
+    assert not panel.editor("filters").isEnabled() and panel.name_edit.isReadOnly()
+    broken.set_locked(False)
+    assert panel.editor("filters").isEnabled()
+    broken.remove_nodes([conv])
+    broken.revalidate()
+    assert panel.stack.currentWidget() is panel.empty_label
+
+
+def test_switching_nodes_commits_nothing_by_itself(qtbot, mlp: Document) -> None:
+    panel = _inspector(qtbot, mlp, "hidden")
+    drop = mlp.add_node("Dropout", (0, 400), {"rate": 0.123456})
+    steps = mlp.undo_stack.count()
+    panel.show_node(drop)
+    assert panel.editor("rate").spin.text() == "0.1235"  # rounded for display only
+    panel.show_node(mlp.graph.node_by_name("head").id)
+    panel.show_node(None)
+    assert mlp.undo_stack.count() == steps and mlp.graph.node(drop).config["rate"] == 0.123456
+
+
+# --- problems ------------------------------------------------------------------------------------------
+
+
+def test_problems_panel_lists_activates_and_fixes(qtbot, broken: Document) -> None:
+    panel = ProblemsPanel(broken)
+    qtbot.addWidget(panel)
+    panel.show()
+    problems = panel.problems
+    assert problems == broken.analysis.problems and panel.tree.topLevelItemCount() == len(problems)
+    assert panel.count_label.text() == "1 error, 1 warning"
+    conv_row = next(i for i, p in enumerate(problems) if p.node_name == "conv")
+    item = panel.tree.topLevelItem(conv_row)
+    assert item.text(0) == "conv" and item.text(2).startswith("Conv2D expects a 4-D input")
+    assert set(panel.fix_buttons) == {i for i, p in enumerate(problems) if p.fix is not None}
+
+    rect = panel.tree.visualItemRect(item)
+    with qtbot.waitSignal(panel.node_activated, timeout=1000) as blocker:
+        qtbot.mouseClick(panel.tree.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    assert blocker.args == [broken.graph.node_by_name("conv").id]
+    details = panel.details_label.text()  # the full message, which the column may cut
+    assert html.escape(short_message(problems[conv_row])) in details and "Suggested fix" in details
+
+    before = dumps(broken.project)
+    steps = broken.undo_stack.count()
+    with qtbot.waitSignal(broken.analysis_changed, timeout=2000):
+        qtbot.mouseClick(panel.fix_buttons[conv_row], Qt.MouseButton.LeftButton)
+    assert broken.undo_stack.count() == steps + 1
+    assert any(n.class_name == "Reshape" for n in broken.graph.nodes())
+    assert panel.count_label.text() == "1 warning" and panel.tree.topLevelItemCount() == 1
+    broken.undo_stack.undo()
+    broken.revalidate()
+    assert dumps(broken.project) == before and panel.count_label.text() == "1 error, 1 warning"
+
+
+def test_problems_panel_follows_document_switch(qtbot, broken: Document, mlp: Document) -> None:
+    panel = ProblemsPanel(broken)
+    qtbot.addWidget(panel)
+    panel.set_document(mlp)
+    assert panel.count_label.text() == "No problems" and panel.tree.topLevelItemCount() == 0
+    broken.remove_nodes([broken.graph.node_by_name("conv").id])
+    broken.revalidate()  # the old document no longer drives the panel
+    assert panel.count_label.text() == "No problems"
+
+
+# --- summary ---------------------------------------------------------------------------------------------
+
+
+def test_summary_rows_and_totals_match_the_analysis(qtbot, mlp: Document) -> None:
+    panel = SummaryPanel(mlp)
+    qtbot.addWidget(panel)
+    assert panel.rows() == [
+        ["pixels (InputLayer)", "(None, 784)", "0", "—"],
+        ["hidden (Dense)", "(None, 32)", "25,120", "pixels"],
+        ["head (Dense)", "(None, 10)", "330", "hidden"],
+    ]
+    assert mlp.analysis.total_params == 25_450
+    assert "Total params:</b> 25,450" in panel.totals_label.text()
+    assert "Non-trainable:</b> 0" in panel.totals_label.text()
+    mlp.set_param(mlp.graph.node_by_name("hidden").id, "trainable", False)
+    mlp.revalidate()
+    assert panel.rows()[2][2] == "330"
+    assert "Trainable:</b> 330" in panel.totals_label.text()
+    assert "Non-trainable:</b> 25,120" in panel.totals_label.text()
+    mlp.remove_nodes([mlp.graph.node_by_name("head").id])
+    mlp.revalidate()
+    assert [r[0] for r in panel.rows()] == ["pixels (InputLayer)", "hidden (Dense)"]
