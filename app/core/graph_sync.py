@@ -57,6 +57,10 @@ def sync_graph(graph: Graph, target: GraphState) -> bool:
     for edge in sorted(wanted_edges - existing):
         graph.connect(edge.source, edge.target, edge.target_port, edge.slot, edge.source_port, check=False)
         changed = True
+    order = list(wanted_nodes)
+    if graph.node_order() != order:
+        graph.set_node_order(order)
+        changed = True
     outputs = [nid for nid in target.get("outputs", []) if nid in graph]
     if outputs != graph.output_order:
         graph.output_order = outputs

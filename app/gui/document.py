@@ -110,13 +110,13 @@ class Document(QObject):
         """
         if self._locked:
             raise PermissionError("the model is locked while training runs")
-        before = self.graph.to_dict()
+        before = self.graph.snapshot()
         try:
             result = change(self.graph)
         except Exception:
             sync_graph(self.graph, before)
             raise
-        after = self.graph.to_dict()
+        after = self.graph.snapshot()
         if after != before:
             self.undo_stack.push(StateCommand(self.graph, text, before, after))
         return result

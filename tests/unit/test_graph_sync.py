@@ -88,3 +88,26 @@ def test_paste_ignores_foreign_or_malformed_data() -> None:
                                                      "config": {}, "position": [0, 0]}, {"oops": 1}],
            "edges": [{"source": "x", "target": "y"}]}
     assert paste_nodes(graph, bad) == [] and len(graph) == 3
+
+
+def test_undoing_a_delete_restores_the_node_order_so_files_are_identical() -> None:
+    from app.core.project import Project, dumps
+
+    graph, (i, h, o) = mlp()
+    project = Project(graph=graph)
+    before_text, before = dumps(project), graph.snapshot()
+    graph.remove_node(h.id)
+    sync_graph(graph, before)
+    assert dumps(project) == before_text
+
+
+def test_snapshots_share_unchanged_nodes_and_refresh_changed_ones() -> None:
+    graph, (i, h, o) = mlp()
+    first = graph.snapshot()
+    graph.set_param(h.id, "units", 3)
+    graph.move(o.id, (5, 5))
+    second = graph.snapshot()
+    assert second["nodes"][0] is first["nodes"][0]
+    assert second["nodes"][1]["config"]["units"] == 3 and first["nodes"][1]["config"]["units"] == 8
+    assert second["nodes"][2]["position"] == [5.0, 5.0]
+    assert second == graph.to_dict()
