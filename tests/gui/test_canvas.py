@@ -597,3 +597,30 @@ def test_clicks_do_not_move_nodes_with_precise_positions(view: GraphView, doc: D
     steps = doc.undo_stack.count()
     click(view, view.scene_node_item(dense).scenePos())
     assert doc.undo_stack.count() == steps and doc.graph.node(dense).position == (0.123456, 360.987654)
+
+
+COPY_THEN_EXIT = r"""
+from app.core.project import load_project
+from app.gui.app import create_application
+from app.gui.document import Document
+from app.gui.editor.view import GraphView
+app = create_application([])
+view = GraphView(Document(load_project("models/mlp_tabular.json")))
+view.select_nodes([n.id for n in view.document.graph.nodes()][:2])
+view.copy_selection()
+print("copied")
+"""
+
+
+def test_exiting_after_a_copy_does_not_crash() -> None:
+    """PySide6 segfaults at interpreter exit while the clipboard owns our QMimeData."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "PYTHONPATH": str(root)}
+    done = subprocess.run([sys.executable, "-c", COPY_THEN_EXIT], cwd=root, env=env, capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0 and "copied" in done.stdout, (done.returncode, done.stderr[-2000:])

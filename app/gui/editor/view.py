@@ -7,6 +7,7 @@ so it still works while training has the document locked.
 
 from __future__ import annotations
 
+import atexit
 import json
 import math
 from typing import Any
@@ -56,6 +57,28 @@ GRID_MIN_ZOOM = 0.2
 MAJOR_EVERY = 5
 MESSAGE_MS = 4000
 PASTE_STEP = 40.0
+
+
+_clipboard_hook_installed = False
+
+
+def _release_clipboard_at_exit() -> None:
+    """PySide6 crashes (SIGSEGV) while the interpreter shuts down if the clipboard still owns a
+    QMimeData we created; hand it back while Qt is alive. Installed once, on first copy."""
+    global _clipboard_hook_installed
+    if _clipboard_hook_installed:
+        return
+    _clipboard_hook_installed = True
+
+    def release() -> None:
+        clipboard = QGuiApplication.clipboard() if QGuiApplication.instance() else None
+        if clipboard is not None and clipboard.mimeData() is not None and clipboard.mimeData().hasFormat(MIME_TYPE):
+            clipboard.clear()
+
+    atexit.register(release)
+    app = QGuiApplication.instance()
+    if app is not None:
+        app.aboutToQuit.connect(release)
 
 
 class GraphView(QGraphicsView):
@@ -386,6 +409,7 @@ class GraphView(QGraphicsView):
         mime.setData(MIME_TYPE, QByteArray(text.encode("utf-8")))
         mime.setText(text)
         QGuiApplication.clipboard().setMimeData(mime)
+        _release_clipboard_at_exit()
         self._paste_count = 0
         self._last_paste = text
 
