@@ -186,10 +186,31 @@ def sweep_projects() -> dict[str, Project]:
     return projects
 
 
+def application_projects() -> dict[str, Project]:
+    """Whole keras.applications models, imported as full graphs of their real layers."""
+    import keras
+
+    from app.keras_bridge.importer import import_config
+    from tests.keras.test_roundtrip_keras import APPLICATIONS
+
+    projects = {}
+    for name, kwargs in sorted(APPLICATIONS.items()):
+        keras.backend.clear_session()
+        model = getattr(keras.applications, name)(weights=None, **kwargs)
+        projects[f"app_{name}"], _notes = import_config(json.loads(model.to_json()))
+        del model
+    keras.backend.clear_session()
+    return projects
+
+
+APPLICATION_KEYS = ["app_DenseNet121", "app_EfficientNetB0", "app_MobileNetV2", "app_ResNet50", "app_VGG16"]
+
+
 def all_projects() -> dict[str, Project]:
     projects = {path.stem: load_project(path) for path in MODELS}
     projects.update({"zoo_multi": zoo_multi(), "zoo_fixed_batch": zoo_fixed_batch()})
     projects.update(sweep_projects())
+    projects.update(application_projects())
     return projects
 
 
@@ -290,6 +311,13 @@ def test_every_example_rebuilds_the_same_model(run: dict[str, Any], key: str) ->
         assert "Total params" in got["stdout"], "run as a program, the script prints the summary"
     else:
         assert got["stdout"] == "", "imported, the script prints nothing"
+
+
+@pytest.mark.parametrize("key", APPLICATION_KEYS)
+def test_whole_applications_rebuild_the_same_model(run: dict[str, Any], key: str) -> None:
+    """keras.applications models -> editable graph -> Python -> subprocess: same config and counts."""
+    got = assert_rebuilt(run, key)
+    assert len(got["layer_names"]) == len(run["projects"][key].graph)
 
 
 @pytest.mark.parametrize("key", ["zoo_multi", "zoo_fixed_batch"])
