@@ -10,6 +10,7 @@ burst of events (a paste, a fix) costs one analysis.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,18 @@ from app.core.graph_sync import GraphState, sync_graph
 from app.core.layout import apply_layout
 from app.core.project import Project, load_project, save_project
 from app.core.shapes import Analysis, ShapeAnalyzer
+
+
+def follow_document(old: Document | None, new: Document | None, slots: Mapping[str, Callable[..., Any]]) -> None:
+    """Move a view's connections (document signal name -> slot) from one document to another.
+    The old document may already be gone, which Qt reports as RuntimeError/TypeError."""
+    if old is not None:
+        for name, slot in slots.items():
+            with contextlib.suppress(RuntimeError, TypeError):
+                getattr(old, name).disconnect(slot)
+    if new is not None:
+        for name, slot in slots.items():
+            getattr(new, name).connect(slot)
 
 
 class StateCommand(QUndoCommand):

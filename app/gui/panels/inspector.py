@@ -9,7 +9,6 @@ being typed in.
 
 from __future__ import annotations
 
-import contextlib
 import html
 from typing import Any
 
@@ -29,7 +28,7 @@ from PySide6.QtWidgets import (
 from app.core.catalog import LayerSpec, Param
 from app.core.graph import GraphError, Node, name_problem
 from app.core.shapes import Analysis, describe_shapes
-from app.gui.document import Document
+from app.gui.document import Document, follow_document
 from app.gui.panels.palette import first_sentence, teaching_html
 from app.gui.panels.param_editors import ERROR_STYLE, ParamEditor, make_editor
 from app.gui.panels.problems import short_message
@@ -132,17 +131,11 @@ class InspectorPanel(QWidget):
 
     def set_document(self, document: Document | None) -> None:
         """Follow another document (the old one's signals are dropped); shows nothing selected."""
-        if self._document is not None:
-            for signal, slot in ((self._document.analysis_changed, self._analysis_changed),
-                                 (self._document.locked_changed, self._locked_changed)):
-                with contextlib.suppress(RuntimeError, TypeError):  # the old document may be gone already
-                    signal.disconnect(slot)
+        follow_document(self._document, document, {"analysis_changed": self._analysis_changed,
+                                                   "locked_changed": self._locked_changed})
         self._document = document
         self._node_id = None
         self._built_class = None
-        if document is not None:
-            document.analysis_changed.connect(self._analysis_changed)
-            document.locked_changed.connect(self._locked_changed)
         self._refresh()
 
     def show_node(self, node_id: str | None) -> None:

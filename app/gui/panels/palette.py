@@ -7,7 +7,6 @@ and the canvas adds it through the document, as one undo step.
 
 from __future__ import annotations
 
-import contextlib
 import html
 from collections.abc import Sequence
 
@@ -24,6 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.core.catalog import CATALOG, CATEGORIES, LayerSpec
+from app.gui.document import follow_document
 from app.gui.theme import category_color
 
 LAYER_MIME_TYPE = "application/x-layerforge-layer"
@@ -184,12 +184,9 @@ class PalettePanel(QWidget):
 
     def set_document(self, document) -> None:
         """Follow ``document``'s lock: no adding while training runs."""
-        if self._document is not None:
-            with contextlib.suppress(RuntimeError, TypeError):  # the old document may be gone already
-                self._document.locked_changed.disconnect(self._locked_changed)
+        follow_document(self._document, document, {"locked_changed": self._locked_changed})
         self._document = document
         if document is not None:
-            document.locked_changed.connect(self._locked_changed)
             self._locked_changed(document.locked)
         else:
             self._locked_changed(False)

@@ -275,22 +275,31 @@ def _let_numbers_through(result: tuple[QValidator.State, str, int], pattern: str
     return result
 
 
-class _IntSpin(QSpinBox):
-    """A spin box that remembers text it refused (out of range), so the editor can say why
+class _RemembersRefusedText:
+    """For spin boxes: remember text the box refused (out of range), so the editor can say why
     instead of silently snapping back."""
 
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setKeyboardTracking(False)
-        self.typed: str | None = None
-        self.lineEdit().textEdited.connect(self._edited)
-        self.valueChanged.connect(self._accepted)
+    typed: str | None
+
+    def _track_refused_text(self) -> None:
+        self.setKeyboardTracking(False)  # type: ignore[attr-defined]
+        self.typed = None
+        self.lineEdit().textEdited.connect(self._edited)  # type: ignore[attr-defined]
+        self.valueChanged.connect(self._accepted)  # type: ignore[attr-defined]
 
     def _edited(self, text: str) -> None:
         self.typed = text
 
     def _accepted(self) -> None:
         self.typed = None  # the text became the value (or a step replaced it): nothing refused
+
+
+class _IntSpin(_RemembersRefusedText, QSpinBox):
+    """An integer spin box that remembers refused text."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._track_refused_text()
 
     def validate(self, text: str, pos: int) -> tuple[QValidator.State, str, int]:
         return _let_numbers_through(super().validate(text, pos), r"[+-]?\d*")
@@ -305,22 +314,13 @@ class _IntSpin(QSpinBox):
         return number if ok and number != self.value() else None
 
 
-class _FloatSpin(QDoubleSpinBox):
+class _FloatSpin(_RemembersRefusedText, QDoubleSpinBox):
     """Double spin box showing ``0.5`` rather than ``0.5000``, remembering refused text."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.setKeyboardTracking(False)
         self.setDecimals(SPIN_DECIMALS)
-        self.typed: str | None = None
-        self.lineEdit().textEdited.connect(self._edited)
-        self.valueChanged.connect(self._accepted)
-
-    def _edited(self, text: str) -> None:
-        self.typed = text
-
-    def _accepted(self) -> None:
-        self.typed = None  # the text became the value (or a step replaced it): nothing refused
+        self._track_refused_text()
 
     def validate(self, text: str, pos: int) -> tuple[QValidator.State, str, int]:
         point = re.escape(self.locale().decimalPoint())

@@ -7,7 +7,6 @@ through ``Document.apply_fix``, one undo step.
 
 from __future__ import annotations
 
-import contextlib
 import html
 
 from PySide6.QtCore import Qt, Signal
@@ -24,7 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.core.shapes import Analysis, Problem
-from app.gui.document import Document
+from app.gui.document import Document, follow_document
 from app.gui.theme import ERROR
 
 NODE_ROLE = Qt.ItemDataRole.UserRole
@@ -107,16 +106,11 @@ class ProblemsPanel(QWidget):
     # --- public -------------------------------------------------------------------------------
 
     def set_document(self, document: Document | None) -> None:
-        if self._document is not None:
-            for signal, slot in ((self._document.analysis_changed, self._analysis_changed),
-                                 (self._document.locked_changed, self._locked_changed)):
-                with contextlib.suppress(RuntimeError, TypeError):  # the old document may be gone already
-                    signal.disconnect(slot)
+        follow_document(self._document, document, {"analysis_changed": self._analysis_changed,
+                                                   "locked_changed": self._locked_changed})
         self._document = document
         self._shown = None
         if document is not None:
-            document.analysis_changed.connect(self._analysis_changed)
-            document.locked_changed.connect(self._locked_changed)
             self._analysis_changed(document.analysis)
         else:
             self._show([])

@@ -7,8 +7,6 @@ so an edit on a graph of a few hundred layers stays cheap.
 
 from __future__ import annotations
 
-import contextlib
-
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -23,7 +21,7 @@ from PySide6.QtWidgets import (
 from app.core.catalog.rules import fmt_shape
 from app.core.shapes import Analysis
 from app.core.summary import SummaryRow, summary_rows
-from app.gui.document import Document
+from app.gui.document import Document, follow_document
 
 NODE_ROLE = Qt.ItemDataRole.UserRole
 COLUMNS = ("Layer (type)", "Output shape", "Param #", "Connected to")
@@ -71,13 +69,10 @@ class SummaryPanel(QWidget):
         self.set_document(document)
 
     def set_document(self, document: Document | None) -> None:
-        if self._document is not None:
-            with contextlib.suppress(RuntimeError, TypeError):  # the old document may be gone already
-                self._document.analysis_changed.disconnect(self._analysis_changed)
+        follow_document(self._document, document, {"analysis_changed": self._analysis_changed})
         self._document = document
         self._sized = False
         if document is not None:
-            document.analysis_changed.connect(self._analysis_changed)
             self._analysis_changed(document.analysis)
         else:
             self.tree.clear()
