@@ -212,12 +212,14 @@ class Graph:
         return [n for n in self._nodes.values() if n.class_name == "InputLayer"]
 
     def output_nodes(self) -> list[Node]:
-        """Model outputs: nodes nothing reads from (Inputs excluded), in ``output_order`` first."""
-        sinks = [
-            n for n in self._nodes.values() if n.class_name != "InputLayer" and not self._out[n.id]
-        ]
-        rank = {nid: i for i, nid in enumerate(self.output_order)}
-        return sorted(sinks, key=lambda n: rank.get(n.id, len(rank)))
+        """Model outputs: the nodes named in ``output_order`` (as Keras names its outputs; such a
+        node may also feed other layers), then every other node nothing reads from (Inputs excluded)."""
+        listed = [self._nodes[nid] for nid in dict.fromkeys(self.output_order)
+                  if nid in self._nodes and self._nodes[nid].class_name != "InputLayer"]
+        named = {n.id for n in listed}
+        sinks = [n for n in self._nodes.values()
+                 if n.class_name != "InputLayer" and not self._out[n.id] and n.id not in named]
+        return listed + sinks
 
     def unique_name(self, base: str, exclude: str | None = None) -> str:
         """Keras-style names: ``dense``, ``dense_1``, ``dense_2`` ..."""

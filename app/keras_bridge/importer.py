@@ -916,9 +916,6 @@ class _Builder:
                                   "outputs are layers, so it is not kept as one")
             elif node_id in order:
                 self.notes.append(f"the model returns '{node.name}' twice; it is kept once")
-            elif self.graph.out_edges(node_id):
-                self.notes.append(f"output '{node.name}' also feeds other layers; Layerforge uses the layers that "
-                                  "feed nothing as outputs, so it is no longer an output")
             elif port != 0:
                 self.notes.append(f"the model returns output {port} of '{node.name}', which a node does not have")
             else:

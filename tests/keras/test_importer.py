@@ -388,3 +388,25 @@ def test_cli_refuses_to_overwrite_the_model_and_unreadable_targets(small_model_f
     assert main(["import", str(tmp_path / "absent.keras"), "-o", str(tmp_path / "x.json")]) == 2
     assert "cannot read the file" in capsys.readouterr().err
     assert not (tmp_path / "x.json").exists()
+
+
+def test_an_output_that_also_feeds_another_layer_stays_an_output(tmp_path) -> None:
+    """Keras names outputs explicitly; an intermediate output (deep supervision) must survive."""
+    import keras
+
+    from app.keras_bridge.compile import compile_graph
+    from app.keras_bridge.importer import import_keras
+
+    keras.backend.clear_session()
+    x = keras.Input((8,), name="x")
+    aux = keras.layers.Dense(4, name="aux")(x)
+    head = keras.layers.Dense(2, name="head")(aux)
+    path = tmp_path / "two_heads.keras"
+    keras.Model(x, [head, aux], name="two_heads").save(path)
+    project, notes = import_keras(path)
+    assert [n.name for n in project.graph.output_nodes()] == ["head", "aux"]
+    assert not any("aux" in note for note in notes)
+    rebuilt = compile_graph(project.graph, project.name)
+    original = keras.saving.load_model(path)
+    assert rebuilt.get_config()["output_layers"] == original.get_config()["output_layers"]
+    assert rebuilt.count_params() == original.count_params()
