@@ -15,10 +15,12 @@ import sys
 from pathlib import Path
 from typing import Any
 
-EXIT_OK, EXIT_INVALID, EXIT_UNREADABLE, EXIT_UNWRITABLE = 0, 1, 2, 3
+from app.commands.common import EXIT_UNREADABLE
+from app.commands.common import error as _error
+from app.commands.common import load_model_file as _load
+from app.commands.common import printable as _printable
 
-KERAS_INPUTS = frozenset({".keras", ".h5", ".hdf5"})
-"""Inputs handed to the Keras importer (which refuses legacy HDF5 with a hint)."""
+EXIT_OK, EXIT_INVALID, EXIT_UNWRITABLE = 0, 1, 3
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -76,35 +78,6 @@ class _BuildError(Exception):
     """Keras itself refused to build a graph our checks accepted."""
 
 
-def _load(path: str) -> tuple[Any, bool] | int:
-    """(project, imported) or an exit code after printing why the input cannot be used."""
-    if Path(path).suffix.lower() in KERAS_INPUTS:
-        try:
-            from app.keras_bridge.importer import ImportRefused, import_keras
-        except ImportError:
-            _error(f"{path}: importing Keras models is not available in this version of Layerforge")
-            return EXIT_UNREADABLE
-        try:
-            project, notes = import_keras(path)
-        except (ImportRefused, OSError) as err:
-            _error(str(err) if path in str(err) else f"{path}: {err}")
-            return EXIT_UNREADABLE
-        except Exception as err:  # an importer bug must still not show users a traceback
-            _error(f"{path}: the import failed unexpectedly ({type(err).__name__}: {err})")
-            return EXIT_UNREADABLE
-        for note in notes:
-            print(f"note: {_printable(str(note))}", file=sys.stderr)
-        return project, True
-
-    from app.core.project import ProjectError, load_project
-
-    try:
-        return load_project(path), False
-    except ProjectError as err:
-        _error(str(err))
-        return EXIT_UNREADABLE
-
-
 def _compile(project: Any) -> Any:
     from app.keras_bridge.compile import CompileError, compile_graph
 
@@ -130,13 +103,3 @@ def _carry_weights(model: Any, source: str) -> bool:
     print(f"note: the trained weights of {_printable(source)} were carried over to the exported model",
           file=sys.stderr)
     return True
-
-
-def _error(message: str) -> None:
-    print(f"error: {_printable(message)}", file=sys.stderr)
-
-
-def _printable(text: str) -> str:
-    """Escape control characters, so names in messages cannot drive the terminal."""
-    return "".join(ch if ch.isprintable() or ch == "\n" else ch.encode("unicode_escape").decode("ascii")
-                   for ch in text)

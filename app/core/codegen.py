@@ -28,6 +28,7 @@ from app.core.catalog.spec import LayerSpec, Param, ParamKind, to_json_value
 from app.core.graph import Edge, Graph, Node
 from app.core.project import Project, default_training
 from app.core.shapes import Analysis, analyze
+from app.core.training_settings import metric_spec
 
 OPTIMIZERS: dict[str, str] = {
     "adam": "Adam",
@@ -437,13 +438,35 @@ class _Writer:
         if not isinstance(optimizer, str) or optimizer.lower() not in OPTIMIZERS:
             known = ", ".join(OPTIMIZERS)
             raise at("optimizer").fail(f"{optimizer!r} is not an optimizer Layerforge can export (known: {known})")
-        learning_rate = _number(settings["learning_rate"], at("learning_rate"))
+        optimizer = optimizer.lower()
+        arguments = [f"learning_rate={_number(settings['learning_rate'], at('learning_rate'))}"]
+        if optimizer == "sgd":
+            arguments.append(f"momentum={_number(settings['momentum'], at('momentum'))}")
+            if settings["nesterov"] is True:
+                arguments.append("nesterov=True")
+        if optimizer == "adamw":
+            arguments.append(f"weight_decay={_number(settings['weight_decay'], at('weight_decay'))}")
+        if settings["clipnorm"]:
+            arguments.append(f"clipnorm={_number(settings['clipnorm'], at('clipnorm'))}")
         loss = settings["loss"]
         if not isinstance(loss, str):
             raise at("loss").fail("must be the name of a loss")
         metrics = settings["metrics"]
         if not isinstance(metrics, list) or not all(isinstance(m, str) for m in metrics):
             raise at("metrics").fail("must be a list of metric names")
+        written = []
+        for metric in metrics:
+            try:
+                spec = metric_spec(metric, loss)
+            except ValueError:
+                written.append(literal(metric, at("metrics")))  # Keras resolves names it knows
+                continue
+            if isinstance(spec, str):
+                written.append(literal(spec, at("metrics")))
+            else:
+                class_name, kwargs = spec
+                args = ", ".join(f"{k}={literal(v, at('metrics'))}" for k, v in kwargs.items())
+                written.append(f"keras.metrics.{class_name}({args})")
         fit = [
             f"batch_size={_number(settings['batch_size'], at('batch_size'), whole=True)}",
             f"epochs={_number(settings['epochs'], at('epochs'), whole=True)}",
@@ -453,16 +476,20 @@ class _Writer:
             fit.append(f"validation_split={split}")
         if settings["shuffle"] is False:
             fit.append("shuffle=False")
-        return [
+        lines = [
             "model.compile(",
-            f"{_INDENT}optimizer=keras.optimizers.{OPTIMIZERS[optimizer.lower()]}(learning_rate={learning_rate}),",
+            f"{_INDENT}optimizer=keras.optimizers.{OPTIMIZERS[optimizer]}({', '.join(arguments)}),",
             f"{_INDENT}loss={literal(loss, at('loss'))},",
-            f"{_INDENT}metrics={literal(metrics, at('metrics'))},",
+            f"{_INDENT}metrics=[{', '.join(written)}],",
             ")",
             "",
             "# Train it on your own data, for example:",
             f"# model.fit(x_train, y_train, {', '.join(fit)})",
         ]
+        if settings["schedule"] != "constant" or settings["warmup_epochs"]:
+            lines.append(f"# Layerforge trained with the {literal(settings['schedule'], at('schedule'))} learning-rate "
+                         "schedule (see the project's training settings).")
+        return lines
 
 
 def _one_or_list(names: Sequence[str]) -> str:

@@ -28,6 +28,7 @@ from app.core.atomic import atomic_write_bytes
 from app.core.catalog import get_spec
 from app.core.catalog.spec import to_json_value
 from app.core.graph import Graph, GraphError
+from app.core.training_settings import DEFAULT_SETTINGS
 
 FORMAT_NAME = "layerforge-project"
 FORMAT_VERSION = 1
@@ -46,17 +47,9 @@ MAX_FILE_BYTES = 50 * 1024 * 1024
 MAX_DEPTH = 64
 """Deepest nesting of JSON containers accepted (Keras configs need about ten levels)."""
 
-DEFAULT_TRAINING: dict[str, Any] = {
-    "optimizer": "adam",
-    "learning_rate": 0.001,
-    "loss": "sparse_categorical_crossentropy",
-    "metrics": ["accuracy"],
-    "batch_size": 32,
-    "epochs": 10,
-    "validation_split": 0.2,
-    "shuffle": True,
-}
-"""Settings a new project starts with; keys missing from a file take these values."""
+DEFAULT_TRAINING: dict[str, Any] = DEFAULT_SETTINGS
+"""Settings a new project starts with; keys missing from a file take these values
+(the list and its meaning live in :mod:`app.core.training_settings`)."""
 
 JsonPath = str
 
@@ -75,15 +68,15 @@ def _is_text_list(value: Any) -> bool:
 
 TypeRule = tuple[Callable[[Any], bool], str]
 
+_TEXT: TypeRule = (lambda v: isinstance(v, str), "text")
+_NUMBER: TypeRule = (_is_number, "a number")
+_WHOLE: TypeRule = (_is_int, "a whole number")
+_BOOL: TypeRule = (lambda v: isinstance(v, bool), "true or false")
+
 TRAINING_TYPES: dict[str, TypeRule] = {
-    "optimizer": (lambda v: isinstance(v, str), "text"),
-    "learning_rate": (_is_number, "a number"),
-    "loss": (lambda v: isinstance(v, str), "text"),
-    "metrics": (_is_text_list, "a list of texts"),
-    "batch_size": (_is_int, "a whole number"),
-    "epochs": (_is_int, "a whole number"),
-    "validation_split": (_is_number, "a number"),
-    "shuffle": (lambda v: isinstance(v, bool), "true or false"),
+    key: (_BOOL if isinstance(default, bool) else _WHOLE if _is_int(default) else _NUMBER
+          if isinstance(default, float) else (_is_text_list, "a list of texts") if isinstance(default, list) else _TEXT)
+    for key, default in DEFAULT_SETTINGS.items()
 }
 """Types of the known training settings. Other keys may hold any JSON value; ranges
 (a learning rate of 0, ...) are for the training panel to report, not for loading to refuse."""
@@ -125,6 +118,8 @@ class Project:
     description: str = ""
     training: dict[str, Any] = field(default_factory=default_training)
     dataset: dict[str, Any] | None = None
+    runs: list[dict[str, Any]] = field(default_factory=list)
+    """Finished training runs, oldest first (see :mod:`app.core.run_history`)."""
     path: Path | None = None
 
     def __post_init__(self) -> None:
@@ -317,7 +312,8 @@ class _Checker:
     def document(self, data: dict[str, Any]) -> None:
         """A current-version document whose values :meth:`plain` already accepted."""
         self.obj(data, "", {"format": True, "version": True, "name": False, "description": False,
-                            "graph": True, "training": False, "dataset": False}, "the project")
+                            "graph": True, "training": False, "dataset": False, "runs": False},
+                 "the project")
         if "name" in data:
             self.text_field(data["name"], "name")
         if "description" in data:
@@ -328,6 +324,10 @@ class _Checker:
         if data.get("dataset") is not None:
             self.typed(data["dataset"], "dataset", lambda v: isinstance(v, dict), "an object or null")
             self.rules(data["dataset"], "dataset", DATASET_TYPES)
+        if "runs" in data:
+            runs = self.typed(data["runs"], "runs", lambda v: isinstance(v, list), "a list of runs")
+            for i, run in enumerate(runs):
+                self.typed(run, f"runs[{i}]", lambda v: isinstance(v, dict), "an object")
         self.graph(data["graph"], "graph")
 
     def graph(self, graph: Any, loc: JsonPath) -> None:
@@ -453,6 +453,7 @@ def project_to_dict(project: Project) -> dict[str, Any]:
         "graph": project.graph.to_dict(),
         "training": to_json_value(project.training),
         "dataset": to_json_value(project.dataset),
+        "runs": to_json_value(project.runs),
     }
 
 
@@ -476,6 +477,7 @@ def project_from_dict(data: Any, source: str | os.PathLike[str] | None = None) -
         description=data.get("description", ""),
         training=copy.deepcopy(data.get("training", {})),
         dataset=copy.deepcopy(data.get("dataset")),
+        runs=copy.deepcopy(data.get("runs", [])),
     )
 
 

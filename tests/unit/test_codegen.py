@@ -138,9 +138,22 @@ def test_training_settings_become_compile_and_a_commented_fit() -> None:
     source = generate_python(mlp_project(training={
         "optimizer": "SGD", "learning_rate": 0.05, "loss": "mse", "metrics": ["mae", "mse"], "batch_size": 8,
         "epochs": 3, "validation_split": 0.0, "shuffle": False}))
-    assert "optimizer=keras.optimizers.SGD(learning_rate=0.05)" in source
+    assert "optimizer=keras.optimizers.SGD(learning_rate=0.05, momentum=0.9)" in source
     assert 'loss="mse"' in source and 'metrics=["mae", "mse"]' in source
     assert "# model.fit(x_train, y_train, batch_size=8, epochs=3, shuffle=False)" in source
+
+
+def test_optimizer_options_and_metric_objects_are_written_as_keras_calls() -> None:
+    text = generate_python(mlp_project(training={
+        "optimizer": "adamw", "learning_rate": 0.01, "weight_decay": 0.05, "clipnorm": 1.0,
+        "metrics": ["accuracy", "top3_accuracy", "auc"], "schedule": "cosine"}))
+    source = statements(text)
+    assert "keras.optimizers.AdamW(learning_rate=0.01, weight_decay=0.05, clipnorm=1.0)" in source
+    assert ("metrics=['accuracy', keras.metrics.SparseTopKCategoricalAccuracy(k=3, name='top3_accuracy'), "
+            "keras.metrics.AUC(name='auc')]") in source
+    assert "'cosine' learning-rate schedule" in text
+    sgd = statements(generate_python(mlp_project(training={"optimizer": "sgd", "momentum": 0.5, "nesterov": True})))
+    assert "keras.optimizers.SGD(learning_rate=0.001, momentum=0.5, nesterov=True)" in sgd
 
 
 def test_every_known_optimizer_is_a_keras_class_name() -> None:
