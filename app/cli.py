@@ -21,6 +21,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "check": ("app.commands.check", "Validate a project and print its layers, shapes, parameters and problems."),
     "import": ("app.commands.import_model", "Turn a .keras model into an editable Layerforge project."),
     "export": ("app.commands.export", "Export a project (or a .keras model) as a .keras file and/or Python code."),
+    "train": ("app.commands.train", "Train a project on a dataset with live progress; save the trained model."),
+    "datasets": ("app.commands.datasets", "List the bundled datasets that work offline."),
 }
 
 

@@ -220,6 +220,12 @@ def check_settings(settings: Mapping[str, Any]) -> list[SettingProblem]:
         if s["validation_split"] == 0 and s["monitor"] == "val_loss" and (s["early_stopping"] or s["reduce_lr"]):
             bad("monitor", "early stopping / reduce-on-plateau watch val_loss, but there is no validation "
                            "split: set a validation split or monitor 'loss'")
+    if s["loss"] == "sparse_categorical_crossentropy" and isinstance(metrics, list):
+        binary_only = [m for m in metrics if m in ("auc", "precision", "recall")]
+        if binary_only:
+            bad("metrics", f"{', '.join(binary_only)} compare one score per class with one-hot or 0/1 labels, but "
+                           "sparse categorical cross-entropy uses class numbers: remove them, or use categorical "
+                           "cross-entropy (one-hot) or binary cross-entropy (two classes)")
     if s["reduce_lr"] is True and s["schedule"] != "constant":
         bad("reduce_lr", f"reduce-on-plateau and the {label_of(SCHEDULES, s['schedule']).lower()} schedule would "
                          "both set the learning rate; use one of them")

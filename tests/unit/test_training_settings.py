@@ -59,6 +59,8 @@ def test_combinations_that_cannot_work_together_say_which_to_change() -> None:
     assert "no validation split" in found["monitor"]
     assert problems(validation_split=0.0, early_stopping=True, monitor="loss") == {}
     assert "both set the learning rate" in problems(reduce_lr=True, schedule="cosine")["reduce_lr"]
+    assert "remove them" in problems(metrics=["accuracy", "auc", "recall"])["metrics"]
+    assert problems(metrics=["auc"], loss="binary_crossentropy") == {}
 
 
 def test_with_defaults_fills_missing_keys_and_keeps_unknown_ones_without_sharing_lists() -> None:

@@ -1,0 +1,508 @@
+"""The training engine: one run of ``fit`` on a snapshot of a project, reported as it goes.
+
+Qt-free, so the training panel (in a ``QThread``) and ``layerforge train`` (in the terminal)
+share it. A :class:`TrainingSession` copies the graph, settings and dataset reference when
+it is made, so edits made afterwards cannot reach a running fit. ``run()`` never raises:
+every way a run can end becomes a :class:`TrainingResult` whose ``reason`` says, in words,
+what happened and what to change.
+
+Cost matters: a callback that hooks every batch makes Keras wait for each batch's numbers.
+Ours is ``async_safe``, so Keras hands the per-batch logs to a helper thread and the
+training loop runs on; that thread throttles what it reports to at most 20 updates a
+second. Stopping (the user's Stop or a NaN loss) sets ``model.stop_training``, which
+``fit`` checks after every batch.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import threading
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+
+import numpy as np
+
+from app.core.project import Project
+from app.core.shapes import Analysis, analyze
+from app.core.training_settings import check_settings, learning_rate_at, metric_spec, with_defaults
+from app.data import DataError, DataMismatch, Dataset, Prepared, load_dataset, prepare, split_dataset
+
+if TYPE_CHECKING:
+    import keras
+
+PROGRESS_INTERVAL = 0.05
+"""Seconds between progress reports: at most 20 a second, whatever the batch rate."""
+
+MAX_ERROR_LINES = 6
+"""Keras error messages can run to pages; the first lines carry the reason."""
+
+
+@dataclass(frozen=True)
+class Progress:
+    """Where a run is, within an epoch. ``logs`` holds the running loss and metrics."""
+
+    epoch: int
+    epochs: int
+    batch: int
+    batches: int
+    logs: dict[str, float]
+    learning_rate: float
+    elapsed: float
+    eta: float | None
+
+    @property
+    def fraction(self) -> float:
+        """How far the whole run is, 0..1 (for a progress bar)."""
+        total = self.epochs * max(1, self.batches)
+        return min(1.0, ((self.epoch - 1) * max(1, self.batches) + self.batch) / total)
+
+
+@dataclass(frozen=True)
+class EpochEnd:
+    """An epoch's final numbers: loss, metrics, their ``val_`` twins and ``learning_rate``."""
+
+    epoch: int
+    epochs: int
+    logs: dict[str, float]
+    elapsed: float
+
+
+class TrainingListener(Protocol):
+    """What a run reports to. Called from the training thread: hand work to your own thread."""
+
+    def progress(self, progress: Progress) -> None: ...
+
+    def epoch_end(self, epoch: EpochEnd) -> None: ...
+
+    def message(self, text: str) -> None: ...
+
+
+class _Silent:
+    def progress(self, progress: Progress) -> None:
+        pass
+
+    def epoch_end(self, epoch: EpochEnd) -> None:
+        pass
+
+    def message(self, text: str) -> None:
+        pass
+
+
+@dataclass
+class TrainingResult:
+    """How a run ended, and everything the panel and the CLI show afterwards."""
+
+    status: str
+    reason: str
+    history: dict[str, list[float]] = field(default_factory=dict)
+    test_metrics: dict[str, float] = field(default_factory=dict)
+    model: keras.Model | None = None
+    prepared: Prepared | None = None
+    test_predictions: np.ndarray | None = None
+    dataset: Dataset | None = None
+    epochs_run: int = 0
+    seconds: float = 0.0
+    device: str = ""
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.status != "failed"
+
+
+class _Failed(Exception):
+    """A run that cannot go on; the message is the result's reason."""
+
+
+# --- checks that need no Keras ------------------------------------------------------------------
+
+def _settings_problems(settings: Mapping[str, Any]) -> list[str]:
+    return [f"training setting {p}" for p in check_settings(settings)]
+
+
+def _graph_problems(analysis: Analysis) -> list[str]:
+    return [f"model: {p.message}" for p in analysis.errors]
+
+
+def _load(ref: Mapping[str, Any] | None, dataset: Dataset | None, base_dir: Path | None) -> Dataset:
+    if dataset is not None:
+        return dataset
+    if not ref:
+        raise _Failed("no dataset chosen: pick one in the training panel (or pass --dataset)")
+    try:
+        return load_dataset(ref, base_dir)
+    except DataError as err:
+        raise _Failed(f"the dataset could not be loaded: {err}") from None
+
+
+def _base_dir(project: Project, base_dir: Path | None) -> Path | None:
+    if base_dir is not None:
+        return base_dir
+    return project.path.parent if project.path is not None else None
+
+
+def check_before_training(project: Project, dataset: Dataset | None = None,
+                          overrides: Mapping[str, Any] | None = None, base_dir: Path | None = None) -> list[str]:
+    """Everything that would stop a run, as sentences, without building a model (fast).
+
+    Covers the settings, the graph's errors and whether the data fits the model's inputs,
+    outputs and loss (see :func:`app.data.prepare`).
+    """
+    settings = with_defaults({**project.training, **(overrides or {})})
+    problems = _settings_problems(settings)
+    analysis = analyze(project.graph)
+    problems += _graph_problems(analysis)
+    if problems:
+        return problems
+    try:
+        ds = _load(project.dataset, dataset, _base_dir(project, base_dir))
+        splits = split_dataset(ds, settings["validation_split"], settings["test_split"], settings["seed"])
+        prepare(ds, splits, project.graph, settings, project.dataset, analysis)
+    except _Failed as err:
+        problems.append(str(err))
+    except DataMismatch as err:
+        problems += err.problems
+    return problems
+
+
+# --- Keras objects from settings ------------------------------------------------------------------
+
+def _optimizer(settings: Mapping[str, Any]) -> Any:
+    import keras
+
+    name = settings["optimizer"]
+    common: dict[str, Any] = {"learning_rate": float(settings["learning_rate"])}
+    if settings["clipnorm"]:
+        common["clipnorm"] = float(settings["clipnorm"])
+    if name == "sgd":
+        return keras.optimizers.SGD(momentum=float(settings["momentum"]), nesterov=bool(settings["nesterov"]),
+                                    **common)
+    if name == "adamw":
+        return keras.optimizers.AdamW(weight_decay=float(settings["weight_decay"]), **common)
+    classes = {"adam": keras.optimizers.Adam, "rmsprop": keras.optimizers.RMSprop,
+               "adamax": keras.optimizers.Adamax, "nadam": keras.optimizers.Nadam}
+    return classes[name](**common)
+
+
+def _metrics(settings: Mapping[str, Any]) -> list[Any]:
+    import keras
+
+    built: list[Any] = []
+    for key in settings["metrics"]:
+        spec = metric_spec(key, settings["loss"])
+        if isinstance(spec, str):
+            built.append(spec)
+        else:
+            class_name, kwargs = spec
+            built.append(getattr(keras.metrics, class_name)(**kwargs))
+    return built
+
+
+def _device(settings: Mapping[str, Any]) -> tuple[str, Any]:
+    """A description of where training runs, and a distribution strategy (or None)."""
+    import tensorflow as tf
+
+    gpus = tf.config.list_physical_devices("GPU")
+    if not gpus:
+        return "CPU", None
+    if len(gpus) > 1 and settings["multi_gpu"]:
+        return f"{len(gpus)} GPUs (MirroredStrategy)", tf.distribute.MirroredStrategy()
+    details = tf.config.experimental.get_device_details(gpus[0])
+    return f"GPU 0: {details.get('device_name', gpus[0].name)}", None
+
+
+def _first_lines(text: str) -> str:
+    lines = [line for line in str(text).strip().splitlines() if line.strip()]
+    shown = "\n".join(lines[:MAX_ERROR_LINES])
+    return shown + ("\n…" if len(lines) > MAX_ERROR_LINES else "")
+
+
+def _as_inputs(arrays: Mapping[str, np.ndarray]) -> Any:
+    """One array for a one-input model, else the list in the model's input order."""
+    values = list(arrays.values())
+    return values[0] if len(values) == 1 else values
+
+
+# --- the callback --------------------------------------------------------------------------------
+
+def _float(value: Any) -> float:
+    try:
+        return float(np.asarray(value))
+    except (TypeError, ValueError):
+        return math.nan
+
+
+def _reporter_class() -> type:
+    import keras
+
+    class Reporter(keras.callbacks.Callback):
+        """Progress, stop requests, NaN detection and the learning-rate schedule, in one callback.
+
+        ``on_train_batch_end`` runs on Keras' helper thread (``async_safe``); it reads only
+        the logs Keras gives it and this object's own fields.
+        """
+
+        async_safe = True
+
+        def __init__(self, session: TrainingSession, settings: Mapping[str, Any], schedule: bool) -> None:
+            super().__init__()
+            self.session = session
+            self.settings = settings
+            self.schedule = schedule
+            self.epoch = 0
+            self.step = 0
+            self.started = time.perf_counter()
+            self.last_report = 0.0
+            self.nan_at: tuple[int, int] | None = None
+            self.position = (0, 0)
+            self.current_lr = float(settings["learning_rate"])
+
+        # main thread ---------------------------------------------------------------------------
+        def on_train_begin(self, logs: Any = None) -> None:
+            self.started = time.perf_counter()
+            self.step = 0
+
+        def on_epoch_begin(self, epoch: int, logs: Any = None) -> None:
+            self.epoch = epoch + 1
+
+        def on_train_batch_begin(self, batch: int, logs: Any = None) -> None:
+            if self.session.stop_requested or self.nan_at is not None:
+                self.model.stop_training = True
+            if self.schedule:
+                self.current_lr = learning_rate_at(self.settings, self.step, self.batches)
+                self.model.optimizer.learning_rate.assign(self.current_lr)
+            self.step += 1
+
+        def on_epoch_end(self, epoch: int, logs: Any = None) -> None:
+            values = {key: _float(value) for key, value in (logs or {}).items()}
+            values["learning_rate"] = self._learning_rate()
+            self.session._record_epoch(EpochEnd(epoch + 1, self.epochs, values, time.perf_counter() - self.started))
+
+        # helper thread -------------------------------------------------------------------------
+        def on_train_batch_end(self, batch: int, logs: Any = None) -> None:
+            values = {key: _float(value) for key, value in (logs or {}).items()}
+            self.position = (self.epoch, batch + 1)
+            loss = values.get("loss", 0.0)
+            if not math.isfinite(loss) and self.nan_at is None:
+                self.nan_at = self.position
+                self.model.stop_training = True
+            now = time.perf_counter()
+            if now - self.last_report < PROGRESS_INTERVAL and batch + 1 != self.batches:
+                return
+            self.last_report = now
+            elapsed = now - self.started
+            done = (self.epoch - 1) * self.batches + batch + 1
+            total = self.epochs * self.batches
+            eta = elapsed / done * (total - done) if done else None
+            self.session.listener.progress(Progress(self.epoch, self.epochs, batch + 1, self.batches, values,
+                                                    self._learning_rate(), elapsed, eta))
+
+        # ---------------------------------------------------------------------------------------
+        @property
+        def batches(self) -> int:
+            return int(self.params.get("steps") or 1)
+
+        @property
+        def epochs(self) -> int:
+            return int(self.params.get("epochs") or 1)
+
+        def _learning_rate(self) -> float:
+            if self.schedule:
+                return self.current_lr
+            try:
+                return float(np.asarray(self.model.optimizer.learning_rate))
+            except (TypeError, ValueError, AttributeError):
+                return self.current_lr
+
+    return Reporter
+
+
+# --- the session ---------------------------------------------------------------------------------
+
+class TrainingSession:
+    """One training run on a snapshot of ``project``; :meth:`run` it in any thread, once."""
+
+    def __init__(self, project: Project, *, dataset: Dataset | None = None,
+                 listener: TrainingListener | None = None, overrides: Mapping[str, Any] | None = None,
+                 base_dir: Path | None = None) -> None:
+        self.graph = project.graph.copy()
+        self.name = project.name
+        self.settings = with_defaults({**copy.deepcopy(project.training), **(overrides or {})})
+        self.dataset_ref = copy.deepcopy(project.dataset)
+        self.dataset = dataset
+        self.base_dir = _base_dir(project, base_dir)
+        self.listener: TrainingListener = listener or _Silent()
+        self._stop = threading.Event()
+        self._model: Any = None
+        self.history: dict[str, list[float]] = {}
+
+    @property
+    def stop_requested(self) -> bool:
+        return self._stop.is_set()
+
+    def stop(self) -> None:
+        """Ask the run to end after the current batch (safe from any thread)."""
+        self._stop.set()
+        model = self._model
+        if model is not None:
+            model.stop_training = True
+
+    def _record_epoch(self, epoch: EpochEnd) -> None:
+        for key, value in epoch.logs.items():
+            self.history.setdefault(key, []).append(value)
+        self.listener.epoch_end(epoch)
+
+    def run(self) -> TrainingResult:
+        """Train; every outcome, failures included, comes back as a result."""
+        started = time.perf_counter()
+        result = TrainingResult(status="failed", reason="")
+        try:
+            self._run(result)
+        except _Failed as err:
+            result.status, result.reason = "failed", str(err)
+        except DataMismatch as err:
+            result.status = "failed"
+            result.reason = "the data does not fit the model:\n" + "\n".join(f"  - {p}" for p in err.problems)
+        except MemoryError:
+            result.status, result.reason = "failed", "out of memory: lower the batch size or use a smaller model"
+        except Exception as err:  # a run must never take the app down; the reason is shown
+            result.status = "failed"
+            result.reason = f"training failed ({type(err).__name__}): {_first_lines(str(err))}"
+        result.history = self.history
+        result.epochs_run = len(self.history.get("loss", []))
+        result.seconds = time.perf_counter() - started
+        return result
+
+    def _run(self, result: TrainingResult) -> None:
+        settings = self.settings
+        problems = _settings_problems(settings)
+        analysis = analyze(self.graph)
+        problems += _graph_problems(analysis)
+        if problems:
+            raise _Failed("cannot train yet:\n" + "\n".join(f"  - {p}" for p in problems))
+        dataset = _load(self.dataset_ref, self.dataset, self.base_dir)
+        result.dataset = dataset
+        splits = split_dataset(dataset, settings["validation_split"], settings["test_split"], settings["seed"])
+        prepared = prepare(dataset, splits, self.graph, settings, self.dataset_ref, analysis)
+        result.prepared = prepared
+        result.notes = [*dataset.notes, *prepared.notes]
+        for note in result.notes:
+            self.listener.message(note)
+        if self._stop.is_set():
+            result.status, result.reason = "stopped", "stopped by you before training started"
+            return
+
+        import keras
+
+        from app.keras_bridge.compile import compile_graph
+
+        keras.backend.clear_session()
+        keras.utils.set_random_seed(int(settings["seed"]))
+        result.device, strategy = _device(settings)
+        self.listener.message(f"training on {result.device}")
+        if strategy is not None:
+            with strategy.scope():
+                model = self._build(compile_graph, analysis)
+        else:
+            model = self._build(compile_graph, analysis)
+        self._model = model
+        result.model = model
+        reporter = self._fit(model, prepared, settings)
+
+        if reporter.nan_at is not None:
+            epoch, batch = reporter.nan_at
+            result.status = "failed"
+            result.reason = (f"the loss became NaN or infinite at epoch {epoch}, batch {batch}, so training "
+                             "stopped: lower the learning rate, add gradient clipping, or check the data for "
+                             "huge or missing values")
+            return
+        epochs_run = len(self.history.get("loss", []))
+        if self._stop.is_set():
+            epoch, batch = reporter.position
+            result.status = "stopped"
+            result.reason = f"stopped by you at epoch {epoch}, batch {batch}"
+        elif epochs_run < int(settings["epochs"]):
+            result.status = "finished"
+            result.reason = (f"early stopping after epoch {epochs_run}: {settings['monitor']} stopped improving"
+                             + (" (best weights restored)" if settings["restore_best_weights"] else ""))
+        else:
+            result.status = "finished"
+            result.reason = f"finished {epochs_run} epoch{'s' if epochs_run != 1 else ''}"
+        if prepared.test is not None:
+            x_test, y_test = prepared.test
+            scores = model.evaluate(_as_inputs(x_test), _as_inputs(y_test), batch_size=int(settings["batch_size"]),
+                                    verbose=0, return_dict=True)
+            result.test_metrics = {key: _float(value) for key, value in scores.items()}
+            predictions = model.predict(_as_inputs(x_test), batch_size=int(settings["batch_size"]), verbose=0)
+            result.test_predictions = np.asarray(predictions[0] if isinstance(predictions, list) else predictions)
+
+    def _build(self, compile_graph: Any, analysis: Analysis) -> Any:
+        settings = self.settings
+        model = compile_graph(self.graph, self.name, analysis)
+        model.compile(optimizer=_optimizer(settings), loss=settings["loss"], metrics=_metrics(settings))
+        return model
+
+    def _callbacks(self, settings: Mapping[str, Any], reporter: Any) -> list[Any]:
+        import keras
+
+        callbacks: list[Any] = [reporter]
+        monitor = settings["monitor"]
+        if settings["early_stopping"]:
+            callbacks.append(keras.callbacks.EarlyStopping(
+                monitor=monitor, patience=int(settings["patience"]),
+                restore_best_weights=bool(settings["restore_best_weights"])))
+        if settings["reduce_lr"]:
+            callbacks.append(keras.callbacks.ReduceLROnPlateau(
+                monitor=monitor, factor=float(settings["reduce_lr_factor"]),
+                patience=int(settings["reduce_lr_patience"])))
+        if settings["checkpoint"]:
+            callbacks.append(keras.callbacks.ModelCheckpoint(
+                str(self._checkpoint_path(settings)), monitor=monitor, save_best_only=True))
+        return callbacks
+
+    def _checkpoint_path(self, settings: Mapping[str, Any]) -> Path:
+        from app.core.codegen import keras_model_name
+
+        given = settings["checkpoint_path"]
+        path = Path(given) if given else Path(f"{keras_model_name(self.name)}.best.keras")
+        if not path.is_absolute() and self.base_dir is not None:
+            path = self.base_dir / path
+        if path.suffix != ".keras":
+            raise _Failed(f"training setting checkpoint_path: {given!r} must end in .keras")
+        if not path.parent.is_dir():
+            raise _Failed(f"training setting checkpoint_path: the folder {str(path.parent)!r} does not exist")
+        return path
+
+    def _fit(self, model: Any, prepared: Prepared, settings: Mapping[str, Any]) -> Any:
+        schedule = settings["schedule"] != "constant" or int(settings["warmup_epochs"]) > 0
+        reporter = _reporter_class()(self, settings, schedule)
+        x_train, y_train = prepared.train
+        validation = None
+        if prepared.validation is not None:
+            x_val, y_val = prepared.validation
+            validation = (_as_inputs(x_val), _as_inputs(y_val))
+        model.fit(
+            _as_inputs(x_train), _as_inputs(y_train),
+            batch_size=int(settings["batch_size"]),
+            epochs=int(settings["epochs"]),
+            validation_data=validation,
+            shuffle=bool(settings["shuffle"]),
+            class_weight=prepared.class_weight,
+            callbacks=self._callbacks(settings, reporter),
+            verbose=0,
+        )
+        return reporter
+
+
+__all__ = [
+    "EpochEnd",
+    "Progress",
+    "TrainingListener",
+    "TrainingResult",
+    "TrainingSession",
+    "check_before_training",
+]
