@@ -1,0 +1,422 @@
+"""The user's own data: CSV tables, NumPy arrays (.npz / .npy) and folders of images.
+
+Loading reports in words what it did (filled, encoded, scaled, skipped) and refuses only what
+cannot be used, naming the file, line and column.
+"""
+
+from __future__ import annotations
+
+import zipfile
+from collections import Counter
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from app.data import options as opts
+from app.data.csvread import CsvTable, as_number, is_missing, read_csv
+from app.data.dataset import TASKS, Dataset, count, freeze, make_title
+from app.data.errors import DataError
+from app.data.tables import standardize
+from app.data.targets import MAX_CLASSES, encode_target, looks_like_classes
+
+MAX_ONE_HOT = 50
+"""A text column with more different values than this (and than half the rows) looks like ids or
+free text; one-hot encoding it would add a column per row, so it is left out, with a note."""
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n:,} {word}{'' if n == 1 else 's'}"
+
+
+def _list(values: list[str], limit: int = 8) -> str:
+    shown = ", ".join(values[:limit])
+    return shown + (f" and {len(values) - limit} more" if len(values) > limit else "")
+
+
+# --- CSV ---------------------------------------------------------------------------------------------------
+
+def _numeric_column(table: CsvTable, j: int, rows: np.ndarray) -> list[float | None] | None:
+    """The column's numbers (None = missing) when it is a number column; None when it is text.
+    A column of numbers with one stray word is a typo, not a category: that is an error."""
+    cells = [table.rows[i][j] for i in rows]
+    values: list[float | None] = []
+    bad: list[int] = []
+    for k, cell in enumerate(cells):
+        if is_missing(cell):
+            values.append(None)
+            continue
+        number = as_number(cell)
+        if number is None:
+            bad.append(k)
+        values.append(number)
+    if not bad:
+        return values
+    present = sum(1 for c in cells if not is_missing(c))
+    if present - len(bad) >= 0.9 * present and len({cells[k].strip() for k in bad}) <= 3:
+        k = bad[0]
+        raise DataError(f"{cells[k].strip()!r} is not a number, but {present - len(bad):,} other values in this "
+                        "column are: fix it, or leave the cell empty to mark a missing value",
+                        table.path, table.lines[rows[k]], table.header[j])
+    return None
+
+
+def _csv_features(table: CsvTable, columns: list[int], rows: np.ndarray,
+                  notes: list[str]) -> tuple[np.ndarray, list[str]]:
+    blocks: list[np.ndarray] = []
+    names: list[str] = []
+    numeric: list[bool] = []
+    for j in columns:
+        name = table.header[j]
+        values = _numeric_column(table, j, rows)
+        if values is not None:
+            present = [v for v in values if v is not None]
+            if not present:
+                notes.append(f"left out column {name!r}: it has no values")
+                continue
+            missing = len(values) - len(present)
+            column = np.array([np.nan if v is None else v for v in values], dtype=np.float64)
+            if missing:
+                median = float(np.median(present))
+                column[np.isnan(column)] = median
+                notes.append(f"filled {_plural(missing, 'missing value')} in {name!r} with the median ({median:g})")
+            blocks.append(column[:, None])
+            names.append(name)
+            numeric.append(True)
+            continue
+        cells = [table.rows[i][j].strip() for i in rows]
+        present_cells = [c for c in cells if not is_missing(c)]
+        counts = Counter(present_cells)
+        if len(counts) > MAX_ONE_HOT and len(counts) > 0.5 * len(cells):
+            notes.append(f"left out column {name!r}: its {len(counts):,} different texts in {len(cells):,} rows look "
+                         "like names, ids or free text, not categories")
+            continue
+        missing = len(cells) - len(present_cells)
+        if missing:
+            mode = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[0][0]
+            cells = [mode if is_missing(c) else c for c in cells]
+            notes.append(f"filled {_plural(missing, 'missing value')} in {name!r} with the most frequent value "
+                         f"({mode!r})")
+        categories = sorted(set(cells))
+        index = {c: k for k, c in enumerate(categories)}
+        block = np.zeros((len(cells), len(categories)), dtype=np.float64)
+        block[np.arange(len(cells)), [index[c] for c in cells]] = 1.0
+        blocks.append(block)
+        new = [f"{name}={c}" for c in categories]
+        names.extend(new)
+        numeric.extend([False] * len(new))
+        notes.append(f"one-hot encoded the text column {name!r} into {len(new)} columns: {_list(new)}")
+    if not blocks:
+        raise DataError("no column is left to learn from: the file needs at least one feature column besides the "
+                        "target", table.path)
+    x = np.concatenate(blocks, axis=1)
+    if any(numeric):
+        mask = np.array(numeric)
+        x[:, mask], _mean, _std = standardize(x[:, mask])
+        notes.append(f"standardized {_plural(sum(numeric), 'number column')} to mean 0 and standard deviation 1")
+    return x.astype(np.float32), names
+
+
+def load_csv(path: Path, shown: str, ref: Mapping[str, Any]) -> Dataset:
+    """A table: the target column (default: the last) against all others."""
+    table = read_csv(path, shown)
+    target = opts.text(ref, "target")
+    task = opts.text(ref, "task", None, TASKS)
+    notes: list[str] = []
+    if not table.has_header:
+        notes.append("the first line holds numbers, so the file has no header: columns are named column 1, "
+                     "column 2, ...")
+    autoencoder = target == "input"
+    if autoencoder:
+        target_index = None
+    elif target is None:
+        target_index = len(table.header) - 1
+    elif target in table.header:
+        target_index = table.header.index(target)
+    else:
+        raise DataError(f"there is no column {target!r} to predict; the columns are: {_list(table.header, 30)}",
+                        shown)
+    if target_index is not None and len(table.header) < 2:
+        raise DataError(f"the file has a single column ({table.header[0]!r}): a model needs at least one feature "
+                        "column besides the target", shown)
+    class_names = None
+    if target_index is None:
+        rows = np.arange(len(table.rows))
+    else:
+        encoded = encode_target(table.column(target_index), table.lines, table.header[target_index], shown, task)
+        notes += encoded.notes
+        rows = np.flatnonzero(encoded.keep)
+        class_names = encoded.class_names
+        task = encoded.task
+    features = [j for j in range(len(table.header)) if j != target_index]
+    x, names = _csv_features(table, features, rows, notes)
+    if autoencoder:
+        y, task = x, "regression"
+        notes.append("target \"input\": the model learns to reproduce its input (autoencoder)")
+    else:
+        y = encoded.y
+    label = Path(shown).name
+    return freeze(Dataset(
+        name=shown, title=make_title(label, x, str(task), len(class_names) if class_names else None, "table"),
+        kind="table", task=str(task), x=x, y=y, class_names=class_names, feature_names=names,
+        description=f"Your table {shown}: {count(len(x))} rows"
+                    + ("" if target_index is None else f", predicting {table.header[target_index]!r}") + ".",
+        notes=notes))
+
+
+# --- NumPy arrays ------------------------------------------------------------------------------------------
+
+_PARTS = ("train", "val", "valid", "validation", "test")
+
+
+def _pick(arrays: Mapping[str, np.ndarray], stem: str, notes: list[str]) -> np.ndarray | None:
+    """``x`` (any case), or ``x_train`` joined with ``x_val`` / ``x_test`` when the file comes pre-split."""
+    lower = {key.lower(): key for key in arrays}
+    if stem in lower:
+        return arrays[lower[stem]]
+    found = [lower[f"{stem}_{part}"] for part in _PARTS if f"{stem}_{part}" in lower]
+    if not found:
+        return None
+    if len(found) > 1 and stem == "x":
+        notes.append(f"joined {', '.join(found)} into one set; the split is made again from your training settings")
+    return np.concatenate([arrays[key] for key in found])
+
+
+def _read_arrays(path: Path, shown: str) -> tuple[np.ndarray, np.ndarray | None, list[str]]:
+    notes: list[str] = []
+    try:
+        loaded = np.load(path, allow_pickle=False)
+    except ValueError as err:
+        if "pickle" in str(err).lower():
+            raise DataError("the file holds Python objects, which Layerforge does not load (it could run code): "
+                            "save plain number arrays", shown) from None
+        raise DataError(f"not a NumPy array file ({err})", shown) from None
+    except (OSError, EOFError, zipfile.BadZipFile) as err:
+        raise DataError(f"cannot read it as a NumPy .npz/.npy file ({err})", shown) from None
+    if isinstance(loaded, np.ndarray):
+        return loaded, None, notes
+    with loaded:
+        try:
+            arrays = {key: loaded[key] for key in loaded.files}
+        except ValueError:
+            raise DataError("the file holds Python objects, which Layerforge does not load (it could run code): "
+                            "save plain number arrays", shown) from None
+    x, y = _pick(arrays, "x", notes), _pick(arrays, "y", notes)
+    if x is None and set(arrays) >= {"arr_0", "arr_1"} and len(arrays) == 2:
+        x, y = arrays["arr_0"], arrays["arr_1"]
+        notes.append("used the unnamed arrays arr_0 as x and arr_1 as y")
+    if x is None:
+        found = _list(sorted(arrays), 20) or "(none)"
+        raise DataError(f"found the arrays {found} but no 'x': save the inputs as x and the labels as y, e.g. "
+                        "np.savez('data.npz', x=images, y=labels)", shown)
+    return x, y, notes
+
+
+def _array_kind(x: np.ndarray, shown: str, notes: list[str]) -> tuple[str, np.ndarray]:
+    if x.dtype.kind not in "biuf":
+        raise DataError(f"x holds {x.dtype} values; Layerforge needs numbers", shown)
+    if x.ndim == 0 or len(x) == 0:
+        raise DataError("x holds no samples", shown)
+    if x.dtype.kind == "f" and not np.isfinite(x).all():
+        bad = int((~np.isfinite(x)).sum())
+        raise DataError(f"x holds {bad:,} NaN or infinite values: fill or remove them before training", shown)
+    if x.ndim == 1:
+        notes.append("x is one number per sample: read it as a table with one column")
+        return "table", x.reshape(-1, 1).astype(np.float32)
+    if x.ndim == 2:
+        return "table", x.astype(np.float32)
+    if x.ndim == 3 and x.dtype.kind in "iu":
+        notes.append(f"read x {tuple(x.shape)} as grey images and added a channel axis")
+        x = x[..., None]
+    elif x.ndim == 3:
+        return "series", x.astype(np.float32)
+    if x.ndim != 4:
+        raise DataError(f"x has shape {tuple(x.shape)}; Layerforge reads samples with 1 to 3 axes (table rows, "
+                        "sequences, images)", shown)
+    if x.shape[-1] == 4:
+        notes.append("dropped the alpha channel of the RGBA images")
+        x = x[..., :3]
+    if x.shape[-1] not in (1, 3):
+        raise DataError(f"x has shape {tuple(x.shape)}: images need 1 (grey) or 3 (RGB) channels last", shown)
+    x = x.astype(np.float32)
+    top = float(x.max())
+    if top > 1.0:
+        scale = 255.0 if top <= 255.0 else top
+        x /= scale
+        notes.append(f"scaled the pixel values from 0..{scale:g} to 0..1")
+    return "image", x
+
+
+def _array_target(y: np.ndarray, n: int, shown: str, task: str | None,
+                  notes: list[str]) -> tuple[np.ndarray, str, list[str] | None]:
+    if len(y) != n:
+        raise DataError(f"x has {n:,} samples but y has {len(y):,}: give one label per sample", shown)
+    if y.dtype.kind not in "biufU":
+        raise DataError(f"y holds {y.dtype} values; use numbers or texts", shown)
+    if y.dtype.kind == "f" and not np.isfinite(y).all():
+        raise DataError(f"y holds {int((~np.isfinite(y)).sum()):,} NaN or infinite values: fill or remove them",
+                        shown)
+    if y.ndim == 2 and y.shape[1] == 1:
+        y = y[:, 0]
+    if y.ndim == 2 and y.dtype.kind != "U" and task != "regression" and np.isin(y, (0, 1)).all() \
+            and (y.sum(axis=1) == 1).all():
+        notes.append(f"y is one-hot ({y.shape[1]} columns): read it as class ids")
+        return y.argmax(axis=1).astype(np.int64), "classification", [str(i) for i in range(y.shape[1])]
+    if y.ndim > 1:
+        if y.dtype.kind == "U" or task == "classification":
+            raise DataError(f"y has shape {tuple(y.shape)}; class labels must be one per sample (shape ({n},))",
+                            shown)
+        return y.astype(np.float32), "regression", None
+    if y.dtype.kind == "U":
+        if task == "regression":
+            raise DataError("y holds texts, but task is regression: save numbers", shown)
+        classes = sorted(set(y.tolist()))
+    else:
+        if y.dtype.kind == "b":
+            y = y.astype(np.int64)
+        values = np.unique(y)
+        whole = bool(np.all(np.mod(values, 1) == 0))
+        if task is None:
+            id_like = y.dtype.kind in "iu" and len(values) <= MAX_CLASSES
+            task = "classification" if id_like or looks_like_classes(values.tolist()) else "regression"
+            if task == "classification" and y.dtype.kind == "f":
+                notes.append(f"read y as {len(values)} classes (few different whole numbers); set the dataset "
+                             "option task to \"regression\" to predict it as a number")
+        if task == "regression":
+            return y.astype(np.float32), "regression", None
+        if not whole:
+            raise DataError("y holds fractions, but task is classification: save class ids 0, 1, 2, ...", shown)
+        if values.min() == 0 and values.max() == len(values) - 1:
+            return y.astype(np.int64), "classification", [str(int(v)) for v in values]
+        classes = values.tolist()
+        notes.append(f"numbered the {len(classes)} classes {_list([str(int(c)) for c in classes])} as 0 to "
+                     f"{len(classes) - 1}")
+    index = {c: i for i, c in enumerate(classes)}
+    ids = np.array([index[c] for c in y.tolist()], dtype=np.int64)
+    names = [str(int(c)) if isinstance(c, float) else str(c) for c in classes]
+    return ids, "classification", names
+
+
+def load_npz(path: Path, shown: str, ref: Mapping[str, Any]) -> Dataset:
+    """Arrays ``x`` and ``y`` (or ``x_train``/``y_train``...) from np.savez; a .npy file holds x only."""
+    if not path.is_file():
+        raise DataError("no such file", shown)
+    target = opts.text(ref, "target")
+    task = opts.text(ref, "task", None, TASKS)
+    x, y, notes = _read_arrays(path, shown)
+    kind, x = _array_kind(x, shown, notes)
+    class_names = None
+    if target == "input":
+        y, task = x, "regression"
+        notes.append("target \"input\": the model learns to reproduce its input (autoencoder)")
+    elif y is None:
+        raise DataError("the file holds only inputs (x), no labels: save both with np.savez('data.npz', x=..., y=...), "
+                        "or set the dataset option target to \"input\" to train an autoencoder", shown)
+    else:
+        y, task, class_names = _array_target(y, len(x), shown, task, notes)
+    label = Path(shown).name
+    return freeze(Dataset(
+        name=shown, title=make_title(label, x, str(task), len(class_names) if class_names else None, kind),
+        kind=kind, task=str(task), x=x, y=y, class_names=class_names,
+        description=f"Your arrays {shown}: {count(len(x))} samples of shape {tuple(x.shape[1:])}.", notes=notes,
+        ordered=False, image_shape=tuple(x.shape[1:]) if kind == "image" else None))  # type: ignore[arg-type]
+
+
+# --- image folders -----------------------------------------------------------------------------------------
+
+IMAGE_EXTENSIONS = frozenset({".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff"})
+GREY_MODES = frozenset({"1", "L", "LA", "I", "I;16", "F"})
+MAX_DEFAULT_SIDE = 256
+"""Without image_size, images take their most common size, unless that is larger than this
+(photos): then 128×128, so a folder of photos does not fill the memory."""
+
+
+def _skipped_note(skipped: list[str]) -> str:
+    return f"skipped {_plural(len(skipped), 'file')} that could not be read as images: {_list(skipped, 5)}"
+
+
+def load_image_folder(path: Path, shown: str, ref: Mapping[str, Any]) -> Dataset:
+    """One sub-folder per class, images resized to one size, grey when every image is grey."""
+    from PIL import Image, UnidentifiedImageError
+
+    if not path.is_dir():
+        raise DataError("no such folder", shown)
+    folders = sorted(d for d in path.iterdir() if d.is_dir() and not d.name.startswith("."))
+    example = f"{shown.rstrip('/')}/cats/1.png and {shown.rstrip('/')}/dogs/1.png"
+    if not folders:
+        loose = any(f.suffix.lower() in IMAGE_EXTENSIONS for f in path.iterdir())
+        raise DataError(("the folder holds images but no class folders" if loose else "the folder has no sub-folders")
+                        + f": put the images of each class in a sub-folder named after it, e.g. {example}", shown)
+    notes: list[str] = []
+    files: list[tuple[int, Path]] = []
+    classes: list[str] = []
+    for folder in folders:
+        found = sorted(p for p in folder.rglob("*") if p.suffix.lower() in IMAGE_EXTENSIONS and p.is_file())
+        if not found:
+            notes.append(f"left out the folder {folder.name!r}: it holds no images")
+            continue
+        files += [(len(classes), p) for p in found]
+        classes.append(folder.name)
+    if len(classes) < 2:
+        raise DataError(f"found images for {len(classes)} class{'es' if len(classes) != 1 else ''} only: a classifier "
+                        f"needs at least two class folders, e.g. {example}", shown)
+    skipped: list[str] = []
+    headers: list[tuple[int, Path, tuple[int, int], str]] = []
+    for label, file in files:
+        try:
+            with Image.open(file) as image:
+                headers.append((label, file, (image.height, image.width), image.mode))
+        except (OSError, UnidentifiedImageError, ValueError, Image.DecompressionBombError) as err:
+            skipped.append(f"{file.relative_to(path)} ({_reason(err)})")
+    if not headers:
+        raise DataError(_skipped_note(skipped) + "; no image is left", shown)
+    size = opts.image_size(ref)
+    if size is None:
+        size, _n = Counter(h[2] for h in headers).most_common(1)[0]
+        if max(size) > MAX_DEFAULT_SIDE:
+            size = (128, 128)
+    grey = all(h[3] in GREY_MODES for h in headers)
+    mode = "L" if grey else "RGB"
+    images: list[np.ndarray] = []
+    labels: list[int] = []
+    resized = 0
+    for label, file, native, _mode in headers:
+        try:
+            with Image.open(file) as image:
+                picture = image.convert(mode)
+                if native != size:
+                    picture = picture.resize((size[1], size[0]), Image.Resampling.BILINEAR)
+                    resized += 1
+                images.append(np.asarray(picture, dtype=np.uint8))
+        except (OSError, UnidentifiedImageError, ValueError, Image.DecompressionBombError) as err:
+            skipped.append(f"{file.relative_to(path)} ({_reason(err)})")
+            continue
+        labels.append(label)
+    if skipped:
+        notes.append(_skipped_note(skipped))
+    if not images:
+        raise DataError(_skipped_note(skipped) + "; no image is left", shown)
+    if resized:
+        notes.append(f"resized {_plural(resized, 'image')} to {size[0]}×{size[1]} (set image_size to choose)")
+    x = np.stack(images).astype(np.float32) / 255.0
+    x = x.reshape(len(images), size[0], size[1], 1 if grey else 3)
+    y = np.array(labels, dtype=np.int64)
+    present = sorted(set(labels))
+    if len(present) < 2:
+        raise DataError(f"only the class {classes[present[0]]!r} has readable images: a classifier needs two", shown)
+    label = Path(shown.rstrip("/")).name or shown
+    return freeze(Dataset(
+        name=shown, title=make_title(label, x, "classification", len(classes), "image"), kind="image",
+        task="classification", x=x, y=y, class_names=classes,
+        description=f"Your images in {shown}: {count(len(x))} {'grey' if grey else 'colour'} pictures in "
+                    f"{len(classes)} class folders ({_list(classes)}).",
+        notes=notes, image_shape=(size[0], size[1], 1 if grey else 3)))
+
+
+def _reason(err: Exception) -> str:
+    text = str(err).split(":")[0].strip() or type(err).__name__
+    return text if len(text) < 80 else text[:77] + "..."
+
+
+__all__ = ["IMAGE_EXTENSIONS", "load_csv", "load_image_folder", "load_npz"]
