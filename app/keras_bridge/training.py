@@ -106,6 +106,8 @@ class TrainingResult:
     dataset: Dataset | None = None
     epochs_run: int = 0
     seconds: float = 0.0
+    fit_seconds: float = 0.0
+    """Time inside ``model.fit`` alone (``seconds`` also counts loading, building and testing)."""
     device: str = ""
     notes: list[str] = field(default_factory=list)
 
@@ -411,7 +413,9 @@ class TrainingSession:
             model = self._build(compile_graph, analysis)
         self._model = model
         result.model = model
+        fit_started = time.perf_counter()
         reporter = self._fit(model, prepared, settings)
+        result.fit_seconds = time.perf_counter() - fit_started
 
         if reporter.nan_at is not None:
             epoch, batch = reporter.nan_at
