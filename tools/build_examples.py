@@ -96,7 +96,7 @@ def lenet_mnist() -> Project:
         "pooling halves the image. Flatten unrolls the 5x5x16 feature maps into 400 numbers, and three "
         "Dense layers turn them into one score per digit. Watch the shapes shrink from 28x28 to 5x5 "
         "while the number of channels grows from 1 to 16.",
-        {**CLASSIFY, "epochs": 10, "batch_size": 64},
+        {**CLASSIFY, "epochs": 10, "batch_size": 64, "validation_split": 0.1},
         {"name": "mnist_5k"},
     )
 
@@ -121,7 +121,7 @@ def vgg_augmented() -> Project:
         "pooling that halves the image, doubling the filters at each stage. Before the convolutions, "
         "RandomRotation and RandomZoom make a slightly different digit every epoch, so the model sees "
         "more variety than the data holds; they are only active while training.",
-        {**CLASSIFY, "epochs": 10, "batch_size": 64},
+        {**CLASSIFY, "epochs": 10, "batch_size": 64, "validation_split": 0.1},
         {"name": "mnist_5k"},
     )
 
