@@ -11,6 +11,7 @@ burst of events (a paste, a fix) costs one analysis.
 from __future__ import annotations
 
 import contextlib
+import copy
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,7 @@ from app.core.graph import Edge, Graph, Position
 from app.core.graph_sync import GraphState, sync_graph
 from app.core.layout import apply_layout
 from app.core.project import Project, load_project, save_project
+from app.core.run_history import append_run
 from app.core.shapes import Analysis, ShapeAnalyzer
 
 
@@ -57,6 +59,49 @@ class StateCommand(QUndoCommand):
         sync_graph(self._graph, self.before)
 
 
+class ProjectFieldsCommand(QUndoCommand):
+    """An edit of the project's training settings and/or dataset reference, as two values each.
+
+    ``before``/``after`` map a project attribute (``"training"``, ``"dataset"``) to a deep
+    copy of its value, so later edits to the live dicts cannot reach the undo history.
+    """
+
+    def __init__(self, document: Document, text: str, before: dict[str, Any], after: dict[str, Any]) -> None:
+        super().__init__(text)
+        self._document = document
+        self.before = before
+        self.after = after
+
+    def redo(self) -> None:
+        self._document._assign_fields(self.after)
+
+    def undo(self) -> None:
+        self._document._assign_fields(self.before)
+
+
+class RemoveRunCommand(QUndoCommand):
+    """Deleting a run from the history; undo puts it back where it was."""
+
+    def __init__(self, document: Document, record: dict[str, Any], index: int) -> None:
+        super().__init__(f"Delete run {record.get('id', '')}".rstrip())
+        self._document = document
+        self.record = record
+        self.index = index
+
+    def redo(self) -> None:
+        runs = self._document.project.runs
+        self._document._set_runs([run for run in runs if run is not self.record])
+
+    def undo(self) -> None:
+        runs = list(self._document.project.runs)
+        runs.insert(min(self.index, len(runs)), self.record)
+        self._document._set_runs(runs)
+
+
+def _setting_label(key: str) -> str:
+    return key.replace("_", " ")
+
+
 class Document(QObject):
     """A project being edited. Emits ``analysis_changed`` after every validation pass."""
 
@@ -64,6 +109,10 @@ class Document(QObject):
     dirty_changed = Signal(bool)
     path_changed = Signal(object)
     locked_changed = Signal(bool)
+    settings_changed = Signal()
+    """The training settings or the dataset reference changed (an edit, an undo or a redo)."""
+    runs_changed = Signal()
+    """The run history (``project.runs``) changed."""
 
     def __init__(self, project: Project | None = None, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -186,6 +235,63 @@ class Document(QObject):
 
     def auto_layout(self) -> None:
         self.edit("Auto layout", apply_layout)
+
+    # --- training settings, dataset and run history ------------------------------------------
+
+    def set_training(self, changes: Mapping[str, Any]) -> bool:
+        """Change training settings (key -> value) as one undo step; False when nothing changed.
+
+        Refused while training runs (PermissionError), like every model edit: the run in
+        progress was started with the settings the user sees.
+        """
+        if self._locked:
+            raise PermissionError("the training settings are locked while training runs")
+        current = self.project.training
+        changed = {key: copy.deepcopy(value) for key, value in changes.items()
+                   if key not in current or current[key] != value or type(current[key]) is not type(value)}
+        if not changed:
+            return False
+        after = {**copy.deepcopy(current), **changed}
+        text = f"Set {_setting_label(next(iter(changed)))}" if len(changed) == 1 else "Change training settings"
+        self.undo_stack.push(ProjectFieldsCommand(self, text, {"training": copy.deepcopy(current)},
+                                                  {"training": after}))
+        return True
+
+    def set_dataset(self, ref: Mapping[str, Any] | None) -> bool:
+        """Choose the dataset (a reference dict as app.data reads it, or None) as one undo step."""
+        if self._locked:
+            raise PermissionError("the dataset is locked while training runs")
+        new = copy.deepcopy(dict(ref)) if ref is not None else None
+        if new == self.project.dataset:
+            return False
+        name = (new or {}).get("path") or (new or {}).get("name")
+        text = f"Set dataset {name}" if name else "Clear dataset"
+        self.undo_stack.push(ProjectFieldsCommand(self, text, {"dataset": copy.deepcopy(self.project.dataset)},
+                                                  {"dataset": new}))
+        return True
+
+    def _assign_fields(self, values: Mapping[str, Any]) -> None:
+        for attribute, value in values.items():
+            setattr(self.project, attribute, copy.deepcopy(value))
+        self.settings_changed.emit()
+
+    def add_run(self, record: Mapping[str, Any]) -> None:
+        """Keep a finished run in the project (oldest trimmed past the limit); marks the document
+        unsaved. Not an undo step: Ctrl+Z after a run undoes the last model edit, not the run."""
+        self._set_runs(append_run(self.project.runs, dict(record)))
+        self.undo_stack.resetClean()
+
+    def remove_run(self, run_id: str) -> bool:
+        """Delete a run from the history as one undo step; False when there is no such run."""
+        for index, run in enumerate(self.project.runs):
+            if run.get("id") == run_id:
+                self.undo_stack.push(RemoveRunCommand(self, run, index))
+                return True
+        return False
+
+    def _set_runs(self, runs: list[dict[str, Any]]) -> None:
+        self.project.runs = runs
+        self.runs_changed.emit()
 
     # --- files -----------------------------------------------------------------------------
 

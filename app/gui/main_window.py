@@ -5,9 +5,14 @@ replace it (after asking about unsaved changes); every view and panel follows th
 ``set_document``. All edits go through the document (one undo step each); the window
 only wires actions to the view's and the document's API.
 
-Prompts and messages go through :meth:`MainWindow.ask_unsaved`, :meth:`MainWindow.notify`
-and :meth:`MainWindow.choose_example`, so tests replace them instead of driving modal
-dialogs.
+Prompts and messages go through :meth:`MainWindow.ask_unsaved`, :meth:`MainWindow.notify`,
+:meth:`MainWindow.choose_example` and :meth:`MainWindow.ask_stop_training`, so tests
+replace them instead of driving modal dialogs.
+
+Training lives in the Training dock. Its panel (pyqtgraph and the data views) is built the
+first time the dock is shown or a training action is used, so start-up does not pay for
+it. While a run goes on the document is locked and a banner over the canvas says so,
+with a Stop button; the status bar shows the epoch and the time left.
 """
 
 from __future__ import annotations
@@ -16,18 +21,25 @@ import contextlib
 import re
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QMetaObject, QObject, Qt
+from PySide6.QtCore import QEvent, QMetaObject, QObject, Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShowEvent, QUndoGroup
 from PySide6.QtWidgets import (
     QApplication,
     QDockWidget,
     QFileDialog,
+    QFrame,
+    QHBoxLayout,
     QLabel,
     QMainWindow,
     QMenu,
     QMessageBox,
+    QPushButton,
+    QStyle,
+    QToolBar,
     QUndoView,
+    QVBoxLayout,
     QWidget,
 )
 
@@ -45,6 +57,9 @@ from app.gui.panels.problems import ProblemsPanel
 from app.gui.panels.summary import SummaryPanel
 from app.gui.recent import RecentFiles
 
+if TYPE_CHECKING:
+    from app.gui.training.panel import TrainingPanel
+
 PROJECT_FILTER = "Layerforge projects (*.json)"
 OPEN_FILTERS = ";;".join([
     "Models (*.json *.keras)",
@@ -56,6 +71,67 @@ KERAS_SUFFIXES = (".keras", ".h5", ".hdf5")
 ERROR_STYLE = "color: #c62828; font-weight: 600;"
 
 Button = QMessageBox.StandardButton
+TRAINING_DOCK_WIDTH = 460
+"""The Training dock is widened to this when a run starts (plots are unreadable narrower)."""
+LOCK_TEXT = "Training — the model is locked until it ends"
+BANNER_STYLE = ("#lock_banner { background: #FFF3D1; border: 1px solid #E69500; border-radius: 6px; }"
+                " #lock_banner QLabel { color: #1B1F24; }")
+
+
+class LockBanner(QFrame):
+    """The strip over the top of the canvas while training runs: what is going on, and Stop."""
+
+    def __init__(self, view: QWidget) -> None:
+        super().__init__(view)
+        self.setObjectName("lock_banner")
+        self.setStyleSheet(BANNER_STYLE)
+        self.setAutoFillBackground(True)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(12, 6, 8, 6)
+        layout.setSpacing(10)
+        texts = QVBoxLayout()
+        texts.setSpacing(0)
+        self.label = QLabel(LOCK_TEXT, self)
+        font = self.label.font()
+        font.setBold(True)
+        font.setPointSizeF(font.pointSizeF() * 1.15)
+        self.label.setFont(font)
+        texts.addWidget(self.label)
+        self.detail = QLabel(self)
+        self.detail.setStyleSheet("color: #3D4652;")
+        texts.addWidget(self.detail)
+        layout.addLayout(texts, 1)
+        self.stop_button = QPushButton(self.style().standardIcon(QStyle.StandardPixmap.SP_MediaStop), "Stop", self)
+        self.stop_button.setToolTip("End training after the current batch (Shift+F5)")
+        layout.addWidget(self.stop_button)
+        self.hide()
+        view.installEventFilter(self)
+
+    def set_detail(self, text: str) -> None:
+        if text == self.detail.text():
+            return
+        shown = self.detail.isVisibleTo(self)
+        self.detail.setText(text)
+        self.detail.setVisible(bool(text))
+        if self.isVisible() and shown != bool(text):  # the height changes only when the line comes or goes
+            self.place()
+
+    def place(self) -> None:
+        view = self.parentWidget()
+        if view is None:
+            return
+        width = max(200, view.width() - 24)
+        self.setGeometry(12, 10, width, self.sizeHint().height())
+        self.raise_()
+
+    def showEvent(self, event: QShowEvent) -> None:
+        self.place()
+        super().showEvent(event)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Resize and self.isVisible():
+            self.place()
+        return False
 
 
 def _file_stem(name: str) -> str:
@@ -131,6 +207,14 @@ class MainWindow(QMainWindow):
         self.undo_dock = self._dock("Undo History", self.undo_view, right)
         self.problems_dock = self._dock("Problems", self.problems, bottom)
         self.summary_dock = self._dock("Summary", self.summary, bottom)
+        self._training_panel: TrainingPanel | None = None
+        self._close_after_training = False
+        placeholder = QLabel("Loading the training panel…")
+        placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.training_dock = self._dock("Training", placeholder, right)
+        self.training_dock.visibilityChanged.connect(self._training_dock_visible)
+        self.lock_banner = LockBanner(self.view)
+        self.lock_banner.stop_button.clicked.connect(self.stop_training)
 
 
     def _action(self, text: str, slot: Callable[[], object], shortcut: QKeySequence | str | None = None,
@@ -185,6 +269,17 @@ class MainWindow(QMainWindow):
         self.zoom_out_action = self._action("Zoom &Out", lambda: self._zoom(0.8), key.ZoomOut)
         self.zoom_in_action.setShortcuts([QKeySequence(key.ZoomIn), QKeySequence("Ctrl+=")])  # no Shift needed
         self.about_action = self._action("&About Layerforge", self.about)
+        style = self.style()
+        self.train_action = self._action("&Train", self.start_training, "F5",
+                                         "Train the model on the chosen dataset")
+        self.train_action.setIcon(style.standardIcon(QStyle.StandardPixmap.SP_MediaPlay))
+        self.stop_action = self._action("&Stop Training", self.stop_training, "Shift+F5",
+                                        "End training after the current batch")
+        self.stop_action.setIcon(style.standardIcon(QStyle.StandardPixmap.SP_MediaStop))
+        self.stop_action.setEnabled(False)
+        self.save_trained_action = self._action("Save Trained &Model…", self.save_trained_model,
+                                                tip="Save the last trained model, weights included, as .keras")
+        self.save_trained_action.setEnabled(False)
         self.edit_actions = [self.cut_action, self.paste_action, self.duplicate_action, self.delete_action,
                              self.layout_action]
 
@@ -217,9 +312,21 @@ class MainWindow(QMainWindow):
         view_menu.addSeparator()
         view_menu.addAction(self.layout_action)
         view_menu.addSeparator()
-        for dock in (self.palette_dock, self.inspector_dock, self.problems_dock, self.summary_dock, self.undo_dock):
+        for dock in (self.palette_dock, self.inspector_dock, self.problems_dock, self.summary_dock, self.undo_dock,
+                     self.training_dock):
             view_menu.addAction(dock.toggleViewAction())
         self.view_menu = view_menu
+
+        training_menu = bar.addMenu("&Training")
+        training_menu.addActions([self.train_action, self.stop_action])
+        training_menu.addSeparator()
+        training_menu.addAction(self.save_trained_action)
+        self.training_menu = training_menu
+        self.training_toolbar = QToolBar("Training", self)
+        self.training_toolbar.setObjectName("toolbar_training")
+        self.training_toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.training_toolbar.addActions([self.train_action, self.stop_action])
+        self.addToolBar(self.training_toolbar)
 
         help_menu = bar.addMenu("&Help")
         help_menu.addAction(self.about_action)
@@ -230,6 +337,9 @@ class MainWindow(QMainWindow):
         self.validation_label = QLabel()
         self.validation_label.setToolTip("Problems are listed in the Problems panel")
         bar.addWidget(self.validation_label)
+        self.training_label = QLabel()
+        self.training_label.setVisible(False)
+        bar.addPermanentWidget(self.training_label)
         self.backend_label = QLabel()
         self.backend_label.setVisible(False)
         bar.addPermanentWidget(self.backend_label)
@@ -263,6 +373,8 @@ class MainWindow(QMainWindow):
         self.problems.set_document(document)
         self.summary.set_document(document)
         self.palette.set_document(document)
+        if self._training_panel is not None:
+            self._training_panel.set_document(document)
         self.inspector.show_node(None)
         self.autosaver.set_document(document)
         self._connect_document(document)
@@ -313,6 +425,9 @@ class MainWindow(QMainWindow):
     def _locked_changed(self, locked: bool) -> None:
         # Undo would change the graph behind a running training, so the stack is detached too.
         self.undo_group.setActiveStack(None if locked else self._document.undo_stack)
+        self.lock_banner.setVisible(locked)
+        if locked:
+            self.lock_banner.set_detail("")
         self._update_actions()
 
     def _selection_changed(self, node_ids: list) -> None:
@@ -330,6 +445,7 @@ class MainWindow(QMainWindow):
         self.duplicate_action.setEnabled(selected and not locked)
         self.paste_action.setEnabled(can_paste and not locked)
         self.layout_action.setEnabled(not locked)
+        self._update_training_actions()
 
     # --- editing ----------------------------------------------------------------------------
 
@@ -409,12 +525,14 @@ class MainWindow(QMainWindow):
         return choice == Button.Discard
 
     def new_document(self) -> bool:
-        if not self.maybe_save():
+        if self._training_blocks("start a new model") or not self.maybe_save():
             return False
         self.set_document(Document())
         return True
 
     def new_from_example(self) -> bool:
+        if self._training_blocks("open an example"):
+            return False
         path = self.choose_example()
         return path is not None and self.open_example(path)
 
@@ -422,7 +540,7 @@ class MainWindow(QMainWindow):
         """Open an untitled copy of an example (the example file itself is never overwritten)."""
         from app.gui.gallery import open_copy
 
-        if not self.maybe_save():
+        if self._training_blocks("open an example") or not self.maybe_save():
             return False
         try:
             document = open_copy(path)
@@ -434,6 +552,8 @@ class MainWindow(QMainWindow):
         return True
 
     def open_file(self) -> bool:
+        if self._training_blocks("open another model"):
+            return False
         start = self._document.path.parent if self._document.path else self._default_folder()
         path, _ = QFileDialog.getOpenFileName(self, "Open Model", str(start), OPEN_FILTERS)
         return bool(path) and self.open_path(path)
@@ -441,7 +561,7 @@ class MainWindow(QMainWindow):
     def open_path(self, path: str | Path) -> bool:
         """Open a project (.json) or import a Keras model (.keras) in this window."""
         path = Path(path)
-        if not self.maybe_save():
+        if self._training_blocks("open another model") or not self.maybe_save():
             return False
         document = self._import_keras(path) if path.suffix.lower() in KERAS_SUFFIXES else self._load_project(path)
         if document is None:
@@ -557,6 +677,121 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(f"Exported {path}", 8000)
         return True
 
+    # --- training ------------------------------------------------------------------------------
+
+    @property
+    def training(self) -> TrainingPanel:
+        """The Training dock's panel (built on first use)."""
+        if self._training_panel is None:
+            from app.gui.training.panel import TrainingPanel
+
+            panel = TrainingPanel(self._document)
+            placeholder = self.training_dock.widget()
+            self.training_dock.setWidget(panel)
+            if placeholder is not None:
+                placeholder.deleteLater()
+            panel.running_changed.connect(self._training_running_changed)
+            panel.status_text_changed.connect(self._training_status)
+            panel.training_finished.connect(self._training_finished)
+            panel.save_button.installEventFilter(self)  # its enabled state drives the Save Trained Model action
+            self._training_panel = panel
+            self._update_training_actions()
+        return self._training_panel
+
+    @property
+    def training_running(self) -> bool:
+        return self._training_panel is not None and self._training_panel.running
+
+    def _training_dock_visible(self, visible: bool) -> None:
+        if visible and self._training_panel is None:
+            QTimer.singleShot(0, self, self._build_training_if_shown)  # after the dock has painted its frame
+
+    def _build_training_if_shown(self) -> None:
+        # On the first show every dock is briefly visible, before the Training tab goes behind the Inspector.
+        if self._training_panel is None and not self.training_dock.visibleRegion().isEmpty():
+            _ = self.training
+
+    def show_training(self) -> None:
+        """Bring the Training dock to the front, wide enough for its plots."""
+        dock = self.training_dock
+        dock.show()
+        dock.raise_()
+        if not dock.isFloating() and 0 < dock.width() < TRAINING_DOCK_WIDTH:
+            self.resizeDocks([dock], [TRAINING_DOCK_WIDTH], Qt.Orientation.Horizontal)
+
+    def start_training(self) -> bool:
+        """F5: show the Training dock and start a run (the panel says what stops it, if anything)."""
+        self.show_training()
+        return self.training.start_training()
+
+    def stop_training(self) -> None:
+        if self._training_panel is not None:
+            self._training_panel.stop_training()
+        self._update_training_actions()
+
+    def save_trained_model(self) -> bool:
+        self.show_training()
+        return self.training.save_trained_model()
+
+    def _training_running_changed(self, running: bool) -> None:
+        if running:
+            self.show_training()
+        self.training_label.setVisible(running)
+        if not running:
+            self.training_label.clear()
+            self.lock_banner.set_detail("")
+        self._update_training_actions()
+
+    def _training_status(self, text: str) -> None:
+        self.training_label.setText(text)
+        self.training_label.setVisible(bool(text))
+        self.lock_banner.set_detail(text.removeprefix("Training: "))
+        self._update_training_actions()
+
+    def _training_finished(self, result: object) -> None:
+        status = getattr(result, "status", "")
+        reason = getattr(result, "reason", "")
+        first_line = str(reason).splitlines()[0] if reason else ""
+        self.statusBar().showMessage(f"Training {status}: {first_line}" if status else "", 15000)
+        self._update_training_actions()
+        if self._close_after_training:
+            self._close_after_training = False
+            QTimer.singleShot(0, self.close)
+
+    def _update_training_actions(self) -> None:
+        panel = self._training_panel
+        running = panel is not None and panel.running
+        stopping = running and panel is not None and panel.stopping
+        self.train_action.setEnabled(not running)
+        self.stop_action.setEnabled(running and not stopping)
+        self.lock_banner.stop_button.setEnabled(running and not stopping)
+        self.save_trained_action.setEnabled(panel is not None and panel.save_button.isEnabled())
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.EnabledChange and self._training_panel is not None \
+                and watched is self._training_panel.save_button:
+            self._update_training_actions()
+        return super().eventFilter(watched, event)
+
+    def _training_blocks(self, what: str) -> bool:
+        """True (and a message) when a run is going on: the run belongs to this document."""
+        if not self.training_running:
+            return False
+        self.notify(QMessageBox.Icon.Information, "Training is running",
+                    f"Stop the training before you {what}.",
+                    "The model is locked while it trains; use Stop (Shift+F5) in the Training panel.")
+        return True
+
+    def ask_stop_training(self) -> bool:
+        """Whether to stop the running training and close (tests replace this method)."""
+        box = QMessageBox(QMessageBox.Icon.Question, "Training is running",
+                          "Stop the training and close the window?", Button.Yes | Button.No, self)
+        box.setInformativeText("The run ends after the current batch; its results are kept in the run history.")
+        box.setDefaultButton(Button.No)
+        choice = box.exec()
+        box.deleteLater()
+        return choice == Button.Yes
+
     # --- background TensorFlow import ---------------------------------------------------------
 
     def watch_importer(self, importer: BackgroundImporter) -> None:
@@ -596,6 +831,7 @@ class MainWindow(QMainWindow):
         unused tab bar painted over the palette (a Qt 6 dock-layout bug).
         """
         self.tabifyDockWidget(self.inspector_dock, self.undo_dock)
+        self.tabifyDockWidget(self.inspector_dock, self.training_dock)
         self.tabifyDockWidget(self.problems_dock, self.summary_dock)
         self.inspector_dock.raise_()
         self.problems_dock.raise_()
@@ -609,8 +845,17 @@ class MainWindow(QMainWindow):
         super().showEvent(event)
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        if self.training_running:
+            # Stop first; the window closes itself when the run has ended (and then asks about saving).
+            event.ignore()
+            if not self._close_after_training and self.ask_stop_training():
+                self._close_after_training = True
+                self.stop_training()
+            return
         if not self.maybe_save():
             event.ignore()
             return
+        if self._training_panel is not None:
+            self._training_panel.shutdown()
         self.autosaver.shutdown()
         event.accept()

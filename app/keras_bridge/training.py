@@ -262,6 +262,10 @@ def _reporter_class() -> type:
             self.nan_at: tuple[int, int] | None = None
             self.position = (0, 0)
             self.current_lr = float(settings["learning_rate"])
+            # Keras may run batch-end callbacks on several pool threads at once: one lock keeps
+            # the throttle honest and reports in order (an older batch is never sent after a newer).
+            self.lock = threading.Lock()
+            self.last_done = 0
 
         # main thread ---------------------------------------------------------------------------
         def on_train_begin(self, logs: Any = None) -> None:
@@ -292,16 +296,17 @@ def _reporter_class() -> type:
             if not math.isfinite(loss) and self.nan_at is None:
                 self.nan_at = self.position
                 self.model.stop_training = True
-            now = time.perf_counter()
-            if now - self.last_report < PROGRESS_INTERVAL and batch + 1 != self.batches:
-                return
-            self.last_report = now
-            elapsed = now - self.started
             done = (self.epoch - 1) * self.batches + batch + 1
-            total = self.epochs * self.batches
-            eta = elapsed / done * (total - done) if done else None
-            self.session.listener.progress(Progress(self.epoch, self.epochs, batch + 1, self.batches, values,
-                                                    self._learning_rate(), elapsed, eta))
+            with self.lock:
+                now = time.perf_counter()
+                if done <= self.last_done or (now - self.last_report < PROGRESS_INTERVAL and batch + 1 != self.batches):
+                    return
+                self.last_report, self.last_done = now, done
+                elapsed = now - self.started
+                total = self.epochs * self.batches
+                eta = elapsed / done * (total - done)
+                self.session.listener.progress(Progress(self.epoch, self.epochs, batch + 1, self.batches, values,
+                                                        self._learning_rate(), elapsed, eta))
 
         # ---------------------------------------------------------------------------------------
         @property

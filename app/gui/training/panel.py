@@ -1,0 +1,720 @@
+"""The Training dock: data, settings, Train / Stop, live curves, results and the run history.
+
+What the user does here, in order: choose a dataset (Data tab, with a preview), adjust the
+settings (Settings tab), press Train. Before Train is enabled a background check
+(:func:`app.keras_bridge.training.check_before_training`) lists, in words, everything that
+would stop the run: a setting out of range, a model error, data that does not fit an Input
+or an output. While training runs the document is locked (the window shows a banner),
+the curves grow in the Training tab and the progress bar says where the run is. When it
+ends the document is unlocked, the run is kept in the project's history, and the results
+(test metrics, confusion matrix, sample predictions) are shown; a failure is shown in red
+with its reason, and the app stays usable.
+
+Nothing here blocks the GUI thread for long: the check, the run and saving the trained
+model all happen on other threads and report back through queued signals.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import html
+import json
+import threading
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
+from PySide6.QtGui import QShowEvent
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QPlainTextEdit,
+    QProgressBar,
+    QPushButton,
+    QScrollArea,
+    QSizePolicy,
+    QSplitter,
+    QStyle,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.core.run_history import graph_fingerprint, make_record
+from app.core.training_settings import with_defaults
+from app.gui.document import Document, follow_document
+from app.gui.theme import ERROR, TEXT_MUTED, VALID_TARGET
+from app.gui.training.dataset_picker import DatasetPicker
+from app.gui.training.live_plots import LivePlots
+from app.gui.training.preview import DatasetPreview
+from app.gui.training.results import ResultsView
+from app.gui.training.run_history import RunHistoryView
+from app.gui.training.settings_form import SettingsForm
+from app.gui.training.worker import TrainingWorker, snapshot_project
+
+STATUS_INTERVAL_S = 0.5
+"""How often the status bar and the lock banner show the progress."""
+START_DELAY_MS = 40
+"""Between pressing Train and starting the thread, so the window first repaints as locked."""
+CHECK_DELAY_MS = 200
+"""Pause after the last edit before the pre-training check runs (edits come in bursts)."""
+
+PROGRESS_STEPS = 1000
+PROBLEMS_MAX_HEIGHT = 130
+"""The problem list scrolls beyond this, so the buttons always stay in view."""
+NO_DATASET = "Choose a dataset in the Data tab."
+
+
+def format_duration(seconds: float | None) -> str:
+    """0:07, 2:05, 1:02:03 — as a clock shows time left."""
+    if seconds is None or seconds != seconds or seconds < 0:
+        return "—"
+    total = round(seconds)
+    hours, rest = divmod(total, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+def progress_text(progress: Any) -> str:
+    """"Epoch 3/10 · batch 40/125 · ETA 0:12" for an engine Progress."""
+    text = f"Epoch {progress.epoch}/{progress.epochs} · batch {progress.batch}/{progress.batches}"
+    if progress.eta is not None:
+        text += f" · ETA {format_duration(progress.eta)}"
+    return text
+
+
+def progress_fraction(progress: Any) -> float:
+    batches = max(1, int(progress.batches))
+    done = (int(progress.epoch) - 1) * batches + min(int(progress.batch), batches)
+    return min(1.0, done / (max(1, int(progress.epochs)) * batches))
+
+
+class _Job(QObject):
+    """A function run on a plain thread; ``done(token, value, error)`` arrives queued on the GUI thread."""
+
+    done = Signal(int, object, object)
+
+    def __init__(self, token: int, function: Callable[[], Any]) -> None:
+        super().__init__()
+        self.token = token
+        self._function = function
+        self.thread = threading.Thread(target=self._run, name=f"layerforge-job-{token}", daemon=True)
+
+    def _run(self) -> None:
+        try:
+            value, error = self._function(), None
+        except Exception as err:  # reported to the panel, which shows the reason
+            value, error = None, err
+        with contextlib.suppress(RuntimeError):  # the panel went away meanwhile
+            self.done.emit(self.token, value, error)
+
+
+class TrainingPanel(QWidget):
+    """The Training dock's widget (see the module docstring)."""
+
+    training_started = Signal()
+    training_finished = Signal(object)
+    """The engine's TrainingResult, after the document was unlocked and the run recorded."""
+    running_changed = Signal(bool)
+    status_text_changed = Signal(str)
+    """A one-line state for the window's status bar ("Epoch 3/10 · ETA 0:12", "" when idle)."""
+    checked = Signal()
+    """The pre-training check finished (its problems are in :attr:`problems`)."""
+    model_saved = Signal(object)
+
+    def __init__(self, document: Document | None = None, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._document: Document | None = None
+        self._worker: TrainingWorker | None = None
+        self._run_document: Document | None = None
+        self._started_at: datetime | None = None
+        self._result: Any = None
+        self._problems: list[str] = []
+        self._check_generation = 0
+        self._checked_generation = -1
+        self._jobs: dict[int, tuple[_Job, Callable[[Any, BaseException | None], None]]] = {}
+        self._job_counter = 0
+        self._saving = False
+        self._status_sent = 0.0
+        self._start_requested = False
+        self._checked_key: tuple[Any, ...] | None = None
+        self._fingerprint: str | None = None
+        self._build()
+        self._check_timer = QTimer(self)
+        self._check_timer.setSingleShot(True)
+        self._check_timer.setInterval(CHECK_DELAY_MS)
+        self._check_timer.timeout.connect(self._run_check)
+        self.set_document(document)
+
+    # --- building -------------------------------------------------------------------------------
+
+    def _build(self) -> None:
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.setSpacing(6)
+        self.tabs = QTabWidget(self)
+        self.tabs.setDocumentMode(True)
+        layout.addWidget(self.tabs, 1)
+
+        # Data: the picker over the preview.
+        self.picker = DatasetPicker()
+        self.preview = DatasetPreview()
+        self.data_tab = QSplitter(Qt.Orientation.Vertical)
+        self.data_tab.setChildrenCollapsible(False)
+        self.data_tab.addWidget(self.picker)
+        self.data_tab.addWidget(self.preview)
+        self.data_tab.setStretchFactor(1, 1)
+        self.tabs.addTab(self.data_tab, "Data")
+
+        # Settings, scrolling.
+        self.settings_form = SettingsForm(None)
+        self.settings_tab = QScrollArea()
+        self.settings_tab.setWidgetResizable(True)
+        self.settings_tab.setFrameShape(QFrame.Shape.NoFrame)
+        self.settings_tab.setWidget(self.settings_form)
+        self.tabs.addTab(self.settings_tab, "Settings")
+
+        # Training: the live curves and what the engine reported.
+        self.training_tab = QWidget()
+        training_layout = QVBoxLayout(self.training_tab)
+        training_layout.setContentsMargins(0, 0, 0, 0)
+        self.plots = LivePlots(self.training_tab)
+        training_layout.addWidget(self.plots, 1)
+        self.log = QPlainTextEdit(self.training_tab)
+        self.log.setReadOnly(True)
+        self.log.setMaximumBlockCount(200)
+        self.log.setPlaceholderText("Notes about the data and the device appear here when training starts.")
+        self.log.setFixedHeight(self.log.fontMetrics().lineSpacing() * 4 + 12)
+        training_layout.addWidget(self.log)
+        self.tabs.addTab(self.training_tab, "Training")
+
+        # Results, with the trained model's save button.
+        self.results_tab = QWidget()
+        results_layout = QVBoxLayout(self.results_tab)
+        results_layout.setContentsMargins(0, 0, 0, 0)
+        self.results = ResultsView()
+        results_layout.addWidget(self.results, 1)
+        save_row = QHBoxLayout()
+        self.save_label = QLabel(self.results_tab)
+        self.save_label.setWordWrap(True)
+        save_row.addWidget(self.save_label, 1)
+        self.save_button = QPushButton("Save Trained Model…", self.results_tab)
+        self.save_button.setToolTip("Save the model with its trained weights as a .keras file.")
+        self.save_button.setEnabled(False)
+        self.save_button.clicked.connect(self.save_trained_model)
+        save_row.addWidget(self.save_button)
+        results_layout.addLayout(save_row)
+        self.tabs.addTab(self.results_tab, "Results")
+
+        self.history = RunHistoryView()
+        self.tabs.addTab(self.history, "History")
+
+        # Always visible: what stops training, the buttons, the progress and the outcome.
+        self.problems_label = QLabel(self)
+        self.problems_label.setWordWrap(True)
+        self.problems_label.setTextFormat(Qt.TextFormat.RichText)
+        self.problems_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.problems_label.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+        self.problems_scroll = QScrollArea(self)
+        self.problems_scroll.setWidgetResizable(True)
+        self.problems_scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.problems_scroll.setWidget(self.problems_label)
+        self.problems_scroll.hide()
+        layout.addWidget(self.problems_scroll)
+
+        controls = QHBoxLayout()
+        controls.setSpacing(6)
+        style = self.style()
+        self.train_button = QPushButton(style.standardIcon(QStyle.StandardPixmap.SP_MediaPlay), "Train", self)
+        self.train_button.setToolTip("Train the model on the chosen dataset (F5)")
+        self.train_button.clicked.connect(self.start_training)
+        controls.addWidget(self.train_button)
+        self.stop_button = QPushButton(style.standardIcon(QStyle.StandardPixmap.SP_MediaStop), "Stop", self)
+        self.stop_button.setToolTip("End training after the current batch (Shift+F5)")
+        self.stop_button.setEnabled(False)
+        self.stop_button.clicked.connect(self.stop_training)
+        controls.addWidget(self.stop_button)
+        self.progress_bar = QProgressBar(self)
+        self.progress_bar.setRange(0, PROGRESS_STEPS)
+        self.progress_bar.setValue(0)
+        self.progress_bar.setTextVisible(True)
+        self.progress_bar.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        controls.addWidget(self.progress_bar, 1)
+        layout.addLayout(controls)
+
+        self.status_label = QLabel(self)
+        self.status_label.setWordWrap(True)
+        self.status_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.status_label.hide()
+        layout.addWidget(self.status_label)
+
+        self.picker.ref_changed.connect(self._picker_ref_changed)
+        self.picker.dataset_loaded.connect(self._dataset_loaded)
+        self.picker.load_failed.connect(self._dataset_failed)
+        self.picker.loading_changed.connect(lambda _loading: self._schedule_check())
+        self.history.delete_requested.connect(self._delete_run)
+
+    # --- the document -------------------------------------------------------------------------
+
+    @property
+    def document(self) -> Document | None:
+        return self._document
+
+    def set_document(self, document: Document | None) -> None:
+        """Follow another document (not while training: the run belongs to its document)."""
+        if self.running and document is not self._document:
+            raise RuntimeError("stop the training before switching to another model")
+        follow_document(self._document, document, {
+            "settings_changed": self._settings_changed,
+            "analysis_changed": self._analysis_changed,
+            "runs_changed": self._runs_changed,
+            "path_changed": self._path_changed,
+        })
+        self._document = document
+        self.settings_form.set_document(document)
+        self._result = None
+        self._problems = []
+        self._start_requested = False
+        self._checked_key = None
+        self._fingerprint = None
+        self.plots.reset(None)
+        self._show_result(None)
+        self.save_button.setEnabled(False)
+        self.save_label.clear()
+        self._set_status("")
+        self.progress_bar.setValue(0)
+        self.log.clear()
+        if document is not None:
+            self.picker.set_ref(document.project.dataset, self._base_dir())
+            self.history.set_runs(list(document.project.runs))
+        else:
+            self.picker.set_ref(None, None)
+            self.history.set_runs([])
+        self._schedule_check()
+
+    def _base_dir(self) -> Path | None:
+        document = self._document
+        return document.path.parent if document is not None and document.path is not None else None
+
+    def _settings_changed(self) -> None:
+        if self._document is not None:
+            self.picker.set_ref(self._document.project.dataset, self._base_dir())  # no-op when it is its own echo
+        self._schedule_check()
+
+    def _analysis_changed(self, _analysis: object) -> None:
+        self._schedule_check()
+
+    def _path_changed(self, _path: object) -> None:
+        if self._document is not None:
+            self.picker.set_ref(self._document.project.dataset, self._base_dir())
+
+    def _runs_changed(self) -> None:
+        if self._document is not None:
+            self.history.set_runs(list(self._document.project.runs))
+
+    def _delete_run(self, run_id: str) -> None:
+        if self._document is not None:
+            self._document.remove_run(run_id)
+
+    def _picker_ref_changed(self, ref: dict) -> None:
+        document = self._document
+        if document is None:
+            return
+        try:
+            document.set_dataset(ref)
+        except PermissionError as err:  # the picker is disabled while training; be safe anyway
+            self._set_status(str(err), ERROR)
+            self.picker.set_ref(document.project.dataset, self._base_dir())
+
+    def _dataset_loaded(self, dataset: object) -> None:
+        self.preview.show_dataset(dataset)
+        self._schedule_check()
+
+    def _dataset_failed(self, _message: str) -> None:
+        self.preview.show_dataset(None)
+        self._schedule_check()
+
+    # --- the pre-training check -------------------------------------------------------------------
+
+    @property
+    def problems(self) -> list[str]:
+        """What stops training now, in words (empty when Train can start)."""
+        return list(self._problems)
+
+    @property
+    def check_pending(self) -> bool:
+        return self._checked_generation != self._check_generation or self._check_timer.isActive()
+
+    def _schedule_check(self) -> None:
+        """Re-check soon: edits come in bursts, and the check runs on another thread. Only while
+        the panel is seen (or a start waits for it): hidden, it catches up when shown."""
+        self._check_generation += 1
+        if not self.running and (self.isVisible() or self._start_requested):
+            self._check_timer.start()
+        self._update_controls()
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if not self.running and self._checked_generation != self._check_generation:
+            self._check_timer.start()
+
+    def _run_check(self) -> None:
+        document = self._document
+        generation = self._check_generation
+        if document is None or self.running:
+            return
+        project = document.project
+        picker_ref = self.picker.ref
+        if project.dataset is None and picker_ref is None:
+            self._check_done(generation, [NO_DATASET], None)
+            return
+        if self.picker.loading or (picker_ref or None) != (project.dataset or None):
+            return  # the picker's load or commit finishes first and schedules another check
+        dataset = self.picker.dataset
+        if dataset is None:
+            reason = self.picker.error or "the dataset could not be loaded"
+            self._check_done(generation, [f"{reason.rstrip('.')}. Choose another dataset or fix the file."], None)
+            return
+        snapshot = snapshot_project(project)
+        base_dir = self._base_dir()
+        fingerprint = graph_fingerprint(snapshot.graph)
+        if fingerprint != self._fingerprint:  # mark the runs that trained the model as it is now
+            self._fingerprint = fingerprint
+            self.history.set_current_fingerprint(fingerprint)
+        # Moving a layer changes nothing the check looks at: keep its answer.
+        key = (fingerprint, json.dumps(snapshot.training, sort_keys=True, default=str),
+               json.dumps(snapshot.dataset, sort_keys=True, default=str), id(dataset), base_dir)
+        if key == self._checked_key:
+            self._check_done(generation, self._problems, None)
+            return
+
+        def check() -> list[str]:
+            from app.keras_bridge.training import check_before_training
+
+            return check_before_training(snapshot, dataset=dataset, base_dir=base_dir)
+
+        self._start_job(check, lambda value, error: self._check_done(generation, value, error, key))
+
+    def _check_done(self, generation: int, problems: list[str] | None, error: BaseException | None,
+                    key: tuple[Any, ...] | None = None) -> None:
+        if generation != self._check_generation:
+            return  # something changed meanwhile; a newer check is on its way
+        if error is not None:
+            problems = [f"the check before training failed ({type(error).__name__}): {error}"]
+            key = None
+        self._problems = list(problems or [])
+        self._checked_generation = generation
+        if key is not None:
+            self._checked_key = key
+        self._show_problems()
+        self._update_controls()
+        self.checked.emit()
+        if self._start_requested and not self.check_pending:
+            self._start_requested = False
+            if not self._problems:
+                self.start_training()
+                return
+            self._set_status("")
+        if not self._problems:
+            # Train is about to be pressed: make its plots now, not when training competes for the GUI.
+            QTimer.singleShot(0, self, lambda: self.plots.prepare(self._plot_keys()))
+
+    def _show_problems(self) -> None:
+        if not self._problems or self.running:
+            self.problems_scroll.hide()
+            return
+        items = "".join(f"<li>{html.escape(p).replace(chr(10), '<br>')}</li>" for p in self._problems)
+        self.problems_label.setText(f"<b style='color:{ERROR}'>Before training can start:</b>"
+                                    f"<ul style='margin-top:2px; margin-left:-20px; color:{ERROR}'>{items}</ul>")
+        width = max(200, self.problems_scroll.viewport().width())
+        needed = self.problems_label.heightForWidth(width)
+        self.problems_scroll.setFixedHeight(min(PROBLEMS_MAX_HEIGHT, max(40, needed + 4)))
+        self.problems_scroll.show()
+
+    # --- jobs on plain threads -------------------------------------------------------------------------
+
+    def _start_job(self, function: Callable[[], Any], callback: Callable[[Any, BaseException | None], None]) -> None:
+        self._job_counter += 1
+        job = _Job(self._job_counter, function)
+        self._jobs[job.token] = (job, callback)
+        job.done.connect(self._job_done)  # a slot of this widget: Qt queues it to the GUI thread
+        job.thread.start()
+
+    def _job_done(self, token: int, value: Any, error: Any) -> None:
+        entry = self._jobs.pop(token, None)
+        if entry is None:
+            return
+        job, callback = entry
+        job.thread.join()
+        job.deleteLater()
+        callback(value, error)
+
+    def wait_for_jobs(self, timeout_s: float = 30.0) -> None:
+        """Let background checks and saves end (when the window closes)."""
+        for job, _callback in list(self._jobs.values()):
+            job.thread.join(timeout_s)
+
+    # --- training -------------------------------------------------------------------------------
+
+    @property
+    def running(self) -> bool:
+        return self._worker is not None
+
+    @property
+    def stopping(self) -> bool:
+        """Stop was asked for and the run has not ended yet."""
+        return self._worker is not None and self._worker.stop_requested
+
+    @property
+    def result(self) -> Any:
+        """The last run's TrainingResult (None before the first)."""
+        return self._result
+
+    def can_train(self) -> bool:
+        return (self._document is not None and not self.running and not self._saving and not self.check_pending
+                and not self._problems and self.picker.dataset is not None)
+
+    def idle_text(self) -> str:
+        """Why Train is (not) available, in a few words."""
+        if self.running:
+            return "Training is running"
+        if self._document is None:
+            return "Open a model first"
+        if self._saving:
+            return "Saving the trained model…"
+        if self.picker.loading:
+            return "Loading the dataset…"
+        if self.check_pending:
+            return "Checking the model against the data…"
+        if self._problems:
+            return "Fix the problems above to train"
+        return "Ready to train (F5)"
+
+    def _update_controls(self) -> None:
+        running = self.running
+        self.train_button.setEnabled(self.can_train())
+        self.stop_button.setEnabled(running and not self.stopping)
+        self.stop_button.setText("Stopping…" if self.stopping else "Stop")
+        idle = self.idle_text()
+        self.train_button.setToolTip(idle if not self.can_train() else "Train the model on the chosen dataset (F5)")
+        self.picker.setEnabled(not running)
+        if not running and self._result is None:
+            self.progress_bar.setFormat(idle)
+
+    def _plot_keys(self) -> list[str]:
+        """The quantities a run with the current settings reports (one-output models)."""
+        metrics = self._document.project.training.get("metrics") if self._document is not None else None
+        return [*(m for m in metrics if isinstance(m, str)), "learning_rate"] if isinstance(metrics, list) \
+            else ["learning_rate"]
+
+    def start_training(self) -> bool:
+        """Start a run if nothing stops it; False (with the reason shown) otherwise."""
+        self.picker.commit_pending()
+        if not self.can_train():
+            waiting = self.picker.loading or self.check_pending
+            if self.running or self._document is None or self._saving:
+                pass
+            elif waiting and not (self._problems and not self.check_pending):
+                # Pressed while the data loads or the check runs: start as soon as it says yes.
+                self._start_requested = True
+                self._set_status("Training starts as soon as the check before training is done…", TEXT_MUTED)
+                if not self._check_timer.isActive() and not self.picker.loading:
+                    self._check_timer.start()
+            elif self._problems:
+                self._show_problems()
+            return False
+        document = self._document
+        assert document is not None
+        settings = with_defaults(document.project.training)
+        self._start_requested = False
+        worker = TrainingWorker(document.project, dataset=self.picker.dataset, base_dir=self._base_dir(),
+                                parent=self)
+        worker.progress.connect(self._progress)
+        worker.epoch_end.connect(self._epoch_end)
+        worker.message.connect(self._message)
+        worker.finished.connect(self._finished)
+        self._worker = worker
+        self._run_document = document
+        self._started_at = datetime.now(UTC)
+        self._result = None
+        document.set_locked(True)
+        # One output: Keras names the logs after the metrics, so every plot can be laid out now.
+        self.plots.reset(int(settings["epochs"]) if isinstance(settings["epochs"], int) else None,
+                         keys=self._plot_keys(), show=len(document.graph.output_nodes()) == 1)
+        self.log.clear()
+        self._show_result(None)
+        self.save_button.setEnabled(False)
+        self.save_label.clear()
+        self.problems_scroll.hide()
+        self.progress_bar.setValue(0)
+        self.progress_bar.setFormat("Starting… (building the model)")
+        self._set_status("")
+        self.tabs.setCurrentWidget(self.training_tab)
+        self._update_controls()
+        # Start the thread once the window has repainted in its training state: building the
+        # model holds the GIL in long stretches, which would make that first repaint crawl.
+        QTimer.singleShot(START_DELAY_MS, self, lambda: self._start_worker(worker))
+        self.status_text_changed.emit("Training: starting…")
+        self.running_changed.emit(True)
+        self.training_started.emit()
+        return True
+
+    def _start_worker(self, worker: TrainingWorker) -> None:
+        if worker is self._worker and not worker.running and worker.result is None:
+            worker.start()
+
+    def stop_training(self) -> None:
+        """End the run after the current batch; the results still come (status "stopped")."""
+        worker = self._worker
+        if worker is None or worker.stop_requested:
+            return
+        worker.stop()
+        self.progress_bar.setFormat(self.progress_bar.format() + " · stopping…")
+        self._update_controls()
+        self.status_text_changed.emit("Training: stopping after this batch…")
+
+    def shutdown(self, timeout_ms: int = 30_000) -> bool:
+        """Stop a run and wait for its thread and any background job (the window is closing)."""
+        worker = self._worker
+        ended = True
+        if worker is not None:
+            worker.stop()
+            ended = worker.wait(timeout_ms)
+        self.wait_for_jobs(timeout_ms / 1000)
+        return ended
+
+    def _progress(self, progress: Any) -> None:
+        self.plots.add_progress(progress)
+        text = progress_text(progress)
+        if self.stopping:
+            text += " · stopping…"
+        self.progress_bar.setValue(int(progress_fraction(progress) * PROGRESS_STEPS))
+        self.progress_bar.setFormat(text)
+        # The window's status bar and banner need not follow every batch: twice a second is plenty.
+        now = time.monotonic()
+        if now - self._status_sent >= STATUS_INTERVAL_S or progress.batch == progress.batches:
+            self._status_sent = now
+            self.status_text_changed.emit(f"Training: {text}")
+
+    def _epoch_end(self, epoch: Any) -> None:
+        self.plots.add_epoch(epoch)
+
+    def _message(self, text: str) -> None:
+        self.log.appendPlainText(text)
+
+    def _finished(self, result: Any) -> None:
+        worker, document = self._worker, self._run_document
+        self._worker = None
+        self._run_document = None
+        self.plots.flush()
+        if document is not None:
+            document.set_locked(False)
+            if worker is not None and (result.status != "failed" or result.epochs_run > 0):
+                # A run that never trained (the data did not fit, say) is not worth keeping.
+                project = worker.project
+                document.add_run(make_record(
+                    project.graph, with_defaults(project.training), project.dataset,
+                    status=result.status, reason=result.reason, history=result.history,
+                    test_metrics=result.test_metrics, epochs_run=result.epochs_run, seconds=result.seconds,
+                    started=self._started_at))
+        if worker is not None:
+            worker.deleteLater()
+        self._result = result
+        self._show_outcome(result)
+        self._update_controls()
+        self._schedule_check()
+        self.status_text_changed.emit("")
+        self.running_changed.emit(False)
+        self.training_finished.emit(result)
+
+    def _show_outcome(self, result: Any) -> None:
+        status, reason = result.status, str(result.reason)
+        device = f" on {result.device}" if getattr(result, "device", "") else ""
+        if status == "failed":
+            self.progress_bar.setFormat("Failed")
+            self._set_status(f"Training failed: {reason}", ERROR)
+        else:
+            seconds = format_duration(result.seconds)
+            self.progress_bar.setFormat(f"{status.capitalize()} · {result.epochs_run} epoch"
+                                        f"{'s' if result.epochs_run != 1 else ''} in {seconds}")
+            if status == "finished":
+                self.progress_bar.setValue(PROGRESS_STEPS)
+            color = VALID_TARGET if status == "finished" else TEXT_MUTED
+            self._set_status(f"{reason[:1].upper()}{reason[1:]}{device} ({seconds}).", color)
+        shown = self._show_result(result)
+        model_ready = result.ok and result.model is not None
+        self.save_button.setEnabled(model_ready)
+        self.save_label.setText("" if model_ready else "No trained model to save.")
+        if shown and result.ok and result.epochs_run > 0:
+            self.tabs.setCurrentWidget(self.results_tab)
+
+    def _show_result(self, result: Any) -> bool:
+        """Show a result in the Results tab; a view error is reported, never raised."""
+        try:
+            self.results.show_result(result)
+        except Exception as err:  # a bug in a view must not hide the outcome or break the app
+            self._set_status(f"The results could not be shown ({type(err).__name__}: {err}).", ERROR)
+            return False
+        return True
+
+    def _set_status(self, text: str, color: str = TEXT_MUTED) -> None:
+        self.status_label.setText(text)
+        self.status_label.setStyleSheet(f"color: {color};" if text else "")
+        self.status_label.setVisible(bool(text))
+
+    # --- the trained model ---------------------------------------------------------------------------
+
+    def ask_model_path(self) -> Path | None:
+        """Where to save the trained model, from a dialog (tests replace this method)."""
+        document = self._document
+        folder = document.path.parent if document is not None and document.path is not None else Path.home()
+        stem = document.path.stem if document is not None and document.path is not None else "model"
+        chosen, _ = QFileDialog.getSaveFileName(self, "Save Trained Model", str(folder / f"{stem}.trained.keras"),
+                                                "Keras models (*.keras)")
+        if not chosen:
+            return None
+        path = Path(chosen)
+        return path if path.suffix.lower() == ".keras" else path.with_name(path.name + ".keras")
+
+    def save_trained_model(self) -> bool:
+        """Save the last run's model (weights included) as .keras, on a background thread.
+        Returns False when there is nothing to save or the user cancelled."""
+        result = self._result
+        if result is None or not result.ok or result.model is None or self._saving or self.running:
+            return False
+        path = self.ask_model_path()
+        if path is None:
+            return False
+        project = snapshot_project(self._document.project) if self._document is not None else None
+        model = result.model
+
+        def save() -> Path:
+            from app.keras_bridge.export import export_keras
+
+            return export_keras(project, path, model=model)
+
+        self._saving = True
+        self.save_button.setEnabled(False)
+        self.save_label.setText(f"Saving {path.name}…")
+        self.save_label.setStyleSheet(f"color: {TEXT_MUTED};")
+        self._update_controls()
+        self._start_job(save, self._saved)
+        return True
+
+    def _saved(self, path: Any, error: BaseException | None) -> None:
+        self._saving = False
+        self.save_button.setEnabled(self._result is not None and self._result.ok and self._result.model is not None)
+        if error is not None:
+            reason = str(error) if isinstance(error, (ValueError, OSError)) else f"{type(error).__name__}: {error}"
+            self.save_label.setText(f"The model was not saved: {reason}")
+            self.save_label.setStyleSheet(f"color: {ERROR};")
+        else:
+            self.save_label.setText(f"Saved {path}")
+            self.save_label.setStyleSheet(f"color: {VALID_TARGET};")
+            self.model_saved.emit(path)
+        self._update_controls()
