@@ -10,6 +10,7 @@ progress (Python's per-module import lock), so there is no double import.
 
 from __future__ import annotations
 
+import gc
 import importlib
 import threading
 import time
@@ -18,6 +19,28 @@ from collections.abc import Sequence
 from PySide6.QtCore import QObject, Signal
 
 IDLE, LOADING, READY, FAILED = "idle", "loading", "ready", "failed"
+
+_heap_frozen = False
+
+
+def freeze_long_lived_heap(*, collect: bool = False) -> None:
+    """Hide every object that exists now from the garbage collector, for good (once a process).
+
+    Why: a full collection holds the GIL while it walks every tracked object, and after
+    TensorFlow is imported there are about a million, so each one froze the window for a
+    third of a second (Keras' ``clear_session`` runs one at every training start). Frozen
+    objects are skipped; what is made later is collected as usual. Cyclic garbage that is
+    frozen is never freed, so ``collect`` first frees what is garbage already, for callers
+    off the GUI thread. Never unfrozen: collecting what piled up after ``gc.unfreeze()``
+    crashed PySide in a test run of an earlier version.
+    """
+    global _heap_frozen
+    if _heap_frozen:
+        return
+    _heap_frozen = True
+    if collect:
+        gc.collect()
+    gc.freeze()
 
 
 class BackgroundImporter(QObject):
@@ -58,6 +81,7 @@ class BackgroundImporter(QObject):
             self.state_changed.emit(FAILED, f"{self.label} unavailable: {type(err).__name__}: {err}")
             return
         self.seconds = time.perf_counter() - started
+        freeze_long_lived_heap(collect=True)  # TensorFlow's heap, once loaded, is not garbage
         self.state_changed.emit(READY, f"{self.label} ready ({self.seconds:.1f} s)")
 
 

@@ -630,6 +630,16 @@ class TrainingPanel(QWidget):
         self._schedule_check()
         self.status_text_changed.emit("")
         self.running_changed.emit(False)
+        # The results views (confusion matrix, sample grid, predictions) take tens of
+        # milliseconds to fill and paint: in a later turn of the event loop, so the window
+        # repaints its idle state first and never freezes for the sum of both.
+        QTimer.singleShot(0, self, lambda: self._show_results_of(result))
+
+    def _show_results_of(self, result: Any) -> None:
+        if self._result is result:  # no newer run has started meanwhile
+            shown = self._show_result(result)
+            if shown and result.ok and result.epochs_run > 0:
+                self.tabs.setCurrentWidget(self.results_tab)
         self.training_finished.emit(result)
 
     def _show_outcome(self, result: Any) -> None:
@@ -646,12 +656,9 @@ class TrainingPanel(QWidget):
                 self.progress_bar.setValue(PROGRESS_STEPS)
             color = VALID_TARGET if status == "finished" else TEXT_MUTED
             self._set_status(f"{reason[:1].upper()}{reason[1:]}{device} ({seconds}).", color)
-        shown = self._show_result(result)
         model_ready = result.ok and result.model is not None
         self.save_button.setEnabled(model_ready)
         self.save_label.setText("" if model_ready else "No trained model to save.")
-        if shown and result.ok and result.epochs_run > 0:
-            self.tabs.setCurrentWidget(self.results_tab)
 
     def _show_result(self, result: Any) -> bool:
         """Show a result in the Results tab; a view error is reported, never raised."""

@@ -23,6 +23,12 @@ back when the last run ends:
   training thread makes each of those steps wait, turning a 20 ms repaint into a few
   hundred milliseconds of frozen window.
 
+The long-lived heap (the imported modules, TensorFlow's among them, and the window) is
+hidden from the garbage collector for good, by the background importer once TensorFlow is
+in or by the first run at the latest (:func:`~app.gui.background.freeze_long_lived_heap`):
+Keras' ``clear_session`` runs a full collection on the training thread, which holds the
+GIL, and over TensorFlow's ~1 M objects that froze the window for 340–530 ms at each start.
+
 The training thread also runs at a lower CPU priority (:data:`TRAINING_NICE`), and so do
 the threads TensorFlow and Keras start from it (their thread pools): on a two-core laptop
 the GUI thread then gets a core when it needs one, and training still uses every cycle
@@ -43,6 +49,7 @@ from typing import Any
 from PySide6.QtCore import QObject, QThread, Signal
 
 from app.core.project import Project
+from app.gui.background import freeze_long_lived_heap
 from app.keras_bridge.training import TrainingResult
 
 SessionFactory = Callable[..., Any]
@@ -59,12 +66,13 @@ TRAINING_NICE = 10
 
 
 def _enter_training_mode() -> None:
-    """Lower the switch interval (see the module docstring), once.
+    """Lower the switch interval and freeze the long-lived heap (see the module docstring).
 
-    The heap is deliberately not frozen with ``gc.freeze()``: collecting what piled up after
-    ``gc.unfreeze()`` on the GUI thread crashed PySide (segfault in a test run).
+    The heap is never unfrozen: collecting what piled up after ``gc.unfreeze()`` on the GUI
+    thread crashed PySide (segfault in a test run of an earlier version).
     """
     global _saved_switch_interval
+    freeze_long_lived_heap()
     if _saved_switch_interval is None:
         _saved_switch_interval = sys.getswitchinterval()
         sys.setswitchinterval(min(_saved_switch_interval, TRAINING_SWITCH_INTERVAL))
