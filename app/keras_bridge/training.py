@@ -19,7 +19,7 @@ import copy
 import math
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -79,6 +79,19 @@ class TrainingListener(Protocol):
     def epoch_end(self, epoch: EpochEnd) -> None: ...
 
     def message(self, text: str) -> None: ...
+
+
+@dataclass(frozen=True)
+class Probe:
+    """Something to compute from the model while it trains (a live decision boundary, say).
+
+    ``fn(model, prepared)`` runs off the caller's thread, at most every ``interval`` seconds,
+    at the start and after every epoch; what it returns goes to ``listener.probe``. It reads
+    the weights as they are at that moment, so it must not change the model.
+    """
+
+    fn: Callable[[Any, Prepared], Any]
+    interval: float = 0.25
 
 
 class _Silent:
@@ -266,11 +279,14 @@ def _reporter_class() -> type:
             # the throttle honest and reports in order (an older batch is never sent after a newer).
             self.lock = threading.Lock()
             self.last_done = 0
+            self.probe_lock = threading.Lock()
+            self.last_probe = 0.0
 
         # main thread ---------------------------------------------------------------------------
         def on_train_begin(self, logs: Any = None) -> None:
             self.started = time.perf_counter()
             self.step = 0
+            self._probe(force=True)
 
         def on_epoch_begin(self, epoch: int, logs: Any = None) -> None:
             self.epoch = epoch + 1
@@ -287,6 +303,7 @@ def _reporter_class() -> type:
             values = {key: _float(value) for key, value in (logs or {}).items()}
             values["learning_rate"] = self._learning_rate()
             self.session._record_epoch(EpochEnd(epoch + 1, self.epochs, values, time.perf_counter() - self.started))
+            self._probe(force=True)
 
         # helper thread -------------------------------------------------------------------------
         def on_train_batch_end(self, batch: int, logs: Any = None) -> None:
@@ -307,6 +324,31 @@ def _reporter_class() -> type:
                 eta = elapsed / done * (total - done)
                 self.session.listener.progress(Progress(self.epoch, self.epochs, batch + 1, self.batches, values,
                                                         self._learning_rate(), elapsed, eta))
+            self._probe(force=False)
+
+        # either thread --------------------------------------------------------------------------
+        def _probe(self, force: bool) -> None:
+            """Run the session's probe unless one is running or (``force`` aside) it ran lately."""
+            session = self.session
+            probe = session.probe
+            if probe is None or session.prepared is None:
+                return
+            if not force and time.perf_counter() - self.last_probe < probe.interval:
+                return
+            if not self.probe_lock.acquire(blocking=force):
+                return
+            try:
+                self.last_probe = time.perf_counter()
+                value = probe.fn(self.model, session.prepared)
+            except Exception as err:  # a view's helper must never end the run: report it and stop probing
+                session.probe = None
+                session.listener.message(f"the live view stopped ({type(err).__name__}): {_first_lines(str(err))}")
+                return
+            finally:
+                self.probe_lock.release()
+            send = getattr(session.listener, "probe", None)
+            if send is not None:
+                send(value)
 
         # ---------------------------------------------------------------------------------------
         @property
@@ -335,7 +377,7 @@ class TrainingSession:
 
     def __init__(self, project: Project, *, dataset: Dataset | None = None,
                  listener: TrainingListener | None = None, overrides: Mapping[str, Any] | None = None,
-                 base_dir: Path | None = None) -> None:
+                 base_dir: Path | None = None, probe: Probe | None = None) -> None:
         self.graph = project.graph.copy()
         self.name = project.name
         self.settings = with_defaults({**copy.deepcopy(project.training), **(overrides or {})})
@@ -346,6 +388,8 @@ class TrainingSession:
         self._stop = threading.Event()
         self._model: Any = None
         self.history: dict[str, list[float]] = {}
+        self.probe = probe
+        self.prepared: Prepared | None = None
 
     @property
     def stop_requested(self) -> bool:
@@ -396,6 +440,7 @@ class TrainingSession:
         splits = split_dataset(dataset, settings["validation_split"], settings["test_split"], settings["seed"])
         prepared = prepare(dataset, splits, self.graph, settings, self.dataset_ref, analysis)
         result.prepared = prepared
+        self.prepared = prepared
         result.notes = [*dataset.notes, *prepared.notes]
         for note in result.notes:
             self.listener.message(note)
@@ -509,6 +554,7 @@ class TrainingSession:
 
 __all__ = [
     "EpochEnd",
+    "Probe",
     "Progress",
     "TrainingListener",
     "TrainingResult",

@@ -280,6 +280,35 @@ def test_worker_reports_on_the_gui_thread_and_ends_cleanly(qtbot) -> None:
         worker.start()
 
 
+def test_worker_passes_the_probe_and_hands_over_only_the_newest_value(qtbot) -> None:
+    doc = open_copy(EXAMPLE)
+    gate = threading.Event()
+    given: list[Any] = []
+
+    class Probing(FakeSession):
+        def __init__(self, *args: Any, probe: Any = None, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            given.append(probe)
+
+        def run(self) -> Any:
+            for value in range(5):  # faster than the GUI takes them: they coalesce
+                self.listener.probe(value)
+            gate.wait(30)
+            self.listener.probe(99)
+            return super().run()
+
+    worker = TrainingWorker(doc.project, session_factory=Probing, probe="the probe")
+    values: list[Any] = []
+    worker.probe.connect(values.append)
+    worker.start()
+    qtbot.waitUntil(lambda: bool(values) and values[-1] == 4, timeout=10_000)  # the newest is never lost
+    gate.set()
+    with qtbot.waitSignal(worker.finished, timeout=10_000):
+        pass
+    assert given == ["the probe"]
+    assert values[-1] == 99 and values == sorted(values) and len(values) == len(set(values))
+
+
 def test_worker_stop_ends_the_run(qtbot) -> None:
     doc = open_copy(EXAMPLE)
     worker = TrainingWorker(doc.project,

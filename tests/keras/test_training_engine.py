@@ -16,6 +16,7 @@ from app.data import Dataset
 from app.keras_bridge.training import (
     PROGRESS_INTERVAL,
     EpochEnd,
+    Probe,
     Progress,
     TrainingSession,
     check_before_training,
@@ -78,6 +79,45 @@ def test_a_run_trains_reports_and_evaluates_on_the_test_split() -> None:
     # 400 moons: 80 test, 80 validation, 240 to train in batches of 16
     assert (last.epoch, last.batch, last.batches) == (3, 15, 15) and last.fraction == 1.0 and last.eta == 0
     assert "MainThread" not in recorder.threads or len(recorder.threads) == 1
+
+
+class ProbeRecorder(Recorder):
+    def __init__(self) -> None:
+        super().__init__()
+        self.probes: list[tuple[float, float]] = []
+
+    def probe(self, value: tuple[float, float]) -> None:
+        self.probes.append(value)
+
+
+def test_a_probe_sees_the_weights_change_while_the_model_trains() -> None:
+    """A live view's probe runs at the start, during and after every epoch, on the model as it trains."""
+    recorder = ProbeRecorder()
+
+    def accuracy_on_train(model: object, prepared: object) -> tuple[float, float]:
+        x, y = prepared.train  # type: ignore[attr-defined]
+        scores = np.asarray(model(x["features"], training=False))  # type: ignore[operator]
+        return float(np.mean(np.argmax(scores, axis=1) == y["scores"])), time.perf_counter()
+
+    project = moons_project(epochs=4, batch_size=8, learning_rate=0.05)
+    result = TrainingSession(project, listener=recorder, probe=Probe(accuracy_on_train, interval=0.0)).run()
+    assert result.ok, result.reason
+    assert len(recorder.probes) >= 1 + 4  # before training and after each epoch at least
+    first, last = recorder.probes[0][0], recorder.probes[-1][0]
+    assert last > first and last > 0.8  # moons become separable as it trains
+
+
+def test_a_failing_probe_is_reported_and_dropped_without_ending_the_run() -> None:
+    recorder = ProbeRecorder()
+
+    def broken(model: object, prepared: object) -> None:
+        raise ValueError("no grid for you")
+
+    result = TrainingSession(moons_project(epochs=2), listener=recorder, probe=Probe(broken)).run()
+    assert result.ok and result.epochs_run == 2
+    assert recorder.probes == []
+    assert [m for m in recorder.messages if m.startswith("the live view stopped")] == [
+        "the live view stopped (ValueError): no grid for you"]
 
 
 def test_progress_is_throttled_to_twenty_reports_a_second() -> None:

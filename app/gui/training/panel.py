@@ -16,17 +16,15 @@ model all happen on other threads and report back through queued signals.
 
 from __future__ import annotations
 
-import contextlib
 import html
 import json
-import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject, Qt, QTimer, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QFileDialog,
@@ -48,6 +46,7 @@ from PySide6.QtWidgets import (
 from app.core.run_history import graph_fingerprint, make_record
 from app.core.training_settings import with_defaults
 from app.gui.document import Document, follow_document
+from app.gui.jobs import BackgroundJob
 from app.gui.theme import ERROR, TEXT_MUTED, VALID_TARGET
 from app.gui.training.dataset_picker import DatasetPicker
 from app.gui.training.live_plots import LivePlots
@@ -94,26 +93,6 @@ def progress_fraction(progress: Any) -> float:
     return min(1.0, done / (max(1, int(progress.epochs)) * batches))
 
 
-class _Job(QObject):
-    """A function run on a plain thread; ``done(token, value, error)`` arrives queued on the GUI thread."""
-
-    done = Signal(int, object, object)
-
-    def __init__(self, token: int, function: Callable[[], Any]) -> None:
-        super().__init__()
-        self.token = token
-        self._function = function
-        self.thread = threading.Thread(target=self._run, name=f"layerforge-job-{token}", daemon=True)
-
-    def _run(self) -> None:
-        try:
-            value, error = self._function(), None
-        except Exception as err:  # reported to the panel, which shows the reason
-            value, error = None, err
-        with contextlib.suppress(RuntimeError):  # the panel went away meanwhile
-            self.done.emit(self.token, value, error)
-
-
 class TrainingPanel(QWidget):
     """The Training dock's widget (see the module docstring)."""
 
@@ -126,10 +105,13 @@ class TrainingPanel(QWidget):
     checked = Signal()
     """The pre-training check finished (its problems are in :attr:`problems`)."""
     model_saved = Signal(object)
+    probe_result = Signal(object)
+    """What the probe set with :meth:`set_probe` computed during the current run (newest only)."""
 
     def __init__(self, document: Document | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._document: Document | None = None
+        self._probe: Any = None
         self._worker: TrainingWorker | None = None
         self._run_document: Document | None = None
         self._started_at: datetime | None = None
@@ -137,7 +119,7 @@ class TrainingPanel(QWidget):
         self._problems: list[str] = []
         self._check_generation = 0
         self._checked_generation = -1
-        self._jobs: dict[int, tuple[_Job, Callable[[Any, BaseException | None], None]]] = {}
+        self._jobs: dict[int, tuple[BackgroundJob, Callable[[Any, BaseException | None], None]]] = {}
         self._job_counter = 0
         self._saving = False
         self._status_sent = 0.0
@@ -440,10 +422,10 @@ class TrainingPanel(QWidget):
 
     def _start_job(self, function: Callable[[], Any], callback: Callable[[Any, BaseException | None], None]) -> None:
         self._job_counter += 1
-        job = _Job(self._job_counter, function)
+        job = BackgroundJob(self._job_counter, function)
         self._jobs[job.token] = (job, callback)
         job.done.connect(self._job_done)  # a slot of this widget: Qt queues it to the GUI thread
-        job.thread.start()
+        job.start()
 
     def _job_done(self, token: int, value: Any, error: Any) -> None:
         entry = self._jobs.pop(token, None)
@@ -469,6 +451,11 @@ class TrainingPanel(QWidget):
     def stopping(self) -> bool:
         """Stop was asked for and the run has not ended yet."""
         return self._worker is not None and self._worker.stop_requested
+
+    def set_probe(self, probe: Any) -> None:
+        """A :class:`~app.keras_bridge.training.Probe` for the next runs (None: none); its values
+        come out of :attr:`probe_result` (a live decision boundary uses this)."""
+        self._probe = probe
 
     @property
     def result(self) -> Any:
@@ -533,8 +520,9 @@ class TrainingPanel(QWidget):
         settings = with_defaults(document.project.training)
         self._start_requested = False
         worker = TrainingWorker(document.project, dataset=self.picker.dataset, base_dir=self._base_dir(),
-                                parent=self)
+                                probe=self._probe, parent=self)
         worker.progress.connect(self._progress)
+        worker.probe.connect(self.probe_result)
         worker.epoch_end.connect(self._epoch_end)
         worker.message.connect(self._message)
         worker.finished.connect(self._finished)

@@ -110,6 +110,8 @@ class _Listener:
         self._thread = thread
         self._lock = threading.Lock()
         self._latest: Any = None
+        self._probe_value: Any = None
+        self._probe_pending = False
 
     def progress(self, progress: Any) -> None:
         with self._lock:
@@ -126,6 +128,19 @@ class _Listener:
     def epoch_end(self, epoch: Any) -> None:
         self._thread.epoch_posted.emit(epoch)
 
+    def probe(self, value: Any) -> None:
+        with self._lock:
+            pending = self._probe_pending
+            self._probe_value, self._probe_pending = value, True
+        if not pending:  # coalesced like progress: the GUI takes the newest value
+            self._thread.probe_posted.emit()
+
+    def take_probe(self) -> tuple[bool, Any]:
+        with self._lock:
+            pending, value = self._probe_pending, self._probe_value
+            self._probe_value, self._probe_pending = None, False
+        return pending, value
+
     def message(self, text: str) -> None:
         self._thread.message_posted.emit(str(text))
 
@@ -134,6 +149,7 @@ class _TrainingThread(QThread):
     """Builds the session from the snapshot and runs it; the result waits in ``result``."""
 
     progress_posted = Signal()
+    probe_posted = Signal()
     epoch_posted = Signal(object)
     message_posted = Signal(str)
 
@@ -187,15 +203,19 @@ class TrainingWorker(QObject):
     progress = Signal(object)
     epoch_end = Signal(object)
     message = Signal(str)
+    probe = Signal(object)
+    """What the run's :class:`~app.keras_bridge.training.Probe` computed (newest only)."""
     finished = Signal(object)
     """The result (the engine's TrainingResult); the thread has ended when this is emitted."""
 
     def __init__(self, project: Project, *, dataset: Any = None, overrides: Mapping[str, Any] | None = None,
                  base_dir: Path | None = None, session_factory: SessionFactory | None = None,
-                 parent: QObject | None = None) -> None:
+                 probe: Any = None, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._project = snapshot_project(project)
         self._kwargs: dict[str, Any] = {"dataset": dataset, "overrides": dict(overrides or {}), "base_dir": base_dir}
+        if probe is not None:
+            self._kwargs["probe"] = probe
         self._factory = session_factory or _default_factory
         self._thread: _TrainingThread | None = None
         self._stop_early = False
@@ -218,6 +238,7 @@ class TrainingWorker(QObject):
         _prune()
         thread = _TrainingThread(self._factory, self._project, self._kwargs)
         thread.progress_posted.connect(self._progress_posted)
+        thread.probe_posted.connect(self._probe_posted)
         thread.epoch_posted.connect(self._epoch_posted)
         thread.message_posted.connect(self.message)
         thread.finished.connect(self._thread_finished)
@@ -261,6 +282,13 @@ class TrainingWorker(QObject):
             return
         self._last_position = position
         self.progress.emit(progress)
+
+    def _probe_posted(self) -> None:
+        thread = self._thread
+        if thread is not None:
+            pending, value = thread.listener.take_probe()
+            if pending:
+                self.probe.emit(value)
 
     def _epoch_posted(self, epoch: Any) -> None:
         # Everything of this epoch has been reported; the next epoch starts from batch 0.
