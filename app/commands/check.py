@@ -10,6 +10,7 @@ import json
 import sys
 from typing import Any
 
+from app.core.insight import format_bytes, format_flops, format_macs, model_costs
 from app.core.project import Project, ProjectError, load_project
 from app.core.shapes import Analysis, analyze, describe_shapes
 from app.core.summary import summary_rows
@@ -42,7 +43,9 @@ def run(args: argparse.Namespace) -> int:
 def check_report(project: Project, analysis: Analysis) -> dict[str, Any]:
     """The JSON document ``check --json`` prints."""
     nodes = []
+    costs = model_costs(project.graph, analysis)
     for row in summary_rows(project.graph, analysis):
+        cost = costs.per_node.get(row.node_id)
         nodes.append({
             "name": row.name,
             "class_name": row.class_name,
@@ -51,6 +54,9 @@ def check_report(project: Project, analysis: Analysis) -> dict[str, Any]:
             "trainable_params": row.trainable,
             "non_trainable_params": row.non_trainable,
             "inputs": row.inputs,
+            "flops": cost.flops if cost else None,
+            "macs": cost.macs if cost else None,
+            "activation_bytes": cost.activation_bytes if cost else None,
         })
     return {
         "valid": analysis.valid,
@@ -59,6 +65,10 @@ def check_report(project: Project, analysis: Analysis) -> dict[str, Any]:
         "total_params": analysis.total_params,
         "trainable_params": analysis.trainable,
         "non_trainable_params": analysis.non_trainable,
+        "total_flops": costs.total_flops,
+        "total_macs": costs.total_macs,
+        "total_activation_bytes": costs.total_activation_bytes,
+        "costs_complete": costs.complete,
         "problems": [p.to_dict() for p in analysis.problems],
     }
 
@@ -73,18 +83,26 @@ def print_report(project: Project, analysis: Analysis) -> None:
     table.add_column("Layer (type)")
     table.add_column("Output shape")
     table.add_column("Param #", justify="right")
+    table.add_column("FLOPs", justify="right")
+    table.add_column("Memory", justify="right")
     table.add_column("Connected to")
+    costs = model_costs(project.graph, analysis)
     for row in summary_rows(project.graph, analysis):
+        cost = costs.per_node.get(row.node_id)
         info = analysis.nodes.get(row.node_id)
         shape = describe_shapes(info) if info else "?"
         mark = " [red]✗[/]" if analysis.problems_for(row.node_id) and any(
             p.severity == "error" for p in analysis.problems_for(row.node_id)) else ""
         table.add_row(escape(f"{row.name} ({row.title})") + mark, shape, f"{row.params:,}" if row.known else "?",
+                      format_flops(cost.flops) if cost else "?", format_bytes(cost.activation_bytes) if cost else "?",
                       escape(", ".join(row.inputs)) or "-")
     console.print(table)
     console.print(f" Total params: {analysis.total_params:,}")
     console.print(f" Trainable params: {analysis.trainable:,}")
     console.print(f" Non-trainable params: {analysis.non_trainable:,}")
+    bound = "" if costs.complete else "at least "
+    console.print(f" Compute per sample: {bound}{format_flops(costs.total_flops)} ({format_macs(costs.total_macs)})")
+    console.print(f" Activation memory per sample: {bound}{format_bytes(costs.total_activation_bytes)}")
     errors = analysis.errors
     warnings = [p for p in analysis.problems if p.severity == "warning"]
     for title, items, colour in (("error", errors, "red"), ("warning", warnings, "yellow")):

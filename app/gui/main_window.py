@@ -56,6 +56,7 @@ from app.gui.panels.palette import PalettePanel
 from app.gui.panels.problems import ProblemsPanel
 from app.gui.panels.summary import SummaryPanel
 from app.gui.recent import RecentFiles
+from app.gui.teaching import Teaching
 
 if TYPE_CHECKING:
     from app.gui.training.panel import TrainingPanel
@@ -175,6 +176,7 @@ class MainWindow(QMainWindow):
         self._build_actions()
         self._build_menus()
         self._build_status_bar()
+        self.teaching = Teaching(self)
 
         self.palette.add_requested.connect(self.add_layer)
         self.view.selection_changed.connect(self._selection_changed)
@@ -185,11 +187,12 @@ class MainWindow(QMainWindow):
 
         self._connect_document(document)
         self._document_changed()
+        self.teaching.document_changed()
         self._resize_to_screen()
 
     # --- building ---------------------------------------------------------------------------
 
-    def _dock(self, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
+    def add_dock(self, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
         dock = QDockWidget(title, self)
         dock.setObjectName(f"dock_{_file_stem(title)}")
         dock.setWidget(widget)
@@ -202,16 +205,16 @@ class MainWindow(QMainWindow):
         # Side docks run full height; the bottom docks sit under the canvas only.
         self.setCorner(Qt.Corner.BottomLeftCorner, left)
         self.setCorner(Qt.Corner.BottomRightCorner, right)
-        self.palette_dock = self._dock("Layers", self.palette, left)
-        self.inspector_dock = self._dock("Inspector", self.inspector, right)
-        self.undo_dock = self._dock("Undo History", self.undo_view, right)
-        self.problems_dock = self._dock("Problems", self.problems, bottom)
-        self.summary_dock = self._dock("Summary", self.summary, bottom)
+        self.palette_dock = self.add_dock("Layers", self.palette, left)
+        self.inspector_dock = self.add_dock("Inspector", self.inspector, right)
+        self.undo_dock = self.add_dock("Undo History", self.undo_view, right)
+        self.problems_dock = self.add_dock("Problems", self.problems, bottom)
+        self.summary_dock = self.add_dock("Summary", self.summary, bottom)
         self._training_panel: TrainingPanel | None = None
         self._close_after_training = False
         placeholder = QLabel("Loading the training panel…")
         placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.training_dock = self._dock("Training", placeholder, right)
+        self.training_dock = self.add_dock("Training", placeholder, right)
         self.training_dock.visibilityChanged.connect(self._training_dock_visible)
         self.lock_banner = LockBanner(self.view)
         self.lock_banner.stop_button.clicked.connect(self.stop_training)
@@ -379,6 +382,7 @@ class MainWindow(QMainWindow):
         self.autosaver.set_document(document)
         self._connect_document(document)
         self._document_changed()
+        self.teaching.document_changed()
         self.undo_group.removeStack(old.undo_stack)
         old.setParent(None)
         old.deleteLater()
@@ -549,6 +553,7 @@ class MainWindow(QMainWindow):
                         str(err))
             return False
         self.set_document(document)
+        self.teaching.show_lesson()
         return True
 
     def open_file(self) -> bool:
@@ -600,7 +605,7 @@ class MainWindow(QMainWindow):
         recent = self.recent.files()
         return recent[0].parent if recent else Path.home()
 
-    def _ask_save_path(self, title: str, suffix: str, file_filter: str) -> Path | None:
+    def ask_save_path(self, title: str, suffix: str, file_filter: str) -> Path | None:
         document = self._document
         folder = document.path.parent if document.path else self._default_folder()
         stem = document.path.stem if document.path else _file_stem(document.project.name)
@@ -617,7 +622,7 @@ class MainWindow(QMainWindow):
         return self._save_to(path)
 
     def save_as(self) -> bool:
-        path = self._ask_save_path("Save Project As", ".json", PROJECT_FILTER)
+        path = self.ask_save_path("Save Project As", ".json", PROJECT_FILTER)
         return path is not None and self._save_to(path)
 
     def _save_to(self, path: Path) -> bool:
@@ -653,11 +658,11 @@ class MainWindow(QMainWindow):
     # --- export -----------------------------------------------------------------------------
 
     def export_keras(self) -> bool:
-        path = self._ask_save_path("Export Keras Model", ".keras", "Keras models (*.keras)")
+        path = self.ask_save_path("Export Keras Model", ".keras", "Keras models (*.keras)")
         return path is not None and self._export(path, "export_keras")
 
     def export_python(self) -> bool:
-        path = self._ask_save_path("Export Python Script", ".py", "Python scripts (*.py)")
+        path = self.ask_save_path("Export Python Script", ".py", "Python scripts (*.py)")
         return path is not None and self._export(path, "export_python")
 
     def _export(self, path: Path, function: str) -> bool:
@@ -824,6 +829,10 @@ class MainWindow(QMainWindow):
     def _quit(self) -> None:
         QApplication.closeAllWindows()
 
+    def clutter_docks(self) -> list[QDockWidget]:
+        """Docks presenter mode hides (the audience needs the canvas, not the bookkeeping)."""
+        return [self.undo_dock, self.summary_dock, self.problems_dock]
+
     def _arrange_docks(self) -> None:
         """Tab the docks that share a side and give the canvas the room.
 
@@ -832,9 +841,14 @@ class MainWindow(QMainWindow):
         """
         self.tabifyDockWidget(self.inspector_dock, self.undo_dock)
         self.tabifyDockWidget(self.inspector_dock, self.training_dock)
+        self.tabifyDockWidget(self.inspector_dock, self.teaching.help_dock)
+        self.tabifyDockWidget(self.inspector_dock, self.teaching.lesson_dock)
         self.tabifyDockWidget(self.problems_dock, self.summary_dock)
+        self.tabifyDockWidget(self.problems_dock, self.teaching.insight_dock)
         self.inspector_dock.raise_()
         self.problems_dock.raise_()
+        if self.teaching.lesson.has_lesson():
+            self.teaching.lesson_dock.raise_()
         self.resizeDocks([self.palette_dock, self.inspector_dock], [250, 320], Qt.Orientation.Horizontal)
         self.resizeDocks([self.problems_dock], [190], Qt.Orientation.Vertical)
 

@@ -8,6 +8,7 @@ Red and amber are kept out of the category colours: they mean "error" and "warni
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import cache
 
 from PySide6.QtGui import QColor, QFont
@@ -55,6 +56,98 @@ MESSAGE_TEXT = "#FFFFFF"
 TINT_STRENGTH = 0.2
 """How much of the accent goes into a node's fill (the rest is white)."""
 
+HIGHLIGHT = "#00A3FF"
+"""The step-through node: a bright cyan no category, error or selection colour uses."""
+
+
+@dataclass(frozen=True, eq=False)
+class Look:
+    """Everything the canvas items need to draw themselves: colours, pen widths, sizes, fonts.
+
+    The scene holds one look (:data:`NORMAL` or :data:`PRESENTER`) and hands it to every
+    item, so switching to presenter mode and back is one assignment and restores the normal
+    canvas exactly. Sizes are scene units; fonts are pixel sizes (see :func:`font`).
+    Looks compare and hash by identity: items cache fonts and paths per look, and hashing
+    sixty fields on every lookup would slow down opening a big model.
+    """
+
+    name: str
+    # canvas
+    background: str = BACKGROUND
+    grid: bool = True
+    grid_minor: str = GRID_MINOR
+    grid_major: str = GRID_MAJOR
+    # text
+    text: str = TEXT
+    text_secondary: str = TEXT_SECONDARY
+    text_muted: str = TEXT_MUTED
+    # node cards
+    node_width: float = 212.0
+    node_min_height: float = 72.0
+    node_radius: float = 9.0
+    stripe: float = 7.0
+    pad: float = 7.0
+    bottom_margin: float = 11.0
+    tint: float = TINT_STRENGTH
+    """Share of the category accent in the card's fill (0 = white cards)."""
+    outline: str | None = None
+    """Card outline colour; None = a darker shade of the category accent."""
+    outline_width: float = 1.3
+    problem_width: float = 3.0
+    name_px: int = 14
+    title_px: int = 12
+    badge_px: int = 12
+    marker_px: int = 12
+    chip_px: int = 11
+    marker_radius: float = 9.0
+    help_radius: float = 7.5
+    badge_fill: str = BADGE_FILL
+    badge_border: str = BADGE_BORDER
+    chip_fill: str = "#EEF1F5"
+    chip_border: str = "#CDD3DB"
+    help_fill: str = "#FFFFFF"
+    help_hover: str = SELECTION
+    selection: str = SELECTION
+    selection_width: float = 2.5
+    highlight: str = HIGHLIGHT
+    highlight_width: float = 4.0
+    # ports
+    port_radius: float = 5.5
+    port_hit_radius: float = 10.0
+    wide_port_width: float = 96.0
+    port_label_px: int = 10
+    port_fill: str = PORT_FILL
+    port_connected: str = PORT_CONNECTED
+    port_width: float = 1.6
+    snap_tolerance: float = 14.0
+    # edges
+    edge: str = EDGE
+    edge_width: float = 2.0
+    edge_selected_width: float = 3.5
+    arrow: float = 7.0
+    edge_hit_width: float = 12.0
+
+
+NORMAL = Look("normal")
+"""The everyday canvas (the values the constants above have always had)."""
+
+PRESENTER = Look(
+    "presenter",
+    background="#FFFFFF", grid=False, grid_minor="#F4F4F4", grid_major="#ECECEC",
+    text="#000000", text_secondary="#111111", text_muted="#3A3A3A",
+    node_width=224.0, node_min_height=90.0, node_radius=10.0, stripe=12.0, pad=8.0, bottom_margin=10.0,
+    tint=0.0, outline="#000000", outline_width=2.2, problem_width=4.5,
+    name_px=21, title_px=17, badge_px=16, marker_px=16, chip_px=15, marker_radius=12.0, help_radius=10.5,
+    badge_fill="#FFFFFF", badge_border="#000000", chip_fill="#F2F2F2", chip_border="#555555",
+    help_fill="#FFFFFF", help_hover="#0047CC", selection="#0047CC", selection_width=4.0,
+    highlight="#0080FF", highlight_width=6.0,
+    port_radius=8.8, port_hit_radius=16.0, wide_port_width=120.0, port_label_px=15, port_fill="#FFFFFF",
+    port_connected="#000000", port_width=2.4, snap_tolerance=22.0,
+    edge="#22262C", edge_width=3.5, edge_selected_width=5.5, arrow=11.0, edge_hit_width=16.0,
+)
+"""For a classroom projector: about 1.4x text, 1.6x ports, white cards with black text and outlines,
+full-strength category stripes, dark thick edges, a plain white background."""
+
 
 @cache
 def category_color(category: str) -> QColor:
@@ -63,9 +156,9 @@ def category_color(category: str) -> QColor:
 
 
 @cache
-def category_tint(category: str) -> QColor:
+def category_tint(category: str, strength: float = TINT_STRENGTH) -> QColor:
     """A light fill for nodes of this category: dark text stays legible on it."""
-    return mix(category_color(category), QColor("#FFFFFF"), TINT_STRENGTH)
+    return mix(category_color(category), QColor("#FFFFFF"), strength)
 
 
 @cache

@@ -6,8 +6,11 @@ import html
 
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from app.core.catalog import CATALOG, get_spec
+from app.core.insight import format_bytes, format_flops, node_cost
 from app.core.project import dumps
 from app.gui.document import Document
 from app.gui.panels.inspector import EMPTY_HINT, InspectorPanel
@@ -24,7 +27,7 @@ from app.gui.panels.param_editors import (
     TupleTextEditor,
 )
 from app.gui.panels.problems import ProblemsPanel, short_message
-from app.gui.panels.summary import SummaryPanel
+from app.gui.panels.summary import FLOPS_COLUMN, MEMORY_COLUMN, PARAM_COLUMN, SummaryPanel
 
 # --- fixtures -----------------------------------------------------------------------------------
 
@@ -129,6 +132,70 @@ def test_palette_drag_data_and_teaching_tooltip(qtbot) -> None:
     tip = item.toolTip(0)
     for text in (doc.summary, doc.shape, doc.use, doc.mistake):
         assert html.escape(text) in tip
+
+
+def test_palette_question_mark_click_requests_help_not_an_add(qtbot) -> None:
+    palette = PalettePanel()
+    qtbot.addWidget(palette)
+    palette.resize(300, 600)
+    palette.show()
+    qtbot.waitExposed(palette)
+    item = palette.item_for("Dropout")
+    palette.tree.scrollToItem(item)
+    rect = palette.help_rect("Dropout")
+    assert rect.isValid() and item.text(1) == "?"
+    assert rect.left() > palette.tree.visualItemRect(item).center().x()  # a narrow column on the right
+    with qtbot.assertNotEmitted(palette.add_requested):
+        with qtbot.waitSignal(palette.help_requested, timeout=1000) as blocker:
+            qtbot.mouseClick(palette.tree.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+        assert blocker.args == ["Dropout"]
+        qtbot.mouseClick(palette.tree.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+        qtbot.mouseDClick(palette.tree.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+
+    width = palette.tree.header().sectionSize(1)
+    big = palette.font()
+    big.setPointSizeF(big.pointSizeF() * 2)
+    palette.setFont(big)  # presenter mode: the "?" grows with the text
+    assert item.font(1).pointSizeF() == pytest.approx(big.pointSizeF()) and item.font(1).bold()
+    assert palette.tree.header().sectionSize(1) > width
+
+    name_rect = palette.tree.visualItemRect(palette.item_for("Flatten"))  # the name itself still selects
+    with qtbot.assertNotEmitted(palette.help_requested):
+        qtbot.mouseClick(palette.tree.viewport(), Qt.MouseButton.LeftButton, pos=name_rect.center())
+    assert palette.tree.currentItem() is palette.item_for("Flatten")
+
+
+def test_palette_f1_requests_help_for_the_current_entry(qtbot) -> None:
+    host = QWidget()  # a window-wide F1 shortcut (the canvas help) must not steal the palette's F1
+    qtbot.addWidget(host)
+    window_help = QAction("Help", host)
+    window_help.setShortcut(Qt.Key.Key_F1)
+    window_help.setShortcutContext(Qt.ShortcutContext.ApplicationShortcut)
+    host.addAction(window_help)
+    palette = PalettePanel(host)
+    QVBoxLayout(host).addWidget(palette)
+    host.show()
+    qtbot.waitExposed(host)
+    host.activateWindow()  # shortcuts only fire for the active window
+    qtbot.waitUntil(host.isActiveWindow, timeout=1000)
+
+    palette.tree.setCurrentItem(palette.item_for("Conv2D"))
+    palette.tree.setFocus()
+    with qtbot.assertNotEmitted(window_help.triggered), \
+            qtbot.waitSignal(palette.help_requested, timeout=1000) as blocker:
+        qtbot.keyClick(palette.tree, Qt.Key.Key_F1)
+    assert blocker.args == ["Conv2D"]
+
+    palette.search.setFocus()
+    qtbot.keyClicks(palette.search, "batchnorm")
+    with qtbot.waitSignal(palette.help_requested, timeout=1000) as blocker:
+        qtbot.keyClick(palette.search, Qt.Key.Key_F1)
+    assert blocker.args == ["BatchNormalization"]
+
+    palette.tree.setCurrentItem(palette.tree.topLevelItem(0))  # a category: nothing to explain
+    palette.tree.setFocus()
+    with qtbot.waitSignal(window_help.triggered, timeout=1000):
+        qtbot.keyClick(palette.tree, Qt.Key.Key_F1)
 
 
 def test_palette_is_disabled_while_the_document_is_locked(qtbot, mlp: Document) -> None:
@@ -398,9 +465,9 @@ def test_summary_rows_and_totals_match_the_analysis(qtbot, mlp: Document) -> Non
     panel = SummaryPanel(mlp)
     qtbot.addWidget(panel)
     assert panel.rows() == [
-        ["pixels (InputLayer)", "(None, 784)", "0", "—"],
-        ["hidden (Dense)", "(None, 32)", "25,120", "pixels"],
-        ["head (Dense)", "(None, 10)", "330", "hidden"],
+        ["pixels (InputLayer)", "(None, 784)", "0", "0 FLOPs", "3.1 KB", "—"],
+        ["hidden (Dense)", "(None, 32)", "25,120", "50.2 KFLOPs", "128 B", "pixels"],
+        ["head (Dense)", "(None, 10)", "330", "640 FLOPs", "40 B", "hidden"],
     ]
     assert mlp.analysis.total_params == 25_450
     assert "Total params:</b> 25,450" in panel.totals_label.text()
@@ -413,3 +480,60 @@ def test_summary_rows_and_totals_match_the_analysis(qtbot, mlp: Document) -> Non
     mlp.remove_nodes([mlp.graph.node_by_name("head").id])
     mlp.revalidate()
     assert [r[0] for r in panel.rows()] == ["pixels (InputLayer)", "hidden (Dense)"]
+
+
+def test_summary_flops_and_memory_columns_match_insight(qtbot) -> None:
+    doc = Document()
+    pixels = doc.add_node("InputLayer", (0, 0), {"batch_shape": [None, 784]}, name="pixels")
+    head = doc.add_node("Dense", (0, 120), {"units": 10, "activation": "softmax"}, name="head")
+    doc.connect(pixels, head)
+    doc.revalidate()
+    panel = SummaryPanel(doc)
+    qtbot.addWidget(panel)
+    item = panel.tree.topLevelItem(1)
+    cost = node_cost(doc.graph, head, doc.analysis)
+    assert cost.flops == 2 * 784 * 10 and cost.macs == 784 * 10  # bias and softmax are not counted
+    assert item.text(FLOPS_COLUMN) == format_flops(cost.flops) == "15.7 KFLOPs"
+    assert item.text(MEMORY_COLUMN) == format_bytes(cost.activation_bytes) == "40 B"  # 10 float32 values
+    assert "15,680 FLOPs per sample, of which 7,840 multiply-adds" in item.toolTip(FLOPS_COLUMN)
+    assert "40 bytes" in item.toolTip(MEMORY_COLUMN)
+    for column in (PARAM_COLUMN, FLOPS_COLUMN, MEMORY_COLUMN):
+        assert item.textAlignment(column) & Qt.AlignmentFlag.AlignRight
+        assert panel.tree.headerItem().textAlignment(column) & Qt.AlignmentFlag.AlignRight
+    assert panel.tree.headerItem().text(FLOPS_COLUMN) == "FLOPs"
+    assert panel.tree.headerItem().text(MEMORY_COLUMN) == "Memory"
+
+    totals = panel.totals_label.text()
+    assert "Compute:</b> 15.7 KFLOPs (7.8 KMACs) per sample" in totals
+    assert "Activation memory:</b> 3.1 KB per sample" in totals  # (784 + 10) * 4 = 3,176 bytes
+    assert "at least" not in totals and panel.totals_label.toolTip() == ""
+
+    items = [panel.tree.topLevelItem(i) for i in range(panel.tree.topLevelItemCount())]
+    with qtbot.waitSignal(doc.analysis_changed, timeout=2000):
+        doc.set_param(head, "units", 20)
+    assert [panel.tree.topLevelItem(i) for i in range(panel.tree.topLevelItemCount())] == items  # in place
+    assert items[1].text(FLOPS_COLUMN) == format_flops(2 * 784 * 20) == "31.4 KFLOPs"
+    assert "31.4 KFLOPs (15.7 KMACs)" in panel.totals_label.text()
+
+
+def test_summary_totals_say_at_least_when_a_cost_is_unknown(qtbot) -> None:
+    doc = Document()
+    tokens = doc.add_node("InputLayer", (0, 0), {"batch_shape": [None, None, 8]}, name="steps")
+    lstm = doc.add_node("LSTM", (0, 120), {"units": 4}, name="memory")
+    head = doc.add_node("Dense", (0, 240), {"units": 2}, name="head")
+    doc.connect(tokens, lstm)
+    doc.connect(lstm, head)
+    doc.revalidate()
+    panel = SummaryPanel(doc)
+    qtbot.addWidget(panel)
+    rows = panel.rows()
+    assert rows[1][FLOPS_COLUMN] == "?"  # an LSTM over an unknown number of timesteps
+    assert rows[1][MEMORY_COLUMN] == "16 B" and rows[0][MEMORY_COLUMN] == "?"
+    assert rows[2][FLOPS_COLUMN] == "16 FLOPs"
+    assert panel.costs is not None and panel.costs.unknown == ["steps", "memory"]
+    totals = panel.totals_label.text()
+    assert "Compute:</b> at least 16 FLOPs (8 MACs)" in totals
+    assert "Activation memory:</b> at least 24 B" in totals
+    tip = panel.totals_label.toolTip()
+    assert "<li>steps</li>" in tip and "<li>memory</li>" in tip and "2 layers" in tip
+    assert "not known" in panel.tree.topLevelItem(1).toolTip(FLOPS_COLUMN)

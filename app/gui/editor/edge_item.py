@@ -23,12 +23,13 @@ from app.gui import theme
 if TYPE_CHECKING:
     from app.gui.editor.node_item import NodeItem
 
-ARROW = 7.0
-HIT_WIDTH = 12.0
+ARROW = theme.NORMAL.arrow
+HIT_WIDTH = theme.NORMAL.edge_hit_width
 ROW = 110.0
 """About one row of the automatic layout: longer vertical edges take a lane to the side."""
 LANE_OFFSET = 132.0
 """Distance of that lane from the column's centre: just clear of a node's right edge."""
+_LEFT_BUTTON = Qt.MouseButton.LeftButton
 
 
 def bezier(start: QPointF, end: QPointF) -> QPainterPath:
@@ -59,7 +60,7 @@ def _esc(text: str) -> str:
 class EdgeItem(QGraphicsItem):
     """One graph edge; ``index``/``count`` place it on a wide (variadic) input port."""
 
-    def __init__(self, edge: Edge, source: NodeItem, target: NodeItem) -> None:
+    def __init__(self, edge: Edge, source: NodeItem, target: NodeItem, look: theme.Look = theme.NORMAL) -> None:
         super().__init__()
         self.edge = edge
         self.source = source
@@ -73,7 +74,10 @@ class EdgeItem(QGraphicsItem):
         self._bounds = QRectF()
         self._tooltip = ""
         self.selected = False
-        self.setAcceptedMouseButtons(Qt.MouseButton.LeftButton)
+        self.plain = False
+        """Drawing for an exported diagram: selection is not shown."""
+        self.look = look
+        self.setAcceptedMouseButtons(_LEFT_BUTTON)
         self.setZValue(-1.0)
         source.edges.add(self)
         target.edges.add(self)
@@ -83,20 +87,33 @@ class EdgeItem(QGraphicsItem):
         self.source.edges.discard(self)
         self.target.edges.discard(self)
 
+    def set_look(self, look: theme.Look) -> None:
+        """Presenter mode on or off: thicker, darker edges (call after the nodes took the look)."""
+        if look != self.look:
+            self.look = look
+            self.update_path()
+
+    def set_plain(self, plain: bool) -> None:
+        if plain != self.plain:
+            self.plain = plain
+            self.update()
+
     def update_path(self) -> None:
+        look = self.look
         start = self.source.output.anchor()
         port = self.target.input_port(self.edge.target_port)
         end = port.anchor(self.index, self.count) if port is not None else self.target.scenePos() + QPointF(
-            0.0, -self.target.boundingRect().height() / 2)
-        end = QPointF(end.x(), end.y() - 4.0)  # stop at the port's rim; the arrow tip touches it
+            0.0, self.target.card_rect().top())
+        end = QPointF(end.x(), end.y() - (look.port_radius - 1.5))  # stop at the port's rim; the arrow tip touches it
         path = bezier(start, end)
         self.prepareGeometryChange()
         self._path = path
         self._outline = None
-        self._arrow = QPolygonF([end, QPointF(end.x() - ARROW * 0.6, end.y() - ARROW),
-                                 QPointF(end.x() + ARROW * 0.6, end.y() - ARROW)])
+        arrow, hit = look.arrow, look.edge_hit_width
+        self._arrow = QPolygonF([end, QPointF(end.x() - arrow * 0.6, end.y() - arrow),
+                                 QPointF(end.x() + arrow * 0.6, end.y() - arrow)])
         self._shape = None
-        self._bounds = path.boundingRect().adjusted(-HIT_WIDTH, -HIT_WIDTH, HIT_WIDTH, HIT_WIDTH)
+        self._bounds = path.boundingRect().adjusted(-hit, -hit, hit, hit)
 
     def set_shape_text(self, shape_text: str) -> None:
         """Tooltip: what flows along the edge."""
@@ -121,14 +138,15 @@ class EdgeItem(QGraphicsItem):
     def shape(self) -> QPainterPath:
         if self._shape is None:
             stroker = QPainterPathStroker()
-            stroker.setWidth(HIT_WIDTH)
+            stroker.setWidth(self.look.edge_hit_width)
             self._shape = stroker.createStroke(self._path)
         return self._shape
 
     def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None) -> None:
         lod = option.levelOfDetailFromTransform(painter.worldTransform())
-        selected = self.selected
-        colour = QColor(theme.SELECTION if selected else theme.EDGE)
+        selected = self.selected and not self.plain
+        look = self.look
+        colour = QColor(look.selection if selected else look.edge)
         if lod < 0.4:  # zoomed far out: a polyline is as good and much cheaper than the curve
             pen = QPen(colour, 2.0 if selected else 1.0)
             pen.setCosmetic(True)
@@ -137,7 +155,8 @@ class EdgeItem(QGraphicsItem):
                 self._outline = QPolygonF([self._path.pointAtPercent(i / 8) for i in range(9)])
             painter.drawPolyline(self._outline)
             return
-        painter.setPen(QPen(colour, 3.5 if selected else 2.0, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap))
+        painter.setPen(QPen(colour, look.edge_selected_width if selected else look.edge_width, Qt.PenStyle.SolidLine,
+                            Qt.PenCapStyle.RoundCap))
         painter.setBrush(Qt.BrushStyle.NoBrush)
         painter.drawPath(self._path)
         painter.setPen(Qt.PenStyle.NoPen)

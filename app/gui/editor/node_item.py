@@ -1,24 +1,33 @@
-"""A layer on the canvas: name, layer type, output-shape badge and parameter count.
+"""A layer on the canvas: name, layer type, output-shape badge, parameter count and a "?" button.
 
-The item only draws what the scene tells it (graph events and validation results); moving
-it by mouse is a gesture the scene turns into one ``Document.move_nodes`` step on release.
-Painting is cheap on purpose: text is laid out once per change, the body paths are shared
-by all nodes, the item is cached as a device pixmap, and when zoomed far out (a 250-layer
-model fitted to the window) only a coloured block is drawn.
+The item only draws what the scene tells it (graph events, validation results, cost badges,
+the step-through highlight and the current :class:`~app.gui.theme.Look`); moving it by mouse
+is a gesture the scene turns into one ``Document.move_nodes`` step on release.
+Painting is cheap on purpose: text is laid out once per change, the card paths are shared
+by all nodes of the same size and look, the item is cached as a device pixmap, and when
+zoomed far out (a 250-layer model fitted to the window) only a coloured block is drawn.
 """
 
 from __future__ import annotations
 
 import html
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QPainter, QPainterPath, QPen
-from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
+from PySide6.QtWidgets import (
+    QGraphicsItem,
+    QGraphicsSceneHoverEvent,
+    QGraphicsSceneMouseEvent,
+    QStyleOptionGraphicsItem,
+    QWidget,
+)
 
 from app.core.graph import Node
+from app.core.insight import NodeCost, format_bytes, format_flops
 from app.core.shapes import NodeInfo, Problem, describe_shapes
 from app.gui import theme
 from app.gui.editor.port_item import PortItem
@@ -26,30 +35,32 @@ from app.gui.editor.port_item import PortItem
 if TYPE_CHECKING:
     from app.gui.editor.edge_item import EdgeItem
 
-WIDTH = 212.0
-HEIGHT = 72.0
-RADIUS = 9.0
-STRIPE = 7.0
-PAD = 7.0
+WIDTH = theme.NORMAL.node_width
+HEIGHT = theme.NORMAL.node_min_height
+RADIUS = theme.NORMAL.node_radius
+STRIPE = theme.NORMAL.stripe
+PAD = theme.NORMAL.pad
 SIMPLE_LOD = 0.4
 """Below this zoom a node is a plain block: text would be unreadable anyway."""
 
-_RECT = QRectF(-WIDTH / 2, -HEIGHT / 2, WIDTH, HEIGHT)
-_MARKER_CENTER = QPointF(WIDTH / 2 - 3, -HEIGHT / 2 + 3)
-_MARKER_RADIUS = 9.0
-_BOUNDS = _RECT.adjusted(-6, -20, _MARKER_RADIUS + 3, 8)
-"""Selection ring, port labels above the top edge, the problem marker at the corner."""
+BADGE_KINDS = ("params", "flops", "memory")
+"""The cost badges a node can show, in the order they are drawn."""
 
+# Enum members bound once: PySide's enum attribute lookups add up over 250 nodes.
+_ELIDE_RIGHT = Qt.TextElideMode.ElideRight
+_ELIDE_MIDDLE = Qt.TextElideMode.ElideMiddle
+_NO_CONTENTS = QGraphicsItem.GraphicsItemFlag.ItemHasNoContents
+_LEFT_BUTTON = Qt.MouseButton.LeftButton
+_HAND = Qt.CursorShape.PointingHandCursor
+_NODE_FLAGS = (QGraphicsItem.GraphicsItemFlag.ItemIsSelectable | QGraphicsItem.GraphicsItemFlag.ItemIsMovable
+               | QGraphicsItem.GraphicsItemFlag.ItemSendsGeometryChanges)
+_DEVICE_CACHE = QGraphicsItem.CacheMode.DeviceCoordinateCache
 
-def _paths() -> tuple[QPainterPath, QPainterPath]:
-    body = QPainterPath()
-    body.addRoundedRect(_RECT, RADIUS, RADIUS)
-    strip = QPainterPath()
-    strip.addRect(QRectF(_RECT.left(), _RECT.top(), STRIPE, HEIGHT))
-    return body, body.intersected(strip)
-
-
-BODY_PATH, STRIPE_PATH = _paths()
+HELP_TOOLTIP = "Explain this layer (F1)"
+CHIP_GAP = 4.0
+"""Between cost chips, and between their rows."""
+GLOW = ((18.0, 40), (11.0, 70), (6.0, 120))
+"""The step-through highlight's glow: (pen width beyond the outline, alpha), outermost first."""
 
 
 @dataclass(frozen=True)
@@ -58,17 +69,68 @@ class _Fonts:
     title: QFont
     badge: QFont
     marker: QFont
+    chip: QFont
+    help: QFont
     name_metrics: QFontMetricsF
     title_metrics: QFontMetricsF
     badge_metrics: QFontMetricsF
+    chip_metrics: QFontMetricsF
 
 
 @cache
-def _fonts() -> _Fonts:
+def _fonts(look: theme.Look = theme.NORMAL) -> _Fonts:
     """Created on first use: fonts need a running QGuiApplication."""
-    name, title, badge = theme.font(14, bold=True), theme.font(12), theme.font(12)
-    return _Fonts(name, title, badge, theme.font(12, bold=True), QFontMetricsF(name), QFontMetricsF(title),
-                  QFontMetricsF(badge))
+    name, title, badge = theme.font(look.name_px, bold=True), theme.font(look.title_px), theme.font(look.badge_px)
+    chip = theme.font(look.chip_px)
+    help_font = theme.font(round(look.help_radius * 1.55), bold=True)
+    return _Fonts(name, title, badge, theme.font(look.marker_px, bold=True), chip, help_font,
+                  QFontMetricsF(name), QFontMetricsF(title), QFontMetricsF(badge), QFontMetricsF(chip))
+
+
+@dataclass(frozen=True)
+class _Card:
+    """The geometry of a card of one size in one look, shared by all such nodes."""
+
+    rect: QRectF
+    body: QPainterPath
+    stripe: QPainterPath
+    bounds: QRectF
+    glow_bounds: QRectF
+    marker_center: QPointF
+    help_center: QPointF
+
+
+@cache
+def _card(look: theme.Look, height: float) -> _Card:
+    width = look.node_width
+    rect = QRectF(-width / 2, -height / 2, width, height)
+    body = QPainterPath()
+    body.addRoundedRect(rect, look.node_radius, look.node_radius)
+    strip = QPainterPath()
+    strip.addRect(QRectF(rect.left(), rect.top(), look.stripe, height))
+    # Selection ring, port labels above the top edge, the problem marker at the corner.
+    reach_up = 20.0 if look.port_label_px <= 10 else look.port_radius + 3 + look.port_label_px * 1.4
+    reach_down = 8.0 if look.port_radius <= 5.5 else look.port_radius + look.port_width + 1
+    marker = look.marker_radius
+    bounds = rect.adjusted(-6, -reach_up, marker + 3, reach_down)
+    glow = GLOW[0][0] / 2 + look.highlight_width
+    glow_bounds = bounds.united(rect.adjusted(-glow, -glow, glow, glow))
+    marker_center = QPointF(rect.right() - 3, rect.top() + 3)
+    name_middle = rect.top() + 6 + _fonts(look).name_metrics.height() / 2
+    help_center = QPointF(rect.right() - marker - 5 - look.help_radius, name_middle)
+    return _Card(rect, body, body.intersected(strip), bounds, glow_bounds, marker_center, help_center)
+
+
+def _paths() -> tuple[QPainterPath, QPainterPath]:
+    body = QPainterPath()
+    body.addRoundedRect(QRectF(-WIDTH / 2, -HEIGHT / 2, WIDTH, HEIGHT), RADIUS, RADIUS)
+    strip = QPainterPath()
+    strip.addRect(QRectF(-WIDTH / 2, -HEIGHT / 2, STRIPE, HEIGHT))
+    return body, body.intersected(strip)
+
+
+BODY_PATH, STRIPE_PATH = _paths()
+"""The normal card without cost badges (kept for code that draws node-like shapes)."""
 
 
 def compact_count(n: int) -> str:
@@ -85,9 +147,108 @@ def params_text(n: int, exact: bool = True) -> str:
     return f"{figure} param{'' if n == 1 else 's'}"
 
 
+def badge_texts(cost: NodeCost | None, kinds: Iterable[str]) -> tuple[tuple[str, str], ...]:
+    """``(kind, text)`` per cost badge, in :data:`BADGE_KINDS` order; unknown values say "?"."""
+    wanted = set(kinds)
+    chips = []
+    for kind in BADGE_KINDS:
+        if kind not in wanted:
+            continue
+        if kind == "params":
+            text = params_text(cost.params) if cost is not None else "? params"
+        elif kind == "flops":
+            flops = cost.flops if cost is not None else None
+            text = format_flops(flops) if flops is not None else "? FLOPs"
+        else:
+            memory = cost.activation_bytes if cost is not None else None
+            text = format_bytes(memory) if memory is not None else "? memory"
+        chips.append((kind, text))
+    return tuple(chips)
+
+
 def _esc(text: str) -> str:
     """Tooltips are rich text; apostrophes in messages stay readable."""
     return html.escape(text, quote=False)
+
+
+@cache
+def _help_geometry(radius: float) -> tuple[QPainterPath, QRectF]:
+    """Hit shape and bounds of a "?" button: a little larger than the circle, easy to hit."""
+    hit = radius + 3.0
+    bounds = QRectF(-hit, -hit, 2 * hit, 2 * hit)
+    shape = QPainterPath()
+    shape.addEllipse(bounds)
+    return shape, bounds
+
+
+class HelpButton(QGraphicsItem):
+    """The "?" in a card's top-right corner: a click asks the scene to explain the layer.
+
+    Like the ports it draws nothing itself (the node paints it, one paint call per node):
+    it only takes the mouse, so pressing it never selects, drags or rubber-bands.
+    """
+
+    def __init__(self, node: NodeItem) -> None:
+        super().__init__(node)
+        self.node = node
+        self.hovered = False
+        self._pressed = False
+        self._radius = 0.0
+        self._shape, self._bounds = _help_geometry(0.0)
+        self.setFlag(_NO_CONTENTS)
+        self.setAcceptedMouseButtons(_LEFT_BUTTON)
+        self.setAcceptHoverEvents(True)
+        self.setCursor(_HAND)
+        self.setToolTip(HELP_TOOLTIP)
+        self.setZValue(2)
+
+    def set_geometry(self, center: QPointF, radius: float) -> None:
+        if radius != self._radius:
+            self.prepareGeometryChange()
+            self._radius = radius
+            self._shape, self._bounds = _help_geometry(radius)
+        self.setPos(center)
+
+    def boundingRect(self) -> QRectF:
+        return self._bounds
+
+    def shape(self) -> QPainterPath:
+        return self._shape
+
+    def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None) -> None:
+        """Never called (ItemHasNoContents): the node draws the button."""
+
+    def _set_hovered(self, hovered: bool) -> None:
+        if hovered != self.hovered:
+            self.hovered = hovered
+            self.node.update()
+
+    def hoverEnterEvent(self, event: QGraphicsSceneHoverEvent) -> None:
+        self._set_hovered(True)
+
+    def hoverLeaveEvent(self, event: QGraphicsSceneHoverEvent) -> None:
+        self._set_hovered(False)
+
+    def mousePressEvent(self, event: QGraphicsSceneMouseEvent) -> None:
+        if event.button() == Qt.MouseButton.LeftButton:
+            self._pressed = True
+            event.accept()
+        else:
+            event.ignore()
+
+    def mouseMoveEvent(self, event: QGraphicsSceneMouseEvent) -> None:
+        self._set_hovered(self._shape.contains(event.pos()))
+
+    def mouseReleaseEvent(self, event: QGraphicsSceneMouseEvent) -> None:
+        """A click counts when it is released on the button, as with any push button."""
+        pressed, self._pressed = self._pressed, False
+        if pressed and event.button() == Qt.MouseButton.LeftButton and self._shape.contains(event.pos()):
+            from app.gui.editor.scene import GraphScene
+
+            scene = self.scene()
+            if isinstance(scene, GraphScene):
+                scene.help_requested.emit(self.node.node_id)
+        event.accept()
 
 
 class NodeItem(QGraphicsItem):
@@ -97,7 +258,8 @@ class NodeItem(QGraphicsItem):
     which made opening a big model slow. The scene updates edges where nodes move.
     """
 
-    def __init__(self, node: Node, info: NodeInfo | None = None, problems: list[Problem] | None = None) -> None:
+    def __init__(self, node: Node, info: NodeInfo | None = None, problems: list[Problem] | None = None,
+                 look: theme.Look = theme.NORMAL) -> None:
         """``info``/``problems``: the current analysis of this node, when there is one, so the
         text is laid out once (a 250-node model opens noticeably faster)."""
         super().__init__()
@@ -113,29 +275,31 @@ class NodeItem(QGraphicsItem):
         self.known = False
         self.severity: str | None = None
         self.problems: list[Problem] = []
+        self.look = look
+        self.chips: tuple[tuple[str, str], ...] = ()
+        """The cost badges shown under the shape: ``(kind, text)`` pairs (see :func:`badge_texts`)."""
+        self.highlighted = False
+        self.plain = False
+        """Drawing for an exported diagram: no selection ring, no "?" button, no hover."""
         self._info_key: Any = object()
         self._accent = theme.category_color(self.category)
-        self._tint = theme.category_tint(self.category)
-        self._border = theme.category_border(self.category)
         ports = spec.ports if spec else ()
         labelled = len(ports) > 1
         self.inputs: dict[str, PortItem] = {}
-        for i, port in enumerate(ports):
-            item = PortItem(self, port, show_label=labelled)
-            item.setPos(-WIDTH / 2 + WIDTH * (i + 1) / (len(ports) + 1), -HEIGHT / 2)
-            self.inputs[port.name] = item
-        self.output = PortItem(self, None)
-        self.output.setPos(0.0, HEIGHT / 2)
-        self.setFlags(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable
-                      | QGraphicsItem.GraphicsItemFlag.ItemIsMovable
-                      | QGraphicsItem.GraphicsItemFlag.ItemSendsGeometryChanges)
-        self.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+        for port in ports:
+            self.inputs[port.name] = PortItem(self, port, show_label=labelled, look=look)
+        self.output = PortItem(self, None, look=look)
+        self.help = HelpButton(self)
+        self.setFlags(_NODE_FLAGS)
+        self.setCacheMode(_DEVICE_CACHE)
         self.setPos(*node.position)
         self._tooltip = ""
+        self._card = _card(look, look.node_min_height)
+        self._apply_colors()
         if info is not None or problems:
             self.set_info(info, problems or [])
         else:
-            self._layout_text()
+            self._layout()
             self._update_tooltip()
 
     # --- what the scene tells the item ----------------------------------------------------
@@ -144,7 +308,7 @@ class NodeItem(QGraphicsItem):
         """After a rename or a config change (the class never changes: that is a new node)."""
         if node.name != self.name:
             self.name = node.name
-            self._layout_text()
+            self._layout()
             self._update_tooltip()
             self.update()
 
@@ -161,10 +325,46 @@ class NodeItem(QGraphicsItem):
         severities = {p.severity for p in problems}
         self.severity = "error" if "error" in severities else ("warning" if severities else None)
         self.output.set_tooltip(shape_text if known else "")
-        self._layout_text()
+        self._layout()
         self._update_tooltip()
         self.update()
         return True
+
+    def set_chips(self, chips: tuple[tuple[str, str], ...]) -> bool:
+        """Show these cost badges; returns whether the card changed size (edges must follow)."""
+        if chips == self.chips:
+            return False
+        self.chips = chips
+        height = self._card.rect.height()
+        self._layout()
+        self.update()
+        return self._card.rect.height() != height
+
+    def set_look(self, look: theme.Look) -> None:
+        """Presenter mode on or off: new sizes, fonts and colours (the scene re-routes edges)."""
+        if look == self.look:
+            return
+        self.look = look
+        self._apply_colors()
+        for port in self.ports():
+            port.set_look(look)
+        self._layout()
+        self.update()
+
+    def set_highlighted(self, highlighted: bool) -> None:
+        """The step-through node: thick bright outline and a glow (the scene dims the others)."""
+        if highlighted != self.highlighted:
+            self.prepareGeometryChange()  # the glow reaches beyond the normal bounds
+            self.highlighted = highlighted
+            self.update()
+
+    def set_plain(self, plain: bool) -> None:
+        """Draw for export: no selection, hover or "?"; no pixmap cache, so SVG gets vectors."""
+        if plain != self.plain:
+            self.plain = plain
+            self.setCacheMode(QGraphicsItem.CacheMode.NoCache if plain
+                              else _DEVICE_CACHE)
+            self.update()
 
     def input_port(self, name: str) -> PortItem | None:
         return self.inputs.get(name)
@@ -172,49 +372,133 @@ class NodeItem(QGraphicsItem):
     def ports(self) -> list[PortItem]:
         return [*self.inputs.values(), self.output]
 
+    def card_rect(self) -> QRectF:
+        """The card itself, in item coordinates (bounds also hold labels, marker and glow)."""
+        return QRectF(self._card.rect)
+
     # --- layout and tooltip --------------------------------------------------------------------
 
-    def _layout_text(self) -> None:
-        f = _fonts()
-        left = _RECT.left() + STRIPE + PAD
-        width = _RECT.right() - PAD - left
-        name_width = width - _MARKER_RADIUS - 4
-        self._name_rect = QRectF(left, _RECT.top() + 6, name_width, f.name_metrics.height())
-        self._name_text = f.name_metrics.elidedText(self.name, Qt.TextElideMode.ElideRight, name_width)
-        self._title_rect = QRectF(left, self._name_rect.bottom(), width, f.title_metrics.height())
-        # The shape badge goes on the bottom row, the parameter count beside it when it fits,
-        # else at the end of the title row; the exact count is preferred to a rounded one.
-        pill_pad, gap = 5.0, 8.0
-        top = self._title_rect.bottom() + 5
+    def _apply_colors(self) -> None:
+        look = self.look
+        self._tint = theme.category_tint(self.category, look.tint)
+        self._border = QColor(look.outline) if look.outline else theme.category_border(self.category)
+
+    def _layout(self) -> None:
+        """Size the card for the look and the chips, place ports, button and every text."""
+        look = self.look
+        f = _fonts(look)
+        width = look.node_width
+        left = -width / 2 + look.stripe + look.pad
+        inner = width / 2 - look.pad - left
+        # Rows from the card's top (y = 0 here; moved once the card's height is known):
+        # name and "?"; layer type; shape badge; then cost chips, if any.
+        name_y = 6.0
+        title_y = name_y + f.name_metrics.height()
+        pill_y = title_y + f.title_metrics.height() + 5
         pill_height = f.badge_metrics.height() + 5
-        shape_width = f.badge_metrics.horizontalAdvance(self.shape_text) + 2 * pill_pad
+        # The parameter count goes beside the shape badge when it fits, else at the end of the
+        # title row; the exact count is preferred to a rounded one. With a "params" chip shown
+        # the count is not repeated.
+        pill_pad, gap = 5.0, 8.0
+        shape = f.badge_metrics.elidedText(self.shape_text, _ELIDE_MIDDLE, inner - 2 * pill_pad)
+        pill_width = f.badge_metrics.horizontalAdvance(shape) + 2 * pill_pad
         title_width = f.title_metrics.horizontalAdvance(self.title)
-        texts = [params_text(self.params), params_text(self.params, exact=False)] if self.known else ["? params"]
+        if any(kind == "params" for kind, _ in self.chips):
+            texts: list[str] = []
+        elif self.known:
+            texts = [params_text(self.params), params_text(self.params, exact=False)]
+        else:
+            texts = ["? params"]
         placed = None
         for count in texts:
             count_width = f.title_metrics.horizontalAdvance(count)
-            if shape_width + gap + count_width <= width:
+            if pill_width + gap + count_width <= inner:
                 placed = (count, count_width, "badge")
-            elif title_width + gap + count_width <= width:
+            elif title_width + gap + count_width <= inner:
                 placed = (count, count_width, "title")
             if placed:
                 break
         if placed is None:
-            count = texts[-1]
-            placed = (count, f.title_metrics.horizontalAdvance(count), "title")
+            count = texts[-1] if texts else ""
+            placed = (count, f.title_metrics.horizontalAdvance(count), "title" if count else "")
         count, count_width, row = placed
+        # Cost chips fill the room beside the shape badge, then rows below it.
+        beside = inner - pill_width - gap if row != "badge" else 0.0
+        chip_rects, chip_texts = self._flow_chips(inner, beside)
+        chip_height = f.chip_metrics.height() + 4
+        rows_below = max((round(r.top() / (chip_height + CHIP_GAP)) for _, r in chip_rects), default=0)
+        content = pill_y + pill_height + (rows_below * (chip_height + CHIP_GAP) + 1 if rows_below else 0.0)
+        height = max(look.node_min_height, content + look.bottom_margin)
+        card = _card(look, height)
+        if card is not self._card:
+            self.prepareGeometryChange()
+            self._card = card
+        rect = card.rect
+        top = rect.top()
+        # Ports on the edges, the "?" button in the top-right corner.
+        ports = list(self.inputs.values())
+        for i, port in enumerate(ports):
+            port.setPos(rect.left() + width * (i + 1) / (len(ports) + 1), top)
+        self.output.setPos(0.0, rect.bottom())
+        self.help.set_geometry(card.help_center, look.help_radius)
+        name_width = card.help_center.x() - look.help_radius - 4 - left
+        self._name_rect = QRectF(left, top + name_y, name_width, f.name_metrics.height())
+        self._name_text = f.name_metrics.elidedText(self.name, _ELIDE_RIGHT, name_width)
+        self._title_rect = QRectF(left, top + title_y, inner, f.title_metrics.height())
         self._count_text = count
         if row == "badge":
-            self._count_rect = QRectF(_RECT.right() - PAD - count_width, top, count_width, pill_height)
-            title_room = width
+            self._count_rect = QRectF(rect.right() - look.pad - count_width, top + pill_y, count_width, pill_height)
+            title_room = inner
         else:
-            self._count_rect = QRectF(_RECT.right() - PAD - count_width, self._title_rect.top(), count_width,
+            self._count_rect = QRectF(rect.right() - look.pad - count_width, self._title_rect.top(), count_width,
                                       self._title_rect.height())
-            title_room = width - count_width - gap
-        self._title_text = f.title_metrics.elidedText(self.title, Qt.TextElideMode.ElideRight, title_room)
-        shape = f.badge_metrics.elidedText(self.shape_text, Qt.TextElideMode.ElideMiddle, width - 2 * pill_pad)
+            title_room = inner - count_width - (gap if count else 0)
+        self._title_text = f.title_metrics.elidedText(self.title, _ELIDE_RIGHT, title_room)
         self._shape_display = shape
-        self._pill_rect = QRectF(left, top, f.badge_metrics.horizontalAdvance(shape) + 2 * pill_pad, pill_height)
+        self._pill_rect = QRectF(left, top + pill_y, pill_width, pill_height)
+        # Chip row 0 is beside the badge (vertically centred on it), the others below.
+        beside_y = pill_y + (pill_height - chip_height) / 2
+        below_y = pill_y + pill_height + CHIP_GAP + 1 - (chip_height + CHIP_GAP)
+        self._chip_rects = [(text, r.translated(left + (pill_width + gap if r.top() == 0 else 0.0),
+                                                top + (beside_y if r.top() == 0 else below_y)))
+                            for text, r in chip_rects]
+        self.chip_texts = chip_texts
+
+    def _flow_chips(self, width: float, beside: float) -> tuple[list[tuple[str, QRectF]], list[str]]:
+        """Chip rects at the origin (row 0 = beside the shape badge, ``beside`` wide; row n at
+        ``y = n * (chip height + gap)``) and the texts as shown. The exact parameter count is
+        preferred to a rounded one unless the rounded one saves a row."""
+        if not self.chips:
+            return [], []
+        exact = [text for _, text in self.chips]
+        candidates = [exact]
+        if any(kind == "params" for kind, _ in self.chips) and self.known:
+            candidates.append([params_text(self.params, exact=False) if kind == "params" else text
+                               for kind, text in self.chips])
+        layouts = [self._flow(texts, width, beside) for texts in candidates]
+        rows = [max((r.top() for _, r in layout), default=0.0) for layout in layouts]
+        best = min(range(len(layouts)), key=lambda i: (rows[i], i))
+        return layouts[best], candidates[best]
+
+    def _flow(self, texts: list[str], width: float, beside: float) -> list[tuple[str, QRectF]]:
+        """First fit: each chip goes in the first row with room (rows keep the chips' order)."""
+        metrics = _fonts(self.look).chip_metrics
+        height = metrics.height() + 4
+        used = [0.0]  # row 0: beside the badge
+        room = [beside]
+        placed = []
+        for text in texts:
+            w = min(width, metrics.horizontalAdvance(text) + 10)
+            row = next((i for i in range(len(used)) if used[i] + (CHIP_GAP if used[i] else 0) + w <= room[i]), None)
+            if row is None:
+                used.append(0.0)
+                room.append(width)
+                row = len(used) - 1
+            x = used[row] + (CHIP_GAP if used[row] else 0.0)
+            used[row] = x + w
+            shown = metrics.elidedText(text, _ELIDE_RIGHT, w - 10)
+            placed.append((shown, QRectF(x, row * (height + CHIP_GAP), w, height)))
+        return placed
 
     def _update_tooltip(self) -> None:
         lines = [f"<b>{_esc(self.name)}</b> — {_esc(self.title)}"]
@@ -235,10 +519,10 @@ class NodeItem(QGraphicsItem):
     # --- painting -----------------------------------------------------------------------------
 
     def boundingRect(self) -> QRectF:
-        return _BOUNDS
+        return self._card.glow_bounds if self.highlighted and not self.plain else self._card.bounds
 
     def shape(self) -> QPainterPath:
-        return BODY_PATH
+        return self._card.body
 
     def outline_color(self) -> QColor:
         if self.severity == "error":
@@ -249,54 +533,98 @@ class NodeItem(QGraphicsItem):
 
     def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None) -> None:
         lod = option.levelOfDetailFromTransform(painter.worldTransform())
-        selected = self.isSelected()
+        selected = self.isSelected() and not self.plain
+        highlighted = self.highlighted and not self.plain
         if lod < SIMPLE_LOD:
-            self._paint_simple(painter, selected)
+            self._paint_simple(painter, selected, highlighted)
             return
-        painter.setPen(QPen(self.outline_color(), 3.0 if self.severity else 1.3))
+        look, card = self.look, self._card
+        if highlighted:
+            glow = QColor(look.highlight)
+            for extra, alpha in GLOW:
+                glow.setAlpha(alpha)
+                painter.setPen(QPen(glow, look.highlight_width + extra))
+                painter.setBrush(Qt.BrushStyle.NoBrush)
+                painter.drawPath(card.body)
+            painter.setPen(QPen(QColor(look.highlight), look.highlight_width))
+        else:
+            painter.setPen(QPen(self.outline_color(), look.problem_width if self.severity else look.outline_width))
         painter.setBrush(QBrush(self._tint))
-        painter.drawPath(BODY_PATH)
-        painter.fillPath(STRIPE_PATH, self._accent)
-        f = _fonts()
-        painter.setPen(QColor(theme.TEXT))
+        painter.drawPath(card.body)
+        painter.fillPath(card.stripe, self._accent)
+        f = _fonts(look)
+        painter.setPen(QColor(look.text))
         painter.setFont(f.name)
         painter.drawText(self._name_rect, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, self._name_text)
         painter.setFont(f.title)
-        painter.setPen(QColor(theme.TEXT_SECONDARY))
+        painter.setPen(QColor(look.text_secondary))
         painter.drawText(self._title_rect, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
                          self._title_text)
-        painter.drawText(self._count_rect, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
-                         self._count_text)
-        painter.setPen(QPen(QColor(theme.BADGE_BORDER), 1.0))
-        painter.setBrush(QColor(theme.BADGE_FILL))
+        if self._count_text:
+            painter.drawText(self._count_rect, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
+                             self._count_text)
+        painter.setPen(QPen(QColor(look.badge_border), 1.0))
+        painter.setBrush(QColor(look.badge_fill))
         painter.drawRoundedRect(self._pill_rect, 5, 5)
         painter.setFont(f.badge)
-        painter.setPen(QColor(theme.TEXT if self.known else theme.TEXT_MUTED))
+        painter.setPen(QColor(look.text if self.known else look.text_muted))
         painter.drawText(self._pill_rect, Qt.AlignmentFlag.AlignCenter, self._shape_display)
+        if self._chip_rects:
+            self._paint_chips(painter, f)
+        if not self.plain:
+            self._paint_help(painter, f)
         if self.severity:
-            painter.setPen(QPen(QColor("#FFFFFF"), 1.5))
-            painter.setBrush(self.outline_color())
-            painter.drawEllipse(_MARKER_CENTER, _MARKER_RADIUS, _MARKER_RADIUS)
-            painter.setFont(f.marker)
-            painter.setPen(QColor("#FFFFFF"))
-            marker = QRectF(_MARKER_CENTER.x() - _MARKER_RADIUS, _MARKER_CENTER.y() - _MARKER_RADIUS,
-                            2 * _MARKER_RADIUS, 2 * _MARKER_RADIUS)
-            painter.drawText(marker, Qt.AlignmentFlag.AlignCenter, "!")
+            self._paint_marker(painter, f)
         for port in self.inputs.values():
             port.draw(painter)
         self.output.draw(painter)
         if selected:
-            painter.setPen(QPen(QColor(theme.SELECTION), 2.5))
+            painter.setPen(QPen(QColor(look.selection), look.selection_width))
             painter.setBrush(Qt.BrushStyle.NoBrush)
-            painter.drawRoundedRect(_RECT.adjusted(-4, -4, 4, 4), RADIUS + 3, RADIUS + 3)
+            painter.drawRoundedRect(card.rect.adjusted(-4, -4, 4, 4), look.node_radius + 3, look.node_radius + 3)
 
-    def _paint_simple(self, painter: QPainter, selected: bool) -> None:
-        fill = QColor(theme.SELECTION) if selected else self._accent
-        if self.severity:
-            pen = QPen(self.outline_color(), 3.0)
+    def _paint_chips(self, painter: QPainter, f: _Fonts) -> None:
+        look = self.look
+        painter.setFont(f.chip)
+        for text, rect in self._chip_rects:
+            painter.setPen(QPen(QColor(look.chip_border), 1.0))
+            painter.setBrush(QColor(look.chip_fill))
+            painter.drawRoundedRect(rect, rect.height() / 2, rect.height() / 2)
+            painter.setPen(QColor(look.text if not text.startswith("?") else look.text_muted))
+            painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, text)
+
+    def _paint_help(self, painter: QPainter, f: _Fonts) -> None:
+        look = self.look
+        hovered = self.help.hovered
+        radius = look.help_radius
+        centre = self._card.help_center
+        painter.setPen(QPen(QColor(look.help_hover if hovered else look.text_muted), 1.2))
+        painter.setBrush(QColor(look.help_hover if hovered else look.help_fill))
+        painter.drawEllipse(centre, radius, radius)
+        painter.setFont(f.help)
+        painter.setPen(QColor("#FFFFFF" if hovered else look.text_secondary))
+        painter.drawText(QRectF(centre.x() - radius, centre.y() - radius, 2 * radius, 2 * radius),
+                         Qt.AlignmentFlag.AlignCenter, "?")
+
+    def _paint_marker(self, painter: QPainter, f: _Fonts) -> None:
+        radius = self.look.marker_radius
+        centre = self._card.marker_center
+        painter.setPen(QPen(QColor("#FFFFFF"), 1.5))
+        painter.setBrush(self.outline_color())
+        painter.drawEllipse(centre, radius, radius)
+        painter.setFont(f.marker)
+        painter.setPen(QColor("#FFFFFF"))
+        painter.drawText(QRectF(centre.x() - radius, centre.y() - radius, 2 * radius, 2 * radius),
+                         Qt.AlignmentFlag.AlignCenter, "!")
+
+    def _paint_simple(self, painter: QPainter, selected: bool, highlighted: bool) -> None:
+        fill = QColor(self.look.selection) if selected else self._accent
+        if highlighted or self.severity:
+            colour = QColor(self.look.highlight) if highlighted else self.outline_color()
+            pen = QPen(colour, 4.0 if highlighted else 3.0)
             pen.setCosmetic(True)
             painter.setPen(pen)
         else:
             painter.setPen(Qt.PenStyle.NoPen)
         painter.setBrush(fill)
-        painter.drawRect(_RECT)
+        painter.drawRect(self._card.rect)

@@ -22,35 +22,49 @@ if TYPE_CHECKING:
     from app.gui.editor.node_item import NodeItem
     from app.gui.editor.scene import GraphScene
 
-PORT_RADIUS = 5.5
-HIT_RADIUS = 10.0
+PORT_RADIUS = theme.NORMAL.port_radius
+HIT_RADIUS = theme.NORMAL.port_hit_radius
 """Ports are small on screen but easy to hit: the clickable area is wider than the dot."""
-WIDE_PORT_WIDTH = 96.0
+WIDE_PORT_WIDTH = theme.NORMAL.wide_port_width
 LABEL_GAP = 3.0
 LABEL_RECT = QRectF(-40, -PORT_RADIUS - LABEL_GAP - 13, 80, 13)
+# Enum members bound once: PySide's enum attribute lookups add up over hundreds of ports.
+_NO_CONTENTS = QGraphicsItem.GraphicsItemFlag.ItemHasNoContents
+_LEFT_BUTTON = Qt.MouseButton.LeftButton
+_CROSS = Qt.CursorShape.CrossCursor
 
 
 @cache
-def _geometry(wide: bool) -> tuple[QRectF, QPainterPath, QRectF]:
-    """The dot, the hit shape and the bounds, shared by all ports of a kind."""
-    half = WIDE_PORT_WIDTH / 2 if wide else PORT_RADIUS
-    dot = QRectF(-half, -PORT_RADIUS, 2 * half, 2 * PORT_RADIUS)
-    grow = HIT_RADIUS - PORT_RADIUS
+def _geometry(wide: bool, look: theme.Look = theme.NORMAL) -> tuple[QRectF, QPainterPath, QRectF]:
+    """The dot, the hit shape and the bounds, shared by all ports of a kind and look."""
+    radius, hit_radius = look.port_radius, look.port_hit_radius
+    half = look.wide_port_width / 2 if wide else radius
+    dot = QRectF(-half, -radius, 2 * half, 2 * radius)
+    grow = hit_radius - radius
     hit = dot.adjusted(-grow, -grow, grow, grow)
     shape = QPainterPath()
-    shape.addRoundedRect(hit, HIT_RADIUS, HIT_RADIUS)
+    shape.addRoundedRect(hit, hit_radius, hit_radius)
     return dot, shape, hit
 
 
 @cache
-def _label_font() -> QFont:
-    return theme.font(10)
+def _label_font(look: theme.Look = theme.NORMAL) -> QFont:
+    return theme.font(look.port_label_px)
+
+
+@cache
+def _label_rect(look: theme.Look = theme.NORMAL) -> QRectF:
+    """Above the dot, centred on it (the normal look gives :data:`LABEL_RECT`)."""
+    height = 13.0 if look.port_label_px <= 10 else round(look.port_label_px * 1.3)
+    width = 80.0 if look.port_label_px <= 10 else 8.0 * look.port_label_px
+    return QRectF(-width / 2, -look.port_radius - LABEL_GAP - height, width, height)
 
 
 class PortItem(QGraphicsItem):
     """One input port (``spec`` set) or the output port (``spec`` None) of a node."""
 
-    def __init__(self, node: NodeItem, spec: PortSpec | None, show_label: bool = False) -> None:
+    def __init__(self, node: NodeItem, spec: PortSpec | None, show_label: bool = False,
+                 look: theme.Look = theme.NORMAL) -> None:
         super().__init__(node)
         self.node = node
         self.spec = spec
@@ -60,12 +74,13 @@ class PortItem(QGraphicsItem):
         self.connected = 0
         self.state = ""  # "", "valid", "invalid", "hover-valid", "hover-invalid"
         self.show_label = show_label
-        self._dot, self._shape, self._bounds = _geometry(self.variadic)
+        self.look = look
+        self._dot, self._shape, self._bounds = _geometry(self.variadic, look)
         # The node draws its ports (one paint call per node instead of three): this item only
         # takes the mouse and shows the tooltip.
-        self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemHasNoContents)
-        self.setAcceptedMouseButtons(Qt.MouseButton.LeftButton)
-        self.setCursor(Qt.CursorShape.CrossCursor)
+        self.setFlag(_NO_CONTENTS)
+        self.setAcceptedMouseButtons(_LEFT_BUTTON)
+        self.setCursor(_CROSS)
         self.setZValue(1)
         self.set_tooltip("")
 
@@ -77,11 +92,18 @@ class PortItem(QGraphicsItem):
     def shape(self) -> QPainterPath:
         return self._shape
 
+    def set_look(self, look: theme.Look) -> None:
+        """Presenter mode: bigger dots, easier to hit (the node re-places the port)."""
+        if look != self.look:
+            self.prepareGeometryChange()
+            self.look = look
+            self._dot, self._shape, self._bounds = _geometry(self.variadic, look)
+
     def anchor(self, index: int = 0, count: int = 1) -> QPointF:
         """Scene point where the ``index``-th of ``count`` edges on this port attaches."""
         x = 0.0
         if self.variadic and count > 1:
-            usable = WIDE_PORT_WIDTH - 2 * PORT_RADIUS
+            usable = self.look.wide_port_width - 2 * self.look.port_radius
             x = -usable / 2 + usable * index / (count - 1)
         return self.scenePos() + QPointF(x, 0.0)
 
@@ -118,23 +140,24 @@ class PortItem(QGraphicsItem):
 
     def draw(self, painter: QPainter) -> None:
         """Paint the port in its node's coordinates (called from ``NodeItem.paint``)."""
-        border = QColor(theme.PORT_CONNECTED)
+        look = self.look
+        border = QColor(look.port_connected)
         filled = (self.connected or self.is_output) and not self.variadic  # a wide port stays light: edges show it
-        fill = QColor(theme.PORT_CONNECTED if filled else theme.PORT_FILL)
-        width = 1.6
+        fill = QColor(look.port_connected if filled else look.port_fill)
+        width = look.port_width
         if self.state:
             valid = self.state in ("valid", "hover-valid")
             border = QColor(theme.VALID_TARGET if valid else theme.INVALID_TARGET)
-            width = 3.0 if self.state.startswith("hover") else 2.2
+            width = (3.0 if self.state.startswith("hover") else 2.2) * look.port_width / theme.NORMAL.port_width
             if self.state.startswith("hover"):
                 fill = border
         painter.setPen(QPen(border, width))
         painter.setBrush(QBrush(fill))
-        painter.drawRoundedRect(self._dot.translated(self.pos()), PORT_RADIUS, PORT_RADIUS)
+        painter.drawRoundedRect(self._dot.translated(self.pos()), look.port_radius, look.port_radius)
         if self.show_label:
-            painter.setFont(_label_font())
-            painter.setPen(QColor(theme.TEXT_SECONDARY))
-            painter.drawText(LABEL_RECT.translated(self.pos()), Qt.AlignmentFlag.AlignCenter, self.name)
+            painter.setFont(_label_font(look))
+            painter.setPen(QColor(look.text_secondary))
+            painter.drawText(_label_rect(look).translated(self.pos()), Qt.AlignmentFlag.AlignCenter, self.name)
 
     # --- the connection gesture: the scene does the work --------------------------------------
 

@@ -8,12 +8,17 @@ runs) the scene does not start those gestures at all.
 
 Zoomed far out (a whole 250-layer model in the window) the edge items are hidden and one
 path item draws every edge: one C++ paint instead of hundreds of Python ones.
+
+For teaching the scene also holds view state that is not part of the document: optional
+cost badges on the nodes (computed only while shown, once per analysis), the step-through
+highlight (one node bright, the rest dimmed), and presenter mode (the
+:data:`~app.gui.theme.PRESENTER` look on every item). A "?" on a node emits ``help_requested``.
 """
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from PySide6.QtCore import QPointF, QRectF, Qt, QTimer, Signal
@@ -21,23 +26,30 @@ from PySide6.QtGui import QColor, QPainterPath, QPen
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsPathItem, QGraphicsScene, QGraphicsSceneMouseEvent
 
 from app.core.graph import Edge, GraphError, Node
+from app.core.insight import NodeCost, node_cost
 from app.core.shapes import Analysis, NodeInfo, Problem, describe_shapes
 from app.gui import theme
 from app.gui.document import Document
 from app.gui.editor.edge_item import EdgeItem, bezier
-from app.gui.editor.node_item import NodeItem
+from app.gui.editor.node_item import BADGE_KINDS, NodeItem, badge_texts
 from app.gui.editor.port_item import PortItem
 
 LOCKED_MESSAGE = "The model is locked while training runs."
 DIMMED_OPACITY = 0.3
-SNAP_TOLERANCE = 14.0
-"""How far (scene units) from a port a connection drag may end and still hit it."""
+SNAP_TOLERANCE = theme.NORMAL.snap_tolerance
+"""How far (scene units) from a port a connection drag may end and still hit it (normal look)."""
+HIGHLIGHT_Z = 2.0
+"""The step-through node is drawn above selected (1) and other (0) nodes."""
 
 
 class GraphScene(QGraphicsScene):
     """Items for every node and edge of ``document.graph``; emits ``message`` to explain refusals."""
 
     message = Signal(str)
+    help_requested = Signal(str)
+    """A node id: the user clicked the node's "?" (the view emits it for F1 too)."""
+    look_changed = Signal(object)
+    """The new :class:`~app.gui.theme.Look` after :meth:`set_presenter` (the view redraws its background)."""
 
     def __init__(self, document: Document, parent: Any = None) -> None:
         super().__init__(parent)
@@ -48,10 +60,13 @@ class GraphScene(QGraphicsScene):
         self._selected_edges: set[EdgeItem] = set()
         self._raised: set[NodeItem] = set()
         self.overview = False
+        self.look = theme.NORMAL
+        self._badges: frozenset[str] = frozenset()
+        self._costs: dict[str, NodeCost] = {}
+        self._costs_of: Analysis | None = None
+        self._highlight: str | None = None
         self._edge_layer = QGraphicsPathItem()
-        pen = QPen(QColor(theme.EDGE), 1.2)
-        pen.setCosmetic(True)
-        self._edge_layer.setPen(pen)
+        self._edge_layer.setPen(_layer_pen(self.look))
         self._edge_layer.setZValue(-1.0)
         self._edge_layer.setAcceptedMouseButtons(Qt.MouseButton.NoButton)
         self._edge_layer.setVisible(False)
@@ -108,15 +123,24 @@ class GraphScene(QGraphicsScene):
         self._add_node_item(node, None, [])
 
     def _add_node_item(self, node: Node, info: NodeInfo | None, problems: list[Problem]) -> None:
-        item = NodeItem(node, info, problems)
+        item = NodeItem(node, info, problems, look=self.look)
         item.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIsMovable, not self.document.locked)
+        if self._badges:
+            item.set_chips(badge_texts(self._cost(node.id), self._badges))
+        if self._highlight is not None:
+            item.setOpacity(DIMMED_OPACITY)
+        if self.overview:
+            item.help.setVisible(False)
         self.nodes[node.id] = item
         self.addItem(item)
 
     def _on_node_removed(self, node: Node) -> None:
+        if node.id == self._highlight:
+            self.set_highlight(None)
         item = self.nodes.pop(node.id, None)
         if item is None:
             return
+        self._raised.discard(item)
         for edge_item in list(item.edges):
             self._on_edge_removed(edge_item.edge)
         self.removeItem(item)
@@ -125,8 +149,10 @@ class GraphScene(QGraphicsScene):
         source, target = self.nodes.get(edge.source), self.nodes.get(edge.target)
         if source is None or target is None or edge in self.edges:
             return
-        item = EdgeItem(edge, source, target)
+        item = EdgeItem(edge, source, target, self.look)
         item.setVisible(not self.overview)
+        if self._highlight is not None:
+            item.setOpacity(self.rest_opacity(item))
         self.edges[edge] = item
         self.addItem(item)
         self._edges_changed()
@@ -187,6 +213,8 @@ class GraphScene(QGraphicsScene):
         for node_id, item in self.nodes.items():
             if item.set_info(analysis.nodes.get(node_id), by_node.get(node_id, [])):
                 self._refresh_edge_tooltips(item)
+        if self._badges:
+            self._show_badges()
 
     def _refresh_edge_tooltips(self, item: NodeItem) -> None:
         for edge_item in item.edges:
@@ -227,11 +255,147 @@ class GraphScene(QGraphicsScene):
     def _raise_selected(self) -> None:
         """Selected nodes are drawn above the others (a dragged node is never hidden)."""
         selected = {i for i in self.selectedItems() if isinstance(i, NodeItem)}
-        for item in self._raised - selected:
-            item.setZValue(0.0)
-        for item in selected - self._raised:
-            item.setZValue(1.0)
+        changed = (self._raised - selected) | (selected - self._raised)
         self._raised = selected
+        for item in changed:
+            item.setZValue(self._z(item))
+
+    def _z(self, item: NodeItem) -> float:
+        if item.highlighted:
+            return HIGHLIGHT_Z
+        return 1.0 if item in self._raised else 0.0
+
+    # --- teaching: "?" buttons, cost badges, step-through highlight, presenter mode --------------
+
+    def badges(self) -> frozenset[str]:
+        """The cost badges shown on every node (a subset of :data:`BADGE_KINDS`)."""
+        return self._badges
+
+    def set_badges(self, kinds: Iterable[str]) -> None:
+        """Show ``"params"``, ``"flops"`` and/or ``"memory"`` chips on each node; empty = none.
+
+        Costs are worked out only while badges are shown, and once per analysis."""
+        wanted = frozenset(kinds)
+        unknown = wanted - set(BADGE_KINDS)
+        if unknown:
+            raise ValueError(f"Unknown badge kinds {sorted(unknown)}; choose from {list(BADGE_KINDS)}.")
+        if wanted == self._badges:
+            return
+        self._badges = wanted
+        if not wanted:
+            self._costs, self._costs_of = {}, None
+        self._show_badges()
+
+    def _cost(self, node_id: str) -> NodeCost | None:
+        analysis = self.document.analysis
+        if analysis is not self._costs_of:
+            self._costs, self._costs_of = {}, analysis
+        if node_id not in self._costs:
+            cost = None
+            if node_id in analysis.nodes and node_id in self.document.graph:
+                try:
+                    cost = node_cost(self.document.graph, node_id, analysis)
+                except (KeyError, ValueError, GraphError):  # an analysis a step behind the graph
+                    cost = None
+            if cost is None:
+                return None
+            self._costs[node_id] = cost
+        return self._costs[node_id]
+
+    def _show_badges(self) -> None:
+        grown = []
+        for node_id, item in self.nodes.items():
+            chips = badge_texts(self._cost(node_id), self._badges) if self._badges else ()
+            if item.set_chips(chips):
+                grown.append(item)
+        self._update_edges(grown)
+
+    def highlighted(self) -> str | None:
+        """The node step-through is showing, or None."""
+        return self._highlight
+
+    def set_highlight(self, node_id: str | None) -> None:
+        """Draw ``node_id`` with a bright outline and glow, raised, and dim every other node and
+        the edges that do not touch it; ``None`` (or an id not on the canvas) clears it."""
+        if node_id is not None and node_id not in self.nodes:
+            node_id = None
+        if node_id == self._highlight:
+            return
+        old = self.nodes.get(self._highlight) if self._highlight is not None else None
+        self._highlight = node_id
+        new = self.nodes.get(node_id) if node_id is not None else None
+        for item, on in ((old, False), (new, True)):
+            if item is not None:
+                item.set_highlighted(on)
+                item.setZValue(self._z(item))
+        for item in self.nodes.values():
+            opacity = self.rest_opacity(item)
+            if item.opacity() != opacity:
+                item.setOpacity(opacity)
+        for edge_item in self.edges.values():
+            opacity = self.rest_opacity(edge_item)
+            if edge_item.opacity() != opacity:
+                edge_item.setOpacity(opacity)
+        self._edge_layer.setOpacity(1.0 if node_id is None else DIMMED_OPACITY)
+
+    def rest_opacity(self, item: NodeItem | EdgeItem) -> float:
+        """Opacity outside gestures: dimmed while another node is highlighted. Edges into and out
+        of the highlighted node stay bright: they show where its data comes from and goes."""
+        highlight = self._highlight
+        if highlight is None:
+            return 1.0
+        if isinstance(item, EdgeItem):
+            return 1.0 if highlight in (item.edge.source, item.edge.target) else DIMMED_OPACITY
+        return 1.0 if item.node_id == highlight else DIMMED_OPACITY
+
+    def presenter(self) -> bool:
+        return self.look is theme.PRESENTER
+
+    def set_presenter(self, on: bool) -> None:
+        """Large fonts and ports and a high-contrast palette on every item; off restores the normal
+        look exactly. Node positions (the document) do not change."""
+        look = theme.PRESENTER if on else theme.NORMAL
+        if look is self.look:
+            return
+        self.look = look
+        self.cancel_connect()
+        for item in self.nodes.values():
+            item.set_look(look)
+        for edge_item in self.edges.values():
+            edge_item.set_look(look)
+        self._edge_layer.setPen(_layer_pen(look))
+        self._edges_changed()
+        self.look_changed.emit(look)
+
+    @contextlib.contextmanager
+    def plain_rendering(self) -> Iterator[None]:
+        """Draw only the model while the block runs (diagram export): no selection, highlight,
+        hover, "?" buttons or zoomed-out overview; everything is put back afterwards."""
+        highlight, overview = self._highlight, self.overview
+        self.set_highlight(None)
+        self.set_overview(False)
+        for item in self.nodes.values():
+            item.set_plain(True)
+        for edge_item in self.edges.values():
+            edge_item.set_plain(True)
+        try:
+            yield
+        finally:
+            for item in self.nodes.values():
+                item.set_plain(False)
+            for edge_item in self.edges.values():
+                edge_item.set_plain(False)
+            self.set_overview(overview)
+            self.set_highlight(highlight)
+
+    def model_rect(self) -> QRectF:
+        """Scene rectangle of every node and edge (empty without nodes): what an export shows."""
+        rect = QRectF()
+        for item in self.nodes.values():
+            rect = rect.united(item.sceneBoundingRect())
+        for edge_item in self.edges.values():
+            rect = rect.united(edge_item.sceneBoundingRect())
+        return rect
 
     # --- zoomed far out: one path for all edges -------------------------------------------------
 
@@ -242,6 +406,8 @@ class GraphScene(QGraphicsScene):
         self.overview = overview
         for item in self.edges.values():
             item.setVisible(not overview)
+        for node_item in self.nodes.values():  # too small to click, and not drawn
+            node_item.help.setVisible(not overview)
         if overview:
             self._rebuild_edge_layer()
         else:
@@ -387,8 +553,8 @@ class _ConnectDrag:
                     self.scene.message.emit(_sentence(reason))
 
     def _port_at(self, scene_pos: QPointF) -> PortItem | None:
-        box = QRectF(scene_pos.x() - SNAP_TOLERANCE, scene_pos.y() - SNAP_TOLERANCE,
-                     2 * SNAP_TOLERANCE, 2 * SNAP_TOLERANCE)
+        tolerance = self.scene.look.snap_tolerance
+        box = QRectF(scene_pos.x() - tolerance, scene_pos.y() - tolerance, 2 * tolerance, 2 * tolerance)
         best: tuple[float, PortItem] | None = None
         for item in self.scene.items(box):
             if isinstance(item, PortItem) and item in self.reasons:
@@ -401,7 +567,7 @@ class _ConnectDrag:
     def target_at(self, scene_pos: QPointF) -> tuple[str, str, str] | None:
         """(source, target, port) for a drop on a port or on a node's body, else None."""
         origin_id = self.origin.node.node_id
-        if (scene_pos - self.origin.scenePos()).manhattanLength() < SNAP_TOLERANCE:
+        if (scene_pos - self.origin.scenePos()).manhattanLength() < self.scene.look.snap_tolerance:
             return None  # a click on the port, not a drag
         port = self._port_at(scene_pos)
         if port is None:
@@ -423,10 +589,18 @@ class _ConnectDrag:
         for port in self.reasons:
             port.set_state("")
         for item in self.scene.nodes.values():
-            if item.opacity() != 1.0:
-                item.setOpacity(1.0)
+            opacity = self.scene.rest_opacity(item)
+            if item.opacity() != opacity:
+                item.setOpacity(opacity)
         if self.line.scene() is self.scene:
             self.scene.removeItem(self.line)
+
+
+def _layer_pen(look: theme.Look) -> QPen:
+    """The zoomed-out edge path: thin, cosmetic (the same on-screen width at any zoom)."""
+    pen = QPen(QColor(look.edge), 1.2 if look is theme.NORMAL else 1.8)
+    pen.setCosmetic(True)
+    return pen
 
 
 def _problems_by_node(analysis: Analysis) -> dict[str, list[Problem]]:

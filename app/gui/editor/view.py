@@ -2,7 +2,9 @@
 
 Every edit it starts goes through the Document (one undo step each); the scene redraws
 from the graph's events. Navigation (zoom, pan, fit, select) never touches the document,
-so it still works while training has the document locked.
+so it still works while training has the document locked. So does asking for a layer's
+explanation (F1, the node's "?" or its context menu), which the scene emits as
+``help_requested``; presenter mode and cost badges carry over when the document changes.
 """
 
 from __future__ import annotations
@@ -14,7 +16,9 @@ from typing import Any
 
 from PySide6.QtCore import QByteArray, QLineF, QMimeData, QPoint, QPointF, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import (
+    QAction,
     QColor,
+    QContextMenuEvent,
     QDragEnterEvent,
     QDragMoveEvent,
     QDropEvent,
@@ -29,7 +33,7 @@ from PySide6.QtGui import (
     QStatusTipEvent,
     QWheelEvent,
 )
-from PySide6.QtWidgets import QApplication, QFrame, QGraphicsView, QLabel, QWidget
+from PySide6.QtWidgets import QApplication, QFrame, QGraphicsView, QLabel, QMenu, QWidget
 
 from app.core.catalog import get_spec
 from app.core.clipboard import MIME_TYPE
@@ -113,9 +117,12 @@ class GraphView(QGraphicsView):
         self.setAcceptDrops(True)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.setMouseTracking(True)
+        self._look = theme.NORMAL
         self._bg = QColor(theme.BACKGROUND)
         self._minor_pen = QPen(QColor(theme.GRID_MINOR), 0)
         self._major_pen = QPen(QColor(theme.GRID_MAJOR), 0)
+        self.extra_node_actions: list[QAction] = []
+        """Actions the main window adds to a node's context menu, after "Explain this layer"."""
         self._label = QLabel(self.viewport())
         self._label.setStyleSheet(
             f"background: {theme.MESSAGE_BACKGROUND}; color: {theme.MESSAGE_TEXT}; border-radius: 6px;"
@@ -135,11 +142,17 @@ class GraphView(QGraphicsView):
         if old is not None:
             old.selectionChanged.disconnect(self._on_scene_selection)
             old.message.disconnect(self.show_message)
+            old.look_changed.disconnect(self._apply_look)
             old.detach()
         self.document = document
         self._scene = GraphScene(document, self)
+        if old is not None:  # view settings, not part of the document: keep them
+            self._scene.set_presenter(old.presenter())
+            self._scene.set_badges(old.badges())
         self._scene.selectionChanged.connect(self._on_scene_selection)
         self._scene.message.connect(self.show_message)
+        self._scene.look_changed.connect(self._apply_look)
+        self._apply_look(self._scene.look)
         self.setScene(self._scene)
         if old is not None:
             old.deleteLater()
@@ -157,6 +170,58 @@ class GraphView(QGraphicsView):
 
     def scene_node_item(self, node_id: str) -> NodeItem | None:
         return self.graph_scene().nodes.get(node_id)
+
+    def _apply_look(self, look: theme.Look) -> None:
+        """The background and grid follow the scene's look (presenter: plain white)."""
+        self._look = look
+        self._bg = QColor(look.background)
+        self._minor_pen = QPen(QColor(look.grid_minor), 0)
+        self._major_pen = QPen(QColor(look.grid_major), 0)
+        self.resetCachedContent()
+        self.viewport().update()
+
+    # --- teaching ------------------------------------------------------------------------------
+
+    def explain_selection(self) -> bool:
+        """F1: ask for the explanation of the one selected node; False when not exactly one."""
+        ids = self.selected_node_ids()
+        if len(ids) != 1:
+            return False
+        self.graph_scene().help_requested.emit(ids[0])
+        return True
+
+    def node_menu(self, node_id: str) -> QMenu:
+        """The context menu of a node: "Explain this layer", then :attr:`extra_node_actions`."""
+        menu = QMenu(self)
+        explain = menu.addAction("Explain this layer")
+        explain.setShortcut(QKeySequence(Qt.Key.Key_F1))
+        explain.setShortcutVisibleInContextMenu(True)
+        explain.triggered.connect(lambda _checked=False: self.graph_scene().help_requested.emit(node_id))
+        if self.extra_node_actions:
+            menu.addSeparator()
+            menu.addActions(self.extra_node_actions)
+        return menu
+
+    def node_at(self, viewport_pos: QPoint) -> NodeItem | None:
+        """The node under a viewport point (its ports and "?" count as the node)."""
+        for item in self.items(viewport_pos):
+            while item is not None and not isinstance(item, NodeItem):
+                item = item.parentItem()
+            if isinstance(item, NodeItem):
+                return item
+        return None
+
+    def contextMenuEvent(self, event: QContextMenuEvent) -> None:
+        node = self.node_at(event.pos())
+        if node is None:
+            super().contextMenuEvent(event)
+            return
+        if node.node_id not in self.selected_node_ids():  # as in file managers: right-click selects
+            self.select_nodes([node.node_id])
+        menu = self.node_menu(node.node_id)
+        menu.exec(event.globalPos())
+        menu.deleteLater()
+        event.accept()
 
     # --- selection -----------------------------------------------------------------------------
 
@@ -248,6 +313,8 @@ class GraphView(QGraphicsView):
         self._sync_detail()
 
     def center_on_node(self, node_id: str) -> None:
+        """Scroll so the node is in the middle, zooming in far enough to read it (step-through
+        follows the highlighted node with this)."""
         item = self.scene_node_item(node_id)
         if item is None:
             return
@@ -310,6 +377,10 @@ class GraphView(QGraphicsView):
             self.delete_selection()
         elif key == Qt.Key.Key_F and plain:
             self.fit_all()
+        elif key == Qt.Key.Key_F1 and plain:
+            if not self.explain_selection():
+                event.ignore()  # let the window's own F1 (if any) handle it
+                return
         elif event.matches(QKeySequence.StandardKey.Copy):
             self.copy_selection()
         elif event.matches(QKeySequence.StandardKey.Paste):
@@ -517,7 +588,7 @@ class GraphView(QGraphicsView):
     def drawBackground(self, painter: QPainter, rect: QRectF) -> None:
         painter.fillRect(rect, self._bg)
         zoom = self.zoom()
-        if zoom < GRID_MIN_ZOOM:
+        if zoom < GRID_MIN_ZOOM or not self._look.grid:
             return
         step = GRID
         while step * zoom < 12:  # keep lines at least 12 px apart, so zoomed out stays calm

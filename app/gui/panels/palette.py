@@ -2,7 +2,9 @@
 
 The palette knows nothing about documents' graphs: it says which layer the user wants
 (``add_requested`` for double-click/Enter; a drag carrying ``LAYER_MIME_TYPE`` for drops)
-and the canvas adds it through the document, as one undo step.
+and the canvas adds it through the document, as one undo step. Each layer also has a "?"
+(a narrow second column; F1 on the current entry does the same) that asks the window to
+explain it (``help_requested``).
 """
 
 from __future__ import annotations
@@ -10,12 +12,24 @@ from __future__ import annotations
 import html
 from collections.abc import Sequence
 
-from PySide6.QtCore import QEvent, QMimeData, QObject, QSize, Qt, Signal
-from PySide6.QtGui import QColor, QIcon, QKeyEvent, QPainter, QPixmap
+from PySide6.QtCore import QEvent, QMimeData, QObject, QPoint, QRect, QSize, Qt, Signal
+from PySide6.QtGui import (
+    QBrush,
+    QColor,
+    QContextMenuEvent,
+    QFont,
+    QIcon,
+    QKeyEvent,
+    QMouseEvent,
+    QPainter,
+    QPixmap,
+)
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QHeaderView,
     QLabel,
     QLineEdit,
+    QMenu,
     QTreeWidget,
     QTreeWidgetItem,
     QVBoxLayout,
@@ -24,13 +38,15 @@ from PySide6.QtWidgets import (
 
 from app.core.catalog import CATALOG, CATEGORIES, LayerSpec
 from app.gui.document import follow_document
-from app.gui.theme import category_color
+from app.gui.theme import SELECTION, category_color
 
 LAYER_MIME_TYPE = "application/x-layerforge-layer"
 """Drag payload: a catalog class name as UTF-8 (the canvas adds that layer where it is dropped)."""
 
 CLASS_ROLE = Qt.ItemDataRole.UserRole
 SWATCH_SIZE = 12
+NAME_COLUMN, HELP_COLUMN = 0, 1
+HELP_TEXT = "?"
 
 
 def teaching_html(spec: LayerSpec) -> str:
@@ -73,21 +89,30 @@ def _haystack(spec: LayerSpec) -> str:
 
 class LayerTree(QTreeWidget):
     """Categories with their layers; layers can be dragged (as ``LAYER_MIME_TYPE``),
-    double-clicked or activated with Enter."""
+    double-clicked or activated with Enter. A click on a layer's "?" column, or F1,
+    asks for its help (``help_chosen``)."""
 
     layer_chosen = Signal(str)
+    help_chosen = Signal(str)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setHeaderHidden(True)
-        self.setColumnCount(1)
+        self.setColumnCount(2)
         self.setIconSize(QSize(SWATCH_SIZE, SWATCH_SIZE))
         self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.setDragEnabled(True)
         self.setDragDropMode(QAbstractItemView.DragDropMode.DragOnly)
         self.setDefaultDropAction(Qt.DropAction.CopyAction)
         self.setUniformRowHeights(True)
+        self.setMouseTracking(True)  # the "?" shows a pointing hand on hover
+        header = self.header()
+        header.setStretchLastSection(False)
+        header.setSectionResizeMode(NAME_COLUMN, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(HELP_COLUMN, QHeaderView.ResizeMode.Fixed)
+        self._size_help_column()
         self.itemDoubleClicked.connect(self._double_clicked)
+        self.itemClicked.connect(self._clicked)
 
     def mimeTypes(self) -> list[str]:
         return [LAYER_MIME_TYPE]
@@ -106,13 +131,49 @@ class LayerTree(QTreeWidget):
     def supportedDragActions(self) -> Qt.DropAction:
         return Qt.DropAction.CopyAction
 
-    def _double_clicked(self, item: QTreeWidgetItem, _column: int) -> None:
+    def help_rect(self, item: QTreeWidgetItem) -> QRect:
+        """Where the item's "?" is drawn, in viewport coordinates (empty when scrolled away)."""
+        return self.visualRect(self.indexFromItem(item, HELP_COLUMN))
+
+    def _class_at(self, pos: QPoint, column: int | None = None) -> str | None:
+        index = self.indexAt(pos)
+        if not index.isValid() or (column is not None and index.column() != column):
+            return None
+        class_name = self.itemFromIndex(index).data(0, CLASS_ROLE)
+        return str(class_name) if class_name else None
+
+    def _double_clicked(self, item: QTreeWidgetItem, column: int) -> None:
         class_name = item.data(0, CLASS_ROLE)
-        if class_name:
+        if class_name and column != HELP_COLUMN:  # two quick clicks on "?" are two help requests, not an add
             self.layer_chosen.emit(str(class_name))
+
+    def _clicked(self, item: QTreeWidgetItem, column: int) -> None:
+        class_name = item.data(0, CLASS_ROLE)
+        if class_name and column == HELP_COLUMN:
+            self.help_chosen.emit(str(class_name))
+
+    def current_class(self) -> str | None:
+        """The class name of the current, listed layer entry (None on a category or nothing)."""
+        item = self.currentItem()
+        class_name = item.data(0, CLASS_ROLE) if item is not None and not item.isHidden() else None
+        return str(class_name) if class_name else None
+
+    def event(self, event: QEvent) -> bool:
+        """Claim F1 before any window-wide F1 shortcut, so help follows the palette's focus."""
+        if event.type() == QEvent.Type.ShortcutOverride and isinstance(event, QKeyEvent) \
+                and event.key() == Qt.Key.Key_F1 and self.current_class():
+            event.accept()
+            return True
+        return super().event(event)
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
         item = self.currentItem()
+        if event.key() == Qt.Key.Key_F1:
+            class_name = self.current_class()
+            if class_name:
+                self.help_chosen.emit(class_name)
+                event.accept()
+                return
         if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and item is not None:
             class_name = item.data(0, CLASS_ROLE)
             if class_name:
@@ -123,12 +184,58 @@ class LayerTree(QTreeWidget):
             return
         super().keyPressEvent(event)
 
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:
+        if event.buttons() == Qt.MouseButton.NoButton:
+            if self._class_at(event.position().toPoint(), HELP_COLUMN):
+                self.viewport().setCursor(Qt.CursorShape.PointingHandCursor)
+            else:
+                self.viewport().unsetCursor()
+        super().mouseMoveEvent(event)
+
+    def contextMenuEvent(self, event: QContextMenuEvent) -> None:
+        """Right-click on a layer: add it, or read what it does."""
+        class_name = self._class_at(event.pos())
+        if not class_name:
+            return
+        menu = QMenu(self)
+        add = menu.addAction(f"Add {class_name} to the canvas")
+        add.setEnabled(self.isEnabled())
+        add.triggered.connect(lambda: self.layer_chosen.emit(class_name))
+        explain = menu.addAction(f"What does {class_name} do?")
+        explain.setShortcut(Qt.Key.Key_F1)
+        explain.triggered.connect(lambda: self.help_chosen.emit(class_name))
+        menu.exec(event.globalPos())
+        menu.deleteLater()
+
+    def help_font(self) -> QFont:
+        """The "?" is the view's font in bold (recomputed when the font changes)."""
+        font = QFont(self.font())
+        font.setBold(True)
+        return font
+
+    def _size_help_column(self) -> None:
+        metrics = self.fontMetrics()
+        self.header().resizeSection(HELP_COLUMN, metrics.horizontalAdvance(HELP_TEXT) + 2 * metrics.height())
+
+    def changeEvent(self, event: QEvent) -> None:
+        """Presenter mode's larger font widens the "?" column and enlarges the "?" with it."""
+        if event.type() == QEvent.Type.FontChange:
+            self._size_help_column()
+            font = self.help_font()
+            for top in range(self.topLevelItemCount()):
+                category = self.topLevelItem(top)
+                for index in range(category.childCount()):
+                    category.child(index).setFont(HELP_COLUMN, font)
+        super().changeEvent(event)
+
 
 class PalettePanel(QWidget):
     """Searchable list of catalog layers grouped by category. Emits ``add_requested(class_name)``
-    on double-click or Enter (the window adds it at the view centre); drags carry the class name."""
+    on double-click or Enter (the window adds it at the view centre); drags carry the class name.
+    Emits ``help_requested(class_name)`` from a layer's "?" or F1 (the window shows the help panel)."""
 
     add_requested = Signal(str)
+    help_requested = Signal(str)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -145,6 +252,7 @@ class PalettePanel(QWidget):
         layout.addWidget(self.search)
         self.tree = LayerTree(self)
         self.tree.layer_chosen.connect(self._chosen)
+        self.tree.help_chosen.connect(self.help_requested)
         layout.addWidget(self.tree, 1)
         self.empty_label = QLabel("No layer matches this search.", self)
         self.empty_label.setWordWrap(True)
@@ -159,6 +267,8 @@ class PalettePanel(QWidget):
         by_category: dict[str, list[LayerSpec]] = {c: [] for c in CATEGORIES}
         for spec in CATALOG.values():
             by_category.setdefault(spec.category, []).append(spec)
+        help_brush = QBrush(QColor(SELECTION))
+        help_font = self.tree.help_font()
         for category, specs in by_category.items():
             top = QTreeWidgetItem(self.tree, [category])
             top.setIcon(0, _swatch(category_color(category)))
@@ -176,6 +286,11 @@ class PalettePanel(QWidget):
                 item.setStatusTip(0, first_sentence(spec.doc.summary))
                 item.setFlags(Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
                               | Qt.ItemFlag.ItemIsDragEnabled)
+                item.setText(HELP_COLUMN, HELP_TEXT)
+                item.setTextAlignment(HELP_COLUMN, Qt.AlignmentFlag.AlignCenter)
+                item.setForeground(HELP_COLUMN, help_brush)
+                item.setFont(HELP_COLUMN, help_font)
+                item.setToolTip(HELP_COLUMN, f"What does {spec.title} do? Opens its help (F1).")
                 self._layer_items[spec.class_name] = item
                 self._search_text[spec.class_name] = _haystack(spec)
         self.tree.expandAll()
@@ -230,6 +345,11 @@ class PalettePanel(QWidget):
     def item_for(self, class_name: str) -> QTreeWidgetItem | None:
         return self._layer_items.get(class_name)
 
+    def help_rect(self, class_name: str) -> QRect:
+        """The "?" of a layer's entry in the tree's viewport coordinates (for tests and tours)."""
+        item = self._layer_items[class_name]
+        return self.tree.help_rect(item)
+
     # --- internals ------------------------------------------------------------------------
 
     def _chosen(self, class_name: str) -> None:
@@ -245,8 +365,25 @@ class PalettePanel(QWidget):
         self.setEnabled(not locked)
         self.setToolTip("Layers cannot be added while training runs." if locked else "")
 
+    def _help_for_search(self) -> str | None:
+        """F1 in the search box: the current entry if it is listed, else the first match."""
+        current = self.tree.current_class()
+        if current:
+            return current
+        names = self.visible_class_names() if self.search.text().strip() else []
+        return names[0] if names else None
+
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        """Down arrow in the search box moves into the list, so the keyboard alone suffices."""
+        """Down arrow in the search box moves into the list, so the keyboard alone suffices;
+        F1 there explains the highlighted (or first matching) layer."""
+        if watched is self.search and isinstance(event, QKeyEvent) and event.key() == Qt.Key.Key_F1:
+            class_name = self._help_for_search()
+            if event.type() == QEvent.Type.ShortcutOverride and class_name:
+                event.accept()
+                return True
+            if event.type() == QEvent.Type.KeyPress and class_name:
+                self.help_requested.emit(class_name)
+                return True
         if watched is self.search and event.type() == QEvent.Type.KeyPress \
                 and isinstance(event, QKeyEvent) and event.key() == Qt.Key.Key_Down:
             names = self.visible_class_names()

@@ -1,11 +1,16 @@
 """The Summary dock: a ``model.summary()``-style table with totals, following the analysis.
 
 Rows come from :func:`app.core.summary.summary_rows` (the CLI prints the same table), so the
-dock and ``layerforge check`` always agree. Items are updated in place rather than rebuilt,
-so an edit on a graph of a few hundred layers stays cheap.
+dock and ``layerforge check`` always agree. Two more columns give each layer's compute cost
+(FLOPs) and activation memory for one sample, from :func:`app.core.insight.model_costs`;
+the totals line adds them up, and says "at least" while some layer's cost is unknown.
+Items are updated in place rather than rebuilt, so an edit on a graph of a few hundred
+layers stays cheap.
 """
 
 from __future__ import annotations
+
+import html
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
@@ -19,20 +24,71 @@ from PySide6.QtWidgets import (
 )
 
 from app.core.catalog.rules import fmt_shape
+from app.core.insight import ModelCosts, NodeCost, format_bytes, format_flops, format_macs, model_costs
 from app.core.shapes import Analysis
 from app.core.summary import SummaryRow, summary_rows
 from app.gui.document import Document, follow_document
 
 NODE_ROLE = Qt.ItemDataRole.UserRole
-COLUMNS = ("Layer (type)", "Output shape", "Param #", "Connected to")
-PARAM_COLUMN = 2
+COLUMNS = ("Layer (type)", "Output shape", "Param #", "FLOPs", "Memory", "Connected to")
+PARAM_COLUMN, FLOPS_COLUMN, MEMORY_COLUMN = 2, 3, 4
+NUMBER_COLUMNS = (PARAM_COLUMN, FLOPS_COLUMN, MEMORY_COLUMN)
+"""Right-aligned, so magnitudes line up."""
+
+HEADER_TIPS = {
+    FLOPS_COLUMN: "Floating-point operations for one sample in one forward pass (a multiply-add counts as 2).",
+    MEMORY_COLUMN: "Activation memory: the size of the layer's output for one sample. Training keeps these "
+                   "for backpropagation, so it grows with the batch size.",
+}
 
 
-def row_texts(row: SummaryRow) -> list[str]:
-    """The four cells of a row as Keras' summary writes them ("?" where the shape is unknown)."""
+def row_texts(row: SummaryRow, cost: NodeCost | None = None) -> list[str]:
+    """The cells of a row: Keras' summary columns plus FLOPs and memory ("?" where unknown)."""
     shape = ", ".join(fmt_shape(s) for s in row.output_shapes) if row.output_shapes is not None else "?"
     params = f"{row.params:,}" if row.known else "?"
-    return [f"{row.name} ({row.class_name})", shape, params, ", ".join(row.inputs) or "—"]
+    flops = format_flops(cost.flops) if cost is not None else "?"
+    memory = format_bytes(cost.activation_bytes) if cost is not None else "?"
+    return [f"{row.name} ({row.class_name})", shape, params, flops, memory, ", ".join(row.inputs) or "—"]
+
+
+def cost_tips(cost: NodeCost | None) -> tuple[str, str]:
+    """Exact numbers behind the rounded FLOPs and memory cells."""
+    if cost is None or cost.flops is None or cost.macs is None:
+        flops = "The compute cost of this layer is not known (its shape, or a rule for it, is missing)."
+    elif cost.macs:
+        flops = f"{cost.flops:,} FLOPs per sample, of which {cost.macs:,} multiply-adds (2 FLOPs each)."
+    else:
+        flops = f"{cost.flops:,} FLOPs per sample (no multiply-adds)."
+    if cost is None or cost.activation_bytes is None:
+        memory = "The size of this layer's output is not known."
+    else:
+        memory = f"{cost.activation_bytes:,} bytes per sample for this layer's output."
+    return flops, memory
+
+
+def totals_html(analysis: Analysis, costs: ModelCosts, unknown_shapes: int) -> str:
+    """Parameters as Keras prints them, then compute and memory per sample."""
+    total, trainable, frozen = analysis.total_params, analysis.trainable, analysis.non_trainable
+    text = (f"<b>Total params:</b> {total:,} &nbsp; <b>Trainable:</b> {trainable:,} &nbsp; "
+            f"<b>Non-trainable:</b> {frozen:,}")
+    bound = "" if costs.complete else "at least "
+    text += (f"<br><b>Compute:</b> {bound}{format_flops(costs.total_flops)} "
+             f"({format_macs(costs.total_macs)}) per sample &nbsp; "
+             f"<b>Activation memory:</b> {bound}{format_bytes(costs.total_activation_bytes)} per sample")
+    if unknown_shapes:
+        whose = "their shapes are" if unknown_shapes != 1 else "its shape is"
+        text += (f"<br>{unknown_shapes} layer{'s' if unknown_shapes != 1 else ''} not counted: {whose} unknown "
+                 "until the problems are fixed.")
+    return text
+
+
+def totals_tip(costs: ModelCosts) -> str:
+    """Which layers the "at least" totals leave out ("" when the totals are exact)."""
+    if costs.complete:
+        return ""
+    names = "".join(f"<li>{html.escape(name)}</li>" for name in costs.unknown)
+    return (f"<p>The totals leave out {len(costs.unknown)} layer{'s' if len(costs.unknown) != 1 else ''} "
+            f"whose cost is not known, so the real numbers are higher:</p><ul>{names}</ul>")
 
 
 class SummaryPanel(QWidget):
@@ -57,7 +113,11 @@ class SummaryPanel(QWidget):
         header = self.tree.header()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setStretchLastSection(True)
-        self.tree.headerItem().setTextAlignment(PARAM_COLUMN, Qt.AlignmentFlag.AlignRight)
+        header_item = self.tree.headerItem()
+        for column in NUMBER_COLUMNS:
+            header_item.setTextAlignment(column, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        for column, tip in HEADER_TIPS.items():
+            header_item.setToolTip(column, tip)
         self.tree.itemClicked.connect(self._item_activated)
         self.tree.itemActivated.connect(self._item_activated)
         layout.addWidget(self.tree, 1)
@@ -66,6 +126,8 @@ class SummaryPanel(QWidget):
         self.totals_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         layout.addWidget(self.totals_label)
         self._sized = False
+        self.costs: ModelCosts | None = None
+        """The costs behind the FLOPs and Memory columns (None without a document)."""
         self.set_document(document)
 
     def set_document(self, document: Document | None) -> None:
@@ -77,6 +139,8 @@ class SummaryPanel(QWidget):
         else:
             self.tree.clear()
             self.totals_label.clear()
+            self.totals_label.setToolTip("")
+            self.costs = None
 
     def rows(self) -> list[list[str]]:
         """The table's text, row by row (what a user reads)."""
@@ -86,38 +150,35 @@ class SummaryPanel(QWidget):
     def _analysis_changed(self, analysis: Analysis) -> None:
         if self._document is None:
             return
-        rows = summary_rows(self._document.graph, analysis)
+        graph = self._document.graph
+        rows = summary_rows(graph, analysis)
+        costs = model_costs(graph, analysis)
+        self.costs = costs
         tree = self.tree
         while tree.topLevelItemCount() > len(rows):
             tree.takeTopLevelItem(tree.topLevelItemCount() - 1)
         missing = [QTreeWidgetItem() for _ in range(len(rows) - tree.topLevelItemCount())]
         for item in missing:
-            item.setTextAlignment(PARAM_COLUMN, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+            for column in NUMBER_COLUMNS:
+                item.setTextAlignment(column, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         tree.addTopLevelItems(missing)
         for index, row in enumerate(rows):
             item = tree.topLevelItem(index)
-            for column, text in enumerate(row_texts(row)):
+            cost = costs.per_node.get(row.node_id)
+            for column, text in enumerate(row_texts(row, cost)):
                 if item.text(column) != text:
                     item.setText(column, text)
+            for column, tip in zip((FLOPS_COLUMN, MEMORY_COLUMN), cost_tips(cost), strict=True):
+                if item.toolTip(column) != tip:
+                    item.setToolTip(column, tip)
             if item.data(0, NODE_ROLE) != row.node_id:
                 item.setData(0, NODE_ROLE, row.node_id)
         if rows and not self._sized:
             for column in range(len(COLUMNS) - 1):
                 tree.resizeColumnToContents(column)
             self._sized = True
-        self.totals_label.setText(self._totals(rows, analysis))
-
-    @staticmethod
-    def _totals(rows: list[SummaryRow], analysis: Analysis) -> str:
-        total, trainable, frozen = analysis.total_params, analysis.trainable, analysis.non_trainable
-        text = (f"<b>Total params:</b> {total:,} &nbsp; <b>Trainable:</b> {trainable:,} &nbsp; "
-                f"<b>Non-trainable:</b> {frozen:,}")
-        unknown = sum(1 for r in rows if not r.known)
-        if unknown:
-            whose = "their shapes are" if unknown != 1 else "its shape is"
-            text += (f"<br>{unknown} layer{'s' if unknown != 1 else ''} not counted: {whose} unknown "
-                     "until the problems are fixed.")
-        return text
+        self.totals_label.setText(totals_html(analysis, costs, sum(1 for r in rows if not r.known)))
+        self.totals_label.setToolTip(totals_tip(costs))
 
     def _item_activated(self, item: QTreeWidgetItem, _column: int = 0) -> None:
         node_id = item.data(0, NODE_ROLE)

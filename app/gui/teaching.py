@@ -1,0 +1,226 @@
+"""The window's teaching tools: layer help, lessons, insight views, cost badges, presenter mode.
+
+Kept out of ``main_window.py`` so the window stays about files, editing and training. A
+:class:`Teaching` is made by the window once its docks and menus exist; it adds its docks
+(Help and Lesson on the right, Insight at the bottom), its View-menu entries and the
+diagram exports, and follows the window's document through :meth:`document_changed`
+(each document gets a new canvas scene, so the scene's state is applied again).
+
+Presenter mode is one switch for a projector: the canvas draws with large fonts and ports
+and high contrast, every dock's text grows, and clutter (undo history, summary, the
+status bar's background-import note) is hidden; switching back restores exactly what was
+visible before.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QObject, Qt
+from PySide6.QtGui import QAction, QFont, QKeySequence
+from PySide6.QtWidgets import QDockWidget, QLabel, QMessageBox
+
+from app.gui.panels.help_panel import HelpPanel
+from app.gui.panels.lesson_panel import LessonPanel
+
+if TYPE_CHECKING:
+    from app.gui.insight.panel import InsightPanel
+    from app.gui.main_window import MainWindow
+
+PRESENTER_SHORTCUT = "Ctrl+Shift+P"
+PRESENTER_FONT_SCALE = 1.45
+"""Dock text grows by this much in presenter mode (the canvas has its own, larger look)."""
+BADGES = (("params", "&Parameters"), ("flops", "&FLOPs"), ("memory", "Activation &Memory"))
+DIAGRAM_FILTERS = {".png": "PNG images (*.png)", ".svg": "SVG drawings (*.svg)"}
+
+
+class Teaching(QObject):
+    """Help, lesson and insight docks plus presenter mode and badges for one window."""
+
+    def __init__(self, window: MainWindow) -> None:
+        super().__init__(window)
+        self.window = window
+        self._presenter = False
+        self._hidden_by_presenter: list[QDockWidget] = []
+        self._normal_font: QFont | None = None
+        self._badges: frozenset[str] = frozenset()
+        self._insight: InsightPanel | None = None
+
+        self.help = HelpPanel()
+        self.help_dock = window.add_dock("Help", self.help, Qt.DockWidgetArea.RightDockWidgetArea)
+        self.lesson = LessonPanel()
+        self.lesson_dock = window.add_dock("Lesson", self.lesson, Qt.DockWidgetArea.RightDockWidgetArea)
+        placeholder = QLabel("Loading the insight views…")
+        placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.insight_dock = window.add_dock("Insight", placeholder, Qt.DockWidgetArea.BottomDockWidgetArea)
+        self.insight_dock.visibilityChanged.connect(self._insight_visible)
+        window.palette.help_requested.connect(self.explain_layer)
+        self._build_actions()
+
+    # --- actions and menus ----------------------------------------------------------------------
+
+    def _build_actions(self) -> None:
+        window = self.window
+        self.presenter_action = QAction("&Presenter Mode", window)
+        self.presenter_action.setCheckable(True)
+        self.presenter_action.setShortcut(QKeySequence(PRESENTER_SHORTCUT))
+        self.presenter_action.setStatusTip("Large fonts and ports, high contrast, clutter hidden: for a projector")
+        self.presenter_action.toggled.connect(self.set_presenter)
+        window.addAction(self.presenter_action)
+
+        self.badge_actions: dict[str, QAction] = {}
+        badge_menu = window.view_menu.addMenu("Cost &Badges")
+        for kind, text in BADGES:
+            action = QAction(text, window)
+            action.setCheckable(True)
+            action.setStatusTip(f"Show each layer's {text.replace('&', '').lower()} on its card")
+            action.toggled.connect(lambda _on=False: self._badges_toggled())
+            badge_menu.addAction(action)
+            self.badge_actions[kind] = action
+        window.view_menu.addSeparator()
+        window.view_menu.addAction(self.presenter_action)
+        window.view_menu.addSeparator()
+        for dock in (self.help_dock, self.lesson_dock, self.insight_dock):
+            window.view_menu.addAction(dock.toggleViewAction())
+
+        self.export_png_action = QAction("Diagram as &PNG…", window)
+        self.export_png_action.triggered.connect(lambda _checked=False: self.export_diagram(".png"))
+        self.export_svg_action = QAction("Diagram as &SVG…", window)
+        self.export_svg_action.triggered.connect(lambda _checked=False: self.export_diagram(".svg"))
+        window.export_menu.addSeparator()
+        window.export_menu.addActions([self.export_png_action, self.export_svg_action])
+
+        self.explain_action = QAction("&Explain Selected Layer", window)
+        self.explain_action.setShortcut(QKeySequence(Qt.Key.Key_F1))
+        self.explain_action.setStatusTip("Open the help for the selected layer (or click ? on a layer)")
+        self.explain_action.triggered.connect(lambda _checked=False: self.explain_selection())
+        window.help_menu.insertAction(window.help_menu.actions()[0] if window.help_menu.actions() else None,
+                                      self.explain_action)
+
+    # --- following the document ---------------------------------------------------------------
+
+    def document_changed(self) -> None:
+        """A new document (and so a new scene): hook the scene and bring its lesson."""
+        scene = self.window.view.graph_scene()
+        scene.help_requested.connect(self.explain_node)
+        scene.set_badges(self._badges)
+        scene.set_presenter(self._presenter)
+        document = self.window.document
+        self.help.set_document(document)
+        self.lesson.set_document(document)
+
+    def show_lesson(self) -> None:
+        """Bring the Lesson dock forward (an example was opened)."""
+        if self.lesson.has_lesson():
+            self.lesson_dock.show()
+            self.lesson_dock.raise_()
+
+    # --- help ------------------------------------------------------------------------------------
+
+    def explain_node(self, node_id: str) -> None:
+        self.help.show_node(self.window.document, node_id)
+        self._raise(self.help_dock)
+
+    def explain_layer(self, class_name: str) -> None:
+        self.help.show_layer(class_name)
+        self._raise(self.help_dock)
+
+    def explain_selection(self) -> None:
+        """F1 (the palette answers F1 itself while it has focus): the selected layer's help."""
+        if not self.window.view.explain_selection():  # emits the scene's help_requested when one is selected
+            self.window.statusBar().showMessage("Select one layer to explain it, or click the ? on a layer", 5000)
+
+    @staticmethod
+    def _raise(dock: QDockWidget) -> None:
+        dock.show()
+        dock.raise_()
+
+    # --- insight -----------------------------------------------------------------------------------
+
+    @property
+    def insight(self) -> InsightPanel:
+        """The Insight dock's panel (built on first use: it brings pyqtgraph views)."""
+        if self._insight is None:
+            from app.gui.insight.panel import InsightPanel
+
+            window = self.window
+            panel = InsightPanel(window.document, lambda: window.training, lambda: window.view.graph_scene())
+            placeholder = self.insight_dock.widget()
+            self.insight_dock.setWidget(panel)
+            if placeholder is not None:
+                placeholder.deleteLater()
+            self._insight = panel
+        return self._insight
+
+    def _insight_visible(self, visible: bool) -> None:
+        if visible and self._insight is None and not self.insight_dock.visibleRegion().isEmpty():
+            _ = self.insight
+
+    def show_insight(self) -> InsightPanel:
+        self._raise(self.insight_dock)
+        return self.insight
+
+    # --- badges and presenter mode ----------------------------------------------------------------
+
+    def _badges_toggled(self) -> None:
+        self._badges = frozenset(kind for kind, action in self.badge_actions.items() if action.isChecked())
+        self.window.view.graph_scene().set_badges(self._badges)
+
+    @property
+    def presenter(self) -> bool:
+        return self._presenter
+
+    def set_presenter(self, on: bool) -> None:
+        """Presenter mode on or off (see the module docstring)."""
+        if on == self._presenter:
+            return
+        self._presenter = on
+        window = self.window
+        if self.presenter_action.isChecked() != on:
+            self.presenter_action.setChecked(on)
+        window.view.graph_scene().set_presenter(on)
+        if on:
+            self._normal_font = QFont(window.font())
+            bigger = QFont(self._normal_font)
+            size = bigger.pointSizeF()
+            if size > 0:
+                bigger.setPointSizeF(size * PRESENTER_FONT_SCALE)
+            else:
+                bigger.setPixelSize(round(bigger.pixelSize() * PRESENTER_FONT_SCALE))
+            window.setFont(bigger)
+            self._hidden_by_presenter = [d for d in window.clutter_docks() if d.isVisible()]
+            for dock in self._hidden_by_presenter:
+                dock.hide()
+            window.backend_label.setVisible(False)
+        else:
+            if self._normal_font is not None:
+                window.setFont(self._normal_font)
+            for dock in self._hidden_by_presenter:
+                dock.show()
+            self._hidden_by_presenter = []
+        window.view.fit_all()
+        window.statusBar().showMessage(
+            f"Presenter mode {'on' if on else 'off'} ({PRESENTER_SHORTCUT} toggles it)", 5000)
+
+    # --- diagram export ----------------------------------------------------------------------------
+
+    def export_diagram(self, suffix: str, path: Path | None = None) -> bool:
+        """Write the canvas as a PNG or SVG picture (asks where unless ``path`` is given)."""
+        from app.gui.editor.diagram_export import DiagramExportError, export_diagram
+
+        window = self.window
+        if path is None:
+            path = window.ask_save_path("Export Diagram", suffix, DIAGRAM_FILTERS[suffix])
+            if path is None:
+                return False
+        try:
+            written = export_diagram(window.view.graph_scene(), path)
+        except (DiagramExportError, OSError) as err:
+            window.notify(QMessageBox.Icon.Critical, "Export failed", f"“{path.name}” was not written.", str(err))
+            return False
+        window.statusBar().showMessage(f"Exported the diagram to {written}", 8000)
+        return True
+
+
+__all__ = ["PRESENTER_SHORTCUT", "Teaching"]
