@@ -869,6 +869,7 @@ class MainWindow(QMainWindow):
         if not self.maybe_save():
             event.ignore()
             return
+        self.teaching.shutdown()
         if self._training_panel is not None:
             self._training_panel.shutdown()
         self.autosaver.shutdown()

@@ -17,7 +17,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject, Qt
+from PySide6.QtCore import QObject, Qt, QTimer
 from PySide6.QtGui import QAction, QFont, QKeySequence
 from PySide6.QtWidgets import QDockWidget, QLabel, QMessageBox
 
@@ -109,6 +109,8 @@ class Teaching(QObject):
         document = self.window.document
         self.help.set_document(document)
         self.lesson.set_document(document)
+        if self._insight is not None:
+            self._insight.set_document(document)
 
     def show_lesson(self) -> None:
         """Bring the Lesson dock forward (an example was opened)."""
@@ -154,8 +156,18 @@ class Teaching(QObject):
         return self._insight
 
     def _insight_visible(self, visible: bool) -> None:
-        if visible and self._insight is None and not self.insight_dock.visibleRegion().isEmpty():
+        if visible and self._insight is None:  # after the dock has painted its frame
+            QTimer.singleShot(0, self, self._build_insight_if_shown)
+
+    def _build_insight_if_shown(self) -> None:
+        # On the window's first show every dock is briefly visible, before Insight goes behind Problems.
+        if self._insight is None and not self.insight_dock.visibleRegion().isEmpty():
             _ = self.insight
+
+    def shutdown(self) -> None:
+        """The window closes: stop the insight views' playback, probe and jobs."""
+        if self._insight is not None:
+            self._insight.shutdown()
 
     def show_insight(self) -> InsightPanel:
         self._raise(self.insight_dock)

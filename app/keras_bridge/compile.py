@@ -7,12 +7,18 @@ so a model that compiles always matches what ``layerforge check`` showed.
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 from app.core.codegen import keras_model_name as model_name
 from app.core.graph import Graph
 from app.core.shapes import Analysis, Problem, analyze
 from app.keras_bridge.layers import build_layer, call_layer, spec_for
+
+KERAS_STATE_LOCK = threading.RLock()
+"""Held while Keras' process-wide state is reset or seeded and a model built from it (a training
+run's start, an insight view's untrained model): two threads doing that at once would
+interleave ``clear_session`` and seeding with another's layer creation."""
 
 
 class CompileError(ValueError):

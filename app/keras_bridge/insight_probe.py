@@ -60,10 +60,11 @@ def untrained_model(graph: Graph, name: str = "model", seed: int = 0) -> keras.M
     activations are the same every time a class looks at them."""
     import keras
 
-    from app.keras_bridge.compile import compile_graph
+    from app.keras_bridge.compile import KERAS_STATE_LOCK, compile_graph
 
-    keras.utils.set_random_seed(int(seed))
-    return compile_graph(graph, name)
+    with KERAS_STATE_LOCK:
+        keras.utils.set_random_seed(int(seed))
+        return compile_graph(graph, name)
 
 
 def node_tensors(model: keras.Model) -> dict[str, list[Any]]:

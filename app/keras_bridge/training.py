@@ -450,17 +450,18 @@ class TrainingSession:
 
         import keras
 
-        from app.keras_bridge.compile import compile_graph
+        from app.keras_bridge.compile import KERAS_STATE_LOCK, compile_graph
 
-        keras.backend.clear_session()
-        keras.utils.set_random_seed(int(settings["seed"]))
-        result.device, strategy = _device(settings)
-        self.listener.message(f"training on {result.device}")
-        if strategy is not None:
-            with strategy.scope():
+        with KERAS_STATE_LOCK:
+            keras.backend.clear_session()
+            keras.utils.set_random_seed(int(settings["seed"]))
+            result.device, strategy = _device(settings)
+            self.listener.message(f"training on {result.device}")
+            if strategy is not None:
+                with strategy.scope():
+                    model = self._build(compile_graph, analysis)
+            else:
                 model = self._build(compile_graph, analysis)
-        else:
-            model = self._build(compile_graph, analysis)
         self._model = model
         result.model = model
         fit_started = time.perf_counter()

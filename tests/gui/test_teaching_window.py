@@ -139,3 +139,15 @@ def test_help_follows_edits_of_the_shown_node(window: MainWindow, qtbot) -> None
     teaching.explain_node(c1)
     window.document.set_param(c1, "filters", 8)
     qtbot.waitUntil(lambda: "208 parameters" in teaching.help.text())  # 8 x (5x5x1 + 1)
+
+
+def test_the_insight_dock_is_built_on_first_use_and_follows_the_document(window: MainWindow, qtbot) -> None:
+    teaching = window.teaching
+    assert teaching._insight is None  # start-up does not pay for the insight views
+    panel = teaching.show_insight()
+    assert teaching.insight_dock.widget() is panel and panel.tabs.count() == 4
+    assert panel.document is window.document
+    window.open_example(examples_dir() / "mlp_tabular.json")
+    assert panel.document is window.document
+    panel.reset()
+    assert window.view.graph_scene().highlighted() is None

@@ -1,0 +1,202 @@
+"""Shared pieces of the insight views: colour maps as numpy lookups, image helpers, jobs, messages.
+
+Every view draws numpy arrays it is handed; nothing here imports Keras. Images are composed
+as RGB ``uint8`` arrays in numpy (one ``ImageItem`` per view, however many tiles), which
+keeps painting cheap and makes what is shown easy to check in tests.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Sequence
+from functools import cache
+from typing import Any
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtWidgets import QLabel, QWidget
+
+from app.gui.jobs import BackgroundJob
+from app.gui.theme import ERROR, TEXT, TEXT_MUTED
+
+JET_STOPS = (
+    (0.0, (0, 0, 128)),
+    (0.11, (0, 0, 255)),
+    (0.36, (0, 255, 255)),
+    (0.62, (255, 255, 0)),
+    (0.89, (255, 0, 0)),
+    (1.0, (128, 0, 0)),
+)
+"""The classic 'jet' map Grad-CAM papers use: blue (cold) to dark red (hot)."""
+
+DIVERGING_STOPS = ((0.0, (33, 102, 172)), (0.5, (247, 247, 247)), (1.0, (178, 24, 43)))
+"""Blue - white - red, for values with a sign (attention is 0..1 and uses viridis)."""
+
+
+@cache
+def lookup_table(name: str) -> np.ndarray:
+    """A (256, 3) uint8 colour table: "viridis", "jet" or "diverging"."""
+    if name == "viridis":
+        return np.ascontiguousarray(pg.colormap.get("viridis").getLookupTable(0.0, 1.0, 256, alpha=False),
+                                    dtype=np.uint8)
+    stops = JET_STOPS if name == "jet" else DIVERGING_STOPS
+    positions = np.array([s[0] for s in stops])
+    colors = np.array([s[1] for s in stops], dtype=np.float64)
+    t = np.linspace(0.0, 1.0, 256)
+    table = np.stack([np.interp(t, positions, colors[:, i]) for i in range(3)], axis=1)
+    return np.clip(np.rint(table), 0, 255).astype(np.uint8)
+
+
+def normalize(values: np.ndarray) -> np.ndarray:
+    """Values scaled to 0..1 by their own min..max (a constant map becomes 0); NaN becomes 0."""
+    a = np.nan_to_num(np.asarray(values, dtype=np.float32), nan=0.0, posinf=0.0, neginf=0.0)
+    if a.size == 0:
+        return a
+    low, high = float(a.min()), float(a.max())
+    if high - low <= 1e-12:
+        return np.zeros_like(a)
+    return (a - low) / (high - low)
+
+
+def colorize(unit: np.ndarray, name: str = "viridis") -> np.ndarray:
+    """A 0..1 array as RGB uint8 through a colour table (shape + (3,))."""
+    index = np.clip(np.rint(np.asarray(unit, dtype=np.float32) * 255), 0, 255).astype(np.intp)
+    return lookup_table(name)[index]
+
+
+def to_rgb(image: np.ndarray) -> np.ndarray:
+    """An (H, W), (H, W, 1) or (H, W, 3+) image as float RGB 0..1 (stretched when not 0..1)."""
+    img = np.asarray(image, dtype=np.float32)
+    if img.ndim == 3 and img.shape[-1] == 1:
+        img = img[..., 0]
+    if img.ndim == 3 and img.shape[-1] != 3:
+        img = img[..., :3] if img.shape[-1] > 3 else img.mean(axis=-1)
+    img = np.nan_to_num(img)
+    low, high = (float(img.min()), float(img.max())) if img.size else (0.0, 1.0)
+    if not (low >= 0.0 and high <= 1.0):
+        img = img / 255.0 if low >= 0.0 and high <= 255.0 else normalize(img)
+    if img.ndim == 2:
+        img = np.repeat(img[..., None], 3, axis=-1)
+    return np.clip(img, 0.0, 1.0)
+
+
+def is_picture(value: np.ndarray) -> bool:
+    """(H, W, 1) or (H, W, 3): something to draw as a photo rather than as feature maps."""
+    return value.ndim == 3 and value.shape[-1] in (1, 3) and min(value.shape[:2]) > 1
+
+
+def stats_text(value: np.ndarray) -> str:
+    """"min -0.12 · mean 0.034 · max 1.5" (finite values only)."""
+    a = np.asarray(value, dtype=np.float64)
+    finite = a[np.isfinite(a)]
+    if finite.size == 0:
+        return "no finite values"
+    return f"min {finite.min():.3g} · mean {finite.mean():.3g} · max {finite.max():.3g}"
+
+
+def shape_text(shape: Sequence[int]) -> str:
+    inner = ", ".join(str(int(d)) for d in shape)
+    return f"({inner},)" if len(shape) == 1 else f"({inner})"
+
+
+def error_text(error: BaseException) -> str:
+    """Words for a failed job: the message of errors meant for people, type + message otherwise."""
+    text = str(error).strip()
+    if isinstance(error, (ValueError, LookupError, OSError)) or type(error).__name__ in ("DataError", "DataMismatch"):
+        return text or type(error).__name__
+    lines = text.splitlines()
+    first = " ".join(lines[:4]) if lines else ""
+    return f"{type(error).__name__}: {first}" if first else type(error).__name__
+
+
+def message_label(text: str = "", parent: QWidget | None = None) -> QLabel:
+    """Grey, centred, wrapping text: what a view shows when it has nothing to draw."""
+    label = QLabel(text, parent)
+    label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+    label.setWordWrap(True)
+    label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+    label.setStyleSheet(f"color: {TEXT_MUTED}; padding: 16px;")
+    return label
+
+
+def set_message(label: QLabel, text: str, error: bool = False) -> None:
+    label.setText(text)
+    label.setStyleSheet(f"color: {ERROR if error else TEXT_MUTED}; padding: 16px;")
+
+
+def image_plot(parent: QWidget | None = None, *, axes: bool = False) -> tuple[pg.PlotWidget, pg.ImageItem]:
+    """A white plot holding one row-major RGB image, y pointing down like a picture."""
+    plot = pg.PlotWidget(parent, background="w")
+    item = plot.getPlotItem()
+    item.setMenuEnabled(False)
+    item.hideButtons()
+    for name in ("left", "bottom"):
+        axis = item.getAxis(name)
+        axis.setPen(pg.mkPen(TEXT_MUTED))
+        axis.setTextPen(pg.mkPen(TEXT))
+        if not axes:
+            item.hideAxis(name)
+    box = item.getViewBox()
+    box.invertY(True)
+    box.setAspectLocked(True)
+    box.setMouseEnabled(False, False)
+    image = pg.ImageItem(axisOrder="row-major")
+    item.addItem(image)
+    plot.setMinimumHeight(120)
+    return plot, image
+
+
+class Jobs(QObject):
+    """Background jobs of one view: each answer arrives on the GUI thread, in a slot of this object.
+
+    ``start`` returns a token; :meth:`forget` drops the answers of everything running (a
+    newer request made them stale) without waiting for it.
+    """
+
+    idle_changed = Signal(bool)
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._jobs: dict[int, tuple[BackgroundJob, Callable[[Any, BaseException | None], None] | None]] = {}
+        self._counter = 0
+
+    @property
+    def idle(self) -> bool:
+        return not self._jobs
+
+    def start(self, function: Callable[[], Any], callback: Callable[[Any, BaseException | None], None]) -> int:
+        self._counter += 1
+        job = BackgroundJob(self._counter, function)
+        was_idle = self.idle
+        self._jobs[job.token] = (job, callback)
+        job.done.connect(self._done)  # a slot of this QObject: queued to the GUI thread
+        job.start()
+        if was_idle:
+            self.idle_changed.emit(False)
+        return job.token
+
+    def forget(self) -> None:
+        """Keep the jobs (they end on their own) but ignore what they answer."""
+        for token, (job, _callback) in list(self._jobs.items()):
+            self._jobs[token] = (job, None)
+
+    def _done(self, token: int, value: Any, error: Any) -> None:
+        entry = self._jobs.pop(token, None)
+        if entry is None:
+            return
+        job, callback = entry
+        job.thread.join()
+        job.deleteLater()
+        try:
+            if callback is not None:
+                callback(value, error)
+        finally:
+            if self.idle:
+                self.idle_changed.emit(True)
+
+    def wait(self, timeout_s: float = 30.0) -> None:
+        """Let running jobs end (the window is closing); their answers are not delivered."""
+        for job, _callback in list(self._jobs.values()):
+            with contextlib.suppress(RuntimeError):
+                job.thread.join(timeout_s)

@@ -1,0 +1,103 @@
+"""What every insight tab works on: a model, the graph it was built from, and the prepared data.
+
+Two sources, chosen on the GUI thread without Keras:
+
+- the **trained model (last run)**: the training panel's last result, as long as the
+  document's model is unchanged since that run (same :func:`graph_fingerprint`);
+- otherwise an **untrained** model with random weights from seed 0, built from the current
+  graph, and the chosen dataset split and prepared exactly as a training run would
+  (``split_dataset`` + ``prepare`` with the project's settings). That takes Keras and
+  seconds, so it happens in a background job.
+
+A :class:`Material` is identified by a key; the panel keeps the newest one and hands it to
+every tab that asks, so switching tabs never rebuilds a model.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from app.core.graph import Graph
+from app.core.shapes import Analysis
+
+TRAINED = "trained model (last run)"
+UNTRAINED = "untrained (random weights, seed 0)"
+NO_DATASET = "Choose a dataset in the Training panel's Data tab."
+LOADING = "Loading the dataset…"
+MODEL_ERRORS = "The model has errors: fix them first (see the Problems panel)."
+NO_MODEL = "Open a model first."
+
+
+@dataclass
+class Material:
+    """A model ready to probe, with the graph copy, analysis and data it belongs to."""
+
+    key: tuple[Any, ...]
+    source: str
+    model: Any
+    graph: Graph
+    analysis: Analysis
+    prepared: Any
+    dataset: Any
+
+    @property
+    def class_names(self) -> list[str] | None:
+        names = getattr(self.prepared, "class_names", None) or getattr(self.dataset, "class_names", None)
+        return list(names) if names else None
+
+    @property
+    def trained(self) -> bool:
+        return self.source == TRAINED
+
+
+@dataclass
+class Recipe:
+    """How to get a Material: the key, and (for an untrained model) what the job needs."""
+
+    key: tuple[Any, ...]
+    source: str
+    graph: Graph
+    analysis: Analysis
+    result: Any = None
+    dataset: Any = None
+    settings: dict[str, Any] | None = None
+    ref: dict[str, Any] | None = None
+    name: str = "model"
+
+
+def untrained_recipe(graph: Graph, analysis: Analysis, dataset: Any, training: dict[str, Any],
+                     ref: dict[str, Any] | None, fingerprint: str, name: str) -> Recipe:
+    """The recipe for an untrained model on ``dataset``; the key changes with anything that
+    changes the model or the prepared arrays."""
+    from app.core.training_settings import with_defaults
+
+    settings = with_defaults(copy.deepcopy(training))
+    key = ("untrained", fingerprint, id(dataset), json.dumps(settings, sort_keys=True, default=str),
+           json.dumps(ref, sort_keys=True, default=str))
+    return Recipe(key, UNTRAINED, graph, analysis, dataset=dataset, settings=settings,
+                  ref=copy.deepcopy(ref), name=name)
+
+
+def build_material(recipe: Recipe) -> Material:
+    """Off the GUI thread: split and prepare the data, then build the untrained model."""
+    if recipe.result is not None:
+        result = recipe.result
+        return Material(recipe.key, recipe.source, result.model, recipe.graph, recipe.analysis,
+                        result.prepared, result.dataset)
+    from app.data import prepare, split_dataset
+    from app.keras_bridge.insight import untrained_model
+
+    settings = recipe.settings or {}
+    splits = split_dataset(recipe.dataset, settings["validation_split"], settings["test_split"], settings["seed"])
+    prepared = prepare(recipe.dataset, splits, recipe.graph, settings, recipe.ref, recipe.analysis)
+    model = untrained_model(recipe.graph, name=recipe.name, seed=0)
+    return Material(recipe.key, recipe.source, model, recipe.graph, recipe.analysis, prepared, recipe.dataset)
+
+
+def model_name(project_name: str) -> str:
+    """A Keras-safe model name from the project's name."""
+    cleaned = "".join(c if c.isalnum() or c == "_" else "_" for c in project_name.strip()).strip("_")
+    return cleaned or "model"
