@@ -78,6 +78,27 @@ def mlp_tabular() -> Project:
     )
 
 
+def moons_boundary() -> Project:
+    b = Builder()
+    x = b.add("InputLayer", name="point", batch_shape=[None, 2])
+    x = b.add("Dense", x, name="hidden_1", units=16, activation="relu")
+    x = b.add("Dense", x, name="hidden_2", units=16, activation="relu")
+    b.add("Dense", x, name="moon", units=2, activation="softmax")
+    return b.project(
+        "Decision boundary on two moons",
+        "Two interleaving half-moons of points that no straight line can separate. Each Dense layer "
+        "computes weighted sums of its inputs; ReLU keeps the positive part, so every hidden unit "
+        "folds the plane along one line, and the next layer combines those folds into a curved "
+        "boundary. The output layer gives one probability per moon.\n\n"
+        "**Try this:** open the Insight dock's *Decision boundary* tab and press Train (F5): the "
+        "background shows the class the network predicts at every point and redraws while it "
+        "learns. Then set the hidden layers' activation to *linear* and train again — without the "
+        "bends of ReLU, the boundary can only be a straight line.",
+        {**CLASSIFY, "epochs": 40, "batch_size": 16, "learning_rate": 0.01},
+        {"name": "moons", "samples": 400},
+    )
+
+
 def lenet_mnist() -> Project:
     b = Builder()
     x = b.add("InputLayer", name="digit", batch_shape=[None, 28, 28, 1])
@@ -291,6 +312,7 @@ def two_input_concat() -> Project:
 
 EXAMPLES: dict[str, Callable[[], Project]] = {
     "mlp_tabular": mlp_tabular,
+    "moons_boundary": moons_boundary,
     "lenet_mnist": lenet_mnist,
     "vgg_augmented": vgg_augmented,
     "residual_cnn": residual_cnn,

@@ -43,6 +43,8 @@ class Teaching(QObject):
         self.window = window
         self._presenter = False
         self._hidden_by_presenter: list[QDockWidget] = []
+        self._shown_before_presenter: list[QDockWidget] = []
+        self._backend_label_shown = False
         self._normal_font: QFont | None = None
         self._badges: frozenset[str] = frozenset()
         self._insight: InsightPanel | None = None
@@ -152,8 +154,14 @@ class Teaching(QObject):
             self.insight_dock.setWidget(panel)
             if placeholder is not None:
                 placeholder.deleteLater()
+            panel.node_shown.connect(self._stepped_to)
             self._insight = panel
         return self._insight
+
+    def _stepped_to(self, node_id: str) -> None:
+        """While stepping through, an open Help dock explains the node being shown."""
+        if self.help_dock.isVisible() and not self.help_dock.visibleRegion().isEmpty():
+            self.help.show_node(self.window.document, node_id)
 
     def _insight_visible(self, visible: bool) -> None:
         if visible and self._insight is None:  # after the dock has painted its frame
@@ -201,19 +209,29 @@ class Teaching(QObject):
             else:
                 bigger.setPixelSize(round(bigger.pixelSize() * PRESENTER_FONT_SCALE))
             window.setFont(bigger)
-            self._hidden_by_presenter = [d for d in window.clutter_docks() if d.isVisible()]
+            # A dock tabbed behind a hidden one would come forward in its place: hide it too,
+            # unless it was the one showing (a teacher stepping through keeps the Insight dock).
+            docks = [*window.clutter_docks(), self.insight_dock]
+            self._shown_before_presenter = [d for d in docks if d.isVisible() and not d.visibleRegion().isEmpty()]
+            hide = [*window.clutter_docks()]
+            if self.insight_dock not in self._shown_before_presenter:
+                hide.append(self.insight_dock)
+            self._hidden_by_presenter = [d for d in hide if d.toggleViewAction().isChecked()]  # open, even if behind
             for dock in self._hidden_by_presenter:
                 dock.hide()
+            self._backend_label_shown = window.backend_label.isVisibleTo(window)
             window.backend_label.setVisible(False)
         else:
+            window.backend_label.setVisible(self._backend_label_shown)
             if self._normal_font is not None:
                 window.setFont(self._normal_font)
             for dock in self._hidden_by_presenter:
                 dock.show()
+            for dock in self._shown_before_presenter:  # the same tabs in front as before
+                dock.raise_()
             self._hidden_by_presenter = []
+            self._shown_before_presenter = []
         window.view.fit_all()
-        window.statusBar().showMessage(
-            f"Presenter mode {'on' if on else 'off'} ({PRESENTER_SHORTCUT} toggles it)", 5000)
 
     # --- diagram export ----------------------------------------------------------------------------
 

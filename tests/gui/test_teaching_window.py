@@ -151,3 +151,25 @@ def test_the_insight_dock_is_built_on_first_use_and_follows_the_document(window:
     assert panel.document is window.document
     panel.reset()
     assert window.view.graph_scene().highlighted() is None
+
+
+def in_front(window: MainWindow) -> dict[str, bool]:
+    docks = [*window.clutter_docks(), window.teaching.insight_dock]
+    return {d.objectName(): d.isVisible() and not d.visibleRegion().isEmpty() for d in docks}
+
+
+def test_presenter_mode_keeps_the_insight_dock_only_when_it_was_in_front(window: MainWindow, qtbot) -> None:
+    teaching = window.teaching
+    before = in_front(window)
+    assert before["dock_problems"] and not before["dock_insight"]
+    teaching.set_presenter(True)
+    assert not teaching.insight_dock.isVisible()  # it must not come forward in the Problems dock's place
+    teaching.set_presenter(False)
+    qtbot.waitUntil(lambda: in_front(window) == before)
+
+    teaching.show_insight()
+    qtbot.waitUntil(lambda: in_front(window)["dock_insight"])
+    teaching.set_presenter(True)
+    assert teaching.insight_dock.isVisible() and not window.problems_dock.isVisible()
+    teaching.set_presenter(False)
+    qtbot.waitUntil(lambda: in_front(window)["dock_insight"] and window.problems_dock.isVisible())

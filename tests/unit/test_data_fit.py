@@ -393,6 +393,7 @@ EXAMPLE_REFS: dict[str, dict[str, Any]] = {
     "gru_timeseries": {"name": "co2", "window": 24, "horizon": 1},
     "lenet_mnist": {"name": "mnist_5k"},
     "mlp_tabular": {"name": "iris"},
+    "moons_boundary": {"name": "moons", "samples": 400},
     "mobilenet_transfer": {"name": "shapes", "pixels": "0-255"},
     "residual_cnn": {"name": "mnist_5k"},
     "text_lstm": {"name": "sentiment"},

@@ -7,17 +7,14 @@ keeps painting cheap and makes what is shown easy to check in tests.
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from functools import cache
-from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QWidget
 
-from app.gui.jobs import BackgroundJob
 from app.gui.theme import ERROR, TEXT, TEXT_MUTED
 
 JET_STOPS = (
@@ -145,58 +142,3 @@ def image_plot(parent: QWidget | None = None, *, axes: bool = False) -> tuple[pg
     item.addItem(image)
     plot.setMinimumHeight(120)
     return plot, image
-
-
-class Jobs(QObject):
-    """Background jobs of one view: each answer arrives on the GUI thread, in a slot of this object.
-
-    ``start`` returns a token; :meth:`forget` drops the answers of everything running (a
-    newer request made them stale) without waiting for it.
-    """
-
-    idle_changed = Signal(bool)
-
-    def __init__(self, parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self._jobs: dict[int, tuple[BackgroundJob, Callable[[Any, BaseException | None], None] | None]] = {}
-        self._counter = 0
-
-    @property
-    def idle(self) -> bool:
-        return not self._jobs
-
-    def start(self, function: Callable[[], Any], callback: Callable[[Any, BaseException | None], None]) -> int:
-        self._counter += 1
-        job = BackgroundJob(self._counter, function)
-        was_idle = self.idle
-        self._jobs[job.token] = (job, callback)
-        job.done.connect(self._done)  # a slot of this QObject: queued to the GUI thread
-        job.start()
-        if was_idle:
-            self.idle_changed.emit(False)
-        return job.token
-
-    def forget(self) -> None:
-        """Keep the jobs (they end on their own) but ignore what they answer."""
-        for token, (job, _callback) in list(self._jobs.items()):
-            self._jobs[token] = (job, None)
-
-    def _done(self, token: int, value: Any, error: Any) -> None:
-        entry = self._jobs.pop(token, None)
-        if entry is None:
-            return
-        job, callback = entry
-        job.thread.join()
-        job.deleteLater()
-        try:
-            if callback is not None:
-                callback(value, error)
-        finally:
-            if self.idle:
-                self.idle_changed.emit(True)
-
-    def wait(self, timeout_s: float = 30.0) -> None:
-        """Let running jobs end (the window is closing); their answers are not delivered."""
-        for job, _callback in list(self._jobs.values()):
-            with contextlib.suppress(RuntimeError):
-                job.thread.join(timeout_s)

@@ -26,7 +26,7 @@ from PySide6.QtWidgets import QLabel, QTabWidget, QVBoxLayout, QWidget
 
 from app.core.run_history import graph_fingerprint
 from app.gui.document import Document, follow_document
-from app.gui.insight.common import Jobs, error_text
+from app.gui.insight.common import error_text
 from app.gui.insight.material import (
     LOADING,
     MODEL_ERRORS,
@@ -49,6 +49,7 @@ from app.gui.insight.tabs import (
     HistogramTab,
     LiveBoundary,
 )
+from app.gui.jobs import Jobs
 from app.gui.theme import TEXT_MUTED
 
 PROBE_INTERVAL = 0.25

@@ -17,7 +17,8 @@ from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSpinBox, QStyle, QVBoxLayout, QWidget
 
 from app.gui.insight.activation_view import ActivationView
-from app.gui.insight.common import Jobs, error_text, is_picture
+from app.gui.insight.common import error_text, is_picture
+from app.gui.jobs import Jobs
 from app.gui.theme import TEXT, TEXT_MUTED
 from app.gui.training.preview import class_label, decode_tokens, format_number, image_pixmap
 

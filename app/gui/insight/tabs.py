@@ -16,10 +16,11 @@ import numpy as np
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QSpinBox, QVBoxLayout, QWidget
 
 from app.gui.insight.boundary_view import DecisionBoundaryView
-from app.gui.insight.common import Jobs, error_text
+from app.gui.insight.common import error_text
 from app.gui.insight.gradcam_view import GradCamView
 from app.gui.insight.histogram_view import HistogramView
 from app.gui.insight.material import LOADING, MODEL_ERRORS, NO_DATASET, NO_MODEL
+from app.gui.jobs import Jobs
 from app.gui.theme import TEXT_MUTED
 from app.gui.training.preview import class_ids, class_label
 

@@ -46,7 +46,7 @@ from PySide6.QtWidgets import (
 from app.core.run_history import graph_fingerprint, make_record
 from app.core.training_settings import with_defaults
 from app.gui.document import Document, follow_document
-from app.gui.jobs import BackgroundJob
+from app.gui.jobs import Jobs
 from app.gui.theme import ERROR, TEXT_MUTED, VALID_TARGET
 from app.gui.training.dataset_picker import DatasetPicker
 from app.gui.training.live_plots import LivePlots
@@ -119,8 +119,7 @@ class TrainingPanel(QWidget):
         self._problems: list[str] = []
         self._check_generation = 0
         self._checked_generation = -1
-        self._jobs: dict[int, tuple[BackgroundJob, Callable[[Any, BaseException | None], None]]] = {}
-        self._job_counter = 0
+        self._jobs = Jobs(self)
         self._saving = False
         self._status_sent = 0.0
         self._start_requested = False
@@ -421,25 +420,11 @@ class TrainingPanel(QWidget):
     # --- jobs on plain threads -------------------------------------------------------------------------
 
     def _start_job(self, function: Callable[[], Any], callback: Callable[[Any, BaseException | None], None]) -> None:
-        self._job_counter += 1
-        job = BackgroundJob(self._job_counter, function)
-        self._jobs[job.token] = (job, callback)
-        job.done.connect(self._job_done)  # a slot of this widget: Qt queues it to the GUI thread
-        job.start()
-
-    def _job_done(self, token: int, value: Any, error: Any) -> None:
-        entry = self._jobs.pop(token, None)
-        if entry is None:
-            return
-        job, callback = entry
-        job.thread.join()
-        job.deleteLater()
-        callback(value, error)
+        self._jobs.start(function, callback)
 
     def wait_for_jobs(self, timeout_s: float = 30.0) -> None:
         """Let background checks and saves end (when the window closes)."""
-        for job, _callback in list(self._jobs.values()):
-            job.thread.join(timeout_s)
+        self._jobs.wait(timeout_s)
 
     # --- training -------------------------------------------------------------------------------
 
