@@ -203,6 +203,9 @@ class LivePlots(QWidget):
         self.values_label.setStyleSheet(f"color: {TEXT_MUTED};")
         self.values_label.setTextFormat(Qt.TextFormat.RichText)
         self.values_label.setWordWrap(True)
+        # A fixed height: new values never change the layout, which would re-lay out and
+        # repaint every plot below (the label gains a line when validation values arrive).
+        self.values_label.setFixedHeight(2 * self.values_label.fontMetrics().lineSpacing() + 4)
         layout.addWidget(self.values_label)
         self.canvas = pg.GraphicsLayoutWidget(self)
         self.canvas.setBackground("w")
@@ -213,7 +216,8 @@ class LivePlots(QWidget):
         self._pool: dict[str, MetricPlot] = {}
         """Plots made earlier and not shown in this run (reused when their key comes up)."""
         self._epochs: int | None = None
-        self._epoch_ended = False
+        self._to_tighten: list[MetricPlot] = []
+        """Plots whose value range fits the data again after an epoch, one per redraw."""
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.setInterval(REFRESH_MS)
@@ -232,6 +236,7 @@ class LivePlots(QWidget):
         The loss plot is always shown at once.
         """
         self._timer.stop()
+        self._to_tighten = []
         for plot in self._plots.values():
             self.canvas.ci.removeItem(plot.plot)
             self._pool[plot.key] = plot
@@ -279,7 +284,7 @@ class LivePlots(QWidget):
     def add_epoch(self, epoch: Any) -> None:
         """An epoch's final numbers (an engine ``EpochEnd``)."""
         x = float(epoch.epoch)
-        self._epoch_ended = True
+        self._to_tighten = list(self._plots.values())
         for key, value in (epoch.logs or {}).items():
             if not _is_number(value):
                 continue
@@ -296,16 +301,34 @@ class LivePlots(QWidget):
             self._timer.start()
 
     def flush(self) -> None:
-        """Redraw what changed now (the timer calls this; tests may too)."""
+        """Redraw what changed now (the timer calls this; tests may too).
+
+        After an epoch the value ranges fit the data closely again, but one plot per redraw:
+        a new range re-renders that plot's tick labels, and all of them at once froze the
+        window for longer than a frame budget allows while training competes for the CPU.
+        """
         self._timer.stop()
         changed = False
-        tight, self._epoch_ended = self._epoch_ended, False
         for plot in self._plots.values():
-            changed = plot.draw(tight) or changed
+            changed = plot.draw() or changed
+        while self._to_tighten:
+            plot = self._to_tighten.pop(0)
+            if plot in self._plots.values():
+                plot.fit_range(tight=True)
+                changed = True
+                break
+        if self._to_tighten:
+            self._schedule()
         if changed:
             self.redraws += 1
             parts = [text for text in (plot.summary() for plot in self._plots.values()) if text]
             self.values_label.setText(" &nbsp;·&nbsp; ".join(parts))
+
+    def flush_all(self) -> None:
+        """Everything, ranges included, at once (a run has ended: nothing competes any more)."""
+        self.flush()
+        while self._to_tighten:
+            self.flush()
 
     # --- plots ----------------------------------------------------------------------------------
 

@@ -93,6 +93,10 @@ def progress_fraction(progress: Any) -> float:
     return min(1.0, done / (max(1, int(progress.epochs)) * batches))
 
 
+RESULTS_DELAY_MS = 40
+"""How long after a run ends its results are filled in (see ``_finished``)."""
+
+
 class TrainingPanel(QWidget):
     """The Training dock's widget (see the module docstring)."""
 
@@ -584,7 +588,7 @@ class TrainingPanel(QWidget):
         worker, document = self._worker, self._run_document
         self._worker = None
         self._run_document = None
-        self.plots.flush()
+        self.plots.flush_all()
         if document is not None:
             document.set_locked(False)
             if worker is not None and (result.status != "failed" or result.epochs_run > 0):
@@ -604,9 +608,10 @@ class TrainingPanel(QWidget):
         self.status_text_changed.emit("")
         self.running_changed.emit(False)
         # The results views (confusion matrix, sample grid, predictions) take tens of
-        # milliseconds to fill and paint: in a later turn of the event loop, so the window
-        # repaints its idle state first and never freezes for the sum of both.
-        QTimer.singleShot(0, self, lambda: self._show_results_of(result))
+        # milliseconds to fill and paint: a moment later, so the window repaints its idle
+        # state first and never freezes for the sum of both. (A 0 ms timer would not do:
+        # Qt runs it with the paint events, before any other timer or input gets a turn.)
+        QTimer.singleShot(RESULTS_DELAY_MS, self, lambda: self._show_results_of(result))
 
     def _show_results_of(self, result: Any) -> None:
         if self._result is result:  # no newer run has started meanwhile
