@@ -117,6 +117,8 @@ class Document(QObject):
     def __init__(self, project: Project | None = None, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.project = project or Project()
+        self.example: Path | None = None
+        """The example file this document is an untitled copy of (the Lesson dock says so)."""
         self.undo_stack = QUndoStack(self)
         self.analyzer = ShapeAnalyzer()
         self.analysis: Analysis = self.analyzer.analyze(self.graph)

@@ -34,6 +34,11 @@ def examples_dir() -> Path:
     return Path(__file__).resolve().parents[2] / "models"
 
 
+def is_example(path: str | Path) -> bool:
+    """Whether ``path`` is one of the bundled examples (a file in ``models/``)."""
+    return Path(path).resolve().parent == examples_dir()
+
+
 def default_example() -> Path:
     return examples_dir() / DEFAULT_EXAMPLE
 
@@ -78,7 +83,9 @@ def open_copy(path: str | Path) -> Document:
     """The example as an untitled document (Save asks for a new file). Raises ProjectError."""
     project = load_project(path)
     project.path = None
-    return Document(project)
+    document = Document(project)
+    document.example = Path(path)
+    return document
 
 
 class ExampleGallery(QDialog):

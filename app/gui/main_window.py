@@ -51,6 +51,7 @@ from app.gui.autosave import AUTOSAVE_INTERVAL_MS, Autosaver
 from app.gui.background import FAILED, LOADING, READY, BackgroundImporter
 from app.gui.document import Document
 from app.gui.editor.view import GraphView
+from app.gui.gallery import is_example
 from app.gui.panels.inspector import InspectorPanel
 from app.gui.panels.palette import PalettePanel
 from app.gui.panels.problems import ProblemsPanel
@@ -572,6 +573,8 @@ class MainWindow(QMainWindow):
         if document is None:
             return False
         self.set_document(document)
+        if is_example(path):
+            self.teaching.show_lesson()
         self.recent.add(path)
         self.statusBar().showMessage(f"Opened {path}", 5000)
         return True
@@ -700,6 +703,7 @@ class MainWindow(QMainWindow):
             panel.training_finished.connect(self._training_finished)
             panel.save_button.installEventFilter(self)  # its enabled state drives the Save Trained Model action
             self._training_panel = panel
+            self.teaching.training_panel_built(panel)
             self._update_training_actions()
         return self._training_panel
 

@@ -27,11 +27,14 @@ from app.gui.panels.lesson_panel import LessonPanel
 if TYPE_CHECKING:
     from app.gui.insight.panel import InsightPanel
     from app.gui.main_window import MainWindow
+    from app.gui.training.panel import TrainingPanel
 
 PRESENTER_SHORTCUT = "Ctrl+Shift+P"
 PRESENTER_FONT_SCALE = 1.45
 """Dock text grows by this much in presenter mode (the canvas has its own, larger look)."""
 BADGES = (("params", "&Parameters"), ("flops", "&FLOPs"), ("memory", "Activation &Memory"))
+CLOSE_WAIT_S = 3.0
+"""At most this long is spent, on closing, letting insight jobs end (they are daemon threads)."""
 DIAGRAM_FILTERS = {".png": "PNG images (*.png)", ".svg": "SVG drawings (*.svg)"}
 
 
@@ -158,6 +161,19 @@ class Teaching(QObject):
             self._insight = panel
         return self._insight
 
+    def training_panel_built(self, panel: TrainingPanel) -> None:
+        panel.about_to_train.connect(self._about_to_train)
+
+    def _about_to_train(self) -> None:
+        """A run starts: a two-input classifier gets its live decision boundary even when the
+        Insight dock was never opened (the insight panel registers the probe when it is built)."""
+        if self._insight is None:
+            from app.keras_bridge.insight import is_two_input_classifier
+
+            document = self.window.document
+            if is_two_input_classifier(document.graph, document.analysis):
+                _ = self.insight
+
     def _stepped_to(self, node_id: str) -> None:
         """While stepping through, an open Help dock explains the node being shown."""
         if self.help_dock.isVisible() and not self.help_dock.visibleRegion().isEmpty():
@@ -175,7 +191,7 @@ class Teaching(QObject):
     def shutdown(self) -> None:
         """The window closes: stop the insight views' playback, probe and jobs."""
         if self._insight is not None:
-            self._insight.shutdown()
+            self._insight.shutdown(CLOSE_WAIT_S)
 
     def show_insight(self) -> InsightPanel:
         self._raise(self.insight_dock)

@@ -198,14 +198,31 @@ def test_palette_f1_requests_help_for_the_current_entry(qtbot) -> None:
         qtbot.keyClick(palette.tree, Qt.Key.Key_F1)
 
 
-def test_palette_is_disabled_while_the_document_is_locked(qtbot, mlp: Document) -> None:
+def test_palette_adds_nothing_while_locked_but_still_explains(qtbot, mlp: Document) -> None:
     palette = PalettePanel()
     qtbot.addWidget(palette)
+    palette.show()
     palette.set_document(mlp)
+    added: list[str] = []
+    explained: list[str] = []
+    palette.add_requested.connect(added.append)
+    palette.help_requested.connect(explained.append)
     mlp.set_locked(True)
-    assert not palette.isEnabled()
+    item = palette.item_for("Dense")
+    palette.tree.scrollToItem(item)
+    rect = palette.tree.visualItemRect(item)
+
+    def double_click() -> None:  # Qt 6's QTest double click sends no first press: click first
+        qtbot.mouseClick(palette.tree.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+        qtbot.mouseDClick(palette.tree.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+
+    double_click()
+    assert added == [] and not palette.tree.dragEnabled()
+    qtbot.mouseClick(palette.tree.viewport(), Qt.MouseButton.LeftButton, pos=palette.help_rect("Dense").center())
+    assert explained == ["Dense"]
     mlp.set_locked(False)
-    assert palette.isEnabled()
+    double_click()
+    assert added == ["Dense"] and palette.tree.dragEnabled()
 
 
 # --- inspector --------------------------------------------------------------------------------------

@@ -86,8 +86,20 @@ def test_an_example_opens_with_its_lesson(window: MainWindow, qtbot) -> None:
     assert teaching.lesson.title() == project.name
     assert project.description.split()[0] in teaching.lesson.text()
     assert teaching.lesson_dock.isVisible()
+    assert "From the example: text_lstm.json" in teaching.lesson.source_label.text().replace("<b>", "").replace(
+        "</b>", "")
     window.new_document()
-    assert not teaching.lesson.has_lesson()
+    assert not teaching.lesson.has_lesson() and teaching.lesson.source_label.isHidden()
+
+
+def test_a_saved_project_of_ones_own_has_a_lesson_but_no_example_line(window: MainWindow, tmp_path: Path) -> None:
+    window.document.project.description = "My own notes on this model."
+    path = tmp_path / "mine.json"
+    assert window._save_to(path)
+    assert window.open_path(path)
+    lesson = window.teaching.lesson
+    assert lesson.has_lesson() and "My own notes" in lesson.text()
+    assert lesson.source_label.isHidden()
 
 
 def test_cost_badges_follow_the_view_menu(window: MainWindow) -> None:
@@ -173,3 +185,27 @@ def test_presenter_mode_keeps_the_insight_dock_only_when_it_was_in_front(window:
     assert teaching.insight_dock.isVisible() and not window.problems_dock.isVisible()
     teaching.set_presenter(False)
     qtbot.waitUntil(lambda: in_front(window)["dock_insight"] and window.problems_dock.isVisible())
+
+
+def test_the_decision_boundary_is_live_even_if_the_insight_dock_was_never_opened(qtbot, tmp_path: Path,
+                                                                                   monkeypatch) -> None:
+    monkeypatch.setenv("LAYERFORGE_HOME", str(tmp_path / "home"))
+    monkeypatch.setattr(MainWindow, "ask_unsaved", lambda self: QMessageBox.StandardButton.Discard)
+    document = open_copy(examples_dir() / "moons_boundary.json")
+    document.project.training["epochs"] = 3
+    win = MainWindow(document, autosave_directory=tmp_path / "autosave")
+    qtbot.addWidget(win)
+    win.show()
+    qtbot.waitExposed(win)
+    panel = win.training
+    qtbot.waitUntil(panel.can_train, timeout=60_000)
+    assert win.teaching._insight is None
+    frames: list[object] = []
+    panel.probe_result.connect(frames.append)
+    with qtbot.waitSignal(panel.training_finished, timeout=120_000) as blocker:
+        assert win.start_training()
+    assert blocker.args[0].ok, blocker.args[0].reason
+    insight = win.teaching._insight
+    assert insight is not None  # built just before the run, so the run carried its probe
+    assert len([f for f in frames if f is not None]) >= 3  # the start, and after each epoch at least
+    assert insight.boundary_tab.live_frames >= 3

@@ -18,6 +18,7 @@ from PySide6.QtCore import QEvent, Qt, QUrl, Signal
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QFrame, QLabel, QTextBrowser, QVBoxLayout, QWidget
 
+from app.gui.gallery import is_example
 from app.gui.theme import TEXT_MUTED
 
 EMPTY_TEXT = ("This project has no lesson text. The examples in models/ open with their description here; "
@@ -79,7 +80,8 @@ class LessonPanel(QWidget):
     # --- public -------------------------------------------------------------------------
 
     def set_project(self, name: str, description: str, path: str | Path | None) -> None:
-        """Show a project's lesson: ``name`` as the title, ``description`` as Markdown, the file below."""
+        """Show a project's lesson: ``name`` as the title, ``description`` as Markdown, and
+        ``path``, the example it comes from (None for the user's own projects), below it."""
         self._name = name or ""
         self._description = (description or "").strip()
         self._path = Path(path) if path is not None else None
@@ -105,7 +107,10 @@ class LessonPanel(QWidget):
         if document is None:
             self.set_project("", "", None)
         else:
-            self.set_project(document.project.name, document.project.description, document.path)
+            example = getattr(document, "example", None)
+            if example is None and document.path is not None and is_example(document.path):
+                example = document.path
+            self.set_project(document.project.name, document.project.description, example)
 
     def has_lesson(self) -> bool:
         """True when the project has a description to read."""

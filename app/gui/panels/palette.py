@@ -199,7 +199,7 @@ class LayerTree(QTreeWidget):
             return
         menu = QMenu(self)
         add = menu.addAction(f"Add {class_name} to the canvas")
-        add.setEnabled(self.isEnabled())
+        add.setEnabled(self.dragEnabled())  # adding is off while training runs (the tree stays usable)
         add.triggered.connect(lambda: self.layer_chosen.emit(class_name))
         explain = menu.addAction(f"What does {class_name} do?")
         explain.setShortcut(Qt.Key.Key_F1)
@@ -240,6 +240,7 @@ class PalettePanel(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._document = None
+        self._locked = False
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.setSpacing(4)
@@ -353,7 +354,7 @@ class PalettePanel(QWidget):
     # --- internals ------------------------------------------------------------------------
 
     def _chosen(self, class_name: str) -> None:
-        if self.isEnabled():
+        if not self._locked:
             self.add_requested.emit(class_name)
 
     def _add_first_match(self) -> None:
@@ -362,8 +363,10 @@ class PalettePanel(QWidget):
             self._chosen(names[0])
 
     def _locked_changed(self, locked: bool) -> None:
-        self.setEnabled(not locked)
-        self.setToolTip("Layers cannot be added while training runs." if locked else "")
+        """While training runs layers cannot be added, but the list and its "?" help stay usable."""
+        self._locked = locked
+        self.tree.setDragEnabled(not locked)
+        self.setToolTip("Layers cannot be added while training runs; ? still explains them." if locked else "")
 
     def _help_for_search(self) -> str | None:
         """F1 in the search box: the current entry if it is listed, else the first match."""

@@ -109,6 +109,8 @@ class TrainingPanel(QWidget):
     checked = Signal()
     """The pre-training check finished (its problems are in :attr:`problems`)."""
     model_saved = Signal(object)
+    about_to_train = Signal()
+    """A run is about to start (emitted before the run takes its snapshot and its probe)."""
     probe_result = Signal(object)
     """What the probe set with :meth:`set_probe` computed during the current run (newest only)."""
 
@@ -508,6 +510,7 @@ class TrainingPanel(QWidget):
         assert document is not None
         settings = with_defaults(document.project.training)
         self._start_requested = False
+        self.about_to_train.emit()  # a live view may set its probe now, for this run
         worker = TrainingWorker(document.project, dataset=self.picker.dataset, base_dir=self._base_dir(),
                                 probe=self._probe, parent=self)
         worker.progress.connect(self._progress)
