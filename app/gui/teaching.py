@@ -8,8 +8,9 @@ diagram exports, and follows the window's document through :meth:`document_chang
 
 Presenter mode is one switch for a projector: the canvas draws with large fonts and ports
 and high contrast, every dock's text grows, and clutter (undo history, summary, the
-status bar's background-import note) is hidden; switching back restores exactly what was
-visible before.
+status bar's background-import note) is hidden, and the canvas shows the model at a readable
+scale (at least 1:1); switching back restores exactly what was visible before, zoom and scroll
+included.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from app.gui.panels.help_panel import HelpPanel
 from app.gui.panels.lesson_panel import LessonPanel
 
 if TYPE_CHECKING:
+    from app.gui.editor.view import ViewState
     from app.gui.insight.panel import InsightPanel
     from app.gui.main_window import MainWindow
     from app.gui.training.panel import TrainingPanel
@@ -48,6 +50,7 @@ class Teaching(QObject):
         self._hidden_by_presenter: list[QDockWidget] = []
         self._shown_before_presenter: list[QDockWidget] = []
         self._backend_label_shown = False
+        self._view_before_presenter: ViewState | None = None
         self._normal_font: QFont | None = None
         self._badges: frozenset[str] = frozenset()
         self._insight: InsightPanel | None = None
@@ -215,7 +218,10 @@ class Teaching(QObject):
         window = self.window
         if self.presenter_action.isChecked() != on:
             self.presenter_action.setChecked(on)
-        window.view.graph_scene().set_presenter(on)
+        view = window.view
+        if on:
+            self._view_before_presenter = view.view_state()
+        view.graph_scene().set_presenter(on)
         if on:
             self._normal_font = QFont(window.font())
             bigger = QFont(self._normal_font)
@@ -247,7 +253,16 @@ class Teaching(QObject):
                 dock.raise_()
             self._hidden_by_presenter = []
             self._shown_before_presenter = []
-        window.view.fit_all()
+        if on:  # readable cards (scale >= 1) around what the class looks at, once the docks have moved
+            QTimer.singleShot(0, self, self._present)
+        elif self._view_before_presenter is not None:
+            view.restore_view_state(self._view_before_presenter)
+            self._view_before_presenter = None
+
+    def _present(self) -> None:
+        view = self.window.view
+        selected = view.selected_node_ids()
+        view.present(view.graph_scene().highlighted() or (selected[0] if len(selected) == 1 else None))
 
     # --- diagram export ----------------------------------------------------------------------------
 

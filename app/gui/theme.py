@@ -87,6 +87,12 @@ class Look:
     node_radius: float = 9.0
     stripe: float = 7.0
     pad: float = 7.0
+    name_top: float = 6.0
+    """Room above the name row."""
+    pill_gap: float = 5.0
+    """Between the layer-type row and the shape badge (and above chip rows, in compact cards)."""
+    pill_pad: float = 5.0
+    """How much taller the shape badge is than its text."""
     bottom_margin: float = 11.0
     tint: float = TINT_STRENGTH
     """Share of the category accent in the card's fill (0 = white cards)."""
@@ -99,6 +105,15 @@ class Look:
     badge_px: int = 12
     marker_px: int = 12
     chip_px: int = 11
+    chip_pad: float = 4.0
+    """How much taller a cost chip is than its text."""
+    compact: bool = False
+    """Compact cards: cost chips go to the right of the layer type and of the shape badge before
+    they open rows of their own, and the parameter count gives way to the chips the user chose
+    when a card has no room for both (presenter mode: cards must fit the auto-layout's rows)."""
+    min_row_gap: float = 0.0
+    """The least gap between cards of consecutive auto-layout rows; when the tallest card leaves
+    less, the scene spreads the rows it draws (0 = never: the normal canvas draws positions as they are)."""
     marker_radius: float = 9.0
     help_radius: float = 7.5
     badge_fill: str = BADGE_FILL
@@ -135,9 +150,11 @@ PRESENTER = Look(
     "presenter",
     background="#FFFFFF", grid=False, grid_minor="#F4F4F4", grid_major="#ECECEC",
     text="#000000", text_secondary="#111111", text_muted="#3A3A3A",
-    node_width=224.0, node_min_height=90.0, node_radius=10.0, stripe=12.0, pad=8.0, bottom_margin=10.0,
+    node_width=224.0, node_min_height=81.0, node_radius=10.0, stripe=12.0, pad=8.0,
+    name_top=4.0, pill_gap=2.0, pill_pad=4.0, bottom_margin=8.0, compact=True, min_row_gap=40.0,
     tint=0.0, outline="#000000", outline_width=2.2, problem_width=4.5,
-    name_px=21, title_px=17, badge_px=16, marker_px=16, chip_px=15, marker_radius=12.0, help_radius=10.5,
+    name_px=21, title_px=17, badge_px=16, marker_px=16, chip_px=15, chip_pad=2.0, marker_radius=12.0,
+    help_radius=10.5,
     badge_fill="#FFFFFF", badge_border="#000000", chip_fill="#F2F2F2", chip_border="#555555",
     help_fill="#FFFFFF", help_hover="#0047CC", selection="#0047CC", selection_width=4.0,
     highlight="#0080FF", highlight_width=6.0,
@@ -146,7 +163,11 @@ PRESENTER = Look(
     edge="#22262C", edge_width=3.5, edge_selected_width=5.5, arrow=11.0, edge_hit_width=16.0,
 )
 """For a classroom projector: about 1.4x text, 1.6x ports, white cards with black text and outlines,
-full-strength category stripes, dark thick edges, a plain white background."""
+full-strength category stripes, dark thick edges, a plain white background. Text lines sit closer
+than in the normal look and one kind of cost badge fits beside them (cards are 81 units tall, not
+more, up to one badge kind); the scene draws the auto-layout's rows a little further apart (110 ->
+121 units, more with several badge kinds), so a 40-unit gap leaves each edge and arrow clearly visible
+between the large port dots."""
 
 
 @cache

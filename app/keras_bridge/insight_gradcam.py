@@ -40,12 +40,24 @@ class GradCam:
 
     ``probabilities`` is the prediction for the image: the softmax output as it is, a softmax
     of it when the outputs are not probabilities (logits), and ``[1 - p, p]`` for one sigmoid unit.
+    A model with several outputs is explained through its first one: ``output_name`` names it
+    and ``output_count`` says how many there are, so a view can say which output it explains.
     """
 
     heatmap: np.ndarray
     class_index: int
     probabilities: np.ndarray
     layer_name: str
+    output_name: str = ""
+    output_count: int = 1
+
+    @property
+    def output_note(self) -> str:
+        """"" for one output, else a sentence naming the output the map explains."""
+        if self.output_count <= 1:
+            return ""
+        return (f"The model has {self.output_count} outputs; Grad-CAM explains the first one, "
+                f"{self.output_name or 'output 0'}.")
 
 
 def _rank(tensor: Any) -> int:
@@ -110,6 +122,19 @@ def _image_batch(model: keras.Model, image: np.ndarray) -> np.ndarray:
     return value
 
 
+def output_names(model: keras.Model) -> list[str]:
+    """The names of ``model``'s outputs, in order (the layers that make them)."""
+    names = getattr(model, "output_names", None)
+    if isinstance(names, (list, tuple)) and len(names) == len(model.outputs):
+        return [str(n) for n in names]
+    found = []
+    for i, tensor in enumerate(model.outputs):
+        history = getattr(tensor, "_keras_history", None)
+        operation = getattr(history, "operation", None)
+        found.append(str(getattr(operation, "name", "") or f"output {i}"))
+    return found
+
+
 def _probabilities(out: np.ndarray) -> np.ndarray:
     if out.size == 1:
         p = float(out[0])
@@ -131,7 +156,8 @@ def _check_model(model: keras.Model) -> None:
         raise GradCamError(f"Grad-CAM works on image models: the input must be (height, width, channels), "
                            f"but it is {tuple(inputs[0].shape)[1:]}")
     if _rank(model.outputs[0]) != 2:
-        raise GradCamError(f"Grad-CAM needs a classifier, one score per class, but the output is "
+        which = f"the first output, {output_names(model)[0]}," if len(model.outputs) > 1 else "the output"
+        raise GradCamError(f"Grad-CAM needs a classifier, one score per class, but {which} is "
                            f"{tuple(model.outputs[0].shape)[1:]}")
 
 
@@ -141,6 +167,7 @@ def grad_cam(model: keras.Model, image: np.ndarray, class_index: int | None = No
     predicted class when None), read at ``layer_name`` (:func:`last_conv_layer` when None).
 
     A model with one sigmoid unit has two classes: 1 (the unit's score) and 0 (its negative).
+    A model with several outputs is explained through the first (see :attr:`GradCam.output_note`).
     Raises :class:`GradCamError` with the reason when it cannot run.
     """
     import tensorflow as tf
@@ -184,7 +211,9 @@ def grad_cam(model: keras.Model, image: np.ndarray, class_index: int | None = No
     top = float(resized.max())
     # scaled after resizing, so the hottest spot of every map reads 1 whatever the map's size
     heatmap = resized / top if top > 0 and np.isfinite(top) else np.zeros_like(resized)
-    return GradCam(heatmap=heatmap, class_index=chosen, probabilities=_probabilities(scores), layer_name=name)
+    outputs = output_names(model)
+    return GradCam(heatmap=heatmap, class_index=chosen, probabilities=_probabilities(scores), layer_name=name,
+                   output_name=outputs[0] if outputs else "", output_count=len(model.outputs))
 
 
-__all__ = ["GradCam", "GradCamError", "grad_cam", "last_conv_layer"]
+__all__ = ["GradCam", "GradCamError", "grad_cam", "last_conv_layer", "output_names"]

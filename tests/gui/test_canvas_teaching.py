@@ -7,19 +7,22 @@ test_canvas.py), and what a node shows is read back from the item that draws it.
 from __future__ import annotations
 
 import itertools
+import math
 
 import pytest
-from PySide6.QtCore import QEvent, QPointF, Qt, QTimer
-from PySide6.QtGui import QColor, QContextMenuEvent, QImage, QPainter
+from PySide6.QtCore import QEvent, QPointF, QRectF, Qt, QTimer
+from PySide6.QtGui import QColor, QContextMenuEvent, QImage, QPainter, QPainterPath
 from PySide6.QtWidgets import QApplication
 
 from app.core.insight import format_bytes, format_flops, node_cost
+from app.core.layout import ROW_GAP
 from app.gui import theme
 from app.gui.document import Document
 from app.gui.editor import scene as scene_module
-from app.gui.editor.node_item import HEIGHT, HELP_TOOLTIP, NodeItem, _fonts
+from app.gui.editor.node_item import BADGE_KINDS, HEIGHT, HELP_TOOLTIP, NodeItem, _fonts
 from app.gui.editor.scene import DIMMED_OPACITY
-from app.gui.editor.view import GraphView
+from app.gui.editor.view import FIT_MAX_ZOOM, GraphView
+from app.gui.gallery import examples_dir
 from tests.gui.test_canvas import NONE, click, drag, key, mouse
 
 
@@ -355,3 +358,195 @@ def test_no_visible_change_without_teaching_features(view: GraphView, doc: Docum
     assert conv.boundingRect() == conv.card_rect().adjusted(-6, -20, 12, 8)
     edge = next(i for i in view.graph_scene().edges.values() if i.target is conv)
     assert edge.path().pointAtPercent(1.0) == QPointF(0, 110 - 36 - 4)
+
+
+# --- presenter mode on the examples: room for every edge, a readable scale, the user's view kept ---
+
+EXAMPLES = sorted(examples_dir().glob("*.json"))
+
+
+def presenter_view(qtbot, path, badges=(), size=(1360, 850)) -> GraphView:
+    view = GraphView(Document.open(path))
+    qtbot.addWidget(view)
+    view.resize(*size)
+    view.show()
+    qtbot.waitExposed(view)
+    qtbot.waitUntil(lambda: not view._fit_pending)
+    scene = view.graph_scene()
+    scene.set_presenter(True)
+    scene.set_badges(badges)
+    return view
+
+
+def scene_cards(view: GraphView) -> dict[str, QRectF]:
+    return {k: i.mapRectToScene(i.card_rect()) for k, i in view.graph_scene().nodes.items()}
+
+
+def visible_length(path: QPainterPath, cards: list[QRectF], samples: int = 400) -> float:
+    """How much of an edge's curve lies outside every card (what the eye can follow). A curve with
+    hardly any room loops (its control points stay 40 units out), so callers check the drop too."""
+    points = [path.pointAtPercent(i / samples) for i in range(samples + 1)]
+    total = 0.0
+    for a, b in itertools.pairwise(points):
+        middle = (a + b) / 2
+        if not any(card.contains(middle) for card in cards):
+            total += math.hypot(b.x() - a.x(), b.y() - a.y())
+    return total
+
+
+def takes_lane(edge_item) -> bool:
+    path = edge_item.path()
+    return path.boundingRect().right() > max(path.pointAtPercent(0.0).x(), path.pointAtPercent(1.0).x()) + 100
+
+
+def test_examples_are_laid_out_in_auto_layout_rows() -> None:
+    """The examples are what the presenter checks below are about: rows ROW_GAP apart."""
+    assert len(EXAMPLES) >= 12
+    for path in EXAMPLES:
+        ys = sorted({round(n.position[1], 1) for n in Document.open(path).graph.nodes()})
+        assert min(b - a for a, b in itertools.pairwise(ys)) == ROW_GAP, path.name
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.stem)
+def test_presenter_with_every_badge_leaves_room_for_every_edge(qtbot, path) -> None:
+    view = presenter_view(qtbot, path, BADGE_KINDS)
+    scene = view.graph_scene()
+    cards = scene_cards(view)
+    items = scene.nodes
+    assert all(i.look is theme.PRESENTER and len(i.chip_texts) == 3 for i in items.values())
+    # Three chips do not fit beside the text: cards this tall would leave under 16 units between
+    # rows 110 apart, so the rows are drawn further apart.
+    assert max(r.height() for r in cards.values()) > ROW_GAP - 16
+    assert scene.spread() > 1.0
+    for (a, ra), (b, rb) in itertools.combinations(cards.items(), 2):
+        assert not ra.intersects(rb), (items[a].name, items[b].name)
+        if ra.left() < rb.right() and rb.left() < ra.right():  # one above the other: a gap for the edge
+            gap = max(rb.top() - ra.bottom(), ra.top() - rb.bottom())
+            assert gap >= 16, (items[a].name, items[b].name, gap)
+    rects = list(cards.values())
+    assert scene.edges
+    for edge_item in scene.edges.values():
+        path = edge_item.path()
+        drop = path.pointAtPercent(1.0).y() - path.pointAtPercent(0.0).y()  # output port down to the arrow tip
+        length = visible_length(path, rects)
+        assert drop > 8 and length > 8, (edge_item.source.name, edge_item.target.name, drop, length)
+    # The same edges as on the normal canvas take a lane beside the column (those skipping rows).
+    lanes = {edge for edge, edge_item in scene.edges.items() if takes_lane(edge_item)}
+    scene.set_presenter(False)
+    assert lanes == {edge for edge, edge_item in scene.edges.items() if takes_lane(edge_item)}
+    scene.set_presenter(True)
+    # The spread is drawing only: the document keeps its positions, the scene maps them.
+    for node in view.document.graph.nodes():
+        pos = items[node.id].pos()
+        assert (pos.x(), pos.y()) == pytest.approx((node.position[0], node.position[1] * scene.spread()))
+        assert scene.to_document(pos) == pytest.approx(node.position)
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.stem)
+def test_presenter_cards_fit_the_rows_with_one_badge_kind(qtbot, path) -> None:
+    view = presenter_view(qtbot, path)
+    scene = view.graph_scene()
+    for badges in [(), *((kind,) for kind in BADGE_KINDS)]:
+        scene.set_badges(badges)
+        heights = [i.card_rect().height() for i in scene.nodes.values()]
+        assert max(heights) <= 86, (badges, max(heights))
+        assert all(len(i.chip_texts) == len(badges) for i in scene.nodes.values())
+        assert scene.spread() == pytest.approx(1.1)  # the same small spread: the canvas does not jump
+        cards = list(scene_cards(view).values())
+        for ra, rb in itertools.combinations(cards, 2):
+            assert not ra.intersects(rb)
+        for edge_item in scene.edges.values():
+            path = edge_item.path()
+            assert path.pointAtPercent(1.0).y() - path.pointAtPercent(0.0).y() > 8
+            assert visible_length(path, cards) > 8
+
+
+def test_presenter_spread_keeps_gestures_in_document_positions(qtbot, view: GraphView, doc: Document) -> None:
+    scene = view.graph_scene()
+    dense = item(view, doc, "dense")
+    scene.set_presenter(True)
+    scene.set_badges(BADGE_KINDS)
+    spread = scene.spread()
+    assert spread > 1.0 and dense.pos() == QPointF(0, 330 * spread)
+    # Dragging a card moves the document by the distance in document units.
+    start = dense.scenePos() + QPointF(-60, 0)
+    drag(view, start, start + QPointF(100, 50 * spread))
+    assert doc.graph.node(dense.node_id).position == pytest.approx((100, 380), abs=0.1)
+    assert dense.pos().y() == pytest.approx(380 * spread)
+    # A layer added in the middle of the view lands where it is drawn.
+    view.centerOn(QPointF(400, 600))
+    new = view.add_at_center("Dropout")
+    assert new and view.scene_node_item(new).pos().y() == pytest.approx(doc.graph.node(new).position[1] * spread,
+                                                                         abs=0.2)
+    # Back to normal: everything is drawn at its document position again.
+    scene.set_presenter(False)
+    assert scene.spread() == 1.0
+    for node in doc.graph.nodes():
+        assert (view.scene_node_item(node.id).pos().x(), view.scene_node_item(node.id).pos().y()) == node.position
+    for edge_item in scene.edges.values():
+        assert (edge_item.path().pointAtPercent(0.0) - edge_item.source.output.scenePos()).manhattanLength() < 0.5
+
+
+def test_view_state_round_trip(qtbot, view: GraphView) -> None:
+    view.set_zoom(0.63)
+    view.centerOn(QPointF(137, 251))
+    state = view.view_state()
+    transform = view.transform()
+    scroll = (view.horizontalScrollBar().value(), view.verticalScrollBar().value())
+    centre = view.mapToScene(view.viewport().rect().center())
+    view.graph_scene().set_presenter(True)
+    view.present()
+    view.set_zoom(2.0)
+    view.centerOn(QPointF(-900, 1200))
+    assert view.transform() != transform
+    view.graph_scene().set_presenter(False)
+    view.restore_view_state(state)
+    assert view.transform() == transform and view.zoom() == pytest.approx(0.63)
+    assert (view.horizontalScrollBar().value(), view.verticalScrollBar().value()) == scroll
+    assert view.mapToScene(view.viewport().rect().center()) == centre
+    # Another viewport size (docks shown again): the same scene point comes back to the middle.
+    view.set_zoom(1.7)
+    view.resize(700, 500)
+    qtbot.waitUntil(lambda: view.viewport().width() < 800)
+    view.restore_view_state(state)
+    assert view.zoom() == pytest.approx(0.63)
+    size = view.viewport().size()
+    middle = view.viewportTransform().inverted()[0].map(QPointF(size.width() / 2, size.height() / 2))
+    assert abs(middle.x() - state.center.x()) <= 1 / 0.63 and abs(middle.y() - state.center.y()) <= 1 / 0.63  # 1 px
+    assert (state.center - QPointF(137, 251)).manhattanLength() < 2  # where centerOn put it
+
+
+def test_present_keeps_lenet_readable_in_a_laptop_window(qtbot) -> None:
+    view = presenter_view(qtbot, examples_dir() / "lenet_mnist.json", size=(1360, 850))
+    scene, doc = view.graph_scene(), view.document
+    view.fit_all()
+    assert view.zoom() < 0.9  # what presenter mode used to do: the big type shrinks below normal
+    view.present()
+    assert view.zoom() == pytest.approx(1.0)
+    # No selection: the input node, centred across, near the top.
+    digit = scene.nodes[node_id(doc, "digit")]
+    shown = view.mapToScene(view.viewport().rect()).boundingRect()
+    card = digit.mapRectToScene(digit.card_rect())
+    assert shown.contains(card) and card.top() - shown.top() < 100
+    assert abs(view.mapFromScene(digit.scenePos()).x() - view.viewport().width() / 2) <= 2
+    # With a node to show (the selection or the step-through node), centred on it.
+    f6 = node_id(doc, "f6")
+    view.set_zoom(0.3)
+    view.present(f6)
+    assert view.zoom() == pytest.approx(1.0)
+    assert (view.mapToScene(view.viewport().rect().center()) - scene.nodes[f6].scenePos()).manhattanLength() < 3
+    # Step-through centring in presenter mode does not zoom out past 1:1 either.
+    view.set_zoom(0.5)
+    view.center_on_node(node_id(doc, "c3"))
+    assert view.zoom() == pytest.approx(1.0)
+
+
+def test_present_fits_a_small_model_without_shrinking_it(qtbot, view: GraphView, doc: Document) -> None:
+    view.resize(1360, 850)
+    qtbot.waitUntil(lambda: view.viewport().width() == 1360)
+    view.graph_scene().set_presenter(True)
+    view.set_zoom(0.2)
+    view.present(node_id(doc, "dense"))
+    assert 1.0 <= view.zoom() <= FIT_MAX_ZOOM
+    shown = view.mapToScene(view.viewport().rect()).boundingRect()
+    assert all(shown.contains(r) for r in scene_cards(view).values())

@@ -7,10 +7,11 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
+from PySide6.QtGui import QFont
 
 from app.gui.insight.activation_view import MAX_CHANNELS, ActivationView, grid_columns, mosaic
 from app.gui.insight.boundary_view import DecisionBoundaryView, grid_image
-from app.gui.insight.common import colorize, lookup_table, normalize
+from app.gui.insight.common import colorize, lookup_table, normalize, point_size
 from app.gui.insight.gradcam_view import ALPHA, GradCamView, blend, top_predictions
 from app.gui.insight.histogram_view import HistogramView, dead_line
 
@@ -155,9 +156,15 @@ def test_gradcam_view_shows_the_overlay_and_the_top_three(qtbot) -> None:
     assert view.overlay().shape == (10, 12, 3)
     assert view.top_lines() == ["dog (1): 60.0 %", "owl (3): 25.0 %", "cat (0): 10.0 %"]
     assert "Heat map for <b>dog</b>" in view.top_label.text()
+    assert "outputs" not in view.top_label.text()
     view.show_message("not an image model")
     assert view.overlay() is None and view.message_text() == "not an image model"
     assert top_predictions(np.array([0.3, 0.7]), None) == ["1: 70.0 %", "0: 30.0 %"]
+    # a model with several outputs: the text says which one the map explains
+    view.show_result(np.zeros((4, 4, 1)), np.zeros((4, 4)), np.array([0.2, 0.8]), None, 1, "conv",
+                     note="The model has 2 outputs; Grad-CAM explains the first one, species.")
+    assert "Heat map for <b>1</b>" in view.top_label.text()
+    assert "explains the first one, species" in view.top_label.text()
 
 
 # --- histograms -------------------------------------------------------------------------------------------
@@ -227,3 +234,53 @@ def test_importing_the_insight_views_does_not_import_keras() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                          env={**os.environ, "QT_QPA_PLATFORM": "offscreen"})
     assert out.stdout.strip() == "False"
+
+
+# --- fonts (presenter mode enlarges the window font) ---------------------------------------------------
+
+def bigger(font: QFont, factor: float = 2.0) -> QFont:
+    out = QFont(font)
+    out.setPointSizeF(point_size(font) * factor)
+    return out
+
+
+def axis_sizes(plot) -> tuple[float, str]:
+    """The tick font size of the left axis and the CSS of its label."""
+    axis = plot.getPlotItem().getAxis("left")
+    return point_size(axis.style["tickFont"]), axis.labelString()
+
+
+def test_tile_labels_and_axes_follow_the_widget_font(view) -> None:
+    view.show_activation(activation("image", np.random.default_rng(3).random((4, 4, 6)), name="c1"))
+    labels = view.tile_labels()
+    assert len(labels) == 6
+    before = labels[0].textItem.font().pointSizeF()
+    ticks_before, _ = axis_sizes(view.bar_plot)
+    scalar_before = view.scalar_label.font().pointSizeF()
+    large = bigger(view.font(), 2.5)
+    view.setFont(large)  # what a parent's setFont does to its children
+    assert labels[0].textItem.font().pointSizeF() > before * 2
+    assert all(label.textItem.font().pointSizeF() == labels[0].textItem.font().pointSizeF() for label in labels)
+    ticks_after, label_css = axis_sizes(view.bar_plot)
+    assert ticks_after == pytest.approx(point_size(large)) and ticks_after > ticks_before * 2
+    assert f"font-size: {point_size(large):.3g}pt" in label_css and "value" in label_css
+    assert view.scalar_label.font().pointSizeF() >= scalar_before
+    # new tiles are drawn in the new size too
+    view.show_activation(activation("image", np.random.default_rng(4).random((4, 4, 3)), name="c2"))
+    assert view.tile_labels()[0].textItem.font().pointSizeF() == pytest.approx(point_size(large) * 0.8)
+
+
+def test_histogram_and_boundary_axes_follow_the_widget_font(qtbot) -> None:
+    histograms = HistogramView()
+    boundary = DecisionBoundaryView()
+    for widget in (histograms, boundary):
+        qtbot.addWidget(widget)
+        large = bigger(widget.font(), 2.0)
+        widget.setFont(large)
+    for plot in (histograms.weight_plot, histograms.activation_plot, boundary.plot):
+        ticks, css = axis_sizes(plot)
+        assert ticks == pytest.approx(point_size(large))
+        assert f"font-size: {point_size(large):.3g}pt" in css
+    histograms.set_histograms([histogram("a", "conv", [1, 2])], [histogram("a", "conv", [3, 1])], {})
+    title = histograms.weight_plot.getPlotItem().titleLabel.item.toHtml().replace(" ", "")
+    assert f"font-size:{point_size(large):.3g}pt" in title and "Weightsofconv" in title

@@ -121,7 +121,9 @@ def test_presenter_mode_enlarges_hides_clutter_and_restores_exactly(window: Main
     assert teaching.presenter_action in window.view_menu.actions()
     visible_before = {dock.objectName(): dock.isVisible() for dock in window.clutter_docks()}
     font_before = window.font().pointSizeF()
+    zoom_before = window.view.zoom()
     teaching.presenter_action.trigger()
+    qtbot.waitUntil(lambda: window.view.zoom() >= 1.0)  # readable cards, not a zoomed-out overview
     assert teaching.presenter and window.view.graph_scene().presenter()
     assert window.font().pointSizeF() > font_before * 1.3
     assert not any(dock.isVisible() for dock in window.clutter_docks())
@@ -129,6 +131,7 @@ def test_presenter_mode_enlarges_hides_clutter_and_restores_exactly(window: Main
     teaching.presenter_action.trigger()
     assert not teaching.presenter and not window.view.graph_scene().presenter()
     assert window.font().pointSizeF() == font_before
+    assert window.view.zoom() == pytest.approx(zoom_before)
     qtbot.waitUntil(lambda: {d.objectName(): d.isVisible() for d in window.clutter_docks()} == visible_before)
 
 

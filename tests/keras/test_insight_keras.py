@@ -200,6 +200,28 @@ def test_grad_cam_finds_the_square_that_drives_the_class() -> None:
     # the square argues against class 0: nothing is left after the ReLU
     other = grad_cam(model, image[np.newaxis], class_index=0)
     assert other.class_index == 0 and other.heatmap.max() == 0.0
+    assert cam.output_count == 1 and cam.output_name == "scores" and cam.output_note == ""
+
+
+def test_grad_cam_on_two_outputs_explains_the_first_and_says_so() -> None:
+    """The square detector with a second head (a regression unit) after the same features."""
+    single, image = square_detector()
+    graph = chain(("Conv2D", "conv", {"filters": 2, "kernel_size": [2, 2], "strides": [2, 2], "activation": "relu"}),
+                  ("Flatten", "flatten", {}),
+                  ("Dense", "scores", {"units": 2, "activation": "softmax"}), input_shape=[16, 16, 1])
+    extra = graph.add_node("Dense", name="size", config={"units": 1})
+    graph.connect(ids(graph)["flatten"], extra.id)
+    model = compile_graph(graph)
+    assert [str(n) for n in model.output_names] == ["scores", "size"]
+    for name in ("conv", "scores"):
+        model.get_layer(name).set_weights(single.get_layer(name).get_weights())
+    cam = grad_cam(model, image)
+    reference = grad_cam(single, image)
+    assert cam.output_count == 2 and cam.output_name == "scores"
+    assert cam.output_note == "The model has 2 outputs; Grad-CAM explains the first one, scores."
+    assert cam.class_index == 1
+    np.testing.assert_allclose(cam.heatmap, reference.heatmap, atol=1e-6)
+    np.testing.assert_allclose(cam.probabilities, reference.probabilities, atol=1e-6)
 
 
 def test_grad_cam_errors_say_why() -> None:

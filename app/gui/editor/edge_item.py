@@ -32,17 +32,18 @@ LANE_OFFSET = 132.0
 _LEFT_BUTTON = Qt.MouseButton.LeftButton
 
 
-def bezier(start: QPointF, end: QPointF) -> QPainterPath:
+def bezier(start: QPointF, end: QPointF, row: float = ROW) -> QPainterPath:
     """Leaves the output going down, arrives at the input coming down.
 
     An edge that skips rows of a column (a residual connection) takes a lane beside the
-    column instead of running hidden behind the nodes it passes.
+    column instead of running hidden behind the nodes it passes. ``row`` is the distance of
+    the rows as drawn (presenter mode may draw them further apart: see ``GraphScene.spread``).
     """
     dx, dy = end.x() - start.x(), end.y() - start.y()
     path = QPainterPath(start)
-    if abs(dx) < LANE_OFFSET and dy > 1.5 * ROW:
+    if abs(dx) < LANE_OFFSET and dy > 1.5 * row:
         lane = max(start.x(), end.x()) + LANE_OFFSET
-        top, bottom = start.y() + ROW * 0.8, end.y() - ROW * 0.8
+        top, bottom = start.y() + row * 0.8, end.y() - row * 0.8
         path.cubicTo(QPointF(start.x(), start.y() + 45), QPointF(lane, top - 45), QPointF(lane, top))
         path.lineTo(QPointF(lane, bottom))
         path.cubicTo(QPointF(lane, bottom + 45), QPointF(end.x(), end.y() - 45), end)
@@ -67,6 +68,8 @@ class EdgeItem(QGraphicsItem):
         self.target = target
         self.index = 0
         self.count = 1
+        self.row = ROW
+        """The distance of auto-layout rows as the scene draws them (see ``GraphScene.spread``)."""
         self._path = QPainterPath()
         self._arrow = QPolygonF()
         self._shape: QPainterPath | None = None
@@ -105,7 +108,7 @@ class EdgeItem(QGraphicsItem):
         end = port.anchor(self.index, self.count) if port is not None else self.target.scenePos() + QPointF(
             0.0, self.target.card_rect().top())
         end = QPointF(end.x(), end.y() - (look.port_radius - 1.5))  # stop at the port's rim; the arrow tip touches it
-        path = bezier(start, end)
+        path = bezier(start, end, self.row)
         self.prepareGeometryChange()
         self._path = path
         self._outline = None

@@ -59,6 +59,12 @@ _DEVICE_CACHE = QGraphicsItem.CacheMode.DeviceCoordinateCache
 HELP_TOOLTIP = "Explain this layer (F1)"
 CHIP_GAP = 4.0
 """Between cost chips, and between their rows."""
+GAP = 8.0
+"""Between the texts of a row (layer type and count, shape badge and chips)."""
+PILL_PAD = 5.0
+"""Left and right of the text in the shape badge."""
+COMPACT_TITLE_MIN = 60.0
+"""On compact (presenter) cards chips may shorten the layer type to this width ("Conv2D")."""
 GLOW = ((18.0, 40), (11.0, 70), (6.0, 120))
 """The step-through highlight's glow: (pen width beyond the outline, alpha), outermost first."""
 
@@ -100,6 +106,49 @@ class _Card:
     help_center: QPointF
 
 
+@dataclass(frozen=True)
+class _Rows:
+    """Where the text rows of a card start (from its top) and how tall they are, in one look."""
+
+    title_y: float
+    title_height: float
+    pill_y: float
+    pill_height: float
+    chip_height: float
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """What goes where on a card: relative to the text column's left edge and the card's top."""
+
+    count: str
+    count_rect: QRectF
+    title_room: float
+    chips: list[tuple[str, QRectF]]
+    chip_texts: list[str]
+    content: float
+    """The bottom of the lowest text row (the card adds its bottom margin)."""
+
+
+def _span(widths: list[float]) -> float:
+    """The width of chips side by side."""
+    return sum(widths) + CHIP_GAP * (len(widths) - 1) if widths else 0.0
+
+
+def _pack(widths: list[float], room: float) -> list[list[int]]:
+    """Chips in reading order, as many per row as fit: the indices in each row."""
+    rows: list[list[int]] = []
+    used = 0.0
+    for index, width in enumerate(widths):
+        if rows and used + CHIP_GAP + width <= room:
+            rows[-1].append(index)
+            used += CHIP_GAP + width
+        else:
+            rows.append([index])
+            used = width
+    return rows
+
+
 @cache
 def _card(look: theme.Look, height: float) -> _Card:
     width = look.node_width
@@ -116,7 +165,7 @@ def _card(look: theme.Look, height: float) -> _Card:
     glow = GLOW[0][0] / 2 + look.highlight_width
     glow_bounds = bounds.united(rect.adjusted(-glow, -glow, glow, glow))
     marker_center = QPointF(rect.right() - 3, rect.top() + 3)
-    name_middle = rect.top() + 6 + _fonts(look).name_metrics.height() / 2
+    name_middle = rect.top() + look.name_top + _fonts(look).name_metrics.height() / 2
     help_center = QPointF(rect.right() - marker - 5 - look.help_radius, name_middle)
     return _Card(rect, body, body.intersected(strip), bounds, glow_bounds, marker_center, help_center)
 
@@ -392,43 +441,28 @@ class NodeItem(QGraphicsItem):
         inner = width / 2 - look.pad - left
         # Rows from the card's top (y = 0 here; moved once the card's height is known):
         # name and "?"; layer type; shape badge; then cost chips, if any.
-        name_y = 6.0
-        title_y = name_y + f.name_metrics.height()
-        pill_y = title_y + f.title_metrics.height() + 5
-        pill_height = f.badge_metrics.height() + 5
+        rows = _Rows(
+            title_y=look.name_top + f.name_metrics.height(),
+            title_height=f.title_metrics.height(),
+            pill_y=look.name_top + f.name_metrics.height() + f.title_metrics.height() + look.pill_gap,
+            pill_height=f.badge_metrics.height() + look.pill_pad,
+            chip_height=f.chip_metrics.height() + look.chip_pad,
+        )
+        shape = f.badge_metrics.elidedText(self.shape_text, _ELIDE_MIDDLE, inner - 2 * PILL_PAD)
+        pill_width = f.badge_metrics.horizontalAdvance(shape) + 2 * PILL_PAD
+        title_width = f.title_metrics.horizontalAdvance(self.title)
         # The parameter count goes beside the shape badge when it fits, else at the end of the
         # title row; the exact count is preferred to a rounded one. With a "params" chip shown
-        # the count is not repeated.
-        pill_pad, gap = 5.0, 8.0
-        shape = f.badge_metrics.elidedText(self.shape_text, _ELIDE_MIDDLE, inner - 2 * pill_pad)
-        pill_width = f.badge_metrics.horizontalAdvance(shape) + 2 * pill_pad
-        title_width = f.title_metrics.horizontalAdvance(self.title)
-        if any(kind == "params" for kind, _ in self.chips):
-            texts: list[str] = []
+        # the count is not repeated; compact cards with chips show just the chips chosen.
+        if any(kind == "params" for kind, _ in self.chips) or (look.compact and self.chips):
+            counts: list[str] = []
         elif self.known:
-            texts = [params_text(self.params), params_text(self.params, exact=False)]
+            counts = [params_text(self.params), params_text(self.params, exact=False)]
         else:
-            texts = ["? params"]
-        placed = None
-        for count in texts:
-            count_width = f.title_metrics.horizontalAdvance(count)
-            if pill_width + gap + count_width <= inner:
-                placed = (count, count_width, "badge")
-            elif title_width + gap + count_width <= inner:
-                placed = (count, count_width, "title")
-            if placed:
-                break
-        if placed is None:
-            count = texts[-1] if texts else ""
-            placed = (count, f.title_metrics.horizontalAdvance(count), "title" if count else "")
-        count, count_width, row = placed
-        # Cost chips fill the room beside the shape badge, then rows below it.
-        beside = inner - pill_width - gap if row != "badge" else 0.0
-        chip_rects, chip_texts = self._flow_chips(inner, beside)
-        chip_height = f.chip_metrics.height() + 4
-        rows_below = max((round(r.top() / (chip_height + CHIP_GAP)) for _, r in chip_rects), default=0)
-        content = pill_y + pill_height + (rows_below * (chip_height + CHIP_GAP) + 1 if rows_below else 0.0)
-        height = max(look.node_min_height, content + look.bottom_margin)
+            counts = ["? params"]
+        plan_cards = self._plan_compact if look.compact else self._plan_normal
+        plan = plan_cards(f, rows, inner, pill_width, title_width, counts)
+        height = max(look.node_min_height, plan.content + look.bottom_margin)
         card = _card(look, height)
         if card is not self._card:
             self.prepareGeometryChange()
@@ -442,27 +476,105 @@ class NodeItem(QGraphicsItem):
         self.output.setPos(0.0, rect.bottom())
         self.help.set_geometry(card.help_center, look.help_radius)
         name_width = card.help_center.x() - look.help_radius - 4 - left
-        self._name_rect = QRectF(left, top + name_y, name_width, f.name_metrics.height())
+        self._name_rect = QRectF(left, top + look.name_top, name_width, f.name_metrics.height())
         self._name_text = f.name_metrics.elidedText(self.name, _ELIDE_RIGHT, name_width)
-        self._title_rect = QRectF(left, top + title_y, inner, f.title_metrics.height())
-        self._count_text = count
+        self._title_rect = QRectF(left, top + rows.title_y, inner, rows.title_height)
+        self._count_text = plan.count
+        self._count_rect = plan.count_rect.translated(left, top)
+        self._title_text = f.title_metrics.elidedText(self.title, _ELIDE_RIGHT, plan.title_room)
+        self._shape_display = shape
+        self._pill_rect = QRectF(left, top + rows.pill_y, pill_width, rows.pill_height)
+        self._chip_rects = [(text, r.translated(left, top)) for text, r in plan.chips]
+        self.chip_texts = plan.chip_texts
+
+    def _plan_normal(self, f: _Fonts, rows: _Rows, inner: float, pill_width: float, title_width: float,
+                     counts: list[str]) -> _Plan:
+        """The everyday card: chips fill the room beside the shape badge, then rows below it."""
+        placed = None
+        for count in counts:
+            count_width = f.title_metrics.horizontalAdvance(count)
+            if pill_width + GAP + count_width <= inner:
+                placed = (count, count_width, "badge")
+            elif title_width + GAP + count_width <= inner:
+                placed = (count, count_width, "title")
+            if placed:
+                break
+        if placed is None:
+            count = counts[-1] if counts else ""
+            placed = (count, f.title_metrics.horizontalAdvance(count), "title" if count else "")
+        count, count_width, row = placed
+        beside = inner - pill_width - GAP if row != "badge" else 0.0
+        chip_rects, chip_texts = self._flow_chips(inner, beside)
+        chip_height = rows.chip_height
+        rows_below = max((round(r.top() / (chip_height + CHIP_GAP)) for _, r in chip_rects), default=0)
+        content = rows.pill_y + rows.pill_height + (rows_below * (chip_height + CHIP_GAP) + 1 if rows_below else 0.0)
         if row == "badge":
-            self._count_rect = QRectF(rect.right() - look.pad - count_width, top + pill_y, count_width, pill_height)
+            count_rect = QRectF(inner - count_width, rows.pill_y, count_width, rows.pill_height)
             title_room = inner
         else:
-            self._count_rect = QRectF(rect.right() - look.pad - count_width, self._title_rect.top(), count_width,
-                                      self._title_rect.height())
-            title_room = inner - count_width - (gap if count else 0)
-        self._title_text = f.title_metrics.elidedText(self.title, _ELIDE_RIGHT, title_room)
-        self._shape_display = shape
-        self._pill_rect = QRectF(left, top + pill_y, pill_width, pill_height)
+            count_rect = QRectF(inner - count_width, rows.title_y, count_width, rows.title_height)
+            title_room = inner - count_width - (GAP if count else 0)
         # Chip row 0 is beside the badge (vertically centred on it), the others below.
-        beside_y = pill_y + (pill_height - chip_height) / 2
-        below_y = pill_y + pill_height + CHIP_GAP + 1 - (chip_height + CHIP_GAP)
-        self._chip_rects = [(text, r.translated(left + (pill_width + gap if r.top() == 0 else 0.0),
-                                                top + (beside_y if r.top() == 0 else below_y)))
-                            for text, r in chip_rects]
-        self.chip_texts = chip_texts
+        beside_y = rows.pill_y + (rows.pill_height - chip_height) / 2
+        below_y = rows.pill_y + rows.pill_height + CHIP_GAP + 1 - (chip_height + CHIP_GAP)
+        chips = [(text, r.translated(pill_width + GAP if r.top() == 0 else 0.0, beside_y if r.top() == 0 else below_y))
+                 for text, r in chip_rects]
+        return _Plan(count, count_rect, title_room, chips, chip_texts, content)
+
+    def _plan_compact(self, f: _Fonts, rows: _Rows, inner: float, pill_width: float, title_width: float,
+                      counts: list[str]) -> _Plan:
+        """Presenter cards: chips sit at the right of the layer-type row and of the shape badge's row
+        (the layer type is shortened to no less than :data:`COMPACT_TITLE_MIN` for them) and open
+        rows of their own only when those are full, so one kind of badge never makes a card taller.
+        Without chips the parameter count is placed as on the normal card; with chips the card
+        shows just the chips chosen.
+
+        Every split of the chips over the two rows and the rows below is tried (three chips at
+        most: ten splits); the plan with the fewest rows below wins, then the one that does not
+        shorten the layer type, then the exact figures."""
+        if not self.chips:
+            return self._plan_normal(f, rows, inner, pill_width, title_width, counts)
+        metrics = f.chip_metrics
+        candidates = [[text for _, text in self.chips]]
+        if any(kind == "params" for kind, _ in self.chips) and self.known:
+            candidates.append([params_text(self.params, exact=False) if kind == "params" else text
+                               for kind, text in self.chips])
+        rooms = (inner - min(title_width, COMPACT_TITLE_MIN) - GAP, inner - pill_width - GAP)  # title row, badge row
+        best: tuple[tuple[Any, ...], tuple[Any, ...]] | None = None
+        for ci, texts in enumerate(candidates):
+            widths = [min(inner, metrics.horizontalAdvance(text) + 10) for text in texts]
+            n = len(texts)
+            for i in range(n + 1):
+                for j in range(i, n + 1):
+                    used = (_span(widths[:i]), _span(widths[i:j]))
+                    if used[0] > rooms[0] or used[1] > rooms[1]:
+                        continue
+                    below = _pack(widths[j:], inner)
+                    title_room = inner - used[0] - (GAP if used[0] else 0.0)
+                    score = (len(below), title_width > title_room, ci)
+                    if best is None or score < best[0]:
+                        best = (score, (texts, widths, i, j, below, used, title_room))
+        assert best is not None  # all chips in rows below always fits
+        texts, widths, i, j, below, used, title_room = best[1]
+        chip_height = rows.chip_height
+        middles = (rows.title_y + rows.title_height / 2, rows.pill_y + rows.pill_height / 2)
+        chips: list[tuple[str, QRectF]] = []
+        for row, indices in ((0, range(i)), (1, range(i, j))):  # right-aligned, in reading order
+            x = inner - used[row]
+            for index in indices:
+                chips.append((texts[index], QRectF(x, middles[row] - chip_height / 2, widths[index], chip_height)))
+                x += widths[index] + CHIP_GAP
+        below_y = rows.pill_y + rows.pill_height + self.look.pill_gap
+        for r, indices in enumerate(below):
+            x = 0.0
+            for index in indices:
+                chips.append((texts[j + index], QRectF(x, below_y + r * (chip_height + CHIP_GAP), widths[j + index],
+                                                       chip_height)))
+                x += widths[j + index] + CHIP_GAP
+        chips = [(metrics.elidedText(text, _ELIDE_RIGHT, r.width() - 10), r) for text, r in chips]
+        content = below_y + len(below) * (chip_height + CHIP_GAP) - CHIP_GAP if below \
+            else rows.pill_y + rows.pill_height
+        return _Plan("", QRectF(), title_room, chips, list(texts), content)
 
     def _flow_chips(self, width: float, beside: float) -> tuple[list[tuple[str, QRectF]], list[str]]:
         """Chip rects at the origin (row 0 = beside the shape badge, ``beside`` wide; row n at
@@ -483,7 +595,7 @@ class NodeItem(QGraphicsItem):
     def _flow(self, texts: list[str], width: float, beside: float) -> list[tuple[str, QRectF]]:
         """First fit: each chip goes in the first row with room (rows keep the chips' order)."""
         metrics = _fonts(self.look).chip_metrics
-        height = metrics.height() + 4
+        height = metrics.height() + self.look.chip_pad
         used = [0.0]  # row 0: beside the badge
         room = [beside]
         placed = []

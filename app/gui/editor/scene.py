@@ -13,11 +13,18 @@ For teaching the scene also holds view state that is not part of the document: o
 cost badges on the nodes (computed only while shown, once per analysis), the step-through
 highlight (one node bright, the rest dimmed), and presenter mode (the
 :data:`~app.gui.theme.PRESENTER` look on every item). A "?" on a node emits ``help_requested``.
+
+Presenter cards are taller than the auto-layout's rows (110 apart) leave a clear gap for, more
+so with several cost badges, so in that look the scene *spreads* the rows it draws: a node at
+document position ``(x, y)`` is drawn at ``(x, y * spread())`` (1.1 on the examples, 1.3 with all
+three badges). Only the drawing moves; :meth:`GraphScene.to_scene` and
+:meth:`GraphScene.to_document` convert, and every gesture stores document positions.
 """
 
 from __future__ import annotations
 
 import contextlib
+import math
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
@@ -25,8 +32,9 @@ from PySide6.QtCore import QPointF, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QPainterPath, QPen
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsPathItem, QGraphicsScene, QGraphicsSceneMouseEvent
 
-from app.core.graph import Edge, GraphError, Node
+from app.core.graph import Edge, GraphError, Node, Position
 from app.core.insight import NodeCost, node_cost
+from app.core.layout import ROW_GAP
 from app.core.shapes import Analysis, NodeInfo, Problem, describe_shapes
 from app.gui import theme
 from app.gui.document import Document
@@ -40,6 +48,8 @@ SNAP_TOLERANCE = theme.NORMAL.snap_tolerance
 """How far (scene units) from a port a connection drag may end and still hit it (normal look)."""
 HIGHLIGHT_Z = 2.0
 """The step-through node is drawn above selected (1) and other (0) nodes."""
+SPREAD_STEP = 0.05
+"""The row spread grows in these steps, so small changes of card height do not move the canvas."""
 
 
 class GraphScene(QGraphicsScene):
@@ -65,6 +75,7 @@ class GraphScene(QGraphicsScene):
         self._costs: dict[str, NodeCost] = {}
         self._costs_of: Analysis | None = None
         self._highlight: str | None = None
+        self._spread = 1.0
         self._edge_layer = QGraphicsPathItem()
         self._edge_layer.setPen(_layer_pen(self.look))
         self._edge_layer.setZValue(-1.0)
@@ -116,15 +127,19 @@ class GraphScene(QGraphicsScene):
         for edge in graph.edges():
             self._on_edge_added(edge)
         self._on_locked(self.document.locked)
+        self._update_spread()
 
     # --- graph events -> items ----------------------------------------------------------------
 
     def _on_node_added(self, node: Node) -> None:
         self._add_node_item(node, None, [])
+        self._update_spread()
 
     def _add_node_item(self, node: Node, info: NodeInfo | None, problems: list[Problem]) -> None:
         item = NodeItem(node, info, problems, look=self.look)
         item.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIsMovable, not self.document.locked)
+        if self._spread != 1.0:
+            item.setPos(self.to_scene(node.position))
         if self._badges:
             item.set_chips(badge_texts(self._cost(node.id), self._badges))
         if self._highlight is not None:
@@ -144,12 +159,16 @@ class GraphScene(QGraphicsScene):
         for edge_item in list(item.edges):
             self._on_edge_removed(edge_item.edge)
         self.removeItem(item)
+        self._update_spread()
 
     def _on_edge_added(self, edge: Edge) -> None:
         source, target = self.nodes.get(edge.source), self.nodes.get(edge.target)
         if source is None or target is None or edge in self.edges:
             return
         item = EdgeItem(edge, source, target, self.look)
+        if self._spread != 1.0:
+            item.row = ROW_GAP * self._spread
+            item.update_path()
         item.setVisible(not self.overview)
         if self._highlight is not None:
             item.setOpacity(self.rest_opacity(item))
@@ -196,8 +215,11 @@ class GraphScene(QGraphicsScene):
 
     def _on_node_moved(self, node: Node) -> None:
         item = self.nodes.get(node.id)
-        if item is not None and (item.pos().x(), item.pos().y()) != node.position:
-            item.setPos(*node.position)
+        if item is None:
+            return
+        target = self.to_scene(node.position)
+        if (item.pos().x(), item.pos().y()) != (target.x(), target.y()):
+            item.setPos(target)
             self._update_edges([item])
 
     def _update_edges(self, items: list[NodeItem]) -> None:
@@ -215,6 +237,8 @@ class GraphScene(QGraphicsScene):
                 self._refresh_edge_tooltips(item)
         if self._badges:
             self._show_badges()
+        else:
+            self._update_spread()
 
     def _refresh_edge_tooltips(self, item: NodeItem) -> None:
         for edge_item in item.edges:
@@ -308,7 +332,8 @@ class GraphScene(QGraphicsScene):
             chips = badge_texts(self._cost(node_id), self._badges) if self._badges else ()
             if item.set_chips(chips):
                 grown.append(item)
-        self._update_edges(grown)
+        if not self._update_spread():
+            self._update_edges(grown)
 
     def highlighted(self) -> str | None:
         """The node step-through is showing, or None."""
@@ -353,7 +378,8 @@ class GraphScene(QGraphicsScene):
 
     def set_presenter(self, on: bool) -> None:
         """Large fonts and ports and a high-contrast palette on every item; off restores the normal
-        look exactly. Node positions (the document) do not change."""
+        look exactly. Node positions (the document) do not change; where cards are too tall for the
+        rows, the rows are drawn further apart (see :meth:`spread`)."""
         look = theme.PRESENTER if on else theme.NORMAL
         if look is self.look:
             return
@@ -361,11 +387,53 @@ class GraphScene(QGraphicsScene):
         self.cancel_connect()
         for item in self.nodes.values():
             item.set_look(look)
+        self._update_spread(route=False)  # the edges take the new look just below, and re-route then
         for edge_item in self.edges.values():
             edge_item.set_look(look)
         self._edge_layer.setPen(_layer_pen(look))
         self._edges_changed()
         self.look_changed.emit(look)
+
+    # --- drawing positions: the presenter look may spread the rows ---------------------------------
+
+    def spread(self) -> float:
+        """How much further apart than in the document the rows are drawn (1.0: as they are).
+
+        Only the presenter look spreads (the normal look's ``min_row_gap`` is 0): just enough that
+        its tallest card leaves ``look.min_row_gap`` between rows :data:`~app.core.layout.ROW_GAP`
+        apart, in :data:`SPREAD_STEP` steps."""
+        return self._spread
+
+    def to_scene(self, position: Position) -> QPointF:
+        """Where a node at this document position is drawn."""
+        return QPointF(position[0], position[1] * self._spread)
+
+    def to_document(self, point: QPointF) -> Position:
+        """The document position of a scene point (a drop, a dragged node)."""
+        return (point.x(), point.y() / self._spread)
+
+    def _update_spread(self, route: bool = True) -> bool:
+        """Work out the spread for the current cards; when it changed, move every node to its new
+        drawing position (and re-route the edges unless ``route`` is False). Returns whether it did."""
+        look = self.look
+        spread = 1.0
+        if look.min_row_gap > 0 and self.nodes:
+            tallest = max(item.card_rect().height() for item in self.nodes.values())
+            needed = (tallest + look.min_row_gap) / ROW_GAP
+            if needed > 1.0:
+                spread = round(math.ceil(needed / SPREAD_STEP - 1e-9) * SPREAD_STEP, 4)
+        if spread == self._spread:
+            return False
+        self._spread = spread
+        graph = self.document.graph
+        for node_id, item in self.nodes.items():
+            if node_id in graph:
+                item.setPos(self.to_scene(graph.node(node_id).position))
+        for edge_item in self.edges.values():
+            edge_item.row = ROW_GAP * spread
+        if route:
+            self._update_edges(list(self.nodes.values()))
+        return True
 
     @contextlib.contextmanager
     def plain_rendering(self) -> Iterator[None]:
@@ -449,7 +517,7 @@ class GraphScene(QGraphicsScene):
         moved = {}
         for node_id, item in self.nodes.items():
             if node_id in graph:
-                x, y = item.pos().x(), item.pos().y()
+                x, y = self.to_document(item.pos())
                 gx, gy = graph.node(node_id).position
                 if abs(x - gx) > 1e-6 or abs(y - gy) > 1e-6:
                     moved[node_id] = (round(x, 1), round(y, 1))  # tidy numbers in saved files
@@ -461,7 +529,7 @@ class GraphScene(QGraphicsScene):
             self.message.emit(LOCKED_MESSAGE)
         items = [self.nodes[node_id] for node_id in moved]
         for item in items:  # the model has the last word (rounded, or unchanged when refused)
-            item.setPos(*graph.node(item.node_id).position)
+            item.setPos(self.to_scene(graph.node(item.node_id).position))
         self._update_edges(items)
 
     # --- connecting by dragging between ports ------------------------------------------------

@@ -5,6 +5,10 @@ from the graph's events. Navigation (zoom, pan, fit, select) never touches the d
 so it still works while training has the document locked. So does asking for a layer's
 explanation (F1, the node's "?" or its context menu), which the scene emits as
 ``help_requested``; presenter mode and cost badges carry over when the document changes.
+
+For presenter mode the view offers :meth:`GraphView.present` (show the model at a readable
+scale, never smaller than 1:1) and :meth:`GraphView.view_state` /
+:meth:`GraphView.restore_view_state` (leave presenter mode with the zoom and scroll the user had).
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from __future__ import annotations
 import atexit
 import json
 import math
+from dataclasses import dataclass
 from typing import Any
 
 from PySide6.QtCore import QByteArray, QLineF, QMimeData, QPoint, QPointF, QRectF, Qt, QTimer, Signal
@@ -31,6 +36,7 @@ from PySide6.QtGui import (
     QResizeEvent,
     QShowEvent,
     QStatusTipEvent,
+    QTransform,
     QWheelEvent,
 )
 from PySide6.QtWidgets import QApplication, QFrame, QGraphicsView, QLabel, QMenu, QWidget
@@ -55,6 +61,10 @@ FIT_MAX_ZOOM = 1.25
 """Fit-all never blows a small model up beyond this: huge cards look broken on a projector."""
 CENTER_ZOOM = 0.8
 """Centring on a node from the problem list zooms in at least this far, so it can be read."""
+PRESENT_ZOOM = 1.0
+"""In presenter mode the canvas is never shown smaller than this: the large type must stay large."""
+PRESENT_MARGIN = 40.0
+"""Scene units kept free around the model (or above its inputs) by :meth:`GraphView.present`."""
 GRID = 24.0
 GRID_MIN_ZOOM = 0.2
 """Zoomed out further than this the grid is only noise (and costs time): plain background."""
@@ -64,6 +74,18 @@ PASTE_STEP = 40.0
 
 
 _clipboard_hook_installed = False
+
+
+@dataclass(frozen=True)
+class ViewState:
+    """Zoom and scroll of a view (see :meth:`GraphView.view_state`): navigation only, no document state."""
+
+    transform: QTransform
+    center: QPointF
+    """The scene point in the middle of the viewport."""
+    scroll: tuple[int, int]
+    viewport: tuple[int, int]
+    """The viewport's size when saved: the scroll values are exact only at that size."""
 
 
 def _release_clipboard_at_exit() -> None:
@@ -314,15 +336,86 @@ class GraphView(QGraphicsView):
 
     def center_on_node(self, node_id: str) -> None:
         """Scroll so the node is in the middle, zooming in far enough to read it (step-through
-        follows the highlighted node with this)."""
+        follows the highlighted node with this); in presenter mode at least to :data:`PRESENT_ZOOM`."""
         item = self.scene_node_item(node_id)
         if item is None:
             return
-        if self.zoom() < CENTER_ZOOM:
+        least = PRESENT_ZOOM if self.graph_scene().presenter() else CENTER_ZOOM
+        if self.zoom() < least:
             self.resetTransform()
-            self.scale(CENTER_ZOOM, CENTER_ZOOM)
+            self.scale(least, least)
         self.centerOn(item.scenePos())  # the card's centre, not its bounds (port labels, marker)
         self._sync_detail()
+
+    # --- presenter mode: a readable scale, and the user's view kept for afterwards ------------------
+
+    def view_state(self) -> ViewState:
+        """The current zoom and scroll, to hand back to :meth:`restore_view_state` later (entering
+        presenter mode saves it, leaving restores it)."""
+        viewport = self.viewport().rect()
+        middle = QPointF(viewport.width() / 2, viewport.height() / 2)
+        return ViewState(QTransform(self.transform()), self.viewportTransform().inverted()[0].map(middle),
+                         (self.horizontalScrollBar().value(), self.verticalScrollBar().value()),
+                         (viewport.width(), viewport.height()))
+
+    def restore_view_state(self, state: ViewState) -> None:
+        """Go back to a zoom and scroll from :meth:`view_state`. At the same viewport size the scroll
+        is restored exactly; at another (docks shown again, layout not settled yet) the same scene
+        point is put in the middle, and the view's centre anchor keeps it there as the size settles."""
+        self._fit_pending = False
+        self.setTransform(state.transform)
+        viewport = self.viewport().rect()
+        if (viewport.width(), viewport.height()) == state.viewport:
+            self.horizontalScrollBar().setValue(state.scroll[0])
+            self.verticalScrollBar().setValue(state.scroll[1])
+        else:
+            self.centerOn(state.center)
+        self._sync_detail()
+
+    def present(self, node_id: str | None = None) -> None:
+        """Show the model for a class: the on-screen scale stays at least :data:`PRESENT_ZOOM`.
+
+        If the whole model fits at that scale it is fitted (up to :data:`FIT_MAX_ZOOM`); otherwise
+        the view is at exactly :data:`PRESENT_ZOOM`, centred on ``node_id`` (the selection or the
+        step-through node) when it is on the canvas, else with the model's input nodes (nodes
+        with no incoming edge) centred across and near the top. Call it once the window's layout
+        has settled (after hiding docks), since what fits depends on the viewport's size."""
+        self._fit_pending = False
+        scene = self.graph_scene()
+        rect = scene.model_rect()
+        if rect.isEmpty():
+            self.setTransform(QTransform.fromScale(PRESENT_ZOOM, PRESENT_ZOOM))
+            self.centerOn(0.0, 0.0)
+            self._sync_detail()
+            return
+        rect = rect.adjusted(-PRESENT_MARGIN, -PRESENT_MARGIN, PRESENT_MARGIN, PRESENT_MARGIN)
+        viewport = self.viewport().rect()
+        fit = min(viewport.width() / rect.width(), viewport.height() / rect.height())
+        if fit >= PRESENT_ZOOM:
+            zoom = min(fit, max(FIT_MAX_ZOOM, PRESENT_ZOOM))
+            self.setTransform(QTransform.fromScale(zoom, zoom))
+            self.centerOn(rect.center())
+            self._sync_detail()
+            return
+        self.setTransform(QTransform.fromScale(PRESENT_ZOOM, PRESENT_ZOOM))
+        item = scene.nodes.get(node_id) if node_id is not None else None
+        if item is not None:
+            self.centerOn(item.scenePos())
+        else:
+            self.centerOn(self._inputs_point(viewport.height() / PRESENT_ZOOM))
+        self._sync_detail()
+
+    def _inputs_point(self, visible_height: float) -> QPointF:
+        """The scene point to centre on so the input nodes sit centred across, near the top."""
+        scene = self.graph_scene()
+        graph = self.document.graph
+        targets = {edge.target for edge in graph.edges()}
+        inputs = [item for node_id, item in scene.nodes.items() if node_id not in targets] or list(scene.nodes.values())
+        cards, bounds = QRectF(), QRectF()
+        for item in inputs:
+            cards = cards.united(item.mapRectToScene(item.card_rect()))
+            bounds = bounds.united(item.sceneBoundingRect())  # port labels reach above the card
+        return QPointF(cards.center().x(), bounds.top() - PRESENT_MARGIN + visible_height / 2)
 
     def wheelEvent(self, event: QWheelEvent) -> None:
         delta = event.angleDelta().y() or event.angleDelta().x()
@@ -440,8 +533,9 @@ class GraphView(QGraphicsView):
         return point
 
     def _add_at(self, class_name: str, point: QPointF) -> str:
+        x, y = self.graph_scene().to_document(point)  # presenter mode may draw the rows spread
         try:
-            node_id = self.document.add_node(class_name, (round(point.x(), 1), round(point.y(), 1)))
+            node_id = self.document.add_node(class_name, (round(x, 1), round(y, 1)))
         except (GraphError, PermissionError) as error:
             self.show_message(str(error))
             return ""

@@ -12,7 +12,8 @@ batch axis, ``attention``) and picks a drawing by ``kind``:
 - "attention": one query x key matrix per head.
 - "scalar": the number, large.
 
-A caption names the node, its class and shape and gives min / mean / max.
+A caption names the node, its class and shape and gives min / mean / max. Tile labels, the
+plots' axes and the big number follow the widget's font (presenter mode enlarges it).
 """
 
 from __future__ import annotations
@@ -23,16 +24,18 @@ from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QEvent, Qt
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QLabel, QStackedWidget, QVBoxLayout, QWidget
 
 from app.gui.insight.common import (
     colorize,
+    follow_font,
     image_plot,
     is_picture,
     message_label,
     normalize,
+    scaled_font,
     set_message,
     shape_text,
     stats_text,
@@ -50,6 +53,11 @@ POSITIVE = "#3F7CC4"
 NEGATIVE = "#E8891C"
 BACKGROUND = 255
 """The gap colour between tiles (white, like the plot)."""
+TILE_LABEL_SCALE = 0.8
+TILE_LABEL_MIN_PT = 7.0
+"""Tile labels are a little smaller than the widget font, and never below this."""
+SCALAR_SCALE = 3.0
+SCALAR_MIN_PT = 28.0
 
 
 def grid_columns(count: int) -> int:
@@ -106,10 +114,6 @@ class ActivationView(QWidget):
         self.bar_plot.addItem(self.bars)
         self.stack.addWidget(self.bar_plot)
         self.scalar_label = QLabel(self)
-        font = QFont(self.scalar_label.font())
-        font.setPointSize(max(28, font.pointSize() * 3))
-        font.setBold(True)
-        self.scalar_label.setFont(font)
         self.scalar_label.setStyleSheet(f"color: {TEXT};")
         self.scalar_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.stack.addWidget(self.scalar_label)
@@ -122,7 +126,30 @@ class ActivationView(QWidget):
         self._heat_shape: tuple[int, ...] | None = None
         self._image: np.ndarray | None = None
         self.activation: Any = None
+        self._apply_font()
         self.show_message("Press Step to run a sample through the model.")
+
+    # --- fonts -------------------------------------------------------------------------------------
+
+    def tile_label_font(self) -> QFont:
+        """The font of the channel / head labels on the tiles, from the widget font."""
+        return scaled_font(self.font(), TILE_LABEL_SCALE, TILE_LABEL_MIN_PT)
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.FontChange:
+            self._apply_font()
+
+    def _apply_font(self) -> None:
+        font = self.font()
+        follow_font(self.image_plot, font)
+        follow_font(self.bar_plot, font)
+        big = scaled_font(font, SCALAR_SCALE, SCALAR_MIN_PT)
+        big.setBold(True)
+        self.scalar_label.setFont(big)
+        label_font = self.tile_label_font()
+        for label in self._labels:
+            label.setFont(label_font)
 
     # --- what is shown (for tests and the panel) ---------------------------------------------------
 
@@ -139,6 +166,10 @@ class ActivationView(QWidget):
 
     def head_count(self) -> int:
         return self._heads
+
+    def tile_labels(self) -> list[pg.TextItem]:
+        """The labels on the tiles now shown (channel numbers, head names)."""
+        return list(self._labels)
 
     def heat_shape(self) -> tuple[int, ...] | None:
         """(rows, columns) of the heat map or strip now shown."""
@@ -219,9 +250,7 @@ class ActivationView(QWidget):
 
     def _add_label(self, text: str, x: float, y: float) -> None:
         label = pg.TextItem(text, color=(30, 30, 30), fill=pg.mkBrush(255, 255, 255, 200), anchor=(0, 0))
-        font = QFont()
-        font.setPointSize(7)
-        label.setFont(font)
+        label.setFont(self.tile_label_font())
         label.setPos(x, y)
         self.image_plot.addItem(label)
         self._labels.append(label)

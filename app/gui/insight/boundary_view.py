@@ -14,10 +14,10 @@ from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QRectF
+from PySide6.QtCore import QEvent, QRectF
 from PySide6.QtWidgets import QLabel, QStackedWidget, QVBoxLayout, QWidget
 
-from app.gui.insight.common import message_label, set_message
+from app.gui.insight.common import follow_font, message_label, set_message
 from app.gui.theme import TEXT, TEXT_MUTED
 from app.gui.training.preview import color_for, make_plot_widget
 
@@ -71,7 +71,13 @@ class DecisionBoundaryView(QWidget):
         self._points = 0
         self.updates = 0
         """How many grids were drawn (live updates count too)."""
+        follow_font(self.plot, self.font())
         self.show_message("Press Show to draw the decision boundary.")
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.FontChange:  # presenter mode: the axes grow with the text
+            follow_font(self.plot, self.font())
 
     def show_message(self, text: str, error: bool = False) -> None:
         self._image = None

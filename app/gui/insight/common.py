@@ -13,6 +13,7 @@ from functools import cache
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QLabel, QWidget
 
 from app.gui.theme import ERROR, TEXT, TEXT_MUTED
@@ -142,3 +143,35 @@ def image_plot(parent: QWidget | None = None, *, axes: bool = False) -> tuple[pg
     item.addItem(image)
     plot.setMinimumHeight(120)
     return plot, image
+
+
+# --- fonts: the plots follow the widget font (presenter mode enlarges the window's) ------------------
+
+def point_size(font: QFont) -> float:
+    """The font's size in points (a pixel-sized font is converted at 96 dpi)."""
+    size = font.pointSizeF()
+    return size if size > 0 else max(1.0, font.pixelSize() * 0.75)
+
+
+def scaled_font(font: QFont, factor: float = 1.0, minimum: float = 1.0) -> QFont:
+    """A copy of ``font``, ``factor`` times as large and at least ``minimum`` points."""
+    scaled = QFont(font)
+    scaled.setPointSizeF(max(minimum, point_size(font) * factor))
+    return scaled
+
+
+def follow_font(plot: pg.PlotWidget, font: QFont) -> None:
+    """Tick values, axis labels and the title of ``plot`` in ``font``'s size: pyqtgraph's items
+    do not follow the widget font by themselves."""
+    item = plot.getPlotItem()
+    size = f"{point_size(font):.3g}pt"
+    for name in ("left", "bottom"):
+        axis = item.getAxis(name)
+        axis.setTickFont(QFont(font))
+        axis.labelStyle = {**axis.labelStyle, "font-size": size}
+        if axis.labelText or axis.labelUnits:
+            axis.setLabel(axis.labelText, axis.labelUnits, axis.labelUnitPrefix)
+    title = item.titleLabel
+    title.opts["size"] = size
+    if title.isVisible() and title.text:
+        title.setText(title.text)

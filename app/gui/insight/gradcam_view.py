@@ -81,9 +81,9 @@ class GradCamView(QWidget):
 
     def show_result(self, image: np.ndarray, heatmap: np.ndarray, probabilities: np.ndarray,
                     class_names: Sequence[str] | None = None, class_index: int | None = None,
-                    layer_name: str = "") -> None:
+                    layer_name: str = "", note: str = "") -> None:
         """Draw ``heatmap`` over ``image`` and list the top predictions; ``class_index`` is the
-        class the map explains."""
+        class the map explains, ``note`` a sentence added below (which output of several)."""
         picture = np.asarray(image)
         if picture.ndim == 4:
             picture = picture[0]
@@ -98,7 +98,10 @@ class GradCamView(QWidget):
             if layer_name:
                 about += f" (from layer {html.escape(layer_name)})"
             about += ". "
-        self.top_label.setText(about + "Top predictions: " + html.escape(" · ".join(self._lines)))
+        text = about + "Top predictions: " + html.escape(" · ".join(self._lines))
+        if note:
+            text += "<br>" + html.escape(note)
+        self.top_label.setText(text)
 
     def overlay(self) -> np.ndarray | None:
         """The blended RGB image now shown (H, W, 3), or None."""

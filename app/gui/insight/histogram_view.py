@@ -14,10 +14,10 @@ from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QEvent, Qt
 from PySide6.QtWidgets import QLabel, QListWidget, QListWidgetItem, QSplitter, QVBoxLayout, QWidget
 
-from app.gui.insight.common import message_label, set_message
+from app.gui.insight.common import follow_font, message_label, set_message
 from app.gui.theme import ERROR, TEXT, TEXT_MUTED
 from app.gui.training.preview import make_plot_widget
 
@@ -78,7 +78,18 @@ class HistogramView(QWidget):
         self._names: dict[str, str] = {}
         self._dead: list[str] = []
         self.layer_list.currentItemChanged.connect(self._current_changed)
+        self._apply_font()
         self.set_histograms([], [])
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.FontChange:
+            self._apply_font()
+
+    def _apply_font(self) -> None:
+        """The plots' axes and titles follow the widget font (presenter mode enlarges it)."""
+        for plot in (self.weight_plot, self.activation_plot):
+            follow_font(plot, self.font())
 
     # --- content -----------------------------------------------------------------------------------
 

@@ -10,7 +10,9 @@ Two sources, chosen on the GUI thread without Keras:
   seconds, so it happens in a background job.
 
 A :class:`Material` is identified by a key; the panel keeps the newest one and hands it to
-every tab that asks, so switching tabs never rebuilds a model.
+every tab that asks, so switching tabs never rebuilds a model. Keys hold serial numbers the
+panel gives each training result and dataset it sees (compared with ``is``), never ``id()``:
+a freed object's address can come back for a new one.
 """
 
 from __future__ import annotations
@@ -29,6 +31,12 @@ NO_DATASET = "Choose a dataset in the Training panel's Data tab."
 LOADING = "Loading the dataset…"
 MODEL_ERRORS = "The model has errors: fix them first (see the Problems panel)."
 NO_MODEL = "Open a model first."
+TRAINING = "Training is running: the views use the trained model when the run ends."
+"""No untrained model is built during a run: it would compete for the CPU and reseed Keras."""
+NONE = "none"
+"""The source label's word when there is no model to show (a hint or an error instead)."""
+HINTS = (NO_DATASET, LOADING, MODEL_ERRORS, NO_MODEL, TRAINING)
+"""Messages that ask the user to do something (shown grey; failures are red)."""
 
 
 @dataclass
@@ -68,14 +76,14 @@ class Recipe:
     name: str = "model"
 
 
-def untrained_recipe(graph: Graph, analysis: Analysis, dataset: Any, training: dict[str, Any],
+def untrained_recipe(graph: Graph, analysis: Analysis, dataset: Any, dataset_serial: int, training: dict[str, Any],
                      ref: dict[str, Any] | None, fingerprint: str, name: str) -> Recipe:
-    """The recipe for an untrained model on ``dataset``; the key changes with anything that
-    changes the model or the prepared arrays."""
+    """The recipe for an untrained model on ``dataset`` (``dataset_serial``: the panel's number for
+    that dataset object); the key changes with anything that changes the model or the prepared arrays."""
     from app.core.training_settings import with_defaults
 
     settings = with_defaults(copy.deepcopy(training))
-    key = ("untrained", fingerprint, id(dataset), json.dumps(settings, sort_keys=True, default=str),
+    key = ("untrained", fingerprint, dataset_serial, json.dumps(settings, sort_keys=True, default=str),
            json.dumps(ref, sort_keys=True, default=str))
     return Recipe(key, UNTRAINED, graph, analysis, dataset=dataset, settings=settings,
                   ref=copy.deepcopy(ref), name=name)
@@ -95,6 +103,11 @@ def build_material(recipe: Recipe) -> Material:
     prepared = prepare(recipe.dataset, splits, recipe.graph, settings, recipe.ref, recipe.analysis)
     model = untrained_model(recipe.graph, name=recipe.name, seed=0)
     return Material(recipe.key, recipe.source, model, recipe.graph, recipe.analysis, prepared, recipe.dataset)
+
+
+def is_hint(message: str) -> bool:
+    """Messages that ask the user to do something are grey; failures are red."""
+    return message in HINTS
 
 
 def model_name(project_name: str) -> str:

@@ -4,7 +4,8 @@
 last trained model when the graph is unchanged since that run, otherwise a fresh untrained
 one (random weights from seed 0), fed with the dataset chosen in the Training panel, split
 and prepared as a run would. The panel owns that choice (see :mod:`app.gui.insight.material`)
-and builds the model once, in a background job, for whichever tab asks first.
+and builds the model once, in a background job, for whichever tab asks first. One build runs
+at a time: edits made meanwhile only change the recipe, and the newest one is built next.
 
 It also registers the live decision boundary with the training panel: a
 :class:`~app.keras_bridge.training.Probe` that, for a 2-input classifier on a 2-D point set,
@@ -12,11 +13,15 @@ computes the decision grid while ``fit`` runs; the frames come back through the 
 panel's ``probe_result`` and are drawn in the "Decision boundary" tab.
 
 Keras is never imported at module level here, and no Keras work runs on the GUI thread.
+Building the panel starts no Keras work either (it only registers the probe), so the window
+may build it, hidden, just before a run; models are built when a tab asks, and never while a
+training run goes on (that would compete for the CPU and reseed Keras in the run's middle).
 """
 
 from __future__ import annotations
 
 import contextlib
+import itertools
 from collections.abc import Callable
 from typing import Any
 
@@ -32,8 +37,9 @@ from app.gui.insight.material import (
     MODEL_ERRORS,
     NO_DATASET,
     NO_MODEL,
+    NONE,
     TRAINED,
-    UNTRAINED,
+    TRAINING,
     Material,
     Recipe,
     build_material,
@@ -84,7 +90,11 @@ class InsightPanel(QWidget):
         self._building: tuple[Any, ...] | None = None
         self._context_key: tuple[Any, ...] | None = None
         self._run_fingerprint: str | None = None
-        self._result_prints: dict[int, str] = {}
+        self._serials = itertools.count(1)
+        # (object, serial[, fingerprint]): the training result and the dataset last seen, kept alive
+        # and compared with `is`, so a new object never passes for an old one at the same address
+        self._seen_result: tuple[Any, int, str | None] | None = None
+        self._seen_dataset: tuple[Any, int] | None = None
         self._highlighted: str | None = None
         self.live = LiveBoundary()
         self.jobs = Jobs(self)
@@ -187,14 +197,18 @@ class InsightPanel(QWidget):
     def _training_started(self) -> None:
         document = self._document
         self._run_fingerprint = graph_fingerprint(document.graph) if document is not None else None
-        self.live.token += 1
-        self.live.active = self.boundary_problem(for_run=True) is None
+        self._seen_result = None  # the training panel has dropped it too
+        self.live.start(self.boundary_problem(for_run=True) is None)
+        self._context_changed(force=True)  # no model until the run ends (see TRAINING)
 
     def _training_finished(self, result: Any) -> None:
-        self.live.active = False
-        if result is not None and self._run_fingerprint is not None:
-            self._result_prints = {id(result): self._run_fingerprint}
-        self._context_changed()
+        self.live.stop()
+        if result is not None:
+            seen = self._seen_result
+            serial = seen[1] if seen is not None and seen[0] is result else next(self._serials)
+            self._seen_result = (result, serial, self._run_fingerprint)
+        self._run_fingerprint = None
+        self._context_changed(force=True)
 
     def _probe_result(self, value: Any) -> None:
         if isinstance(value, BoundaryFrame) and value.token == self.live.token:
@@ -202,8 +216,8 @@ class InsightPanel(QWidget):
 
     # --- which model, which data -----------------------------------------------------------------
 
-    def _trained_result(self, fingerprint: str) -> Any:
-        """The training panel's last result, if it trained the model as it is now."""
+    def _trained_result(self, fingerprint: str) -> tuple[Any, int] | None:
+        """The training panel's last result and its serial, if it trained the model as it is now."""
         panel = self._training_panel()
         document = self._document
         if panel is None or document is None or getattr(panel, "document", None) is not document:
@@ -211,10 +225,26 @@ class InsightPanel(QWidget):
         result = panel.result
         if result is None or not result.ok or result.model is None or result.prepared is None:
             return None
-        printed = self._result_prints.get(id(result))
-        if printed is None and document.project.runs:  # the run ended before this panel was made
+        seen = self._seen_result
+        if seen is None or seen[0] is not result:  # a result this panel has not heard of (yet)
+            seen = (result, next(self._serials), None)
+            self._seen_result = seen
+        printed = seen[2]
+        if printed is None and document.project.runs:  # the run ended before this panel heard of it
             printed = document.project.runs[-1].get("fingerprint")
-        return result if printed == fingerprint else None
+        return (result, seen[1]) if printed == fingerprint else None
+
+    def _dataset_serial(self, dataset: Any) -> int:
+        """A number for this dataset object, new whenever the picker hands another one."""
+        seen = self._seen_dataset
+        if seen is None or seen[0] is not dataset:
+            seen = (dataset, next(self._serials))
+            self._seen_dataset = seen
+        return seen[1]
+
+    def _training_running(self) -> bool:
+        panel = self._hooked
+        return bool(panel is not None and getattr(panel, "running", False))
 
     def _recipe(self) -> Recipe | str:
         """How to get the current model + data, or the sentence saying what is missing."""
@@ -223,14 +253,17 @@ class InsightPanel(QWidget):
             return NO_MODEL
         graph = document.graph
         fingerprint = graph_fingerprint(graph)
-        result = self._trained_result(fingerprint)
-        if result is not None:
-            return Recipe(("trained", id(result), fingerprint), TRAINED, graph, document.analysis, result=result)
+        trained = self._trained_result(fingerprint)
+        if trained is not None:
+            result, serial = trained
+            return Recipe(("trained", serial, fingerprint), TRAINED, graph, document.analysis, result=result)
         if document.analysis.errors:
             return MODEL_ERRORS
         panel = self._hooked
         if panel is None:
             return NO_DATASET
+        if self._training_running():
+            return TRAINING
         picker = panel.picker
         if picker.loading:
             return LOADING
@@ -238,15 +271,15 @@ class InsightPanel(QWidget):
         if dataset is None:
             error = getattr(picker, "error", "")
             return f"{error.rstrip('.')}. {NO_DATASET}" if error else NO_DATASET
-        return untrained_recipe(graph, document.analysis, dataset, document.project.training,
-                                document.project.dataset, fingerprint, model_name(document.project.name or ""))
+        return untrained_recipe(graph, document.analysis, dataset, self._dataset_serial(dataset),
+                                document.project.training, document.project.dataset, fingerprint,
+                                model_name(document.project.name or ""))
 
     def model_source(self) -> str:
-        """"trained model (last run)" or "untrained (random weights, seed 0)"."""
-        document = self._document
-        if document is not None and self._trained_result(graph_fingerprint(document.graph)) is not None:
-            return TRAINED
-        return UNTRAINED
+        """"trained model (last run)", "untrained (random weights, seed 0)", or "none" when there
+        is no model to show (no dataset, errors, a run going on...)."""
+        recipe = self._recipe()
+        return recipe.source if isinstance(recipe, Recipe) else NONE
 
     def current_dataset(self) -> Any:
         """The dataset the tabs use: the trained run's, else the one chosen in the Training panel."""
@@ -282,7 +315,7 @@ class InsightPanel(QWidget):
         drop what they computed (and recompute if they are in view)."""
         recipe = self._recipe()
         key = recipe.key if isinstance(recipe, Recipe) else ("message", recipe)
-        self.source_label.setText(f"Model: {recipe.source if isinstance(recipe, Recipe) else UNTRAINED}")
+        self.source_label.setText(f"Model: {recipe.source if isinstance(recipe, Recipe) else NONE}")
         if key == self._context_key and not force:
             return
         self._context_key = key
@@ -303,9 +336,14 @@ class InsightPanel(QWidget):
             return
         if callback not in self._waiters:
             self._waiters.append(callback)
-        if self._building == recipe.key:
-            return
+        if self._building is not None:
+            return  # one build at a time: when it ends, _built starts the newest recipe if it changed
         self._start_build(recipe)
+
+    def cancel_material(self, callback: MaterialCallback) -> None:
+        """Forget a :meth:`request_material` call whose answer is no longer wanted."""
+        with contextlib.suppress(ValueError):
+            self._waiters.remove(callback)
 
     def _start_build(self, recipe: Recipe) -> None:
         from app.core.shapes import analyze
@@ -316,14 +354,15 @@ class InsightPanel(QWidget):
         if recipe.result is not None:  # a trained model: nothing to build
             self._built(recipe, build_material(recipe), None)
             return
-        self.jobs.forget()
         self.jobs.start(lambda: build_material(recipe), lambda value, error: self._built(recipe, value, error))
 
     def _built(self, recipe: Recipe, material: Material | None, error: BaseException | None) -> None:
         self._building = None
         current = self._recipe()
         if isinstance(current, Recipe) and current.key != recipe.key:
-            self._start_build(current)  # the model or data changed while it was built
+            # The model or data changed while it was built: build the newest, if anyone still waits.
+            if self._waiters:
+                self._start_build(current)
             return
         waiters, self._waiters = self._waiters, []
         if isinstance(current, str):
@@ -340,8 +379,13 @@ class InsightPanel(QWidget):
     # --- the canvas ----------------------------------------------------------------------------------
 
     def highlight(self, node_id: str | None) -> None:
-        """Highlight a node on the canvas and bring it into view (None clears the highlight)."""
+        """Highlight a node on the canvas (None clears the highlight); the view centres on it only
+        when it is another node than before, so recomputing the same node leaves the view alone."""
+        changed = node_id != self._highlighted
         self._highlighted = node_id
+        self._apply_highlight(node_id, center=changed)
+
+    def _apply_highlight(self, node_id: str | None, center: bool) -> None:
         try:
             scene = self._scene_getter()
         except Exception:
@@ -352,11 +396,11 @@ class InsightPanel(QWidget):
             setter = getattr(scene, "set_highlight", None)
             if setter is not None:
                 setter(node_id)
-            if node_id is not None:
+            if node_id is not None and center:
                 for view in scene.views():
-                    center = getattr(view, "center_on_node", None)
-                    if center is not None:
-                        center(node_id)
+                    center_on = getattr(view, "center_on_node", None)
+                    if center_on is not None:
+                        center_on(node_id)
 
     def highlighted(self) -> str | None:
         """The node the step-through highlighted last (None after Reset)."""
@@ -414,14 +458,21 @@ class InsightPanel(QWidget):
             activate()
 
     def showEvent(self, event: QShowEvent) -> None:
+        """Shown again: the step-through's highlight comes back (where it was, without moving the view)."""
         super().showEvent(event)
+        if self._highlighted is not None:
+            self._apply_highlight(self._highlighted, center=False)
         if self.hook_training_panel():
             self._context_changed()
         self._tab_changed(self.tabs.currentIndex())
 
     def hideEvent(self, event: QHideEvent) -> None:
+        """Hidden (closed, or tabbed behind another dock): stop playing and take the highlight
+        off the canvas, which would otherwise stay dimmed with no Reset in sight."""
         super().hideEvent(event)
         self.step_tab.pause()
+        if self._highlighted is not None:
+            self._apply_highlight(None, center=False)
 
 
 __all__ = ["PROBE_INTERVAL", "InsightPanel"]

@@ -5,6 +5,12 @@ node in topological order and the viewer below shows that node's real activation
 sample. All activations of one (model, sample) pair come from ONE forward pass in a
 background job (``ActivationProbe.run``), so after the first Step every further step, Back
 and Play is instant. Play steps every :data:`PLAY_INTERVAL_MS`; Reset clears the highlight.
+While that pass runs, Step and Back do nothing (a second click must not skip a node).
+
+An edit (or a finished run) makes the activations stale: they are dropped and Play pauses,
+but nothing is recomputed until the tab is in view or the user steps again, so editing with
+the dock hidden costs nothing. The walk stays on the same node when it still exists, and the
+canvas only moves when the highlighted node changes.
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSpinBox, QStyle
 
 from app.gui.insight.activation_view import ActivationView
 from app.gui.insight.common import error_text, is_picture
+from app.gui.insight.material import is_hint
 from app.gui.jobs import Jobs
 from app.gui.theme import TEXT, TEXT_MUTED
 from app.gui.training.preview import class_label, decode_tokens, format_number, image_pixmap
@@ -74,6 +81,7 @@ class StepThroughTab(QWidget):
         self._order: list[str] = []
         self._index = -1
         self._computing = False
+        self._shown_node: str | None = None  # the node last announced by node_shown
         self._timer = QTimer(self)
         self._timer.setInterval(PLAY_INTERVAL_MS)
         self._timer.timeout.connect(self._tick)
@@ -158,7 +166,10 @@ class StepThroughTab(QWidget):
     # --- user actions ----------------------------------------------------------------------------
 
     def step(self) -> None:
-        """The next node (the first one after Reset); at the last node, Play stops."""
+        """The next node (the first one after Reset); at the last node, Play stops. Nothing
+        while the forward pass runs."""
+        if self._computing:
+            return
         if self._order and self._index >= len(self._order) - 1:
             self.pause()
             return
@@ -166,6 +177,8 @@ class StepThroughTab(QWidget):
         self._show_current()
 
     def back(self) -> None:
+        if self._computing:
+            return
         if self._index > 0:
             self._index -= 1
             self._show_current()
@@ -174,6 +187,7 @@ class StepThroughTab(QWidget):
         """Back to before the first node; the canvas highlight goes away."""
         self.pause()
         self._index = -1
+        self._shown_node = None
         self.host.highlight(None)
         self.viewer.show_message("Press Step to run the sample through the model, one node at a time.")
         self._update_controls()
@@ -217,17 +231,29 @@ class StepThroughTab(QWidget):
     # --- the material (model + data) -------------------------------------------------------------
 
     def material_changed(self) -> None:
-        """The model or the data changed: activations are recomputed at the next step, and a
-        walk in progress continues on the new model."""
+        """The model or the data changed: the activations are dropped and Play pauses; a walk in
+        progress is recomputed on the new model now if the tab is in view, else when it is next
+        shown (:meth:`activate`) or at the next Step."""
         self.jobs.forget()
+        self.host.cancel_material(self._material_ready)
         self._computing = False
         self._material = None
         self._activations = None
         self._activation_key = None
+        self._probes = {}
+        self.pause()
         if self._index >= 0:
-            self._show_current()
-        else:
-            self._update_controls()
+            if self.isVisible():
+                self._compute()
+            else:
+                self.viewer.show_message("The model changed: its activations are recomputed when this tab is "
+                                         "shown or at the next Step.")
+        self._update_controls()
+
+    def activate(self) -> None:
+        """The tab came into view: a walk whose activations went stale is recomputed."""
+        if self._index >= 0 and self._activations is None and not self._computing:
+            self._compute()
 
     def _show_current(self) -> None:
         self._update_controls()
@@ -244,10 +270,13 @@ class StepThroughTab(QWidget):
         self.host.request_material(self._material_ready)
 
     def _material_ready(self, material: Material | None, message: str | None) -> None:
+        if not self._computing:
+            return  # asked for a model that has changed since
         if material is None:
             self._computing = False
             self.pause()
-            self.viewer.show_message(message or "Nothing to show.", error=bool(message) and not _is_hint(message))
+            self.viewer.show_message(message or "Nothing to show.", error=bool(message) and not is_hint(message))
+            self._shown_node = None
             self.host.highlight(None)
             self._update_controls()
             return
@@ -289,12 +318,16 @@ class StepThroughTab(QWidget):
         self._probes = {material.key: probe}  # one model's probe at a time: it holds the model
         self._activations = activations
         self._activation_key = key
+        previous = self.current_node  # in the order before this pass (the model may have changed)
         self._order = [node_id for node_id in probe.order if node_id in activations]
         if key[-1] != self.sample_spin.value():  # the sample changed meanwhile
             self._activations = None
             self._show_current()
             return
-        self._index = min(self._index, len(self._order) - 1)
+        if previous in self._order:  # the walk stays on its node, wherever an edit moved it
+            self._index = self._order.index(previous)
+        else:
+            self._index = min(self._index, len(self._order) - 1)
         if self._index >= 0:
             self._display()
         self._update_controls()
@@ -306,7 +339,9 @@ class StepThroughTab(QWidget):
         self.viewer.show_activation(self._activations[node_id])
         self.host.highlight(node_id)
         self._update_controls()
-        self.node_shown.emit(node_id)
+        if node_id != self._shown_node:  # the same node recomputed (another sample, an edit) is no news
+            self._shown_node = node_id
+            self.node_shown.emit(node_id)
 
     # --- the sample ------------------------------------------------------------------------------
 
@@ -346,8 +381,8 @@ class StepThroughTab(QWidget):
 
     def _update_controls(self) -> None:
         total = len(self._order)
-        self.back_button.setEnabled(self._index > 0)
-        self.step_button.setEnabled(not total or self._index < total - 1)
+        self.back_button.setEnabled(not self._computing and self._index > 0)
+        self.step_button.setEnabled(not self._computing and (not total or self._index < total - 1))
         self.reset_button.setEnabled(self._index >= 0)
         style = self.style()
         if self.playing:
@@ -366,13 +401,6 @@ class StepThroughTab(QWidget):
             text = ""
         self.position_label.setText(text)
         self.position_label.setStyleSheet(f"color: {TEXT_MUTED};")
-
-
-def _is_hint(message: str) -> bool:
-    """Messages that ask the user to do something are grey, failures red."""
-    from app.gui.insight.material import LOADING, MODEL_ERRORS, NO_DATASET, NO_MODEL
-
-    return message in (NO_DATASET, LOADING, MODEL_ERRORS, NO_MODEL)
 
 
 __all__ = ["PLAY_INTERVAL_MS", "StepThroughTab", "label_text", "sample_text"]

@@ -4,7 +4,8 @@ Each tab asks the panel for the current model + data (:meth:`InsightPanel.reques
 runs its Keras work in a background job, and hands numpy arrays to its view. A failure is
 shown as a message in the tab, never raised. When the model changes (an edit, a finished
 training run) a tab that has shown something recomputes, at once when it is visible and
-otherwise when it is next shown.
+otherwise when it is next shown. While a run trains, the decision boundary shows the live
+frames; the other tabs say that the trained model comes when the run ends.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from app.gui.insight.boundary_view import DecisionBoundaryView
 from app.gui.insight.common import error_text
 from app.gui.insight.gradcam_view import GradCamView
 from app.gui.insight.histogram_view import HistogramView
-from app.gui.insight.material import LOADING, MODEL_ERRORS, NO_DATASET, NO_MODEL
+from app.gui.insight.material import HINTS as MATERIAL_HINTS
 from app.gui.jobs import Jobs
 from app.gui.theme import TEXT_MUTED
 from app.gui.training.preview import class_ids, class_label
@@ -35,7 +36,8 @@ RESOLUTION = 80
 POINT_SETS = ("moons", "circles", "xor", "spirals")
 NEEDS_BOUNDARY = ("The decision boundary needs a model with a 2-value input and a classifier output, "
                   "and the moons, circles, xor or spirals dataset.")
-HINTS = (NO_DATASET, LOADING, MODEL_ERRORS, NO_MODEL, NEEDS_BOUNDARY)
+HINTS = (*MATERIAL_HINTS, NEEDS_BOUNDARY)
+LIVE_WAITING = "Live: the map follows the model as it trains (the first frame comes in a moment)…"
 
 
 def is_hint(message: str) -> bool:
@@ -58,11 +60,17 @@ class InsightTab(QWidget):
         raise NotImplementedError
 
     def material_changed(self) -> None:
+        """The model or data changed: recompute now when in view, else when next shown (an
+        answer still on its way for the old model is dropped)."""
         self.jobs.forget()
+        self.host.cancel_material(self._material_ready)
         if self.wanted and self.isVisible():
             self.compute()
         else:
             self.stale = True
+
+    def _material_ready(self, material: Material | None, message: str | None) -> None:  # pragma: no cover
+        raise NotImplementedError
 
     def activate(self) -> None:
         """The tab was brought to front."""
@@ -139,7 +147,10 @@ class GradCamTab(InsightTab):
         self.sample_spin.blockSignals(True)
         self.sample_spin.setRange(0, count - 1)
         self.sample_spin.blockSignals(False)
-        self._fill_classes(material.class_names)
+        names = material.class_names
+        if names is None:  # no names (arrays without them): the classes by number, from the model
+            names = [str(i) for i in range(output_classes(material.model))]
+        self._fill_classes(names)
         index = self.sample_spin.value()
         class_index = self.class_combo.currentData()
 
@@ -178,13 +189,10 @@ class GradCamTab(InsightTab):
         cam, image = value
         self.result = cam
         names = material.class_names
-        if names is None:  # no names: offer the classes by number
-            self._fill_classes([str(i) for i in range(len(np.asarray(cam.probabilities).reshape(-1)))])
-            names = self._class_names
         predicted = int(np.argmax(np.asarray(cam.probabilities).reshape(-1)))
         self.class_combo.setItemText(0, f"predicted ({class_label(names, predicted)})")
         self.view.show_result(np.asarray(image)[0], cam.heatmap, cam.probabilities, names, cam.class_index,
-                              cam.layer_name)
+                              cam.layer_name, note=getattr(cam, "output_note", ""))
 
 
 # --- weights & activations ------------------------------------------------------------------------------
@@ -233,15 +241,16 @@ class HistogramTab(InsightTab):
             if shapes and shapes[0] and isinstance(shapes[0][-1], int):
                 units[node_id] = int(shapes[0][-1])
 
-        def run() -> tuple[list[Any], list[Any], int]:
+        def run() -> tuple[list[Any], list[Any], int, str]:
             from app.keras_bridge.insight import activation_histograms, resolve_part, weight_histograms
 
-            x, _y = getattr(material.prepared, resolve_part(material.prepared))
+            part = resolve_part(material.prepared)
+            x, _y = getattr(material.prepared, part)
             batch = {name: values[:HISTOGRAM_SAMPLES] for name, values in x.items()}
             count = len(next(iter(batch.values()))) if batch else 0
             weights = weight_histograms(material.model, material.graph)
             activations = activation_histograms(material.model, material.graph, batch)
-            return weights, activations, count
+            return weights, activations, count, part
 
         self.jobs.start(run, lambda value, error: self._done(material, units, value, error))
 
@@ -250,9 +259,9 @@ class HistogramTab(InsightTab):
             self.status_label.setText("")
             self.view.show_message(f"The histograms could not be computed: {error_text(error)}", error=True)
             return
-        weights, activations, count = value
+        weights, activations, count, part = value
         self.view.set_histograms(weights, activations, units)
-        self.status_label.setText(f"Model: {material.source} · activations over {count} test sample"
+        self.status_label.setText(f"Model: {material.source} · activations over {count} {part} sample"
                                   f"{'s' if count != 1 else ''}")
         self.computed += 1
 
@@ -268,6 +277,18 @@ class BoundaryFrame:
     points: np.ndarray
     labels: np.ndarray
     n_classes: int
+
+
+def output_classes(model: Any) -> int:
+    """How many classes the model's first output scores (a single sigmoid unit: 2); read from its
+    output tensor's shape, so nothing is computed."""
+    try:
+        width = model.outputs[0].shape[-1]
+    except (AttributeError, IndexError, TypeError):
+        return 0
+    if not isinstance(width, int) or width < 1:
+        return 0
+    return 2 if width == 1 else width
 
 
 def boundary_points(prepared: Any) -> tuple[np.ndarray, np.ndarray, int] | None:
@@ -292,21 +313,33 @@ def boundary_points(prepared: Any) -> tuple[np.ndarray, np.ndarray, int] | None:
 class LiveBoundary:
     """The training probe: called on the training thread, it draws nothing, it only computes.
 
-    ``active`` and ``token`` are set on the GUI thread when a run starts; the frame carries the
-    token so a late frame of an older run is ignored.
+    ``active`` and ``token`` are set on the GUI thread when a run starts (:meth:`start`); the
+    frame carries the token so a late frame of an older run is ignored. The points of the run's
+    prepared data are found once per run (the prepared object is kept and compared with ``is``).
     """
 
     def __init__(self) -> None:
         self.active = False
         self.token = 0
-        self._points: tuple[int, tuple[np.ndarray, np.ndarray, int] | None] | None = None
+        self._points: tuple[Any, tuple[np.ndarray, np.ndarray, int] | None] | None = None
+
+    def start(self, active: bool) -> None:
+        """A run starts: frames get a new token; ``active`` says whether to compute any."""
+        self._points = None
+        self.token += 1
+        self.active = active
+
+    def stop(self) -> None:
+        """The run ended: compute nothing more, and let go of its data."""
+        self.active = False
+        self._points = None
 
     def __call__(self, model: Any, prepared: Any) -> BoundaryFrame | None:
         if not self.active:
             return None
         cached = self._points
-        if cached is None or cached[0] != id(prepared):
-            cached = (id(prepared), boundary_points(prepared))
+        if cached is None or cached[0] is not prepared:
+            cached = (prepared, boundary_points(prepared))
             self._points = cached
         found = cached[1]
         if found is None:
@@ -343,6 +376,8 @@ class BoundaryTab(InsightTab):
         return self.host.boundary_problem()
 
     def activate(self) -> None:
+        if self.host.live.active:
+            return  # a training run draws its frames here
         problem = self.applicable()
         if problem is not None:
             self.view.show_message(problem, error=not is_hint(problem))
@@ -350,6 +385,13 @@ class BoundaryTab(InsightTab):
         super().activate()
 
     def material_changed(self) -> None:
+        if self.host.live.active:
+            # A run draws its own frames here; the trained model is drawn when it ends.
+            self.jobs.forget()
+            self.host.cancel_material(self._material_ready)
+            self.stale = True
+            self.status_label.setText(LIVE_WAITING)
+            return
         super().material_changed()
         if not self.wanted:
             problem = self.applicable()
@@ -357,6 +399,10 @@ class BoundaryTab(InsightTab):
                 self.view.show_message(problem, error=not is_hint(problem))
 
     def compute(self) -> None:
+        if self.host.live.active:  # Show during a run: the live frames are the current model
+            self.wanted = True
+            self.stale = True
+            return
         self.stale = False
         self.jobs.forget()
         problem = self.applicable()
@@ -404,4 +450,5 @@ class BoundaryTab(InsightTab):
         self.status_label.setText(f"Live: the model as it trains · {len(frame.points)} training points")
 
 
-__all__ = ["BoundaryFrame", "BoundaryTab", "GradCamTab", "HistogramTab", "LiveBoundary", "boundary_points"]
+__all__ = ["BoundaryFrame", "BoundaryTab", "GradCamTab", "HistogramTab", "LiveBoundary", "boundary_points",
+           "output_classes"]
