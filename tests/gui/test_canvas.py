@@ -107,15 +107,14 @@ def edge_midpoint(item: EdgeItem) -> QPointF:
 
 # --- fixtures -------------------------------------------------------------------------------
 
-@pytest.fixture
-def doc(qtbot) -> Document:
-    """input -> conv2d -> flatten -> dense, one column, as the layout would place them."""
+def column_document(row: float = 120) -> Document:
+    """input -> conv2d -> flatten -> dense, one column, ``row`` apart as the layout would place them."""
     document = Document()
     ids = [
         document.add_node("InputLayer", (0, 0), {"batch_shape": [None, 28, 28, 1]}),
-        document.add_node("Conv2D", (0, 120), {"filters": 32, "kernel_size": [3, 3]}),
-        document.add_node("Flatten", (0, 240)),
-        document.add_node("Dense", (0, 360), {"units": 10}),
+        document.add_node("Conv2D", (0, row), {"filters": 32, "kernel_size": [3, 3]}),
+        document.add_node("Flatten", (0, 2 * row)),
+        document.add_node("Dense", (0, 3 * row), {"units": 10}),
     ]
     for a, b in itertools.pairwise(ids):
         document.connect(a, b)
@@ -124,8 +123,8 @@ def doc(qtbot) -> Document:
     return document
 
 
-@pytest.fixture
-def view(qtbot, doc: Document) -> GraphView:
+def shown_view(qtbot, doc: Document) -> GraphView:
+    """A 900x700 view at zoom 1, centred on the column, with the keyboard focus."""
     widget = GraphView(doc)
     qtbot.addWidget(widget)
     widget.resize(900, 700)
@@ -133,9 +132,20 @@ def view(qtbot, doc: Document) -> GraphView:
     qtbot.waitExposed(widget)
     qtbot.waitUntil(lambda: not widget._fit_pending)  # the first show fits the model in view
     widget.resetTransform()
-    widget.centerOn(0, 180)
+    ys = [node.position[1] for node in doc.graph.nodes()]
+    widget.centerOn(0, (min(ys) + max(ys)) / 2)  # the middle of the column
     widget.setFocus()
     return widget
+
+
+@pytest.fixture
+def doc(qtbot) -> Document:
+    return column_document(120)
+
+
+@pytest.fixture
+def view(qtbot, doc: Document) -> GraphView:
+    return shown_view(qtbot, doc)
 
 
 def node_id(doc: Document, name: str) -> str:

@@ -23,38 +23,18 @@ from app.gui.editor.node_item import BADGE_KINDS, HEIGHT, HELP_TOOLTIP, NodeItem
 from app.gui.editor.scene import DIMMED_OPACITY
 from app.gui.editor.view import FIT_MAX_ZOOM, GraphView
 from app.gui.gallery import examples_dir
-from tests.gui.test_canvas import NONE, click, drag, key, mouse
+from tests.gui.test_canvas import NONE, click, column_document, drag, key, mouse, shown_view
 
 
 @pytest.fixture
 def doc(qtbot) -> Document:
-    """input -> conv2d -> flatten -> dense, one column, rows as far apart as auto-layout puts them."""
-    document = Document()
-    ids = [
-        document.add_node("InputLayer", (0, 0), {"batch_shape": [None, 28, 28, 1]}),
-        document.add_node("Conv2D", (0, 110), {"filters": 32, "kernel_size": [3, 3]}),
-        document.add_node("Flatten", (0, 220)),
-        document.add_node("Dense", (0, 330), {"units": 10}),
-    ]
-    for a, b in itertools.pairwise(ids):
-        document.connect(a, b)
-    document.undo_stack.clear()
-    document.revalidate()
-    return document
+    """The canvas tests' column, rows as far apart as auto-layout puts them."""
+    return column_document(110)
 
 
 @pytest.fixture
 def view(qtbot, doc: Document) -> GraphView:
-    widget = GraphView(doc)
-    qtbot.addWidget(widget)
-    widget.resize(900, 700)
-    widget.show()
-    qtbot.waitExposed(widget)
-    qtbot.waitUntil(lambda: not widget._fit_pending)
-    widget.resetTransform()
-    widget.centerOn(0, 165)
-    widget.setFocus()
-    return widget
+    return shown_view(qtbot, doc)
 
 
 def node_id(doc: Document, name: str) -> str:

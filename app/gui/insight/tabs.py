@@ -56,6 +56,22 @@ class InsightTab(QWidget):
         """The user asked for this view: it follows later changes of the model."""
         self.stale = False
 
+    def _status_row(self, button_text: str, tip: str) -> tuple[QLabel, QPushButton]:
+        """The tab's layout with its first row: a muted status line and a button that computes."""
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        row = QHBoxLayout()
+        label = QLabel(self)
+        label.setWordWrap(True)
+        label.setStyleSheet(f"color: {TEXT_MUTED};")
+        row.addWidget(label, 1)
+        button = QPushButton(button_text, self)
+        button.setToolTip(tip)
+        button.clicked.connect(self.compute)
+        row.addWidget(button)
+        layout.addLayout(row)
+        return label, button
+
     def compute(self) -> None:  # pragma: no cover - every tab has its own
         raise NotImplementedError
 
@@ -202,20 +218,10 @@ class HistogramTab(InsightTab):
 
     def __init__(self, host: InsightPanel, parent: QWidget | None = None) -> None:
         super().__init__(host, parent)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(4, 4, 4, 4)
-        row = QHBoxLayout()
-        self.status_label = QLabel(self)
-        self.status_label.setWordWrap(True)
-        self.status_label.setStyleSheet(f"color: {TEXT_MUTED};")
-        row.addWidget(self.status_label, 1)
-        self.refresh_button = QPushButton("Refresh", self)
-        self.refresh_button.setToolTip("Recompute the histograms for the current model")
-        self.refresh_button.clicked.connect(self.compute)
-        row.addWidget(self.refresh_button)
-        layout.addLayout(row)
+        self.status_label, self.refresh_button = self._status_row(
+            "Refresh", "Recompute the histograms for the current model")
         self.view = HistogramView(self)
-        layout.addWidget(self.view, 1)
+        self.layout().addWidget(self.view, 1)
         self.computed = 0
         """How many times histograms were drawn (for tests and the "after training" refresh)."""
 
@@ -355,20 +361,10 @@ class BoundaryTab(InsightTab):
 
     def __init__(self, host: InsightPanel, parent: QWidget | None = None) -> None:
         super().__init__(host, parent)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(4, 4, 4, 4)
-        row = QHBoxLayout()
-        self.status_label = QLabel(self)
-        self.status_label.setWordWrap(True)
-        self.status_label.setStyleSheet(f"color: {TEXT_MUTED};")
-        row.addWidget(self.status_label, 1)
-        self.show_button = QPushButton("Show", self)
-        self.show_button.setToolTip("Draw the decision boundary of the current model")
-        self.show_button.clicked.connect(self.compute)
-        row.addWidget(self.show_button)
-        layout.addLayout(row)
+        self.status_label, self.show_button = self._status_row(
+            "Show", "Draw the decision boundary of the current model")
         self.view = DecisionBoundaryView(self)
-        layout.addWidget(self.view, 1)
+        self.layout().addWidget(self.view, 1)
         self.live_frames = 0
 
     def applicable(self) -> str | None:
