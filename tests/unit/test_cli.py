@@ -63,6 +63,20 @@ def test_check_json_has_the_documented_fields(valid_file: Path, capsys: pytest.C
     assert first["output_shapes"] == [[None, 8]] and first["params"] == 40
 
 
+def test_check_reports_flops_and_activation_memory(valid_file: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """4 -> Dense(8) -> Dense(3): 4*8 and 8*3 multiply-adds; float32 outputs of 4, 8 and 3 values."""
+    assert main(["check", str(valid_file), "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    hidden = report["nodes"][1]
+    assert (hidden["macs"], hidden["flops"], hidden["activation_bytes"]) == (32, 64, 32)
+    assert (report["total_macs"], report["total_flops"], report["total_activation_bytes"]) == (56, 112, 60)
+    assert report["costs_complete"] is True
+    assert main(["check", str(valid_file)]) == 0
+    out = capsys.readouterr().out
+    assert "FLOPs" in out and "Memory" in out
+    assert "Compute per sample: 112 FLOPs (56 MACs)" in out and "Activation memory per sample: 60 B" in out
+
+
 def test_check_invalid_project_lists_problems_and_exits_1(invalid_file: Path,
                                                           capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["check", str(invalid_file)]) == 1
