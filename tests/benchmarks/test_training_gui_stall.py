@@ -12,7 +12,7 @@ run (Train pressed to results shown) and over its parts: the start (until the fi
 progress report), the fit (first to last report) and the finish (results shown); an idle
 baseline (the same timer with nothing running: what the machine itself adds), the number
 of progress reports and redraws, and whether the goal was met. The goal is judged on the
-fit, the part where the user watches the curves move.
+whole run, from Train pressed to the results shown.
 """
 
 from __future__ import annotations
@@ -119,7 +119,7 @@ def test_gui_event_loop_stall_while_training(benchmark, qtbot, window) -> None:
         "fit_p99_stall_ms": round(float(np.percentile(fit, 99)), 1),
         "finish_max_stall_ms": round(float(finish.max()), 1),
         "goal_ms": GOAL_MS,
-        "meets_goal": bool(fit.max() < GOAL_MS),
+        "meets_goal": bool(whole.max() < GOAL_MS),
     }
     benchmark.extra_info.update(info)
     print("\ntraining GUI stall:", info)

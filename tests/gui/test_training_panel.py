@@ -204,7 +204,10 @@ def test_live_plots_draw_batches_and_epochs_at_a_limited_rate(qtbot) -> None:
     assert len(x) == 300 and x[0] == pytest.approx(0.01) and x[-1] == pytest.approx(3.0)
     assert len(plots.shown("loss", "batch")[0]) == 0, "nothing is drawn outside the timer"
     qtbot.waitUntil(lambda: len(plots.shown("loss", "validation")[0]) == 3, timeout=2000)
-    assert plots.redraws == 1, "a burst of reports costs one redraw"
+    assert plots.redraws == 1, "a burst of reports costs one redraw per plot, one plot at a time"
+    assert len(plots.shown("accuracy", "train")[0]) == 0, "the next plot waits for its slice"
+    qtbot.waitUntil(lambda: len(plots.shown("learning_rate", "batch")[0]) == 300, timeout=2000)
+    assert plots.redraws == 3
     assert list(plots.shown("accuracy", "train")[0]) == [1.0, 2.0, 3.0]
     assert "Loss" in plots.summary() and "val 0.4" in plots.summary()
 

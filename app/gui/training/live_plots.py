@@ -8,7 +8,8 @@ whatever the report rate; between runs nothing ticks at all.
 
 Painting competes with training: the GUI thread needs the GIL for every step of a redraw,
 and a busy training thread hands it over only every few milliseconds. So redraws are kept
-cheap and rare: at most 10 a second (progress comes at most 20 times a second anyway); no
+cheap and rare: each plot at most 10 times a second, and one plot per turn of the event
+loop (progress comes at most 20 times a second anyway); no
 grid (pyqtgraph draws it with the axes, so every new point would repaint all of them); the
 value range only grows between epoch ends (auto-range would re-render the tick labels on
 nearly every redraw); titles never change during a run (a new title re-lays out the whole
@@ -33,6 +34,8 @@ from app.gui.theme import TEXT, TEXT_MUTED
 
 REFRESH_MS = 100
 """Redraws happen at most this often (10 Hz; see the module docstring)."""
+SLICE_MS = 20
+"""Within one refresh, plots are redrawn one at a time this far apart (see ``flush``)."""
 AXIS_WIDTH = 54
 """Fixed width of the value axis, in pixels: changing tick labels then cause no re-layout."""
 
@@ -134,6 +137,11 @@ class MetricPlot:
     @property
     def series(self) -> dict[str, Series]:
         return {"batch": self.batch, "train": self.train, "validation": self.validation}
+
+    @property
+    def dirty(self) -> bool:
+        """Points arrived since the last draw."""
+        return any(s.dirty for s in self.series.values())
 
     @property
     def empty(self) -> bool:
@@ -298,37 +306,38 @@ class LivePlots(QWidget):
 
     def _schedule(self) -> None:
         if not self._timer.isActive():
-            self._timer.start()
+            self._timer.start(REFRESH_MS)
 
     def flush(self) -> None:
-        """Redraw what changed now (the timer calls this; tests may too).
+        """Redraw one plot that changed now, and the next ones a slice later (the timer calls
+        this; tests may too).
 
-        After an epoch the value ranges fit the data closely again, but one plot per redraw:
-        a new range re-renders that plot's tick labels, and all of them at once froze the
-        window for longer than a frame budget allows while training competes for the CPU.
+        One plot at a time: a redraw of the whole canvas takes 15-30 ms on a two-core laptop
+        while training competes for the CPU, and the window cannot react meanwhile; one plot
+        is a quarter of that. After an epoch the value ranges fit the data closely again, as
+        part of the same turn of each plot.
         """
         self._timer.stop()
-        changed = False
-        for plot in self._plots.values():
-            changed = plot.draw() or changed
-        while self._to_tighten:
-            plot = self._to_tighten.pop(0)
-            if plot in self._plots.values():
-                plot.fit_range(tight=True)
-                changed = True
-                break
-        if self._to_tighten:
-            self._schedule()
-        if changed:
-            self.redraws += 1
-            parts = [text for text in (plot.summary() for plot in self._plots.values()) if text]
-            self.values_label.setText(" &nbsp;·&nbsp; ".join(parts))
+        waiting = [plot for plot in self._plots.values() if plot.dirty or plot in self._to_tighten]
+        if not waiting:
+            return
+        plot = waiting[0]
+        plot.draw()
+        if plot in self._to_tighten:
+            self._to_tighten.remove(plot)
+            plot.fit_range(tight=True)
+        self.redraws += 1
+        parts = [text for text in (p.summary() for p in self._plots.values()) if text]
+        self.values_label.setText(" &nbsp;·&nbsp; ".join(parts))
+        if len(waiting) > 1:  # the rest of this refresh, a slice later
+            self._timer.start(SLICE_MS)
 
     def flush_all(self) -> None:
         """Everything, ranges included, at once (a run has ended: nothing competes any more)."""
-        self.flush()
-        while self._to_tighten:
+        self._timer.stop()
+        while any(plot.dirty or plot in self._to_tighten for plot in self._plots.values()):
             self.flush()
+        self._timer.stop()
 
     # --- plots ----------------------------------------------------------------------------------
 

@@ -236,6 +236,11 @@ class TrainingPanel(QWidget):
 
         self.status_label = QLabel(self)
         self.status_label.setWordWrap(True)
+        # Its room is kept while hidden: the line coming and going at the start and the end of
+        # a run would otherwise re-lay out the tab and repaint all the plots at once.
+        policy = self.status_label.sizePolicy()
+        policy.setRetainSizeWhenHidden(True)
+        self.status_label.setSizePolicy(policy)
         self.status_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.status_label.hide()
         layout.addWidget(self.status_label)
@@ -591,7 +596,7 @@ class TrainingPanel(QWidget):
         worker, document = self._worker, self._run_document
         self._worker = None
         self._run_document = None
-        self.plots.flush_all()
+        self.plots.flush()  # the other plots follow a slice apart, like during the run
         if document is not None:
             document.set_locked(False)
             if worker is not None and (result.status != "failed" or result.epochs_run > 0):

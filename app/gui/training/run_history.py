@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QAction, QBrush, QColor, QKeySequence
+from PySide6.QtGui import QAction, QBrush, QColor, QKeySequence, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -102,6 +102,8 @@ class RunHistoryView(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._runs: list[dict[str, Any]] = []
+        self._stale = False
+        """Runs changed while hidden: the plot is redrawn when the view is shown."""
         self._checked: list[str] = []
         self._seen: set[str] | None = None
         self._current_fingerprint: str | None = None
@@ -224,7 +226,10 @@ class RunHistoryView(QWidget):
         self._fill_metrics()
         self._fill_table()
         self.stack.setCurrentWidget(self.splitter if self._runs else self.empty_page)
-        self._redraw()
+        if self.isVisible():
+            self._redraw()
+        else:  # a run just ended and the History tab is behind another: draw when it is shown
+            self._stale = True
         self.runs_checked.emit(self.checked_ids())
 
     # --- table --------------------------------------------------------------------------------
@@ -357,7 +362,13 @@ class RunHistoryView(QWidget):
 
     # --- plot ---------------------------------------------------------------------------------
 
+    def showEvent(self, event: QShowEvent) -> None:
+        if self._stale:
+            self._redraw()
+        super().showEvent(event)
+
     def _redraw(self) -> None:
+        self._stale = False
         item = self.plot.getPlotItem()
         for curve in self.curves.values():
             item.removeItem(curve)
