@@ -23,7 +23,7 @@ from app.gui.editor.node_item import BADGE_KINDS, HEIGHT, HELP_TOOLTIP, NodeItem
 from app.gui.editor.scene import DIMMED_OPACITY
 from app.gui.editor.view import FIT_MAX_ZOOM, GraphView
 from app.gui.gallery import examples_dir
-from tests.gui.test_canvas import NONE, click, column_document, drag, key, mouse, shown_view
+from tests.gui.test_canvas import NONE, click, column_document, drag, key, mouse, node_id, shown_view
 
 
 @pytest.fixture
@@ -35,12 +35,6 @@ def doc(qtbot) -> Document:
 @pytest.fixture
 def view(qtbot, doc: Document) -> GraphView:
     return shown_view(qtbot, doc)
-
-
-def node_id(doc: Document, name: str) -> str:
-    node = doc.graph.node_by_name(name)
-    assert node is not None, name
-    return node.id
 
 
 def item(view: GraphView, doc: Document, name: str) -> NodeItem:

@@ -72,8 +72,16 @@ class InsightTab(QWidget):
         layout.addLayout(row)
         return label, button
 
-    def compute(self) -> None:  # pragma: no cover - every tab has its own
-        raise NotImplementedError
+    def compute(self) -> None:
+        """Ask the host for the model and data; :meth:`_material_ready` draws from them."""
+        self.wanted = True
+        self.stale = False
+        self.jobs.forget()
+        self._show_computing()
+        self.host.request_material(self._material_ready)
+
+    def _show_computing(self) -> None:
+        """Say that work started (each tab says it where it shows its state)."""
 
     def material_changed(self) -> None:
         """The model or data changed: recompute now when in view, else when next shown (an
@@ -140,12 +148,8 @@ class GradCamTab(InsightTab):
         if self.wanted:
             self.compute()
 
-    def compute(self) -> None:
-        self.wanted = True
-        self.stale = False
-        self.jobs.forget()
+    def _show_computing(self) -> None:
         self.view.show_message("Computing the heat map…")
-        self.host.request_material(self._material_ready)
 
     def _material_ready(self, material: Material | None, message: str | None) -> None:
         if material is None:
@@ -229,12 +233,8 @@ class HistogramTab(InsightTab):
         if not self.wanted or self.stale:
             self.compute()
 
-    def compute(self) -> None:
-        self.wanted = True
-        self.stale = False
-        self.jobs.forget()
+    def _show_computing(self) -> None:
         self.status_label.setText("Computing histograms…")
-        self.host.request_material(self._material_ready)
 
     def _material_ready(self, material: Material | None, message: str | None) -> None:
         if material is None:
