@@ -193,7 +193,9 @@ def _quit_on_sigint(app: QApplication) -> None:
 
 def run_gui(path: str | os.PathLike[str] | None = None) -> int:
     """Open the editor on ``path`` (or the default example) and run until the last window closes."""
-    problem = display_problem()
+    from app.gui.qt_preflight import xcb_problem
+
+    problem = display_problem() or xcb_problem()  # Qt would abort the process instead of saying why
     if problem:
         print(problem, file=sys.stderr)
         return 1
