@@ -11,7 +11,9 @@ read or was refused (also: no output asked for); 3 an output could not be writte
 from __future__ import annotations
 
 import argparse
+import io
 import sys
+from contextlib import redirect_stderr
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +38,7 @@ def run(args: argparse.Namespace) -> int:
     if args.keras and Path(args.keras).suffix != ".keras":
         _error(f"{args.keras}: a Keras model file must end in .keras")
         return EXIT_UNWRITABLE
-    loaded = _load(args.project)
+    loaded = _load_with_notes(args.project, carrying_weights=bool(args.keras))
     if isinstance(loaded, int):
         return loaded
     project, imported = loaded
@@ -72,6 +74,25 @@ def run(args: argparse.Namespace) -> int:
         _error(str(err))
         return EXIT_UNWRITABLE
     return EXIT_OK
+
+
+WEIGHTS_NOT_IMPORTED = "trained weights are not imported"
+"""The importer's note for an editable project; an export to .keras says instead whether the
+weights were carried over, so the two never contradict each other on one screen."""
+
+
+def _load_with_notes(path: str, carrying_weights: bool) -> tuple[Any, bool] | int:
+    """:func:`load_model_file`, minus the importer's "weights are not imported" note when the
+    export will carry the weights over itself (it then reports what really happened)."""
+    if not carrying_weights:
+        return _load(path)
+    held = io.StringIO()
+    with redirect_stderr(held):
+        loaded = _load(path)
+    for line in held.getvalue().splitlines():
+        if not (line.startswith("note:") and WEIGHTS_NOT_IMPORTED in line):
+            print(line, file=sys.stderr)
+    return loaded
 
 
 class _BuildError(Exception):

@@ -2,8 +2,11 @@
 
 Runs the same engine as the training panel, with a progress bar and live metrics in the
 terminal. Ctrl+C stops after the current batch and still reports (and saves) what was
-trained. Exit codes: 0 trained; 1 training failed (the reason is printed: a NaN loss, an
-error in the model); 2 the project, dataset or settings cannot be used (before any
+trained; a second Ctrl+C quits at once, still saving the model trained so far. Every
+output (``--out``, ``--log``, the checkpoint) is checked to be writable before the first
+batch, and each is replaced atomically, so neither a kill nor a full disk destroys an
+older file. Exit codes: 0 trained; 1 training failed (the reason is printed: a NaN loss,
+an error in the model); 2 the project, dataset or settings cannot be used (before any
 training); 3 an output file could not be written; 130 stopped with Ctrl+C.
 """
 
@@ -11,8 +14,13 @@ from __future__ import annotations
 
 import argparse
 import csv
+import io
+import os
+import signal
 import sys
 import threading
+from collections.abc import Callable
+from contextlib import suppress
 from pathlib import Path
 from typing import Any
 
@@ -32,12 +40,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, help="random seed for splits and weights (default: the project's)")
     parser.add_argument("--out", metavar="MODEL.keras", help="save the trained model, weights included")
     parser.add_argument("--log", metavar="METRICS.csv", help="write one row of metrics per epoch as it ends")
+    parser.add_argument("--checkpoint", metavar="BEST.keras",
+                        help="save the best model so far here after each epoch (turns checkpoints on; a project "
+                             "file can only name a checkpoint inside its own folder)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar; print only the result")
 
 
 def _overrides(args: argparse.Namespace) -> dict[str, Any]:
     chosen = {"epochs": args.epochs, "batch_size": args.batch_size, "learning_rate": args.learning_rate,
               "seed": args.seed}
+    if getattr(args, "checkpoint", None):  # the user's own location replaces the project's
+        chosen.update(checkpoint=True, checkpoint_path="")
     return {key: value for key, value in chosen.items() if value is not None}
 
 
@@ -54,23 +67,45 @@ def _dataset_ref(project: Any, text: str | None) -> dict[str, Any] | None:
 
 
 class _MetricsLog:
-    """Appends one CSV row per epoch as it ends, so an interrupted run keeps what it learned."""
+    """One CSV row per epoch as it ends, so an interrupted run keeps what it learned.
+
+    The user's existing file is not touched until the first complete row exists: the header
+    and that row are written beside it and renamed over it (atomically). Later rows are
+    appended, each with a single ``write`` of whole lines, so a kill never leaves half a row.
+    """
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self.file = path.open("w", newline="", encoding="utf-8")
-        self.writer: csv.DictWriter[str] | None = None
+        self.fields: list[str] | None = None
+        self.target: Path | None = None
+        self.rows = 0
+        self.failure: str | None = None
 
     def write(self, epoch: int, logs: dict[str, float]) -> None:
-        row = {"epoch": epoch, **logs}
-        if self.writer is None:
-            self.writer = csv.DictWriter(self.file, fieldnames=list(row), extrasaction="ignore", restval="")
-            self.writer.writeheader()
-        self.writer.writerow(row)
-        self.file.flush()
+        from app.core.atomic import atomic_write_bytes
 
-    def close(self) -> None:
-        self.file.close()
+        if self.failure is not None:
+            return
+        row = {"epoch": epoch, **logs}
+        text = io.StringIO()
+        writer = csv.DictWriter(text, fieldnames=self.fields or list(row), extrasaction="ignore", restval="")
+        try:
+            if self.fields is None:
+                self.fields = list(row)
+                writer.writeheader()
+                writer.writerow(row)
+                self.target = atomic_write_bytes(self.path, text.getvalue().encode("utf-8"))
+            else:
+                writer.writerow(row)
+                fd = os.open(self.target or self.path, os.O_WRONLY | os.O_APPEND | getattr(os, "O_BINARY", 0))
+                try:
+                    os.write(fd, text.getvalue().encode("utf-8"))
+                finally:
+                    os.close(fd)
+        except OSError as err:
+            self.failure = f"{self.path}: the metrics log could not be written ({err.strerror or err})"
+            return
+        self.rows += 1
 
 
 class _Terminal:
@@ -83,6 +118,7 @@ class _Terminal:
         self.console = Console(stderr=True, highlight=False)
         self.quiet = quiet
         self.log = log
+        self.log_warned = False
         self.lock = threading.Lock()
         self.bar = Progress(TextColumn("epoch {task.fields[epoch]}"), BarColumn(), MofNCompleteColumn(),
                             TextColumn("{task.fields[metrics]}"), TimeRemainingColumn(),
@@ -113,6 +149,9 @@ class _Terminal:
         with self.lock:
             if self.log is not None:
                 self.log.write(epoch.epoch, epoch.logs)
+                if self.log.failure is not None and not self.log_warned:
+                    self.log_warned = True  # once; training goes on, and the exit code says so (3)
+                    self.bar.console.print(f"error: {printable(self.log.failure)}")
             if not self.quiet:
                 self.bar.console.print(f"epoch {epoch.epoch}/{epoch.epochs}  {printable(self._metrics(epoch.logs))}"
                                        f"  lr {epoch.logs.get('learning_rate', float('nan')):.3g}")
@@ -136,8 +175,14 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_UNREADABLE
     base_dir = Path(args.project).resolve().parent
     overrides = _overrides(args)
-    if args.out and Path(args.out).suffix != ".keras":
-        error(f"{args.out}: a Keras model file must end in .keras")
+    for given in (args.out, getattr(args, "checkpoint", None)):
+        if given and Path(given).suffix != ".keras":
+            error(f"{given}: a Keras model file must end in .keras")
+            return EXIT_UNWRITABLE
+    unwritable = _unwritable_outputs(args)
+    if unwritable:
+        for problem in unwritable:
+            error(problem)
         return EXIT_UNWRITABLE
 
     from app.keras_bridge.training import TrainingSession, check_before_training
@@ -148,32 +193,113 @@ def run(args: argparse.Namespace) -> int:
         for problem in problems:
             print(f"  - {printable(problem)}", file=sys.stderr)
         return EXIT_UNREADABLE
+    checkpoint = _checkpoint(project, overrides, base_dir, args)
+    if isinstance(checkpoint, int):
+        return checkpoint
 
-    log = None
-    if args.log:
-        try:
-            log = _MetricsLog(Path(args.log))
-        except OSError as err:
-            error(f"{args.log}: cannot write the metrics log ({err.strerror or err})")
-            return EXIT_UNWRITABLE
+    log = _MetricsLog(Path(args.log)) if args.log else None
+    with _Interrupts() as interrupts, _Terminal(args.quiet, log) as terminal:
+        session = TrainingSession(project, listener=terminal, overrides=overrides, base_dir=base_dir)
+        session.checkpoint_target = checkpoint
+
+        def quit_now() -> None:
+            terminal.bar.stop()
+            _save_partial(project, session, args)
+
+        result = _run_interruptibly(session, interrupts, quit_now)
+        terminal.bar.stop()
+        return _report(project, result, interrupts.pressed > 0, args, log)
+
+
+def _unwritable_outputs(args: argparse.Namespace) -> list[str]:
+    """Every output that could not be written, in words, checked before any training (a
+    30-epoch run must not end by throwing its model away)."""
+    from app.core.atomic import writable_problem
+
+    problems = []
+    for kind, given in (("the model", args.out), ("the metrics log", args.log),
+                        ("the checkpoint", getattr(args, "checkpoint", None))):
+        problem = writable_problem(given) if given else None
+        if problem:
+            problems.append(f"{given}: cannot write {kind} here: {problem}")
+    return problems
+
+
+def _checkpoint(project: Any, overrides: dict[str, Any], base_dir: Path,
+                args: argparse.Namespace) -> Path | int | None:
+    """The checkpoint file when the run keeps one (checked writable now), None, or an exit code."""
+    from app.core.training_settings import with_defaults
+    from app.keras_bridge.training import checkpoint_file
+
+    settings = with_defaults({**project.training, **overrides})
+    if settings["checkpoint"] is not True:
+        return None
+    chosen = getattr(args, "checkpoint", None)
     try:
-        with _Terminal(args.quiet, log) as terminal:
-            session = TrainingSession(project, listener=terminal, overrides=overrides, base_dir=base_dir)
-            result, interrupted = _run_interruptibly(session)
-    finally:
-        if log is not None:
-            log.close()
-    return _report(project, result, interrupted, args)
+        return checkpoint_file(settings, base_dir, project.name, chosen)
+    except ValueError as err:
+        error(f"cannot write the checkpoint: {err}")
+        return EXIT_UNWRITABLE
 
 
-def _run_interruptibly(session: Any) -> tuple[Any, bool]:
+class _Interrupts:
+    """Ctrl+C while training: the first asks for a stop after the current batch; the second
+    quits at once (saving what was trained); a third leaves without waiting for anything.
+
+    A handler that only sets flags replaces Python's KeyboardInterrupt for the whole run and
+    report: a KeyboardInterrupt raised in the main thread while TensorFlow's threads run made
+    the interpreter tear down under them ("terminate called without an active exception",
+    SIGABRT), and one raised inside the final save lost the model.
+    """
+
+    def __init__(self) -> None:
+        self.pressed = 0
+        self.quit = threading.Event()
+        self.session: Any = None
+        self.previous: Any = None
+
+    def __enter__(self) -> _Interrupts:
+        try:
+            self.previous = signal.signal(signal.SIGINT, self._on_sigint)
+        except ValueError:  # not the main thread (tests calling run() from a worker): leave Python's
+            self.previous = None
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.previous is not None:
+            signal.signal(signal.SIGINT, self.previous)
+
+    def _on_sigint(self, signum: int, frame: object) -> None:
+        self.pressed += 1
+        if self.pressed == 1:
+            print("\nstopping after the current batch… (Ctrl+C again to quit at once, keeping the model "
+                  "trained so far)", file=sys.stderr)
+            if self.session is not None:
+                self.session.stop()
+        elif self.pressed == 2:
+            self.quit.set()
+        else:
+            _leave(EXIT_INTERRUPTED)
+
+
+def _leave(code: int) -> None:
+    """End the process now, without the interpreter's teardown (TensorFlow's threads may still run)."""
+    for stream in (sys.stdout, sys.stderr):
+        with suppress(OSError, ValueError):
+            stream.flush()
+    os._exit(code)
+
+
+def _run_interruptibly(session: Any, interrupts: _Interrupts, quit_now: Callable[[], None]) -> Any:
     """Run in a worker thread so Ctrl+C in the main thread can ask for a clean stop.
 
     The main thread waits on an Event, not ``Thread.join``: a join interrupted by Ctrl+C can
-    leave the thread looking finished on Python 3.11 while it still runs.
+    leave the thread looking finished on Python 3.11 while it still runs. When the user asks
+    to quit at once, ``quit_now`` saves what there is and the process ends with exit 130.
     """
     box: dict[str, Any] = {}
     done = threading.Event()
+    interrupts.session = session
 
     def work() -> None:
         try:
@@ -182,21 +308,37 @@ def _run_interruptibly(session: Any) -> tuple[Any, bool]:
             done.set()
 
     threading.Thread(target=work, name="training", daemon=True).start()
-    interrupted = False
-    while not done.is_set():
-        try:
-            done.wait(0.2)
-        except KeyboardInterrupt:
-            if not interrupted:
-                print("\nstopping after the current batch… (Ctrl+C again to quit at once)", file=sys.stderr)
-                interrupted = True
-                session.stop()
-            else:
-                raise
-    return box["result"], interrupted
+    if interrupts.pressed:  # Ctrl+C while the session was being made
+        session.stop()
+    while not done.is_set() and not interrupts.quit.is_set():
+        done.wait(0.2)
+    if not done.is_set():
+        print("quitting at once", file=sys.stderr)
+        quit_now()
+        _leave(EXIT_INTERRUPTED)
+    return box["result"]
 
 
-def _report(project: Any, result: Any, interrupted: bool, args: argparse.Namespace) -> int:
+def _save_partial(project: Any, session: Any, args: argparse.Namespace) -> None:
+    """Save the model as trained so far when the user quits at once (atomically, like --out always is)."""
+    model = getattr(session, "_model", None)
+    if not args.out:
+        return
+    if model is None:
+        print("no model was saved: training had not started yet", file=sys.stderr)
+        return
+    from app.keras_bridge.export import ExportError, export_keras
+
+    try:
+        written = export_keras(project, args.out, model=model)
+    except ExportError as err:
+        error(str(err))
+        return
+    print(f"wrote {printable(str(written))} (partly trained model, weights included)", file=sys.stderr)
+
+
+def _report(project: Any, result: Any, interrupted: bool, args: argparse.Namespace,
+            log: _MetricsLog | None = None) -> int:
     from rich.console import Console
     from rich.table import Table
 
@@ -222,5 +364,8 @@ def _report(project: Any, result: Any, interrupted: bool, args: argparse.Namespa
             return EXIT_UNWRITABLE
         console.print(f"wrote {printable(str(written))} (trained model, weights included)")
     if args.log:
+        if log is not None and log.failure is not None:
+            error(log.failure)
+            return EXIT_UNWRITABLE
         console.print(f"wrote {printable(args.log)} ({result.epochs_run} epoch rows)")
     return EXIT_INTERRUPTED if interrupted else EXIT_OK

@@ -11,8 +11,10 @@ function, so the curve the panel previews is the one training follows).
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any
 
 
@@ -210,8 +212,9 @@ def check_settings(settings: Mapping[str, Any]) -> list[SettingProblem]:
         unknown = [m for m in metrics if m not in keys_of(METRICS)]
         if unknown:
             bad("metrics", f"unknown metric {', '.join(map(repr, unknown))}; known: {', '.join(keys_of(METRICS))}")
-    if not isinstance(s["checkpoint_path"], str):
-        bad("checkpoint_path", "must be a file name")
+    path_problem = checkpoint_path_problem(s["checkpoint_path"])
+    if path_problem:
+        bad("checkpoint_path", path_problem)
 
     if not any(p.key in ("validation_split", "test_split") for p in problems):
         if s["validation_split"] + s["test_split"] >= 0.9:
@@ -230,6 +233,60 @@ def check_settings(settings: Mapping[str, Any]) -> list[SettingProblem]:
         bad("reduce_lr", f"reduce-on-plateau and the {label_of(SCHEDULES, s['schedule']).lower()} schedule would "
                          "both set the learning rate; use one of them")
     return problems
+
+
+CHECKPOINT_SUFFIX = ".keras"
+
+
+def checkpoint_path_problem(value: Any) -> str | None:
+    """Why a project's ``checkpoint_path`` cannot be used, in words, or None.
+
+    A project file is data, not orders: opened from anywhere, it may only name a file inside
+    its own folder. So the name must be relative and must not climb out with ``..``; any
+    other location is the user's own choice (``layerforge train --checkpoint PATH``).
+    Empty means the default name next to the project.
+    """
+    if not isinstance(value, str):
+        return f"must be a file name (got {value!r})"
+    if value == "":
+        return None
+    problem = _outside_problem(value)
+    if problem:
+        return problem
+    if value.endswith(("/", "\\")) or PurePosixPath(value.replace("\\", "/")).suffix != CHECKPOINT_SUFFIX:
+        return f"{value!r} must be a file name ending in {CHECKPOINT_SUFFIX}"
+    return None
+
+
+def _outside_problem(value: str) -> str | None:
+    """Why the relative name ``value`` could lead outside its folder, judged from the text alone."""
+    if any(not ch.isprintable() for ch in value):
+        return f"{value!r} contains control characters; use a plain file name"
+    posix = PurePosixPath(value.replace("\\", "/"))
+    elsewhere = "choose another location yourself (layerforge train --checkpoint PATH)"
+    if posix.is_absolute() or PureWindowsPath(value).drive or value.startswith("~"):
+        return (f"{value!r} is not inside the project's folder: a project file may only name a checkpoint "
+                f"relative to its own folder (such as 'model.best.keras'); {elsewhere}")
+    if ".." in posix.parts:
+        return (f"{value!r} leads out of the project's folder ('..'): a project file may only name a "
+                f"checkpoint inside its own folder; {elsewhere}")
+    return None
+
+
+def resolve_in_folder(folder: str | os.PathLike[str], relative: str) -> Path:
+    """``relative`` under ``folder``, refusing (``ValueError``, in words) any way out of it.
+
+    Symbolic links count: a link inside the folder that points elsewhere is refused too,
+    because the file would be written where the link leads.
+    """
+    problem = _outside_problem(relative)
+    if problem:
+        raise ValueError(problem)
+    base = Path(os.path.realpath(folder))
+    full = Path(os.path.realpath(base / relative.replace("\\", "/")))
+    if full != base and base not in full.parents:
+        raise ValueError(f"{relative!r} leads out of the project's folder (through a link to {os.fspath(full)!r})")
+    return full
 
 
 def metric_spec(key: str, loss: str) -> str | tuple[str, dict[str, Any]]:
@@ -275,6 +332,7 @@ def learning_rate_at(settings: Mapping[str, Any], step: int, steps_per_epoch: in
 
 __all__ = [
     "BINARY_LOSSES",
+    "CHECKPOINT_SUFFIX",
     "CLASSIFICATION_LOSSES",
     "CLASS_WEIGHTS",
     "DEFAULT_SETTINGS",
@@ -287,9 +345,11 @@ __all__ = [
     "Choice",
     "SettingProblem",
     "check_settings",
+    "checkpoint_path_problem",
     "keys_of",
     "label_of",
     "learning_rate_at",
     "metric_spec",
+    "resolve_in_folder",
     "with_defaults",
 ]

@@ -10,11 +10,14 @@ with problems is refused before anything is written (:class:`CompileError`, as
 from __future__ import annotations
 
 import os
+import re
+import shutil
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from app.core.atomic import atomic_write
+from app.core.atomic import atomic_write, pid_alive
 from app.core.codegen import generate_python
 from app.core.project import Project
 from app.core.shapes import analyze
@@ -44,8 +47,82 @@ def export_keras(project: Project, path: str | os.PathLike[str], model: Any = No
         raise ExportError(f"a Keras model file must end in {KERAS_SUFFIX}", path)
     if model is None:
         model = compile_graph(project.graph, project.name)
+    save_model_file(model, target)
+    return target
+
+
+def save_model_file(model: Any, path: str | os.PathLike[str]) -> Path:
+    """Save a ``keras.Model`` to ``path`` atomically (temp file beside it, then rename); returns the path.
+
+    Shared by exports, ``--out`` and training checkpoints, so every model file Layerforge
+    writes survives a kill mid-save: the previous file stays whole, and the temp file (and
+    Keras' own scratch folder) carry names that the next save recognises and removes.
+    Raises :class:`ExportError` naming the file and the reason.
+    """
+    target = Path(path)
+    if target.suffix != KERAS_SUFFIX:
+        raise ExportError(f"a Keras model file must end in {KERAS_SUFFIX}", path)
+    use_recognisable_keras_temp()
+    clean_stale_keras_temp()
     _atomic_write(target, lambda tmp: model.save(os.fspath(tmp)), KERAS_SUFFIX, "Keras could not save the model")
     return target
+
+
+KERAS_TEMP_PREFIX = "layerforge-keras-"
+"""Keras saves a model's assets through a scratch folder made by ``tempfile.mkdtemp()``
+(``/tmp/tmpXXXX/assets``); a kill mid-save leaves it behind. Ours are named
+``layerforge-keras-<pid>-XXXX`` so a later save can tell whose they were."""
+
+_KERAS_TEMP_NAME = re.compile(rf"^{re.escape(KERAS_TEMP_PREFIX)}(?P<pid>\d{{1,10}})-")
+
+
+def use_recognisable_keras_temp() -> None:
+    """Make Keras' saving scratch folders carry :data:`KERAS_TEMP_PREFIX` and this process id.
+
+    Keras has no option for it, so its module-level ``get_temp_dir`` is replaced (once) by
+    one that only changes the folder's name; when a Keras version lacks it, nothing changes.
+    """
+    try:
+        from keras.src.saving import saving_lib
+    except ImportError:
+        return
+    current = getattr(saving_lib, "get_temp_dir", None)
+    if current is None or getattr(current, "layerforge", False):
+        return
+
+    def get_temp_dir() -> str:
+        return tempfile.mkdtemp(prefix=f"{KERAS_TEMP_PREFIX}{os.getpid()}-")
+
+    get_temp_dir.layerforge = True  # type: ignore[attr-defined]
+    saving_lib.get_temp_dir = get_temp_dir
+
+
+def clean_stale_keras_temp(folder: str | os.PathLike[str] | None = None) -> list[Path]:
+    """Remove Keras scratch folders of ours whose process is gone (or is this one, idle); returns them.
+
+    Only folders (never links) named by :func:`use_recognisable_keras_temp` and owned by this
+    user are touched, so nothing else in the shared temp folder can be made to go.
+    """
+    removed: list[Path] = []
+    try:
+        entries = list(os.scandir(folder or tempfile.gettempdir()))
+    except OSError:
+        return removed
+    for entry in entries:
+        match = _KERAS_TEMP_NAME.match(entry.name)
+        if not match:
+            continue
+        pid = int(match["pid"])
+        try:
+            if not entry.is_dir(follow_symlinks=False) or entry.stat(follow_symlinks=False).st_uid != os.getuid():
+                continue
+        except (OSError, AttributeError):
+            continue
+        if pid == os.getpid() or pid_alive(pid):
+            continue  # this process may be saving on another thread; a live one may be mid-save
+        shutil.rmtree(entry.path, ignore_errors=True)
+        removed.append(Path(entry.path))
+    return removed
 
 
 def export_python(project: Project, path: str | os.PathLike[str]) -> Path:
@@ -83,4 +160,5 @@ def _atomic_write(target: Path, write: Callable[[Path], object], suffix: str, fa
         raise ExportError(f"{failure}: {err}", shown) from err
 
 
-__all__ = ["KERAS_SUFFIX", "ExportError", "export_keras", "export_python"]
+__all__ = ["KERAS_SUFFIX", "KERAS_TEMP_PREFIX", "ExportError", "clean_stale_keras_temp", "export_keras",
+           "export_python", "save_model_file", "use_recognisable_keras_temp"]

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import copy
 import math
+import os
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -370,6 +371,80 @@ def _reporter_class() -> type:
     return Reporter
 
 
+# --- the checkpoint ------------------------------------------------------------------------------
+
+def checkpoint_file(settings: Mapping[str, Any], base_dir: Path | None, model_name: str,
+                    chosen: str | Path | None = None) -> Path:
+    """The file a run's checkpoint writes, checked to be writable now; ``ValueError`` says why not.
+
+    ``chosen`` is a location the user picked themselves (``--checkpoint``), used as given.
+    Otherwise the project's ``checkpoint_path`` (or ``<model>.best.keras``) is taken inside
+    ``base_dir``, the project's folder: a project file never decides where else to write.
+    """
+    from app.core.atomic import writable_problem
+    from app.core.codegen import keras_model_name
+    from app.core.training_settings import CHECKPOINT_SUFFIX, checkpoint_path_problem, resolve_in_folder
+
+    if chosen is not None:
+        path = Path(chosen)
+        if path.suffix != CHECKPOINT_SUFFIX:
+            raise ValueError(f"{os.fspath(chosen)!r} must end in {CHECKPOINT_SUFFIX}")
+    else:
+        given = settings["checkpoint_path"]
+        problem = checkpoint_path_problem(given)
+        if problem:
+            raise ValueError(problem)
+        name = given or f"{keras_model_name(model_name)}.best{CHECKPOINT_SUFFIX}"
+        if base_dir is None:
+            raise ValueError("the project has no folder yet: save the project first (the checkpoint goes next to "
+                             "it) or choose the checkpoint file yourself")
+        path = resolve_in_folder(base_dir, name)
+    problem = writable_problem(path)
+    if problem:
+        raise ValueError(f"cannot write {os.fspath(path)!r}: {problem}")
+    return path
+
+
+def _checkpoint_class() -> type:
+    import keras
+
+    class AtomicCheckpoint(keras.callbacks.Callback):
+        """Keras' ``ModelCheckpoint(save_best_only=True)``, saving through a temp file and a rename.
+
+        ModelCheckpoint writes straight over the target, so a kill mid-save destroyed the
+        previous best model; here the old file stays whole until the new one is complete.
+        """
+
+        def __init__(self, session: TrainingSession, path: Path, monitor: str) -> None:
+            super().__init__()
+            self.session = session
+            self.path = path
+            self.monitor = monitor
+            self.best = math.inf
+            self.warned = False
+
+        def on_epoch_end(self, epoch: int, logs: Any = None) -> None:
+            value = (logs or {}).get(self.monitor)
+            if value is None:
+                if not self.warned:
+                    self.warned = True
+                    self.session.listener.message(f"the checkpoint watches {self.monitor}, which this run does not "
+                                                  "report: no checkpoint is written")
+                return
+            score = _float(value)
+            if not math.isfinite(score) or score >= self.best:
+                return
+            self.best = score
+            from app.keras_bridge.export import ExportError, save_model_file
+
+            try:
+                save_model_file(self.model, self.path)
+            except ExportError as err:
+                raise _Failed(f"the checkpoint could not be written: {err}") from None
+
+    return AtomicCheckpoint
+
+
 # --- the session ---------------------------------------------------------------------------------
 
 class TrainingSession:
@@ -515,22 +590,15 @@ class TrainingSession:
                 monitor=monitor, factor=float(settings["reduce_lr_factor"]),
                 patience=int(settings["reduce_lr_patience"])))
         if settings["checkpoint"]:
-            callbacks.append(keras.callbacks.ModelCheckpoint(
-                str(self._checkpoint_path(settings)), monitor=monitor, save_best_only=True))
+            callbacks.append(_checkpoint_class()(self, self._checkpoint_path(settings), monitor))
         return callbacks
 
     def _checkpoint_path(self, settings: Mapping[str, Any]) -> Path:
-        from app.core.codegen import keras_model_name
-
-        given = settings["checkpoint_path"]
-        path = Path(given) if given else Path(f"{keras_model_name(self.name)}.best.keras")
-        if not path.is_absolute() and self.base_dir is not None:
-            path = self.base_dir / path
-        if path.suffix != ".keras":
-            raise _Failed(f"training setting checkpoint_path: {given!r} must end in .keras")
-        if not path.parent.is_dir():
-            raise _Failed(f"training setting checkpoint_path: the folder {str(path.parent)!r} does not exist")
-        return path
+        """Where the best model goes: the user's own choice, else a name inside the project's folder."""
+        try:
+            return checkpoint_file(settings, self.base_dir, self.name, getattr(self, "checkpoint_target", None))
+        except ValueError as err:
+            raise _Failed(f"training setting checkpoint_path: {err}") from None
 
     def _fit(self, model: Any, prepared: Prepared, settings: Mapping[str, Any]) -> Any:
         schedule = settings["schedule"] != "constant" or int(settings["warmup_epochs"]) > 0
@@ -561,4 +629,5 @@ __all__ = [
     "TrainingResult",
     "TrainingSession",
     "check_before_training",
+    "checkpoint_file",
 ]
