@@ -12,10 +12,11 @@ of other running Layerforge windows stay locked and are left alone.
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import json
+import threading
 import time
 import uuid
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,11 +24,14 @@ from typing import Any
 from PySide6.QtCore import QLockFile, QObject, QTimer, Signal
 from PySide6.QtWidgets import QMessageBox, QWidget
 
-from app.core.project import ProjectError, load_project, save_project
+from app.core.project import ProjectError, dumps, load_project
 from app.gui.document import Document
 from app.gui.recent import data_dir, write_text_atomic
 
 AUTOSAVE_INTERVAL_MS = 60_000
+"""The backstop: a dirty document is written at least this often."""
+AUTOSAVE_DELAY_MS = 3_000
+"""An edit is written this long after the last one (each new edit restarts the wait)."""
 MARKER_FORMAT = "layerforge-autosave"
 PROJECT_SUFFIX = ".project.json"
 MARKER_SUFFIX = ".marker.json"
@@ -53,8 +57,12 @@ class Autosaver(QObject):
     failed = Signal(str)
     """Why an autosave could not be written (the window shows it; work goes on)."""
 
+    _written = Signal(object, str)
+    """From the writer thread: (path or None, error text); delivered queued to the GUI thread."""
+
     def __init__(self, document: Document, interval_ms: int = AUTOSAVE_INTERVAL_MS,
-                 directory: Path | None = None, parent: QObject | None = None) -> None:
+                 directory: Path | None = None, parent: QObject | None = None,
+                 delay_ms: int = AUTOSAVE_DELAY_MS) -> None:
         super().__init__(parent)
         self.directory = Path(directory) if directory is not None else autosave_dir()
         self.slot = uuid.uuid4().hex
@@ -62,10 +70,21 @@ class Autosaver(QObject):
         self.marker_file = self.directory / f"{self.slot}{MARKER_SUFFIX}"
         self._lock = QLockFile(str(self.directory / f"{self.slot}{LOCK_SUFFIX}"))
         self._document: Document | None = None
+        self._files_lock = threading.Lock()
+        self._generation = 0
+        self._executor: ThreadPoolExecutor | None = None
+        self._pending: Future[None] | None = None
+        self._closed = False
+        self._written.connect(self._report)
         self.timer = QTimer(self)
         self.timer.setInterval(interval_ms)
-        self.timer.timeout.connect(self.write)
+        self.timer.timeout.connect(self.write_soon)
         self.timer.start()
+        self.debounce = QTimer(self)
+        """Restarted by every edit; when it fires the document is written in the background."""
+        self.debounce.setSingleShot(True)
+        self.debounce.setInterval(delay_ms)
+        self.debounce.timeout.connect(self.write_soon)
         self.set_document(document)
 
     @property
@@ -77,45 +96,136 @@ class Autosaver(QObject):
         if self._document is not None:
             with contextlib.suppress(RuntimeError, TypeError):
                 self._document.dirty_changed.disconnect(self._dirty_changed)
+            for signal in self._edit_signals(self._document):
+                with contextlib.suppress(RuntimeError, TypeError):
+                    signal.disconnect(self._edited)
         self.discard()
         self._document = document
         document.dirty_changed.connect(self._dirty_changed)
+        for signal in self._edit_signals(document):
+            signal.connect(self._edited)
+
+    @staticmethod
+    def _edit_signals(document: Document) -> list[Any]:
+        """What follows every edit, undo and redo: the graph's re-analysis, settings and runs.
+
+        (Not the undo stack's own signals: it emits them from its destructor too.)"""
+        return [document.analysis_changed, document.settings_changed, document.runs_changed]
 
     def _dirty_changed(self, dirty: bool) -> None:
         if not dirty:  # saved, or undone back to the saved state: the file on disk has it all
+            self.debounce.stop()
             self.discard()
 
-    def write(self) -> bool:
-        """Autosave now if there are unsaved changes; True when a file was written."""
+    def _edited(self, *_args: object) -> None:
+        """Every edit, undo or redo restarts the short wait (see the module docstring)."""
+        if not self._closed:
+            self.debounce.start()
+
+    def _texts(self) -> tuple[str, str] | None:
+        """The project file and marker texts for the current state, or None when clean."""
         document = self._document
-        if document is None or not document.dirty:
-            return False
-        project = document.project
         try:
-            self.directory.mkdir(parents=True, exist_ok=True)
-            if not self._lock.isLocked():
-                self._lock.tryLock(0)
-            # A copy, because save_project records the path it wrote on the project it is given.
-            save_project(dataclasses.replace(project), self.project_file)
-            marker = {"format": MARKER_FORMAT, "version": 1, "name": project.name,
-                      "original": str(project.path) if project.path else None, "saved_at": time.time()}
-            write_text_atomic(self.marker_file, json.dumps(marker, indent=2, ensure_ascii=False) + "\n")
+            if document is None or not document.dirty:
+                return None
+        except RuntimeError:  # the document was deleted under a pending timer
+            return None
+        project = document.project
+        marker = {"format": MARKER_FORMAT, "version": 1, "name": project.name,
+                  "original": str(project.path) if project.path else None, "saved_at": time.time()}
+        return dumps(project, self.project_file), json.dumps(marker, indent=2, ensure_ascii=False) + "\n"
+
+    def _take_lock(self) -> None:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        if not self._lock.isLocked():
+            self._lock.tryLock(0)
+
+    def _write_files(self, texts: tuple[str, str], generation: int) -> bool:
+        """Write both files unless a discard came after the texts were taken (any thread)."""
+        with self._files_lock:
+            if generation != self._generation:
+                return False
+            write_text_atomic(self.project_file, texts[0])
+            write_text_atomic(self.marker_file, texts[1])
+            return True
+
+    def write(self) -> bool:
+        """Autosave now, on this thread, if there are unsaved changes; True when a file was written.
+
+        For the moments that cannot wait: the error hook, recovery, tests.
+        """
+        self.debounce.stop()
+        try:
+            texts = self._texts()
+            if texts is None:
+                return False
+            self._take_lock()
+            written = self._write_files(texts, self._generation)
         except (ProjectError, OSError) as err:
             self.failed.emit(f"Autosave failed: {err}")
             return False
-        self.saved.emit(self.project_file)
+        if written:
+            self.saved.emit(self.project_file)
+        return written
+
+    def write_soon(self) -> bool:
+        """Autosave in the background if there are unsaved changes; True when a write was queued.
+
+        ``saved`` or ``failed`` is emitted on the GUI thread once the file is on disk.
+        """
+        self.debounce.stop()
+        try:
+            texts = self._texts()
+            if texts is None:
+                return False
+            self._take_lock()
+        except (ProjectError, OSError) as err:
+            self.failed.emit(f"Autosave failed: {err}")
+            return False
+        if self._executor is None:
+            self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="layerforge-autosave")
+        self._pending = self._executor.submit(self._write_job, texts, self._generation)
         return True
+
+    def _write_job(self, texts: tuple[str, str], generation: int) -> None:
+        try:
+            written = self._write_files(texts, generation)
+        except OSError as err:
+            self._written.emit(None, f"Autosave failed: {err}")
+            return
+        if written:
+            self._written.emit(self.project_file, "")
+
+    def _report(self, path: object, error: str) -> None:
+        if error:
+            self.failed.emit(error)
+        elif self._document is not None and self._document.dirty and self.project_file.exists():
+            self.saved.emit(path)
+
+    def wait(self, timeout: float = 10.0) -> None:
+        """Block until the queued background write (if any) has finished."""
+        pending = self._pending
+        if pending is not None:
+            with contextlib.suppress(Exception):
+                pending.result(timeout)
 
     def discard(self) -> None:
         """Remove this slot's files (the work is saved or deliberately thrown away)."""
-        _remove(self.marker_file, self.project_file)
+        with self._files_lock:
+            self._generation += 1  # a write queued before this point is dropped
+            _remove(self.marker_file, self.project_file)
         if self._lock.isLocked():
             self._lock.unlock()
 
     def shutdown(self) -> None:
-        """Clean exit of the window: stop the timer and leave nothing to recover."""
+        """Clean exit of the window: stop the timers, let a write in flight end, leave nothing to recover."""
+        self._closed = True
         self.timer.stop()
+        self.debounce.stop()
         self.discard()
+        if self._executor is not None:
+            self._executor.shutdown(wait=True)
+            self._executor = None
 
 
 @dataclass
