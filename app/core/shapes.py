@@ -20,6 +20,7 @@ from app.core.catalog import LayerSpec
 from app.core.catalog.rules import fmt_shape
 from app.core.catalog.spec import Fix, Shape, ShapeError
 from app.core.graph import Edge, Graph, Node, name_problem
+from app.core.input_hints import batch_axis_hint
 
 Severity = Literal["error", "warning"]
 
@@ -234,7 +235,11 @@ def _infer(graph: Graph, node: Node, spec: LayerSpec, inputs: list[Shape]) -> No
         trainable, non_trainable = spec.count(cfg, inputs)
     except ShapeError as err:
         fix = _contextual_fix(graph, node, err) or _bind_fix(err.fix, node)
-        return NodeInfo(problems=[_problem(node, "shape", err.message, err.port or _first_port(spec), fix=fix)])
+        message = err.message
+        hint = batch_axis_hint(graph, node)  # the real cause may be an Input's batch size
+        if hint is not None:
+            message, fix = f"{hint[0]} {message}", hint[1]
+        return NodeInfo(problems=[_problem(node, "shape", message, err.port or _first_port(spec), fix=fix)])
     except (KeyError, TypeError, ValueError, ZeroDivisionError, IndexError) as err:
         # A rule met a config it was not written for: report, never crash the editor.
         return NodeInfo(problems=[_problem(node, "invalid_param", f"cannot use these settings ({err}).")])
