@@ -31,6 +31,7 @@ from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from app.core.training_settings import METRICS, label_of
 from app.gui.theme import TEXT, TEXT_MUTED
+from app.gui.training.preview import OutsideLegend, plain_values
 
 REFRESH_MS = 100
 """Redraws happen at most this often (10 Hz; see the module docstring)."""
@@ -104,12 +105,11 @@ class MetricPlot:
         plot.setDownsampling(auto=True, mode="peak")
         plot.setLabel("bottom", "epoch")
         plot.getAxis("left").setWidth(AXIS_WIDTH)
+        for name in ("left", "bottom"):
+            plain_values(plot.getAxis(name))
         plot.setMenuEnabled(False)
         plot.hideButtons()
         plot.setTitle(f"<b>{label_for(key)}</b>", color=TEXT, size="11pt")
-        if key == LOSS:  # the colours mean the same in every plot: one legend is enough
-            legend = plot.addLegend(offset=(-8, 8), labelTextColor=TEXT)
-            legend.setBrush(pg.mkBrush(255, 255, 255, 200))
         batch_label = "per batch" if key == LEARNING_RATE else "train (running)"
         self.batch = Series(plot.plot(pen=pg.mkPen(BATCH_COLOR, width=1), name=batch_label))
         self.train = Series(plot.plot(pen=pg.mkPen(TRAIN_COLOR, width=2), symbol="o", symbolSize=7,
@@ -219,6 +219,11 @@ class LivePlots(QWidget):
         self.canvas.setBackground("w")
         self.canvas.setMinimumHeight(220)
         layout.addWidget(self.canvas, 1)
+        # One legend for all plots (the colours mean the same in each), in its own row over
+        # them: inside a plot it would cover the first epochs' curves.
+        self.legend = OutsideLegend(columns=3)
+        self.canvas.ci.addItem(self.legend, row=0, col=0, colspan=COLUMNS)
+        self._legend_filled = False
         self._plots: dict[str, MetricPlot] = {}
         """Plots on the canvas, in display order."""
         self._pool: dict[str, MetricPlot] = {}
@@ -358,7 +363,12 @@ class LivePlots(QWidget):
         plots = {**self._plots, key: plot}
         self._plots = {k: plots[k] for k in order}
         for index, name in enumerate(order):
-            self.canvas.ci.addItem(self._plots[name].plot, row=index // COLUMNS, col=index % COLUMNS)
+            self.canvas.ci.addItem(self._plots[name].plot, row=1 + index // COLUMNS, col=index % COLUMNS)
+        if key == LOSS and not self._legend_filled:  # the loss plot has all three kinds of curve
+            self._legend_filled = True
+            self.legend.addItem(plot.batch.item, "train (running)")
+            self.legend.addItem(plot.train.item, "train")
+            self.legend.addItem(plot.validation.item, "validation")
         return plot
 
     def plot_keys(self) -> list[str]:

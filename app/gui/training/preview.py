@@ -59,6 +59,7 @@ def make_plot_widget(parent: QWidget | None = None, *, x_label: str = "", y_labe
         axis = item.getAxis(name)
         axis.setPen(pg.mkPen(TEXT_MUTED))
         axis.setTextPen(pg.mkPen(TEXT))
+        plain_values(axis)
     item.showGrid(x=True, y=True, alpha=0.15)
     if x_label:
         item.setLabel("bottom", x_label, color=TEXT)
@@ -69,9 +70,42 @@ def make_plot_widget(parent: QWidget | None = None, *, x_label: str = "", y_labe
     return plot
 
 
-def add_legend(plot: pg.PlotWidget) -> pg.LegendItem:
-    legend = plot.getPlotItem().addLegend(offset=(8, 8), labelTextColor=TEXT, brush=pg.mkBrush(255, 255, 255, 210),
-                                          pen=pg.mkPen("#C3C9D2"))
+def plain_values(axis: pg.AxisItem) -> None:
+    """Tick labels as the values are: pyqtgraph would otherwise rescale them and put the factor in
+    the label ("Loss (x0.001)" over ticks 800, 600, 400), which reads as a loss of 800."""
+    axis.enableAutoSIPrefix(False)
+
+
+class OutsideLegend(pg.LegendItem):
+    """A legend that lives in a graphics layout cell beside the plot area, never over a curve.
+
+    pyqtgraph's own legend floats over the view box at a fixed offset and covers whatever is
+    drawn there. This one is sized by its own layout, so the cell it sits in grows with its
+    entries (and shrinks to nothing when it is empty).
+    """
+
+    def __init__(self, columns: int = 3) -> None:
+        super().__init__(colCount=columns, labelTextColor=TEXT, brush=pg.mkBrush(255, 255, 255, 0),
+                         pen=pg.mkPen(None), horSpacing=12)
+
+    def updateSize(self) -> None:
+        # The base class sets its own geometry (at 0, 0); in a layout the layout places it.
+        self.layout.invalidate()
+        self.updateGeometry()
+
+
+LEGEND_ROW = 4
+"""The row of a PlotItem's grid below the bottom axis (title 0, top axis 1, plot 2, bottom axis 3)."""
+
+
+def add_legend(plot: pg.PlotWidget, columns: int = 3) -> pg.LegendItem:
+    """A legend under the plot's x axis: named curves added to the plot list themselves there,
+    in ``columns`` columns, and no entry ever hides a curve."""
+    item = plot.getPlotItem()
+    legend = OutsideLegend(columns)
+    item.layout.addItem(legend, LEGEND_ROW, 1)
+    item.layout.setRowStretchFactor(LEGEND_ROW, 0)
+    item.legend = legend  # PlotItem.addItem puts curves with a name into ``item.legend``
     return legend
 
 
@@ -342,11 +376,14 @@ class DatasetPreview(QWidget):
     """What a dataset looks like: the first rows, a grid of images, the series or a class scatter.
 
     ``show_dataset(None)`` shows the empty state. ``mode`` says which view is up ("empty",
-    "table", "images", "series", "points" or "text") so the panel and tests can tell."""
+    "table", "images", "series", "points" or "text") so the panel and tests can tell.
+    ``heading=False`` leaves the dataset's name out of the summary line, for when the widget
+    above already shows it (the Training panel's picker does)."""
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, parent: QWidget | None = None, *, heading: bool = True) -> None:
         super().__init__(parent)
         self._dataset: Any = None
+        self._heading = heading
         self.mode = "empty"
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
@@ -454,6 +491,8 @@ class DatasetPreview(QWidget):
                 what = "target" if width == 1 else f"{width} targets"
                 parts.append(f"{what} {format_number(np.nanmin(y))} … {format_number(np.nanmax(y))}")
         detail = html.escape(" · ".join(p for p in parts if p))
+        if not self._heading:
+            return f"<span style='color:{TEXT_MUTED}'>{detail}</span>"
         return f"<b>{title}</b><br><span style='color:{TEXT_MUTED}'>{detail}</span>"
 
     def _counts_html(self, ds: Any) -> str:

@@ -17,8 +17,8 @@ from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QBrush, QColor
+from PySide6.QtCore import QEvent, Qt
+from PySide6.QtGui import QBrush, QColor, QResizeEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QAbstractScrollArea,
@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
+    QSizePolicy,
     QStackedWidget,
     QTableWidget,
     QTableWidgetItem,
@@ -102,6 +103,79 @@ def confusion_counts(true: np.ndarray, predicted: np.ndarray, n_classes: int) ->
     counts = np.zeros((n_classes, n_classes), dtype=np.int64)
     np.add.at(counts, (true[keep], predicted[keep]), 1)
     return counts
+
+
+MIN_CELL = 26
+"""The narrowest a confusion-matrix column gets before the table scrolls instead."""
+CELL_PADDING = 14
+
+
+class ConfusionTable(QTableWidget):
+    """The confusion matrix as a grid of equal cells that fits the room it is given.
+
+    Cells are as wide as the widest count (or class name) where there is room, and narrower
+    (down to :data:`MIN_CELL`) where there is not, so ten or twenty classes fit a docked panel
+    without a column cut off; only beyond that does the table scroll. Rows follow the font,
+    so presenter mode's larger text still fits its cells.
+    """
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._widest = MIN_CELL
+        self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
+        self.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        header = self.horizontalHeader()
+        header.setMinimumSectionSize(MIN_CELL)
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        header.setTextElideMode(Qt.TextElideMode.ElideRight)
+        self.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        self.setSizeAdjustPolicy(QAbstractScrollArea.SizeAdjustPolicy.AdjustIgnored)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        self.setMinimumSize(120, 80)
+
+    def fit(self) -> None:
+        """Size the cells from the contents and the font, then to the room there is."""
+        n = self.columnCount()
+        metrics = self.fontMetrics()
+        texts = [self.horizontalHeaderItem(c).text() for c in range(n) if self.horizontalHeaderItem(c)]
+        texts += [self.item(r, c).text() for r in range(self.rowCount()) for c in range(n) if self.item(r, c)]
+        self._widest = max([MIN_CELL, *(metrics.horizontalAdvance(t) + CELL_PADDING for t in texts)])
+        row_height = max(24, metrics.height() + 10)
+        self.verticalHeader().setDefaultSectionSize(row_height)
+        for row in range(self.rowCount()):
+            self.verticalHeader().resizeSection(row, row_height)
+        # Never wider or taller than the whole matrix: the space left over stays empty, not grey.
+        # (When it is squeezed, a scroll bar takes room from the cells, which then narrow.)
+        frame = 2 * self.frameWidth()
+        side = self.verticalHeader().sizeHint().width()
+        top = self.horizontalHeader().sizeHint().height()
+        self.setMaximumWidth(side + n * self._widest + frame)
+        self.setMaximumHeight(top + self.rowCount() * row_height + frame)
+        self._fit_columns()
+
+    def _fit_columns(self) -> None:
+        n = self.columnCount()
+        if not n:
+            return
+        room = self.viewport().width()  # without the row labels and any scroll bar
+        width = max(MIN_CELL, min(self._widest, room // n))
+        header = self.horizontalHeader()
+        for column in range(n):
+            if header.sectionSize(column) != width:
+                header.resizeSection(column, width)
+
+    def column_width(self) -> int:
+        return self.horizontalHeader().sectionSize(0) if self.columnCount() else 0
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._fit_columns()
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.FontChange:  # presenter mode: bigger text, bigger cells
+            self.fit()
 
 
 def first_value(arrays: Any) -> np.ndarray | None:
@@ -189,17 +263,9 @@ class ResultsView(QWidget):
         self.confusion_caption = QLabel(confusion_page)
         self.confusion_caption.setWordWrap(True)
         confusion_layout.addWidget(self.confusion_caption)
-        self.confusion_table = QTableWidget(confusion_page)
-        self.confusion_table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.confusion_table.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
-        self.confusion_table.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-        self.confusion_table.horizontalHeader().setMinimumSectionSize(44)
-        self.confusion_table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        self.confusion_table.verticalHeader().setDefaultSectionSize(30)
-        self.confusion_table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
-        self.confusion_table.setSizeAdjustPolicy(QAbstractScrollArea.SizeAdjustPolicy.AdjustToContents)
-        confusion_layout.addWidget(self.confusion_table, 0, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
-        confusion_layout.addStretch(1)
+        self.confusion_table = ConfusionTable(confusion_page)
+        confusion_layout.addWidget(self.confusion_table, 1)
+        confusion_layout.addStretch(0)
         self.tabs.addTab(confusion_page, "Confusion matrix")
 
         # Sample predictions (images)
@@ -311,6 +377,11 @@ class ResultsView(QWidget):
             parts.append(f"data: {getattr(ds, 'title', '') or getattr(ds, 'name', '')}")
         return " · ".join(parts)
 
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.FontChange and self._result is not None:  # presenter mode
+            self._show_metrics(getattr(self._result, "test_metrics", None) or {})
+
     def _show_metrics(self, metrics: dict[str, Any]) -> None:
         table = self.metrics_table
         table.setRowCount(len(metrics))
@@ -322,7 +393,10 @@ class ResultsView(QWidget):
             table.setItem(row, 0, label)
             table.setItem(row, 1, number)
         table.setVisible(bool(metrics))
-        height = table.horizontalHeader().height() + sum(table.rowHeight(r) for r in range(len(metrics))) + 4
+        table.verticalHeader().setDefaultSectionSize(max(24, table.fontMetrics().height() + 8))
+        for row in range(len(metrics)):
+            table.setRowHeight(row, table.verticalHeader().defaultSectionSize())
+        height = table.horizontalHeader().sizeHint().height() + sum(table.rowHeight(r) for r in range(len(metrics))) + 4
         table.setFixedHeight(min(height, 220))
 
     # --- predictions --------------------------------------------------------------------------
@@ -428,10 +502,7 @@ class ResultsView(QWidget):
                 item.setToolTip(f"{count} '{true_name}' sample{'s' if count != 1 else ''} predicted as "
                                 f"'{predicted_name}' ({100 * share:.0f} % of '{true_name}')")
                 table.setItem(i, j, item)
-        table.resizeColumnsToContents()
-        widest = max(table.columnWidth(c) for c in range(n))
-        for column in range(n):  # square-ish cells read as a grid, not as a ragged table
-            table.setColumnWidth(column, widest)
+        table.fit()  # equal cells read as a grid, not as a ragged table; all of them in view
         correct = int(np.trace(counts))
         total = int(counts.sum())
         accuracy = f"{100 * correct / total:.1f} %" if total else "—"
