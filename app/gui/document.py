@@ -26,6 +26,7 @@ from app.core.fixes import apply_fix
 from app.core.graph import Edge, Graph, Position
 from app.core.graph_sync import GraphState, sync_graph
 from app.core.layout import apply_layout
+from app.core.placement import add_from_palette
 from app.core.project import Project, load_project, save_project
 from app.core.run_history import append_run
 from app.core.shapes import Analysis, ShapeAnalyzer
@@ -96,6 +97,20 @@ class RemoveRunCommand(QUndoCommand):
         runs = list(self._document.project.runs)
         runs.insert(min(self.index, len(runs)), self.record)
         self._document._set_runs(runs)
+
+
+NEW_LAYER_SETTINGS: dict[str, dict[str, Any]] = {
+    class_name: {"activation": "relu"}
+    for class_name in ("Dense", "Conv1D", "Conv2D", "Conv2DTranspose", "SeparableConv2D")
+}
+"""What a layer added in the editor starts with, where Keras' own default surprises a student:
+a hidden Dense or Conv2D is almost always ReLU, while Keras' default is linear (no activation).
+Only new layers get these; files keep Keras' config, with Keras' defaults for every other key."""
+
+
+def new_layer_config(class_name: str, config: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """The editor's starting settings for ``class_name``, with ``config`` on top."""
+    return {**copy.deepcopy(NEW_LAYER_SETTINGS.get(class_name, {})), **dict(config or {})}
 
 
 def _setting_label(key: str) -> str:
@@ -187,9 +202,30 @@ class Document(QObject):
 
     def add_node(self, class_name: str, position: Position = (0.0, 0.0),
                  config: Mapping[str, Any] | None = None, name: str | None = None) -> str:
+        """Add a layer (a palette drop): it starts with :data:`NEW_LAYER_SETTINGS` under ``config``."""
         spec = get_spec(class_name)
+        config = new_layer_config(class_name, config)
         return self.edit(f"Add {spec.title if spec else class_name}",
                          lambda g: g.add_node(class_name, name=name, config=config, position=position).id)
+
+    def add_from_palette(self, class_name: str, after: str | None = None,
+                         centre: Position = (0.0, 0.0)) -> tuple[str, bool]:
+        """A palette double-click, one undo step: the new layer goes below ``after`` (the selected
+        layer), fed by it when its output fits, or at the free spot nearest ``centre`` (see
+        :func:`app.core.placement.add_from_palette`). Returns the id and whether it was connected."""
+        spec = get_spec(class_name)
+        if after is not None and after not in self.graph:
+            after = None
+        shape = None
+        if after is not None:
+            if self._pending.isActive():
+                self.revalidate()  # the shape of the layer just edited must be current
+            info = self.analysis.nodes.get(after)
+            shape = info.output_shapes[0] if info is not None and info.output_shapes else None
+        config = new_layer_config(class_name)
+        return self.edit(f"Add {spec.title if spec else class_name}",
+                         lambda g: add_from_palette(g, class_name, config, after=after, after_shape=shape,
+                                                    centre=centre))
 
     def remove_nodes(self, node_ids: Iterable[str]) -> None:
         ids = [nid for nid in node_ids if nid in self.graph]

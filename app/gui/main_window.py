@@ -455,9 +455,35 @@ class MainWindow(QMainWindow):
     # --- editing ----------------------------------------------------------------------------
 
     def add_layer(self, class_name: str) -> str:
-        """Add a layer from the palette at the middle of the canvas."""
-        node_id = self.view.add_at_center(class_name)
-        self.view.setFocus()
+        """Add a layer from the palette (one undo step): below the selected layer and fed by it
+        when its output fits, else at the free spot nearest the view's centre; never on top of
+        another card. Selects the new layer and keeps it in view; returns its id ("" if refused)."""
+        from app.core.catalog import get_spec
+        from app.gui.editor.scene import LOCKED_MESSAGE
+
+        view = self.view
+        if self._document.locked:
+            view.show_message(LOCKED_MESSAGE)
+            return ""
+        if get_spec(class_name) is None:
+            view.show_message(f"'{class_name}' is not a layer Layerforge supports.")
+            return ""
+        selected = view.selected_node_ids()
+        after = selected[-1] if len(selected) == 1 else None
+        centre = view.graph_scene().to_document(view.mapToScene(view.viewport().rect().center()))
+        try:
+            node_id, connected = self._document.add_from_palette(class_name, after, centre)
+        except (KeyError, PermissionError, ValueError) as error:  # GraphError is a ValueError
+            view.show_message(str(error))
+            return ""
+        view.select_nodes([node_id])
+        item = view.scene_node_item(node_id)
+        if item is not None:
+            view.ensureVisible(item.sceneBoundingRect(), 40, 40)
+        if connected and after is not None:
+            graph = self._document.graph
+            self.statusBar().showMessage(f"Added {graph.node(node_id).name}, fed by {graph.node(after).name}", 5000)
+        view.setFocus()
         return node_id
 
     def reveal_node(self, node_id: str) -> None:
@@ -661,6 +687,9 @@ class MainWindow(QMainWindow):
     # --- export -----------------------------------------------------------------------------
 
     def export_keras(self) -> bool:
+        """Write a .keras file with the weights the user has: the last run's trained model when
+        the graph is still the one trained, else freshly initialised weights; the status bar
+        (and, when trained weights no longer fit, a dialog) says which."""
         path = self.ask_save_path("Export Keras Model", ".keras", "Keras models (*.keras)")
         return path is not None and self._export(path, "export_keras")
 
@@ -671,10 +700,20 @@ class MainWindow(QMainWindow):
     def _export(self, path: Path, function: str) -> bool:
         self.statusBar().showMessage(f"Exporting {path.name}… (the first export waits for TensorFlow)")
         QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
+        weights = None
         try:
             from app.keras_bridge import export as bridge
 
-            getattr(bridge, function)(self._document.project, path)
+            if function == "export_keras":
+                from app.gui.export_weights import weights_for_export
+
+                panel = self._training_panel
+                project = self._document.project
+                weights = weights_for_export(project.graph, project.runs,
+                                             panel.trained_model() if panel is not None else None, project.name)
+                bridge.export_keras(project, path, model=weights.model)
+            else:
+                getattr(bridge, function)(self._document.project, path)
         except Exception as err:  # compile, codegen, Keras and file errors all become a readable message
             QApplication.restoreOverrideCursor()
             self.statusBar().clearMessage()
@@ -682,7 +721,13 @@ class MainWindow(QMainWindow):
             self.notify(QMessageBox.Icon.Critical, "Export failed", f"“{path.name}” was not written.", reason)
             return False
         QApplication.restoreOverrideCursor()
-        self.statusBar().showMessage(f"Exported {path}", 8000)
+        if weights is None:
+            self.statusBar().showMessage(f"Exported {path}", 8000)
+            return True
+        self.statusBar().showMessage(f"Exported {path.name} with {weights.text}", 15000)
+        if weights.changed_since_training:
+            self.notify(QMessageBox.Icon.Information, "Exported with untrained weights",
+                        f"“{path.name}” holds {weights.text}.")
         return True
 
     # --- training ------------------------------------------------------------------------------

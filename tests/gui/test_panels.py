@@ -256,8 +256,8 @@ def test_inspector_builds_typed_editors(qtbot, mlp: Document) -> None:
     assert panel.editor("merge_mode").choices[0] is None  # nullable choice offers None
 
     panel.show_node(mlp.graph.node_by_name("pixels").id)
-    shape = panel.editor("batch_shape")
-    assert isinstance(shape, TupleTextEditor) and shape.line.text() == "None, 784"
+    shape = panel.editor("shape")  # an Input's batch_shape is shown as its shape + an advanced batch size
+    assert isinstance(shape, TupleTextEditor) and shape.line.text() == "784"
     assert isinstance(panel.editor("dtype"), ChoiceEditor)
 
     drop = mlp.add_node("Dropout", (0, 400))
@@ -353,15 +353,15 @@ def test_invalid_values_are_refused_with_the_reason_inline(qtbot, mlp: Document)
     assert "may contain only" in panel.name_error.text()
 
     panel.show_node(mlp.graph.node_by_name("pixels").id)
-    shape = panel.editor("batch_shape")
-    _type(qtbot, shape.line, "None, -3")
-    assert "positive whole numbers" in shape.error and shape.line.text() == "None, 784"
-    _type(qtbot, shape.line, "None, 28, x")
+    shape = panel.editor("shape")
+    _type(qtbot, shape.line, "-3")
+    assert "positive whole numbers" in shape.error and shape.line.text() == "784"
+    _type(qtbot, shape.line, "28, x")
     assert "'x' is not a whole number" in shape.error
 
     assert dumps(mlp.project) == before and mlp.undo_stack.count() == steps
 
-    _type(qtbot, shape.line, "None, 28, 28")  # a valid value clears the message and applies
+    _type(qtbot, shape.line, "28, 28")  # a valid value clears the message and applies
     assert not shape.error and mlp.graph.node_by_name("pixels").config["batch_shape"] == [None, 28, 28]
 
     drop = mlp.add_node("Dropout", (0, 400))

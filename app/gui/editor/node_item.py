@@ -215,6 +215,16 @@ def badge_texts(cost: NodeCost | None, kinds: Iterable[str]) -> tuple[tuple[str,
     return tuple(chips)
 
 
+def card_activation(node: Node) -> str | None:
+    """The activation a card shows: Keras' default (linear) included, since a Dense or Conv2D
+    without one is the surprise; None for layers without an activation setting."""
+    spec = node.spec
+    if spec is None or "activation" not in spec.param_names:
+        return None
+    value = node.config.get("activation")
+    return value if isinstance(value, str) else None
+
+
 def _esc(text: str) -> str:
     """Tooltips are rich text; apostrophes in messages stay readable."""
     return html.escape(text, quote=False)
@@ -318,6 +328,8 @@ class NodeItem(QGraphicsItem):
         self.category = spec.category if spec else ""
         self.title = spec.title if spec else node.class_name
         self.name = node.name
+        self.activation = card_activation(node)
+        """The activation shown after the layer type ("Conv2D · relu"), or None."""
         self.edges: set[EdgeItem] = set()
         self.shape_text = "?"
         self.params = 0
@@ -355,8 +367,10 @@ class NodeItem(QGraphicsItem):
 
     def refresh(self, node: Node) -> None:
         """After a rename or a config change (the class never changes: that is a new node)."""
-        if node.name != self.name:
+        activation = card_activation(node)
+        if node.name != self.name or activation != self.activation:
             self.name = node.name
+            self.activation = activation
             self._layout()
             self._update_tooltip()
             self.update()
@@ -450,7 +464,7 @@ class NodeItem(QGraphicsItem):
         )
         shape = f.badge_metrics.elidedText(self.shape_text, _ELIDE_MIDDLE, inner - 2 * PILL_PAD)
         pill_width = f.badge_metrics.horizontalAdvance(shape) + 2 * PILL_PAD
-        title_width = f.title_metrics.horizontalAdvance(self.title)
+        title_width = f.title_metrics.horizontalAdvance(self.type_text)
         # The parameter count goes beside the shape badge when it fits, else at the end of the
         # title row; the exact count is preferred to a rounded one. With a "params" chip shown
         # the count is not repeated; compact cards with chips show just the chips chosen.
@@ -481,7 +495,7 @@ class NodeItem(QGraphicsItem):
         self._title_rect = QRectF(left, top + rows.title_y, inner, rows.title_height)
         self._count_text = plan.count
         self._count_rect = plan.count_rect.translated(left, top)
-        self._title_text = f.title_metrics.elidedText(self.title, _ELIDE_RIGHT, plan.title_room)
+        self._title_text = self._fit_type_text(f.title_metrics, plan.title_room)
         self._shape_display = shape
         self._pill_rect = QRectF(left, top + rows.pill_y, pill_width, rows.pill_height)
         self._chip_rects = [(text, r.translated(left, top)) for text, r in plan.chips]
@@ -612,8 +626,23 @@ class NodeItem(QGraphicsItem):
             placed.append((shown, QRectF(x, row * (height + CHIP_GAP), w, height)))
         return placed
 
+    @property
+    def type_text(self) -> str:
+        """The card's second row: the layer type, and its activation where it has one."""
+        return f"{self.title} · {self.activation}" if self.activation else self.title
+
+    def _fit_type_text(self, metrics: QFontMetricsF, room: float) -> str:
+        """The type row in ``room``: the activation is what a student checks, so a long
+        type name is shortened before it is."""
+        text = self.type_text
+        if metrics.horizontalAdvance(text) <= room or not self.activation:
+            return metrics.elidedText(text, _ELIDE_RIGHT, room)
+        suffix = f" · {self.activation}"
+        title = metrics.elidedText(self.title, _ELIDE_RIGHT, room - metrics.horizontalAdvance(suffix))
+        return title + suffix if title else metrics.elidedText(text, _ELIDE_RIGHT, room)
+
     def _update_tooltip(self) -> None:
-        lines = [f"<b>{_esc(self.name)}</b> — {_esc(self.title)}"]
+        lines = [f"<b>{_esc(self.name)}</b> — {_esc(self.type_text)}"]
         lines.append(f"Output: <tt>{_esc(self.shape_text)}</tt>")
         if self.known:
             lines.append(params_text(self.params))

@@ -30,7 +30,7 @@ from app.core.graph import GraphError, Node, name_problem
 from app.core.shapes import Analysis, describe_shapes
 from app.gui.document import Document, follow_document
 from app.gui.panels.palette import first_sentence, teaching_html
-from app.gui.panels.param_editors import ERROR_STYLE, ParamEditor, make_editor
+from app.gui.panels.param_editors import ERROR_STYLE, ParamEditor, input_editors, make_editor
 from app.gui.panels.problems import short_message
 from app.gui.theme import CATEGORY_COLORS, FALLBACK_COLOR
 
@@ -50,6 +50,7 @@ class InspectorPanel(QWidget):
         self._name_error = ""
         self._name_problem = ""
         self.editors: dict[str, ParamEditor] = {}
+        self._config_keys: dict[str, str] = {}
 
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
@@ -152,8 +153,13 @@ class InspectorPanel(QWidget):
             self._refresh()
 
     def editor(self, key: str) -> ParamEditor | None:
-        """The editor of parameter ``key`` of the shown node."""
+        """The editor of parameter ``key`` of the shown node (an Input's ``batch_shape`` has
+        two: ``"shape"`` and ``"batch_size"``)."""
         return self.editors.get(key)
+
+    def config_key(self, key: str) -> str:
+        """The config key an editor writes to (``"shape"`` and ``"batch_size"`` write ``batch_shape``)."""
+        return self._config_keys.get(key, key)
 
     # --- building and refreshing ----------------------------------------------------------------------
 
@@ -171,19 +177,23 @@ class InspectorPanel(QWidget):
         while self.advanced_form.rowCount():
             self.advanced_form.removeRow(0)
         self.editors = {}
+        self._config_keys = {}
         spec = node.spec
         advanced = 0
         for param in spec.params if spec else ():
-            editor = make_editor(param)
-            editor.committed.connect(lambda value, key=param.name: self._param_committed(key, value))
-            label = QLabel(param.name)
-            label.setToolTip(self._param_tip(param))
-            if param.advanced:
-                self.advanced_form.addRow(label, editor)
-                advanced += 1
-            else:
-                self.form.addRow(label, editor)
-            self.editors[param.name] = editor
+            # An Input's batch_shape is edited as its shape plus an advanced batch size.
+            parts = input_editors(param) or [(param.name, param.name, make_editor(param), param.advanced)]
+            for key, text, editor, is_advanced in parts:
+                editor.committed.connect(lambda value, key=key: self._param_committed(key, value))
+                label = QLabel(text)
+                label.setToolTip(self._param_tip(param) if text == param.name else editor.toolTip())
+                if is_advanced:
+                    self.advanced_form.addRow(label, editor)
+                    advanced += 1
+                else:
+                    self.form.addRow(label, editor)
+                self.editors[key] = editor
+                self._config_keys[key] = param.name
         self.advanced_button.setText(f"Advanced ({advanced})")
         self.advanced_button.setVisible(advanced > 0)
         self.advanced.setVisible(advanced > 0 and self.advanced_button.isChecked())
@@ -214,9 +224,10 @@ class InspectorPanel(QWidget):
             self.name_edit.setText(node.name)
         spec = node.spec
         for key, editor in self.editors.items():
-            param = spec.param(key) if spec else None
+            config_key = self.config_key(key)
+            param = spec.param(config_key) if spec else None
             default = param.default if param else None
-            editor.set_value(node.config.get(key, default), force=force)
+            editor.set_value(node.config.get(config_key, default), force=force)
         self._show_problems(node, analysis)
 
     def _show_header(self, node: Node, spec: LayerSpec | None, analysis: Analysis | None) -> None:
@@ -245,14 +256,18 @@ class InspectorPanel(QWidget):
     def _show_problems(self, node: Node, analysis: Analysis | None) -> None:
         by_param: dict[str, str] = {}
         general: list[str] = []
+        shown_keys = set(self._config_keys.values())
         for problem in analysis.problems_for(node.id) if analysis else ():
             text = short_message(problem)
-            if problem.param and (problem.param in self.editors or problem.param == "name"):
+            if problem.param and (problem.param in shown_keys or problem.param == "name"):
                 by_param.setdefault(problem.param, text)
             else:
                 general.append(("⚠ " if problem.severity == "warning" else "") + text)
+        told: set[str] = set()
         for key, editor in self.editors.items():
-            editor.set_problem(by_param.get(key))
+            config_key = self.config_key(key)
+            editor.set_problem(by_param.get(config_key) if config_key not in told else None)  # under the first only
+            told.add(config_key)
         self._name_problem = by_param.get("name", "")
         self._update_name_error()
         self.problems_label.setText("\n".join(general))
@@ -264,12 +279,13 @@ class InspectorPanel(QWidget):
         node = self._node()
         if node is None or self._document is None:
             return
+        config_key = self.config_key(key)
         try:
-            self._document.set_param(node.id, key, value)
+            self._document.set_param(node.id, config_key, value)
         except (PermissionError, GraphError, ValueError) as err:
             editor = self.editors[key]
             editor.show_error(str(err))
-            editor.set_value(node.config.get(key), force=True)
+            editor.set_value(node.config.get(config_key), force=True)
 
     def _name_finished(self) -> None:
         node = self._node()

@@ -15,6 +15,7 @@ than fifty.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import json
 import math
 import re
@@ -584,13 +585,109 @@ class TupleTextEditor(_LineEditor):
             if part.lower() == "none" and self.param.kind is ParamKind.SHAPE:
                 items.append(None)
             elif not part:
-                raise ValueError(f"'{self.param.name}' has an empty entry; write values separated by commas")
+                raise ValueError(f"'{self.label}' has an empty entry; write values separated by commas")
             else:
                 try:
                     items.append(_parse_number(part, integer=integer))
                 except ValueError as err:
-                    raise ValueError(f"'{self.param.name}': {err}") from None
+                    raise ValueError(f"'{self.label}': {err}") from None
         return items
+
+    @property
+    def label(self) -> str:
+        """The name messages use (the parameter's, unless a subclass shows it as something else)."""
+        return self.param.name
+
+
+SAMPLE_SHAPE_HELP = ("Shape of one sample, without the batch size: 784 for a flat vector, 28, 28, 1 for a "
+                     "grey 28×28 image, None, 8 for sequences of any length with 8 features. Keras adds the "
+                     "batch axis itself (None); the file keeps Keras' batch_shape, (batch size, *shape).")
+BATCH_SIZE_HELP = ("A fixed batch size, only for models that need one (stateful RNNs, some exports). Leave it "
+                   "on Any: Keras then takes batches of any size.")
+
+
+def _split_batch(value: Any) -> tuple[Any, list[Any]]:
+    """``batch_shape`` as (batch size, shape of one sample); a value of another form is kept whole."""
+    if isinstance(value, list) and value:
+        return value[0], list(value[1:])
+    return None, value if isinstance(value, list) else []
+
+
+class SampleShapeEditor(TupleTextEditor):
+    """An Input's ``batch_shape`` shown as what ``keras.Input(shape=...)`` takes: one sample's
+    shape. Typing ``28, 28, 1`` means one 28×28 grey image, never a batch of 28: the batch
+    size the Input already has (normally None) is kept in front when it commits."""
+
+    def __init__(self, param: Param, parent: QWidget | None = None) -> None:
+        super().__init__(param, parent)
+        self._sample = dataclasses.replace(param, name="shape", check=None, help=SAMPLE_SHAPE_HELP)
+        self.line.setPlaceholderText(self._hint())
+        self.setToolTip(SAMPLE_SHAPE_HELP)
+
+    @property
+    def label(self) -> str:
+        return "shape"
+
+    def _hint(self) -> str:
+        return "e.g. 28, 28, 1"
+
+    def _display(self, value: Any) -> None:
+        super()._display(_split_batch(value)[1] if isinstance(value, list) else value)
+
+    def _read(self) -> list[Any]:
+        text = self.line.text().strip()
+        if not text:
+            raise ValueError("'shape' needs at least one size: 784 for a vector, 28, 28, 1 for a grey image")
+        sample = self._parse(text)
+        problem = self._sample.validate(sample)
+        if problem:
+            raise ValueError(problem)
+        batch, _ = _split_batch(self._shown if self._shown is not _UNSET else None)
+        return [batch, *sample]
+
+
+class BatchSizeEditor(ParamEditor):
+    """The batch size part of an Input's ``batch_shape``: "Any" (None, the usual) or a number."""
+
+    def __init__(self, param: Param, parent: QWidget | None = None) -> None:
+        super().__init__(param, parent)
+        self.spin = QSpinBox(self)
+        self.spin.setRange(1, INT_LIMIT)
+        self.spin.setValue(32)
+        self.spin.editingFinished.connect(self._commit)
+        self.row.addWidget(self.spin, 1)
+        self._add_none_box()
+        assert self.none_box is not None
+        self.none_box.setText("Any")
+        self.none_box.setToolTip("Any batch size (None): what almost every model wants.")
+        self.setToolTip(BATCH_SIZE_HELP)
+
+    def _is_none(self) -> bool:
+        return False  # "Any" is a None inside the list, never a None batch_shape
+
+    def _display(self, value: Any) -> None:
+        batch, _ = _split_batch(value)
+        if self.none_box is not None:
+            self.none_box.setChecked(batch is None)
+        if isinstance(batch, int) and not isinstance(batch, bool):
+            self.spin.setValue(batch)
+
+    def _set_inner_enabled(self, enabled: bool) -> None:
+        self.spin.setEnabled(enabled)
+
+    def _read(self) -> list[Any]:
+        _, sample = _split_batch(self._shown if self._shown is not _UNSET else None)
+        any_size = self.none_box is not None and self.none_box.isChecked()
+        return [None if any_size else self.spin.value(), *sample]
+
+
+def input_editors(param: Param) -> list[tuple[str, str, ParamEditor, bool]] | None:
+    """The editors an Input's ``batch_shape`` is shown with, as (key, label, editor, advanced):
+    its shape first, the batch size among the advanced settings. None for any other parameter."""
+    if param.kind is not ParamKind.SHAPE or param.name != "batch_shape":
+        return None
+    return [("shape", "shape", SampleShapeEditor(param), False),
+            ("batch_size", "batch size", BatchSizeEditor(param), True)]
 
 
 class FloatTupleEditor(ParamEditor):

@@ -101,6 +101,7 @@ class ProblemsPanel(QWidget):
         self.details_label.hide()
         layout.addWidget(self.details_label)
         self.fix_buttons: dict[int, QPushButton] = {}
+        self._retired: list[QPushButton] = []
         self.set_document(document)
 
     # --- public -------------------------------------------------------------------------------
@@ -143,6 +144,7 @@ class ProblemsPanel(QWidget):
 
     def _show(self, problems: list[Problem]) -> None:
         self._shown = problems
+        self._retire_buttons()
         self.tree.clear()
         self.details_label.hide()
         self.fix_buttons = {}
@@ -168,6 +170,19 @@ class ProblemsPanel(QWidget):
                 self.tree.setItemWidget(item, FIX_COLUMN, button)
                 self.fix_buttons[row] = button
         self.count_label.setText(count_text(problems))
+
+    def _retire_buttons(self) -> None:
+        """Take the old Fix buttons out of the tree before it is cleared, and delete them later.
+
+        Left to ``tree.clear()``, the view deletes its index widgets late, and once a panel had
+        shown Fix buttons and then none, destroying the panel crashed inside ``~QObject``. A
+        button may be the one whose click led here, so it is deleted on a later turn."""
+        retired = list(self.fix_buttons.values())
+        for button in retired:
+            button.hide()
+            button.setParent(None)
+            button.deleteLater()
+        self._retired = retired  # kept until deleteLater has run (the previous ones have by now)
 
     def _show_details(self, item: QTreeWidgetItem | None, _previous: QTreeWidgetItem | None = None) -> None:
         """The whole message of the current row: the table's column is often too narrow for it."""

@@ -711,3 +711,14 @@ class TrainingPanel(QWidget):
             self.save_label.setStyleSheet(f"color: {VALID_TARGET};")
             self.model_saved.emit(path)
         self._update_controls()
+
+    def trained_model(self) -> tuple[Any, str | None] | None:
+        """The last finished run's trained ``keras.Model`` and when that run started (the
+        ``started`` of its record in ``project.runs``, which holds the fingerprint of the graph
+        it was trained from); None while a run goes on or when no run left a model. Read-only:
+        File › Export › Keras Model writes these weights when the graph still matches."""
+        result = self._result
+        if self.running or result is None or not result.ok or result.model is None:
+            return None
+        started = self._started_at.astimezone(UTC).isoformat(timespec="seconds") if self._started_at else None
+        return result.model, started
