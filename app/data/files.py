@@ -6,14 +6,20 @@ cannot be used, naming the file, line and column.
 
 from __future__ import annotations
 
+import contextlib
+import math
+import os
+import warnings
 import zipfile
+import zlib
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from app.core.userfiles import MIB, mib, open_regular, sizes
 from app.data import options as opts
 from app.data.csvread import CsvTable, as_number, is_missing, read_csv
 from app.data.dataset import TASKS, Dataset, count, freeze, make_title
@@ -37,20 +43,27 @@ def _list(values: list[str], limit: int = 8) -> str:
 
 # --- CSV ---------------------------------------------------------------------------------------------------
 
-def _numeric_column(table: CsvTable, j: int, rows: np.ndarray) -> list[float | None] | None:
-    """The column's numbers (None = missing) when it is a number column; None when it is text.
+def _numeric_column(table: CsvTable, j: int, rows: np.ndarray) -> np.ndarray | None:
+    """The column's numbers as float64 (NaN = missing) when it is a number column; None when it is text.
     A column of numbers with one stray word is a typo, not a category: that is an error."""
-    cells = [table.rows[i][j] for i in rows]
-    values: list[float | None] = []
+    held = table.numbers[j]
+    if held is not None:
+        return held[rows]
+    texts = table.texts[j]
+    assert texts is not None
+    cells = [texts[i] for i in rows]
+    values = np.empty(len(cells), dtype=np.float64)
     bad: list[int] = []
     for k, cell in enumerate(cells):
         if is_missing(cell):
-            values.append(None)
+            values[k] = np.nan
             continue
         number = as_number(cell)
         if number is None:
             bad.append(k)
-        values.append(number)
+            values[k] = np.nan
+        else:
+            values[k] = number
     if not bad:
         return values
     present = sum(1 for c in cells if not is_missing(c))
@@ -58,8 +71,26 @@ def _numeric_column(table: CsvTable, j: int, rows: np.ndarray) -> list[float | N
         k = bad[0]
         raise DataError(f"{cells[k].strip()!r} is not a number, but {present - len(bad):,} other values in this "
                         "column are: fix it, or leave the cell empty to mark a missing value",
-                        table.path, table.lines[rows[k]], table.header[j])
+                        table.path, int(table.lines[rows[k]]), table.header[j])
     return None
+
+
+def _standardize_checked(x: np.ndarray, table: CsvTable, rows: np.ndarray, names: list[str],
+                         columns: list[int]) -> np.ndarray:
+    """Standardize the number columns, refusing (with the column and the line) a column whose mean or
+    spread is not a finite float64: one value of 1e308 would otherwise turn the whole column into
+    zeros while the note says it was standardized."""
+    with np.errstate(all="ignore"):
+        out, mean, std = standardize(x)
+        finite = np.isfinite(mean) & np.isfinite(std) & np.isfinite(out).all(axis=0)
+    if finite.all():
+        return out
+    k = int(np.flatnonzero(~finite)[0])
+    column = np.abs(x[:, k])
+    row = int(np.argmax(column))
+    raise DataError(f"the value {x[row, k]:g} is so large that the mean or spread of this column overflows (is "
+                    "infinite), so it cannot be standardized: fix or remove the value, or rescale the column",
+                    table.path, int(table.lines[rows[row]]), names[columns[k]])
 
 
 def _csv_features(table: CsvTable, columns: list[int], rows: np.ndarray,
@@ -71,21 +102,24 @@ def _csv_features(table: CsvTable, columns: list[int], rows: np.ndarray,
         name = table.header[j]
         values = _numeric_column(table, j, rows)
         if values is not None:
-            present = [v for v in values if v is not None]
-            if not present:
+            absent = np.isnan(values)
+            missing = int(absent.sum())
+            if missing == len(values):
                 notes.append(f"left out column {name!r}: it has no values")
                 continue
-            missing = len(values) - len(present)
-            column = np.array([np.nan if v is None else v for v in values], dtype=np.float64)
+            column = values
             if missing:
-                median = float(np.median(present))
-                column[np.isnan(column)] = median
+                median = float(np.median(values[~absent]))
+                column = values.copy()
+                column[absent] = median
                 notes.append(f"filled {_plural(missing, 'missing value')} in {name!r} with the median ({median:g})")
             blocks.append(column[:, None])
             names.append(name)
             numeric.append(True)
             continue
-        cells = [table.rows[i][j].strip() for i in rows]
+        texts = table.texts[j]
+        assert texts is not None
+        cells = [texts[i].strip() for i in rows]
         present_cells = [c for c in cells if not is_missing(c)]
         counts = Counter(present_cells)
         if len(counts) > MAX_ONE_HOT and len(counts) > 0.5 * len(cells):
@@ -113,7 +147,7 @@ def _csv_features(table: CsvTable, columns: list[int], rows: np.ndarray,
     x = np.concatenate(blocks, axis=1)
     if any(numeric):
         mask = np.array(numeric)
-        x[:, mask], _mean, _std = standardize(x[:, mask])
+        x[:, mask] = _standardize_checked(x[:, mask], table, rows, names, list(np.flatnonzero(mask)))
         notes.append(f"standardized {_plural(sum(numeric), 'number column')} to mean 0 and standard deviation 1")
     return x.astype(np.float32), names
 
@@ -142,9 +176,10 @@ def load_csv(path: Path, shown: str, ref: Mapping[str, Any]) -> Dataset:
                         "column besides the target", shown)
     class_names = None
     if target_index is None:
-        rows = np.arange(len(table.rows))
+        rows = np.arange(table.row_count)
     else:
-        encoded = encode_target(table.column(target_index), table.lines, table.header[target_index], shown, task)
+        encoded = encode_target(table.texts[target_index], table.lines, table.header[target_index], shown, task,
+                                numbers=table.numbers[target_index])
         notes += encoded.notes
         rows = np.flatnonzero(encoded.keep)
         class_names = encoded.class_names
@@ -168,49 +203,186 @@ def load_csv(path: Path, shown: str, ref: Mapping[str, Any]) -> Dataset:
 # --- NumPy arrays ------------------------------------------------------------------------------------------
 
 _PARTS = ("train", "val", "valid", "validation", "test")
+MAX_VALUES = 2**28
+"""Values per array (x, or y) Layerforge loads: 268,435,456, which is 1,024 MiB as the 32-bit floats
+training uses (CIFAR-10's 50,000 colour images are 154 million). Checked on the declared shape
+before anything is allocated."""
+MAX_RATIO = 1000
+"""An array over :data:`RATIO_FROM` that expands more than this from its compressed size is refused:
+that is (nearly) the most deflate can pack, which only constant filler reaches, as in zip bombs."""
+RATIO_FROM = 64 * MIB
+"""Smaller arrays are loaded whatever their ratio (an all-zero array of 8 MiB packs 1,000 times too)."""
+_FLOAT32_MAX = float(np.finfo(np.float32).max)
 
 
-def _pick(arrays: Mapping[str, np.ndarray], stem: str, notes: list[str]) -> np.ndarray | None:
-    """``x`` (any case), or ``x_train`` joined with ``x_val`` / ``x_test`` when the file comes pre-split."""
-    lower = {key.lower(): key for key in arrays}
+def _pick(names: list[str], stem: str, notes: list[str]) -> list[str]:
+    """``x`` (any case), or ``x_train`` joined with ``x_val`` / ``x_test`` when the file comes pre-split:
+    the array names to read (more than one are joined)."""
+    lower = {key.lower(): key for key in names}
     if stem in lower:
-        return arrays[lower[stem]]
+        return [lower[stem]]
     found = [lower[f"{stem}_{part}"] for part in _PARTS if f"{stem}_{part}" in lower]
-    if not found:
-        return None
     if len(found) > 1 and stem == "x":
         notes.append(f"joined {', '.join(found)} into one set; the split is made again from your training settings")
-    return np.concatenate([arrays[key] for key in found])
+    return found
+
+
+class _Declared:
+    """What an .npy header says, read before any array memory is allocated."""
+
+    def __init__(self, fh: Any, what: str, shown: str) -> None:
+        fmt = np.lib.format
+        try:
+            version = fmt.read_magic(fh)
+            if version == (1, 0):
+                shape, _fortran, dtype = fmt.read_array_header_1_0(fh)
+            elif version in ((2, 0), (3, 0)):
+                shape, _fortran, dtype = fmt.read_array_header_2_0(fh)
+            else:
+                raise ValueError(f"unknown .npy format version {version}")
+        except (ValueError, OSError, EOFError, SyntaxError, TypeError) as err:
+            raise DataError(f"{what} is not a NumPy array: its header cannot be read ({_reason(err)})", shown) \
+                from None
+        self.what = what
+        self.shape = tuple(int(n) for n in shape)
+        self.dtype = np.dtype(dtype)
+        self.offset = int(fh.tell())
+        self.values = math.prod(self.shape)
+        self.nbytes = self.values * self.dtype.itemsize
+
+    def describe(self) -> str:
+        return f"shape {self.shape} of {self.dtype}"
+
+    def check(self, available: int, compressed: int | None, shown: str) -> None:
+        """Refuse object arrays, headers that claim more data than the file holds, arrays over
+        :data:`MAX_VALUES` and zip bombs, each saying which array and which limit."""
+        if self.dtype.hasobject:
+            raise DataError(f"{self.what} holds Python objects, which Layerforge does not load (it "
+                            "could run code): save plain number arrays", shown)
+        if self.nbytes > available:
+            claimed, held = sizes(self.nbytes, available)
+            raise DataError(f"the header of {self.what} declares {self.describe()}, {claimed} of data, but the file "
+                            f"holds only {held} for it: the file is truncated or its header is wrong", shown)
+        if self.values > MAX_VALUES:
+            expands = (f", {mib(compressed, 1)} in the file that would expand to {mib(self.nbytes)}"
+                       if compressed is not None and compressed < self.nbytes else "")
+            raise DataError(f"{self.what} has {self.values:,} values ({self.describe()}{expands}); Layerforge loads "
+                            f"at most {MAX_VALUES:,} values per array ({mib(MAX_VALUES * 4)} as 32-bit floats): use "
+                            "fewer samples or smaller images", shown)
+        if compressed is not None and self.nbytes > RATIO_FROM and self.nbytes > MAX_RATIO * max(compressed, 1):
+            raise DataError(f"{self.what} would expand from {mib(compressed, 1)} to {mib(self.nbytes, 1)} (more than "
+                            f"{MAX_RATIO} times; the limit for compressed arrays): this looks like a zip bomb, not a "
+                            "dataset", shown)
+
+
+def _read_npy(path: Path, shown: str) -> np.ndarray:
+    with open_regular(path) as fh:
+        declared = _Declared(fh, "the array", shown)
+        size = os.fstat(fh.fileno()).st_size
+        declared.check(size - declared.offset, None, shown)
+        fh.seek(0)
+        return np.lib.format.read_array(fh, allow_pickle=False)
+
+
+def _read_npz(path: Path, shown: str, notes: list[str]) -> tuple[np.ndarray, np.ndarray | None]:
+    with open_regular(path) as fh:
+        try:
+            archive = zipfile.ZipFile(fh)
+        except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, ValueError) as err:
+            raise DataError(f"cannot read it as a NumPy .npz file ({_reason(err)})", shown) from None
+        with archive:
+            members = {info.filename[:-4]: info for info in archive.infolist() if info.filename.endswith(".npy")}
+            names = list(members)
+            x_keys, y_keys = _pick(names, "x", notes), _pick(names, "y", notes)
+            if not x_keys and set(names) >= {"arr_0", "arr_1"} and len(names) == 2:
+                x_keys, y_keys = ["arr_0"], ["arr_1"]
+                notes.append("used the unnamed arrays arr_0 as x and arr_1 as y")
+            if not x_keys:
+                found = _list(sorted(names), 20) or "(none)"
+                raise DataError(f"found the arrays {found} but no 'x': save the inputs as x and the labels as y, e.g. "
+                                "np.savez('data.npz', x=images, y=labels)", shown)
+            x = _join(archive, [members[k] for k in x_keys], shown)
+            y = _join(archive, [members[k] for k in y_keys], shown) if y_keys else None
+    return x, y
+
+
+def _join(archive: zipfile.ZipFile, infos: list[zipfile.ZipInfo], shown: str) -> np.ndarray:
+    """The arrays ``infos`` name, headers checked first (each and together), joined along samples."""
+    total = 0
+    for info in infos:
+        what = f"the array {info.filename[:-4]!r}"
+        with _member(archive, info, shown) as fh:
+            declared = _Declared(fh, what, shown)
+        declared.check(info.file_size - declared.offset, info.compress_size, shown)
+        total += declared.values
+    if total > MAX_VALUES:
+        raise DataError(f"{' + '.join(repr(i.filename[:-4]) for i in infos)} hold {total:,} values together; "
+                        f"Layerforge loads at most {MAX_VALUES:,} values per array ({mib(MAX_VALUES * 4)} as 32-bit "
+                        "floats): use fewer samples or smaller images", shown)
+    arrays = []
+    for info in infos:
+        with _member(archive, info, shown) as fh:
+            try:
+                arrays.append(np.lib.format.read_array(fh, allow_pickle=False))
+            except (ValueError, OSError, EOFError, zipfile.BadZipFile, zlib.error) as err:
+                raise DataError(f"the array {info.filename[:-4]!r} cannot be read: the file is damaged or truncated "
+                                f"({_reason(err)})", shown) from None
+    if len(arrays) == 1:
+        return arrays[0]
+    try:
+        return np.concatenate(arrays)
+    except ValueError:
+        shapes = ", ".join(f"{i.filename[:-4]} {a.shape}" for i, a in zip(infos, arrays, strict=True))
+        raise DataError(f"the parts cannot be joined: their shapes differ beyond the first axis ({shapes})",
+                        shown) from None
+
+
+@contextlib.contextmanager
+def _member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, shown: str) -> Iterator[Any]:
+    try:
+        with archive.open(info) as fh:
+            yield fh
+    except (RuntimeError, NotImplementedError, zipfile.BadZipFile, zlib.error, EOFError) as err:
+        raise DataError(f"the array {info.filename[:-4]!r} cannot be read ({_reason(err)})", shown) from None
 
 
 def _read_arrays(path: Path, shown: str) -> tuple[np.ndarray, np.ndarray | None, list[str]]:
+    """x and y from an .npz (or x alone from an .npy), every header checked before memory is taken."""
     notes: list[str] = []
     try:
-        loaded = np.load(path, allow_pickle=False)
-    except ValueError as err:
-        if "pickle" in str(err).lower():
-            raise DataError("the file holds Python objects, which Layerforge does not load (it could run code): "
-                            "save plain number arrays", shown) from None
-        raise DataError(f"not a NumPy array file ({err})", shown) from None
-    except (OSError, EOFError, zipfile.BadZipFile) as err:
-        raise DataError(f"cannot read it as a NumPy .npz/.npy file ({err})", shown) from None
-    if isinstance(loaded, np.ndarray):
-        return loaded, None, notes
-    with loaded:
-        try:
-            arrays = {key: loaded[key] for key in loaded.files}
-        except ValueError:
-            raise DataError("the file holds Python objects, which Layerforge does not load (it could run code): "
-                            "save plain number arrays", shown) from None
-    x, y = _pick(arrays, "x", notes), _pick(arrays, "y", notes)
-    if x is None and set(arrays) >= {"arr_0", "arr_1"} and len(arrays) == 2:
-        x, y = arrays["arr_0"], arrays["arr_1"]
-        notes.append("used the unnamed arrays arr_0 as x and arr_1 as y")
-    if x is None:
-        found = _list(sorted(arrays), 20) or "(none)"
-        raise DataError(f"found the arrays {found} but no 'x': save the inputs as x and the labels as y, e.g. "
-                        "np.savez('data.npz', x=images, y=labels)", shown)
+        with open_regular(path) as fh:
+            head = fh.read(6)
+        if head == b"\x93NUMPY":
+            return _read_npy(path, shown), None, notes
+        if not head.startswith(b"PK"):
+            raise DataError("not a NumPy .npz/.npy file (it does not start like one)", shown)
+        x, y = _read_npz(path, shown, notes)
+    except OSError as err:
+        raise DataError(f"cannot read it as a NumPy .npz/.npy file ({err.strerror or err})", shown) from None
+    except MemoryError:
+        raise DataError("there is not enough memory to load these arrays: use fewer samples", shown) from None
     return x, y, notes
+
+
+def _first_bad(mask: np.ndarray) -> int:
+    """The sample (first axis) of the first True in ``mask``."""
+    return int(np.unravel_index(int(np.argmax(mask)), mask.shape)[0])
+
+
+def _check_floats(values: np.ndarray, name: str, shown: str) -> None:
+    """NaN, infinite, or (in float64) beyond float32 values, which training would turn into inf: name the sample."""
+    if values.dtype.kind != "f":
+        return
+    bad = ~np.isfinite(values)
+    if bad.any():
+        raise DataError(f"{name} holds {int(bad.sum()):,} NaN or infinite values (the first in sample "
+                        f"{_first_bad(bad)}): fill or remove them before training", shown)
+    if values.dtype.itemsize > 4:
+        big = np.abs(values) > _FLOAT32_MAX
+        if big.any():
+            k = _first_bad(big)
+            raise DataError(f"{name} holds values beyond the range of the 32-bit floats training uses "
+                            f"(±{_FLOAT32_MAX:.2e}), the first in sample {k}: rescale them", shown)
 
 
 def _array_kind(x: np.ndarray, shown: str, notes: list[str]) -> tuple[str, np.ndarray]:
@@ -218,9 +390,7 @@ def _array_kind(x: np.ndarray, shown: str, notes: list[str]) -> tuple[str, np.nd
         raise DataError(f"x holds {x.dtype} values; Layerforge needs numbers", shown)
     if x.ndim == 0 or len(x) == 0:
         raise DataError("x holds no samples", shown)
-    if x.dtype.kind == "f" and not np.isfinite(x).all():
-        bad = int((~np.isfinite(x)).sum())
-        raise DataError(f"x holds {bad:,} NaN or infinite values: fill or remove them before training", shown)
+    _check_floats(x, "x", shown)
     if x.ndim == 1:
         notes.append("x is one number per sample: read it as a table with one column")
         return "table", x.reshape(-1, 1).astype(np.float32)
@@ -254,9 +424,7 @@ def _array_target(y: np.ndarray, n: int, shown: str, task: str | None,
         raise DataError(f"x has {n:,} samples but y has {len(y):,}: give one label per sample", shown)
     if y.dtype.kind not in "biufU":
         raise DataError(f"y holds {y.dtype} values; use numbers or texts", shown)
-    if y.dtype.kind == "f" and not np.isfinite(y).all():
-        raise DataError(f"y holds {int((~np.isfinite(y)).sum()):,} NaN or infinite values: fill or remove them",
-                        shown)
+    _check_floats(y, "y", shown)
     if y.ndim == 2 and y.shape[1] == 1:
         y = y[:, 0]
     if y.ndim == 2 and y.dtype.kind != "U" and task != "regression" and np.isin(y, (0, 1)).all() \
@@ -300,8 +468,6 @@ def _array_target(y: np.ndarray, n: int, shown: str, task: str | None,
 
 def load_npz(path: Path, shown: str, ref: Mapping[str, Any]) -> Dataset:
     """Arrays ``x`` and ``y`` (or ``x_train``/``y_train``...) from np.savez; a .npy file holds x only."""
-    if not path.is_file():
-        raise DataError("no such file", shown)
     target = opts.text(ref, "target")
     task = opts.text(ref, "task", None, TASKS)
     x, y, notes = _read_arrays(path, shown)
@@ -363,9 +529,10 @@ def load_image_folder(path: Path, shown: str, ref: Mapping[str, Any]) -> Dataset
                         f"needs at least two class folders, e.g. {example}", shown)
     skipped: list[str] = []
     headers: list[tuple[int, Path, tuple[int, int], str]] = []
+    warned = _ImageWarnings()
     for label, file in files:
         try:
-            with Image.open(file) as image:
+            with warned.reading(file.relative_to(path)), Image.open(file) as image:
                 headers.append((label, file, (image.height, image.width), image.mode))
         except (OSError, UnidentifiedImageError, ValueError, Image.DecompressionBombError) as err:
             skipped.append(f"{file.relative_to(path)} ({_reason(err)})")
@@ -383,7 +550,7 @@ def load_image_folder(path: Path, shown: str, ref: Mapping[str, Any]) -> Dataset
     resized = 0
     for label, file, native, _mode in headers:
         try:
-            with Image.open(file) as image:
+            with warned.reading(file.relative_to(path)), Image.open(file) as image:
                 picture = image.convert(mode)
                 if native != size:
                     picture = picture.resize((size[1], size[0]), Image.Resampling.BILINEAR)
@@ -393,6 +560,7 @@ def load_image_folder(path: Path, shown: str, ref: Mapping[str, Any]) -> Dataset
             skipped.append(f"{file.relative_to(path)} ({_reason(err)})")
             continue
         labels.append(label)
+    notes += warned.notes()
     if skipped:
         notes.append(_skipped_note(skipped))
     if not images:
@@ -412,6 +580,43 @@ def load_image_folder(path: Path, shown: str, ref: Mapping[str, Any]) -> Dataset
         description=f"Your images in {shown}: {count(len(x))} {'grey' if grey else 'colour'} pictures in "
                     f"{len(classes)} class folders ({_list(classes)}).",
         notes=notes, image_shape=(size[0], size[1], 1 if grey else 3)))
+
+
+class _ImageWarnings:
+    """Pillow's warnings while images are read, turned into notes that name the files, instead of
+    raw ``DecompressionBombWarning: Image size (...) exceeds limit ...`` lines on the terminal."""
+
+    def __init__(self) -> None:
+        self.by_kind: dict[str, set[str]] = {}
+
+    @contextlib.contextmanager
+    def reading(self, file: Path) -> Iterator[None]:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            yield
+        for warning in caught:
+            self.by_kind.setdefault(self._kind(warning), set()).add(str(file))
+
+    @staticmethod
+    def _kind(warning: warnings.WarningMessage) -> str:
+        from PIL import Image
+
+        text = str(warning.message)
+        if issubclass(warning.category, Image.DecompressionBombWarning):
+            return (f"very large images (over {Image.MAX_IMAGE_PIXELS:,} pixels), read and scaled down: check they "
+                    "are the pictures you meant")
+        if "transparency" in text.lower():
+            return "images with transparency, which was dropped"
+        if "exif" in text.lower():
+            return "images with damaged EXIF metadata, ignored (the pixels were read)"
+        return f"images that gave a warning while read ({_reason(Exception(text))})"
+
+    def notes(self) -> list[str]:
+        out = []
+        for kind, files in sorted(self.by_kind.items()):
+            listed = sorted(files)
+            out.append(f"{kind}: {_list(listed, 5)}")
+        return out
 
 
 def _reason(err: Exception) -> str:

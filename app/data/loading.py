@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from app.core.userfiles import open_regular
 from app.data import options as opts
 from app.data.bundled import BUNDLED, UNDERSTOOD, load_bundled
 from app.data.dataset import Dataset, freeze, make_title, shape_text
@@ -151,8 +152,8 @@ def _suggest(name: str) -> str:
 def _looks_like_text_table(path: Path) -> bool:
     """A CSV whose header has a column called "text" (and few columns) holds texts to classify."""
     try:
-        with path.open(encoding="utf-8-sig", errors="replace") as file:
-            header = file.readline()
+        with open_regular(path) as raw:  # a named pipe is refused here, not waited on
+            header = raw.readline(65536).decode("utf-8-sig", errors="replace")
     except OSError:
         return False
     columns = [c.strip().strip('"').lower() for c in header.replace(";", ",").replace("\t", ",").split(",")]

@@ -79,7 +79,7 @@ def load_text_csv(path: Path, shown: str, ref: Mapping[str, Any], *, name: str |
                   label: str | None = None, description: str | None = None) -> Dataset:
     """A CSV with a text column (default "text", else the first) and a label column (default "label",
     else the last)."""
-    table = read_csv(path, shown)
+    table = read_csv(path, shown, numbers=False)
     lower = [h.lower() for h in table.header]
 
     def column(key: str, preferred: str, fallback: int) -> int:
@@ -102,7 +102,8 @@ def load_text_csv(path: Path, shown: str, ref: Mapping[str, Any], *, name: str |
     sequence_length, max_tokens = _text_options(ref)
     task = opts.text(ref, "task", None, TASKS)
     target = encode_target(table.column(label_index), table.lines, table.header[label_index], shown, task)
-    texts = [table.rows[i][text_index] for i in np.flatnonzero(target.keep)]
+    column = table.column(text_index)
+    texts = [column[i] for i in np.flatnonzero(target.keep)]
     empty = sum(1 for t in texts if is_missing(t))
     notes = list(target.notes)
     if empty:
