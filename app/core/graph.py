@@ -20,6 +20,7 @@ import networkx as nx
 from app.core.catalog import get_spec
 from app.core.catalog.spec import LayerSpec, PortSpec, to_json_value
 from app.core.events import Signal
+from app.core.limits import MAX_NAME_LENGTH
 
 Position = tuple[float, float]
 
@@ -94,18 +95,44 @@ class Node:
         return self._snapshot[1]
 
 
-_NAME_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.\-/]*$")
+TF_NAME_RE = re.compile(r"[A-Za-z0-9_.\->]*")
+"""What TensorFlow's graph mode allows in a scope name (``ops._VALID_SCOPE_NAME_REGEX``): a layer
+whose name has any other character builds and saves in Keras, but ``fit`` fails."""
+
+NAME_RULE = ("a layer name may be any text without '/' (Keras refuses it); to be trained with TensorFlow "
+             "it may use only letters, digits, '_', '.', '-' and '>'")
+"""The rule as the user reads it (Keras 3.15: ``keras.src.ops.operation``; TensorFlow 2.21 scopes).
+Keras sets no rule for the first character of a layer name."""
 
 
 def name_problem(name: str) -> str | None:
-    """Keras layer names must be non-empty and use only safe characters."""
+    """Why Keras (or Layerforge) refuses ``name`` as a layer name, or None.
+
+    Only what really fails is refused: Keras accepts any text without '/', spaces and
+    bidi characters included (they are shown escaped); see :func:`name_warning`."""
     if not isinstance(name, str) or not name:
         return "a layer needs a name"
-    if len(name) > 128:
-        return "names are limited to 128 characters"
-    if not _NAME_RE.match(name):
-        return f"name {name!r} may contain only letters, digits, '_', '.', '-' and '/'"
+    if "/" in name:
+        return (f"Keras refuses '/' in a layer name ({name!r}): it separates the parts of a weight's path. "
+                f"Use '_' instead, e.g. {name.replace('/', '_')!r}")
+    if len(name) > MAX_NAME_LENGTH:
+        return f"a layer name is limited to {MAX_NAME_LENGTH:,} characters (this one has {len(name):,})"
     return None
+
+
+def name_warning(name: str) -> str | None:
+    """Why TensorFlow cannot train a layer with this Keras-valid name, or None."""
+    if not isinstance(name, str) or TF_NAME_RE.fullmatch(name):
+        return None
+    bad = "".join(dict.fromkeys(ch for ch in name if not TF_NAME_RE.fullmatch(ch)))
+    return (f"Keras accepts the name {name!r}, but TensorFlow cannot train a layer whose name has "
+            f"{', '.join(repr(ch) for ch in bad[:5])}{' ...' if len(bad) > 5 else ''}: to train it here, use only "
+            f"letters, digits, '_', '.', '-' and '>', e.g. {tf_safe_name(name)!r}")
+
+
+def tf_safe_name(name: str) -> str:
+    """``'dense 1'`` -> ``'dense_1'``: every character TensorFlow refuses becomes '_'."""
+    return re.sub(r"[^A-Za-z0-9_.\->]+", "_", name).strip("_") or "layer"
 
 
 class Graph:

@@ -10,7 +10,7 @@ rerun.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -19,8 +19,18 @@ import networkx as nx
 from app.core.catalog import LayerSpec
 from app.core.catalog.rules import fmt_shape
 from app.core.catalog.spec import Fix, Shape, ShapeError
-from app.core.graph import Edge, Graph, Node, name_problem
+from app.core.graph import Edge, Graph, Node, name_problem, name_warning, tf_safe_name
 from app.core.input_hints import batch_axis_hint
+from app.core.limits import (
+    INT64_MAX,
+    KERAS_MAX_DEPTH,
+    TRAINING_COPIES,
+    activation_bytes,
+    format_count,
+    format_size,
+    machine_memory,
+    weight_bytes,
+)
 
 Severity = Literal["error", "warning"]
 
@@ -133,6 +143,9 @@ class ShapeAnalyzer:
         for node_id in order:
             problems.extend(infos[node_id].problems)
         problems.extend(_graph_problems(graph))
+        if not blocked:
+            problems.extend(_depth_problems(graph))
+        problems.extend(_memory_problems(graph, infos, order))
         return Analysis(infos, problems, order)
 
     def _node_info(self, graph: Graph, node: Node, infos: Mapping[str, NodeInfo]) -> NodeInfo:
@@ -243,6 +256,9 @@ def _infer(graph: Graph, node: Node, spec: LayerSpec, inputs: list[Shape]) -> No
     except (KeyError, TypeError, ValueError, ZeroDivisionError, IndexError) as err:
         # A rule met a config it was not written for: report, never crash the editor.
         return NodeInfo(problems=[_problem(node, "invalid_param", f"cannot use these settings ({err}).")])
+    too_big = _size_problem(node, spec, tuple(shape), trainable + non_trainable)
+    if too_big is not None:
+        return NodeInfo(problems=[too_big])
     if not cfg.get("trainable", True):
         trainable, non_trainable = 0, trainable + non_trainable
     warnings = [
@@ -251,6 +267,36 @@ def _infer(graph: Graph, node: Node, spec: LayerSpec, inputs: list[Shape]) -> No
         for w in (spec.warn(cfg, inputs) if spec.warn else [])
     ]
     return NodeInfo([tuple(shape)], trainable, non_trainable, warnings)
+
+
+SIZE_PARAMS = ("units", "filters", "output_dim", "input_dim", "num_heads", "key_dim", "batch_shape",
+               "target_shape", "num_tokens", "max_tokens", "size")
+"""Parameters that set how big a layer is, most telling first: where a size problem points."""
+
+
+def _size_param(spec: LayerSpec) -> str | None:
+    return next((name for name in SIZE_PARAMS if name in spec.param_names), None)
+
+
+def _size_problem(node: Node, spec: LayerSpec, shape: Shape, params: int) -> Problem | None:
+    """Sizes TensorFlow cannot represent (int64), however much memory there is."""
+    limit = f"TensorFlow's sizes are 64-bit integers, at most {INT64_MAX:,}"
+    param = _size_param(spec)
+    for dim in shape:
+        if dim is not None and dim > INT64_MAX:
+            return _problem(node, "too_large", f"its output would have a dimension of {format_count(dim)}; "
+                            f"{limit}.", param=param)
+    known = [d for d in shape[1:] if d is not None]
+    count = 1
+    for dim in known:
+        count *= dim
+    if count > INT64_MAX:
+        return _problem(node, "too_large", f"its output would hold {format_count(count)} values per sample; "
+                        f"{limit}. Make the input or '{param or 'the layer'}' smaller.", param=param)
+    if params > INT64_MAX:
+        return _problem(node, "too_large", f"its weights would hold {format_count(params)} numbers; {limit}. "
+                        f"Make the input or '{param or 'the layer'}' smaller.", param=param)
+    return None
 
 
 def _first_port(spec: LayerSpec) -> str | None:
@@ -362,15 +408,138 @@ def _graph_problems(graph: Graph) -> list[Problem]:
     for node in nodes:
         bad = name_problem(node.name)
         if bad:
-            problems.append(_problem(node, "invalid_name", bad, param="name"))
-        elif counts[node.name] > 1:
+            fix = None
+            if isinstance(node.name, str) and "/" in node.name:
+                new = _unused_name(node.name.replace("/", "_"), counts)
+                fix = Fix(f"Rename to '{new}'", {"op": "rename", "node": node.id, "name": new})
+            problems.append(_problem(node, "invalid_name", bad, param="name", fix=fix))
+            continue
+        if counts[node.name] > 1:
             if node.name in seen:
-                new = graph.unique_name(node.name, exclude=None)
+                new = _unused_name(node.name, counts)
                 problems.append(_problem(
                     node, "duplicate_name", f"the name '{node.name}' is used by {counts[node.name]} layers; "
                     "Keras needs every layer name to be unique.", param="name",
                     fix=Fix(f"Rename to '{new}'", {"op": "rename", "node": node.id, "name": new})))
             seen.add(node.name)
+        # An Input opens no TensorFlow scope while training, so any Keras name works there (measured).
+        untrainable = name_warning(node.name) if node.class_name != "InputLayer" else None
+        if untrainable:
+            new = _unused_name(tf_safe_name(node.name), counts)
+            problems.append(_problem(node, "name_tensorflow", untrainable, param="name", severity="warning",
+                                     fix=Fix(f"Rename to {new!r}", {"op": "rename", "node": node.id, "name": new})))
+    return problems
+
+
+def _unused_name(base: str, taken: Mapping[str, int]) -> str:
+    """Like :meth:`Graph.unique_name`, from names counted once per pass: a graph of 20,000 badly
+    named layers stays linear instead of rebuilding the set of names per layer."""
+    if base not in taken:
+        return base
+    n = 1
+    while f"{base}_{n}" in taken:
+        n += 1
+    return f"{base}_{n}"
+
+
+def keras_walk_depth(graph: Graph) -> tuple[int, str | None, str | None]:
+    """How deep Keras' recursive walk over the model goes, as (frames, output id, deepest id).
+
+    It mirrors ``keras.src.ops.function._build_map``: from each output in order, a depth-first
+    walk over each layer's inputs in call order, one Python frame per step, finished layers
+    visited but not entered. Done with an explicit stack, so a 20,000-layer chain costs
+    milliseconds here instead of a RecursionError there. The graph must be acyclic."""
+    finished: set[str] = set()
+    best, best_root, best_node = 0, None, None
+    for output in graph.output_nodes():
+        if output.id in finished:
+            continue
+        stack: list[tuple[str, Iterator[str]]] = [(output.id, _sources(graph, output.id))]
+        on_stack = {output.id}
+        if best < 1:
+            best, best_root, best_node = 1, output.id, output.id
+        while stack:
+            node_id, upstream = stack[-1]
+            source = next(upstream, None)
+            if source is None:
+                stack.pop()
+                on_stack.discard(node_id)
+                finished.add(node_id)
+                continue
+            depth = len(stack) + 1
+            if depth > best:
+                best, best_root, best_node = depth, output.id, source
+            if source not in finished and source not in on_stack:
+                stack.append((source, _sources(graph, source)))
+                on_stack.add(source)
+    return best, best_root, best_node
+
+
+def _sources(graph: Graph, node_id: str) -> Iterator[str]:
+    return iter([e.source for e in graph.ordered_in_edges(node_id)])
+
+
+def _depth_problems(graph: Graph) -> list[Problem]:
+    depth, root, deepest = keras_walk_depth(graph)
+    if depth <= KERAS_MAX_DEPTH or root is None or deepest is None:
+        return []
+    return [_problem(
+        graph.node(root), "too_deep",
+        f"this output is {depth:,} layers deep (back to '{graph.node(deepest).name}'). Keras finds a model's "
+        "layers with a recursive walk that Python stops at about 990 levels, so it cannot build, save or load "
+        f"a model deeper than that; Layerforge allows {KERAS_MAX_DEPTH:,}. Shorten the chain of layers.")]
+
+
+def _memory_problems(graph: Graph, infos: Mapping[str, NodeInfo], order: Sequence[str]) -> list[Problem]:
+    """Warnings for what will not fit in this machine's memory: the weights (to build the
+    model), about four copies of them (to train it), one sample's activations (to run it)."""
+    memory = machine_memory()
+    if memory is None:
+        return []
+    weights: dict[str, int] = {}
+    activations: dict[str, int] = {}
+    for node_id in order:
+        info = infos[node_id]
+        if info.output_shapes is None:
+            continue
+        node = graph.node(node_id)
+        weights[node_id] = info.params * weight_bytes(node.config)
+        values = 0
+        for shape in info.output_shapes:
+            count = 1
+            for dim in shape[1:]:
+                count *= dim if dim is not None else 0
+            values += count
+        activations[node_id] = values * activation_bytes(node.config)
+    problems: list[Problem] = []
+    total_weights = sum(weights.values())
+    params = sum(infos[n].params for n in weights)
+    have = f"this machine's memory ({format_size(memory)})"
+    if total_weights and total_weights * TRAINING_COPIES > memory:
+        node = graph.node(max(weights, key=weights.__getitem__))
+        spec = node.spec
+        param = _size_param(spec) if spec else None
+        lower = f"lower '{param}' or the size of its input" if param else "make it or its input smaller"
+        share = (f"This layer holds {format_count(infos[node.id].params)} of them "
+                 f"({format_size(weights[node.id])}); {lower}.")
+        if total_weights > memory:
+            message = (f"the model's weights need {format_size(total_weights)} ({format_count(params)} "
+                       f"parameters), more than {have}: Keras cannot build it here. {share}")
+            problems.append(_problem(node, "memory_weights", message, param=param, severity="warning"))
+        else:
+            message = (f"training keeps about {TRAINING_COPIES} copies of the weights (weights, gradients, "
+                       f"optimizer state): {format_size(total_weights * TRAINING_COPIES)} for "
+                       f"{format_count(params)} parameters, more than {have}. {share}")
+            problems.append(_problem(node, "memory_training", message, param=param, severity="warning"))
+    total_activations = sum(activations.values())
+    if total_activations > memory:
+        node = graph.node(max(activations, key=activations.__getitem__))
+        spec = node.spec
+        message = (f"one sample's activations need {format_size(total_activations)} (batch size 1), more than "
+                   f"{have}: the model cannot run here. This layer's output alone is "
+                   f"{format_size(activations[node.id])}.")
+        problems.append(_problem(node, "memory_activations", message, param=_size_param(spec) if spec else None,
+                                 severity="warning"))
     return problems
 
 

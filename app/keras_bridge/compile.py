@@ -7,12 +7,15 @@ so a model that compiles always matches what ``layerforge check`` showed.
 
 from __future__ import annotations
 
+import sys
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from app.core.codegen import keras_model_name as model_name
 from app.core.graph import Graph
-from app.core.shapes import Analysis, Problem, analyze
+from app.core.shapes import Analysis, Problem, analyze, keras_walk_depth
 from app.keras_bridge.layers import build_layer, call_layer, spec_for
 
 KERAS_STATE_LOCK = threading.RLock()
@@ -38,6 +41,10 @@ def compile_graph(graph: Graph, name: str = "model", analysis: Analysis | None =
         listed = "\n".join(f"  - {p.message}" for p in analysis.errors[:10])
         more = f"\n  ... and {len(analysis.errors) - 10} more" if len(analysis.errors) > 10 else ""
         raise CompileError(f"the model has {len(analysis.errors)} problem(s):\n{listed}{more}", analysis.errors)
+    too_big = [p for p in analysis.problems if p.code == "memory_weights"]
+    if too_big:
+        # Building would try to allocate it all: refuse in words instead of a MemoryError or a swapping machine.
+        raise CompileError(too_big[0].message, too_big)
     tensors: dict[str, Any] = {}
     for node_id in analysis.order:
         node = graph.node(node_id)
@@ -60,8 +67,32 @@ def compile_graph(graph: Graph, name: str = "model", analysis: Analysis | None =
         tensors[node_id] = call_layer(layer, spec, inputs, [e.target_port for e in edges])
     inputs = [tensors[n.id] for n in graph.input_nodes()]
     outputs = [tensors[n.id] for n in graph.output_nodes()]
-    return keras.Model(
-        inputs=inputs[0] if len(inputs) == 1 else inputs,
-        outputs=outputs[0] if len(outputs) == 1 else outputs,
-        name=model_name(name),
-    )
+    with recursion_room(keras_walk_depth(graph)[0]):
+        return keras.Model(
+            inputs=inputs[0] if len(inputs) == 1 else inputs,
+            outputs=outputs[0] if len(outputs) == 1 else outputs,
+            name=model_name(name),
+        )
+
+
+@contextmanager
+def recursion_room(depth: int, margin: int = 200) -> Iterator[None]:
+    """Let Keras' recursive graph walk (one Python frame per layer in a row) run ``depth`` levels
+    below the current frame, however deep the caller already is (a test runner, a Qt slot).
+
+    ``check`` caps ``depth`` at :data:`app.core.limits.KERAS_MAX_DEPTH`, which a plain script
+    also manages, so this only gives the app the room a script would have. Python 3.11 runs
+    Python-to-Python calls without C stack, so the raised limit is safe; it is restored after."""
+    frame, used = sys._getframe(), 0
+    while frame is not None:
+        frame, used = frame.f_back, used + 1
+    needed = used + depth + margin
+    old = sys.getrecursionlimit()
+    if needed <= old:
+        yield
+        return
+    sys.setrecursionlimit(needed)
+    try:
+        yield
+    finally:
+        sys.setrecursionlimit(old)

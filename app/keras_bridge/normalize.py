@@ -20,7 +20,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from app.core.catalog import get_spec
-from app.core.catalog.spec import INITIALIZERS, LayerSpec, Param, ParamKind
+from app.core.catalog.spec import INITIALIZERS, KERAS_OBJECTS, LayerSpec, Param, ParamKind
 
 Shape = Sequence[int | None]
 
@@ -50,19 +50,14 @@ CLASS_DEFAULTS: dict[str, dict[str, Any]] = {cls: cfg for cls, cfg in INITIALIZE
 """Default configs of the initializer classes above; missing keys in a file take these."""
 
 OBJECT_CLASSES: dict[str, frozenset[str]] = {
-    "keras.initializers": frozenset({
-        "Constant", "GlorotNormal", "GlorotUniform", "HeNormal", "HeUniform", "Identity", "IdentityInitializer",
-        "LecunNormal", "LecunUniform", "Ones", "Orthogonal", "OrthogonalInitializer", "RandomNormal",
-        "RandomUniform", "TruncatedNormal", "VarianceScaling", "Zeros",
-    }),
-    "keras.regularizers": frozenset({"L1", "L2", "L1L2", "OrthogonalRegularizer"}),
-    "keras.constraints": frozenset({"MaxNorm", "MinMaxNorm", "NonNeg", "UnitNorm"}),
+    **{module: frozenset(classes) for module, classes in KERAS_OBJECTS.items()},
     "keras": frozenset({"DTypePolicy", "FloatDTypePolicy"}),
     "keras.dtype_policies": frozenset({"DTypePolicy", "FloatDTypePolicy"}),
     "keras.mixed_precision": frozenset({"DTypePolicy", "Policy"}),
 }
 """The only non-layer Keras objects a layer config may hold: plain-data initializers,
-regularizers, constraints and dtype policies. Everything else is refused by the importer."""
+regularizers, constraints (the catalog's :data:`KERAS_OBJECTS`, which ``check`` enforces too)
+and dtype policies. Everything else is refused by the importer."""
 
 DTYPE_POLICY_CLASSES = frozenset({"DTypePolicy", "FloatDTypePolicy", "Policy"})
 

@@ -109,9 +109,10 @@ def test_disconnect_unknown_edge_is_refused() -> None:
         graph.disconnect(Edge("n1", "n99"))
 
 
-@pytest.mark.parametrize(("name", "ok"), [("dense_1", True), ("block1/conv", True), ("", False),
-                                          ('x"); __import__("os")', False), ("a b", False)])
+@pytest.mark.parametrize(("name", "ok"), [("dense_1", True), ("block1/conv", False), ("", False),
+                                          ('x"); __import__("os")', True), ("a b", True)])
 def test_layer_names_are_checked(name: str, ok: bool) -> None:
+    """Only what Keras refuses ('/') is refused; other text is kept and exported with repr()."""
     assert (name_problem(name) is None) == ok
 
 

@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from app.core.limits import INT64_MAX, format_count
+
 Shape = tuple[int | None, ...]
 """A tensor shape including the batch axis, which is ``None``: ``(None, 28, 28, 1)``."""
 
@@ -82,6 +84,65 @@ INITIALIZERS: tuple[str, ...] = (
 )
 
 
+KERAS_OBJECTS: dict[str, dict[str, frozenset[str]]] = {
+    "keras.initializers": {
+        "Constant": frozenset({"value"}),
+        "GlorotNormal": frozenset({"seed", "input_axes", "output_axes"}),
+        "GlorotUniform": frozenset({"seed", "input_axes", "output_axes"}),
+        "HeNormal": frozenset({"seed", "input_axes", "output_axes"}),
+        "HeUniform": frozenset({"seed", "input_axes", "output_axes"}),
+        "Identity": frozenset({"gain"}),
+        "IdentityInitializer": frozenset({"gain"}),
+        "LecunNormal": frozenset({"seed", "input_axes", "output_axes"}),
+        "LecunUniform": frozenset({"seed", "input_axes", "output_axes"}),
+        "Ones": frozenset(),
+        "Orthogonal": frozenset({"gain", "seed"}),
+        "OrthogonalInitializer": frozenset({"gain", "seed"}),
+        "RandomNormal": frozenset({"mean", "stddev", "seed"}),
+        "RandomUniform": frozenset({"minval", "maxval", "seed"}),
+        "TruncatedNormal": frozenset({"mean", "stddev", "seed"}),
+        "VarianceScaling": frozenset({"scale", "mode", "distribution", "seed", "input_axes", "output_axes"}),
+        "Zeros": frozenset(),
+    },
+    "keras.regularizers": {
+        "L1": frozenset({"l1"}),
+        "L2": frozenset({"l2"}),
+        "L1L2": frozenset({"l1", "l2"}),
+        "OrthogonalRegularizer": frozenset({"factor", "mode"}),
+    },
+    "keras.constraints": {
+        "MaxNorm": frozenset({"max_value", "axis"}),
+        "MinMaxNorm": frozenset({"min_value", "max_value", "rate", "axis"}),
+        "NonNeg": frozenset(),
+        "UnitNorm": frozenset({"axis"}),
+    },
+}
+"""The Keras initializer, regularizer and constraint classes a config may name, with the
+arguments each takes (Keras 3.15's ``ALL_OBJECTS`` minus abstract bases and STFT, which
+builds audio filters, not weights). Anything else, ``os.system`` or a ``__lambda__``
+included, is refused: a config is data and must never name code."""
+
+KERAS_OBJECT_NAMES: dict[str, frozenset[str]] = {
+    "keras.initializers": frozenset({*INITIALIZERS, "one", "zero",
+                                     *KERAS_OBJECTS["keras.initializers"]} - {"Constant"}),
+    "keras.regularizers": frozenset({"l1", "l2", "l1l2", "orthogonal_regularizer",
+                                     *KERAS_OBJECTS["keras.regularizers"]}),
+    "keras.constraints": frozenset({"max_norm", "min_max_norm", "non_neg", "unit_norm",
+                                    *KERAS_OBJECTS["keras.constraints"]}),
+}
+"""The names Keras' ``initializers.get`` / ``regularizers.get`` / ``constraints.get`` resolve
+(``'constant'`` is not one: Keras cannot build a Constant without its value)."""
+
+KERAS_OBJECT_REQUIRED: dict[str, frozenset[str]] = {"Constant": frozenset({"value"})}
+"""Arguments a serialized object must carry: Keras' ``Constant.from_config`` reads ``value``."""
+
+_OBJECT_MODULE: dict[ParamKind, str] = {
+    ParamKind.INITIALIZER: "keras.initializers",
+    ParamKind.REGULARIZER: "keras.regularizers",
+    ParamKind.CONSTRAINT: "keras.constraints",
+}
+
+
 @dataclass(frozen=True)
 class Fix:
     """A suggested repair, as data: the GUI applies it as one undo step, the CLI prints it.
@@ -140,6 +201,8 @@ class Param:
 
 
 def _range_problem(p: Param, v: float) -> str | None:
+    if isinstance(v, int) and abs(v) > INT64_MAX:
+        return f"'{p.name}' is {_fmt_huge(v)}, beyond what TensorFlow can hold (64-bit integers, at most {INT64_MAX:,})"
     if p.minimum is not None and (v < p.minimum or (p.exclusive_minimum and v == p.minimum)):
         op = ">" if p.exclusive_minimum else "≥"
         return f"'{p.name}' must be {op} {_fmt(p.minimum)} (got {_fmt(v)})"
@@ -147,6 +210,10 @@ def _range_problem(p: Param, v: float) -> str | None:
         op = "<" if p.exclusive_maximum else "≤"
         return f"'{p.name}' must be {op} {_fmt(p.maximum)} (got {_fmt(v)})"
     return None
+
+
+def _fmt_huge(v: int) -> str:
+    return format_count(v)
 
 
 def _fmt(v: float) -> str:
@@ -158,7 +225,12 @@ def _is_int(v: Any) -> bool:
 
 
 def _is_number(v: Any) -> bool:
-    return (isinstance(v, (int, float)) and not isinstance(v, bool)) and math.isfinite(v)
+    if not isinstance(v, (int, float)) or isinstance(v, bool):
+        return False
+    try:
+        return math.isfinite(v)
+    except OverflowError:  # an int too large for a float (10**400) is no usable number either
+        return False
 
 
 def _check_tuple(p: Param, value: Any, item_ok: Callable[[Any], bool], what: str) -> str | None:
@@ -203,13 +275,13 @@ def _check_kind(p: Param, value: Any) -> str | None:
         if not isinstance(value, (list, tuple)) or not value:
             return f"'{p.name}' must be a shape such as [28, 28, 1]"
         if any(not (d is None or (_is_int(d) and d > 0)) for d in value):
-            return f"'{p.name}' dimensions must be positive whole numbers (got {list(value)})"
+            return f"'{p.name}' dimensions must be positive whole numbers (got {_short(list(value))})"
+        huge = next((d for d in value if d is not None and d > INT64_MAX), None)
+        if huge is not None:
+            return (f"'{p.name}' has a dimension of {_fmt_huge(huge)}, beyond what TensorFlow can hold "
+                    f"(64-bit integers, at most {INT64_MAX:,})")
         return None
-    if k is ParamKind.INITIALIZER:
-        if isinstance(value, str):
-            return None if value in INITIALIZERS else f"unknown initializer {value!r} for '{p.name}'"
-        return _check_keras_object(p, value)
-    if k in (ParamKind.REGULARIZER, ParamKind.CONSTRAINT):
+    if k in (ParamKind.INITIALIZER, ParamKind.REGULARIZER, ParamKind.CONSTRAINT):
         return _check_keras_object(p, value)
     if k is ParamKind.LAYER:
         if not isinstance(value, Mapping) or not isinstance(value.get("class_name"), str):
@@ -223,11 +295,51 @@ def _check_kind(p: Param, value: Any) -> str | None:
 
 
 def _check_keras_object(p: Param, value: Any) -> str | None:
+    """An initializer, regularizer or constraint: a name Keras resolves, or a serialized
+    object of an allowed class with only that class's arguments as plain data."""
+    module = _OBJECT_MODULE[p.kind]
+    what = module.rsplit(".", 1)[1][:-1]  # "initializer", "regularizer", "constraint"
     if isinstance(value, str):
-        return None
+        if p.kind is ParamKind.INITIALIZER and p.choices:
+            known = p.choices
+        else:
+            known = tuple(sorted(n for n in KERAS_OBJECT_NAMES[module] if n.islower()))
+        if value in known or value in KERAS_OBJECT_NAMES[module]:
+            return None
+        return f"'{p.name}' must be one of {', '.join(map(repr, known))} (got {_short(value)}): not a Keras {what}"
     if not isinstance(value, Mapping) or not isinstance(value.get("class_name"), str):
         return f"'{p.name}' must be a name or {{'class_name': ..., 'config': {{...}}}}"
+    class_name = value["class_name"]
+    classes = KERAS_OBJECTS[module]
+    if class_name not in classes:
+        named = value.get("module")
+        shown = f"{named}.{class_name}" if isinstance(named, str) and named else class_name
+        return (f"'{p.name}' names {_short(shown)}, which is not a Keras {what}; "
+                f"allowed: {', '.join(sorted(classes))}")
+    extra = sorted(set(value) - {"module", "class_name", "config", "registered_name"})
+    if extra:
+        return f"'{p.name}' has unexpected keys {', '.join(map(_short, extra))}"
+    if value.get("module") not in (None, module):
+        return f"'{p.name}': {class_name} comes from module {module!r}, not {_short(value.get('module'))}"
+    if value.get("registered_name") not in (None, class_name):
+        return f"'{p.name}' names the custom class {_short(value.get('registered_name'))}, which is code, not data"
+    config = value.get("config", {})
+    if not isinstance(config, Mapping):
+        return f"'{p.name}': the config of {class_name} must be an object"
+    missing = sorted(KERAS_OBJECT_REQUIRED.get(class_name, frozenset()) - set(config))
+    if missing:
+        return f"'{p.name}': {class_name} needs {', '.join(map(repr, missing))} in its config"
+    unknown = sorted(str(k) for k in config if k not in classes[class_name])
+    if unknown:
+        takes = ", ".join(sorted(classes[class_name])) or "no arguments"
+        return f"'{p.name}': {class_name} has no argument {_short(unknown[0])} (it takes {takes})"
     return _check_json(p, value)
+
+
+def _short(value: Any, limit: int = 60) -> str:
+    """``repr`` cut to a readable length: a message must not grow with hostile input."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _check_json(p: Param, value: Any) -> str | None:
@@ -237,7 +349,11 @@ def _check_json(p: Param, value: Any) -> str | None:
         v = stack.pop()
         if v is None or isinstance(v, (bool, str)):
             continue
-        if isinstance(v, (int, float)):
+        if isinstance(v, int):
+            if abs(v) > INT64_MAX:
+                return f"'{p.name}' contains {_fmt_huge(v)}, beyond what TensorFlow can hold (64-bit integers)"
+            continue
+        if isinstance(v, float):
             if not math.isfinite(v):
                 return f"'{p.name}' contains a non-finite number"
             continue
