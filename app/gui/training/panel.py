@@ -31,12 +31,14 @@ from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
     QLabel,
+    QMainWindow,
     QPlainTextEdit,
     QProgressBar,
     QPushButton,
     QScrollArea,
     QSizePolicy,
     QSplitter,
+    QStackedWidget,
     QStyle,
     QTabWidget,
     QVBoxLayout,
@@ -47,6 +49,7 @@ from app.core.run_history import graph_fingerprint, make_record
 from app.core.training_settings import with_defaults
 from app.gui.document import Document, follow_document
 from app.gui.jobs import Jobs
+from app.gui.last_folder import last_folder, remember_folder
 from app.gui.theme import ERROR, TEXT_MUTED, VALID_TARGET
 from app.gui.training.dataset_picker import DatasetPicker
 from app.gui.training.live_plots import LivePlots
@@ -67,6 +70,8 @@ PROGRESS_STEPS = 1000
 PROBLEMS_MAX_HEIGHT = 130
 """The problem list scrolls beyond this, so the buttons always stay in view."""
 NO_DATASET = "Choose a dataset in the Data tab."
+TRAINED_MODEL_KIND = "trained_model"
+"""The save dialog's kind for :mod:`app.gui.last_folder`."""
 
 
 def format_duration(seconds: float | None) -> str:
@@ -95,6 +100,12 @@ def progress_fraction(progress: Any) -> float:
 
 RESULTS_DELAY_MS = 40
 """How long after a run ends its results are filled in (see ``_finished``)."""
+
+RUN_PHASES = ("idle", "starting", "running", "stopping", "finished", "stopped", "failed")
+"""Where a run is, as :attr:`TrainingPanel.run_state` says it; everything that shows the state
+(the progress bar, the notice beside Train, the window's status bar and lock banner through
+``status_text_changed``) is written from that one value."""
+NOTICE_ICONS = {"problems": "⚠", "ready": "✓", "waiting": "…"}
 
 
 class TrainingPanel(QWidget):
@@ -131,6 +142,8 @@ class TrainingPanel(QWidget):
         self._start_requested = False
         self._checked_key: tuple[Any, ...] | None = None
         self._fingerprint: str | None = None
+        self._phase = "idle"
+        self._progress_epoch = 0
         self._build()
         self._check_timer = QTimer(self)
         self._check_timer.setSingleShot(True)
@@ -150,7 +163,7 @@ class TrainingPanel(QWidget):
 
         # Data: the picker over the preview.
         self.picker = DatasetPicker()
-        self.preview = DatasetPreview()
+        self.preview = DatasetPreview(heading=False)  # the picker above already names the dataset
         self.data_tab = QSplitter(Qt.Orientation.Vertical)
         self.data_tab.setChildrenCollapsible(False)
         self.data_tab.addWidget(self.picker)
@@ -231,7 +244,19 @@ class TrainingPanel(QWidget):
         self.progress_bar.setValue(0)
         self.progress_bar.setTextVisible(True)
         self.progress_bar.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
-        controls.addWidget(self.progress_bar, 1)
+        # Before a run, a notice says why Train is (not) available: plain text beside the
+        # buttons, not a box that looks like a field to type in. The progress bar takes its
+        # place while a run goes on and keeps its outcome afterwards. Both share one slot, so
+        # switching never re-lays out the tab.
+        self.notice_label = QLabel(self)
+        self.notice_label.setObjectName("train_notice")
+        self.notice_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.notice_label.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+        self.state_stack = QStackedWidget(self)
+        self.state_stack.addWidget(self.notice_label)
+        self.state_stack.addWidget(self.progress_bar)
+        self.state_stack.setFixedHeight(self.progress_bar.sizeHint().height())
+        controls.addWidget(self.state_stack, 1)
         layout.addLayout(controls)
 
         self.status_label = QLabel(self)
@@ -279,6 +304,7 @@ class TrainingPanel(QWidget):
         self.save_button.setEnabled(False)
         self.save_label.clear()
         self._set_status("")
+        self._phase = "idle"
         self.progress_bar.setValue(0)
         self.log.clear()
         if document is not None:
@@ -478,6 +504,16 @@ class TrainingPanel(QWidget):
             return "Fix the problems above to train"
         return "Ready to train (F5)"
 
+    @property
+    def run_state(self) -> str:
+        """Where the run is: one of :data:`RUN_PHASES` ("finished" and the like stay until the
+        next run starts or another model is opened)."""
+        return self._phase
+
+    def notice_text(self) -> str:
+        """The notice beside Train, as shown ("" while the progress bar is up)."""
+        return self.notice_label.text() if self.state_stack.currentWidget() is self.notice_label else ""
+
     def _update_controls(self) -> None:
         running = self.running
         self.train_button.setEnabled(self.can_train())
@@ -486,8 +522,44 @@ class TrainingPanel(QWidget):
         idle = self.idle_text()
         self.train_button.setToolTip(idle if not self.can_train() else "Train the model on the chosen dataset (F5)")
         self.picker.setEnabled(not running)
-        if not running and self._result is None:
-            self.progress_bar.setFormat(idle)
+        # The outcome of the last run stays in the bar until something stops the next one.
+        notice = not running and (self._result is None or bool(self._problems))
+        if notice:
+            self._show_notice(idle)
+        self.state_stack.setCurrentWidget(self.notice_label if notice else self.progress_bar)
+
+    def _show_notice(self, text: str) -> None:
+        if self._problems and not self.check_pending:
+            kind, color = "problems", ERROR
+        elif self.can_train():
+            kind, color = "ready", VALID_TARGET
+        else:
+            kind, color = "waiting", TEXT_MUTED
+        shown = f"{NOTICE_ICONS[kind]}  {text}"
+        if self.notice_label.text() != shown:
+            self.notice_label.setText(shown)
+            self.notice_label.setToolTip(text)
+            weight = "bold" if kind == "problems" else "normal"
+            self.notice_label.setStyleSheet(f"color: {color}; font-weight: {weight};")
+
+    def _set_phase(self, phase: str, text: str) -> None:
+        """The one place the run's state is written: the progress bar's words, and the window's
+        status line and lock banner (through ``status_text_changed``) say the same thing."""
+        self._phase = phase
+        self.progress_bar.setFormat(text)
+        self.state_stack.setCurrentWidget(self.progress_bar if phase != "idle" else self.notice_label)
+        if phase in ("starting", "running", "stopping"):
+            self._status_sent = time.monotonic()
+            self.status_text_changed.emit(f"Training: {text}")
+        else:
+            self.status_text_changed.emit("")
+
+    def _clear_window_message(self) -> None:
+        """A new run makes the last run's "Training finished" message in the window's status bar
+        stale: take it away so the bar never contradicts the progress shown here."""
+        window = self.window()
+        if isinstance(window, QMainWindow) and window.statusBar().currentMessage().startswith("Training"):
+            window.statusBar().clearMessage()
 
     def _plot_keys(self) -> list[str]:
         """The quantities a run with the current settings reports (one-output models)."""
@@ -537,14 +609,15 @@ class TrainingPanel(QWidget):
         self.save_label.clear()
         self.problems_scroll.hide()
         self.progress_bar.setValue(0)
-        self.progress_bar.setFormat("Starting… (building the model)")
+        self._progress_epoch = 0
         self._set_status("")
+        self._clear_window_message()
         self.tabs.setCurrentWidget(self.training_tab)
         self._update_controls()
         # Start the thread once the window has repainted in its training state: building the
         # model holds the GIL in long stretches, which would make that first repaint crawl.
         QTimer.singleShot(START_DELAY_MS, self, lambda: self._start_worker(worker))
-        self.status_text_changed.emit("Training: starting…")
+        self._set_phase("starting", "Starting… (building the model)")
         self.running_changed.emit(True)
         self.training_started.emit()
         return True
@@ -559,9 +632,8 @@ class TrainingPanel(QWidget):
         if worker is None or worker.stop_requested:
             return
         worker.stop()
-        self.progress_bar.setFormat(self.progress_bar.format() + " · stopping…")
         self._update_controls()
-        self.status_text_changed.emit("Training: stopping after this batch…")
+        self._set_phase("stopping", self.progress_bar.format() + " · stopping after this batch…")
 
     def shutdown(self, timeout_ms: int = 30_000) -> bool:
         """Stop a run and wait for its thread and any background job (the window is closing)."""
@@ -577,14 +649,17 @@ class TrainingPanel(QWidget):
         self.plots.add_progress(progress)
         text = progress_text(progress)
         if self.stopping:
-            text += " · stopping…"
+            text += " · stopping after this batch…"
         self.progress_bar.setValue(int(progress_fraction(progress) * PROGRESS_STEPS))
-        self.progress_bar.setFormat(text)
-        # The window's status bar and banner need not follow every batch: twice a second is plenty.
-        now = time.monotonic()
-        if now - self._status_sent >= STATUS_INTERVAL_S or progress.batch == progress.batches:
-            self._status_sent = now
-            self.status_text_changed.emit(f"Training: {text}")
+        # The window's status bar and banner need not follow every batch: twice a second is
+        # plenty, but a new epoch or the end of one is news at once.
+        news = int(progress.epoch) != self._progress_epoch or progress.batch == progress.batches \
+            or self._phase == "starting"
+        self._progress_epoch = int(progress.epoch)
+        if news or time.monotonic() - self._status_sent >= STATUS_INTERVAL_S:
+            self._set_phase("stopping" if self.stopping else "running", text)
+        else:
+            self.progress_bar.setFormat(text)
 
     def _epoch_end(self, epoch: Any) -> None:
         self.plots.add_epoch(epoch)
@@ -613,7 +688,6 @@ class TrainingPanel(QWidget):
         self._show_outcome(result)
         self._update_controls()
         self._schedule_check()
-        self.status_text_changed.emit("")
         self.running_changed.emit(False)
         # The results views (confusion matrix, sample grid, predictions) take tens of
         # milliseconds to fill and paint: a moment later, so the window repaints its idle
@@ -631,13 +705,14 @@ class TrainingPanel(QWidget):
     def _show_outcome(self, result: Any) -> None:
         status, reason = result.status, str(result.reason)
         device = f" on {result.device}" if getattr(result, "device", "") else ""
+        phase = status if status in RUN_PHASES else "finished"
         if status == "failed":
-            self.progress_bar.setFormat("Failed")
+            self._set_phase(phase, "Failed")
             self._set_status(f"Training failed: {reason}", ERROR)
         else:
             seconds = format_duration(result.seconds)
-            self.progress_bar.setFormat(f"{status.capitalize()} · {result.epochs_run} epoch"
-                                        f"{'s' if result.epochs_run != 1 else ''} in {seconds}")
+            self._set_phase(phase, f"{status.capitalize()} · {result.epochs_run} epoch"
+                                   f"{'s' if result.epochs_run != 1 else ''} in {seconds}")
             if status == "finished":
                 self.progress_bar.setValue(PROGRESS_STEPS)
             color = VALID_TARGET if status == "finished" else TEXT_MUTED
@@ -665,13 +740,15 @@ class TrainingPanel(QWidget):
     def ask_model_path(self) -> Path | None:
         """Where to save the trained model, from a dialog (tests replace this method)."""
         document = self._document
-        folder = document.path.parent if document is not None and document.path is not None else Path.home()
+        project_folder = document.path.parent if document is not None and document.path is not None else None
+        folder = last_folder(TRAINED_MODEL_KIND, project_folder)  # where the last trained model went
         stem = document.path.stem if document is not None and document.path is not None else "model"
         chosen, _ = QFileDialog.getSaveFileName(self, "Save Trained Model", str(folder / f"{stem}.trained.keras"),
                                                 "Keras models (*.keras)")
         if not chosen:
             return None
         path = Path(chosen)
+        remember_folder(TRAINED_MODEL_KIND, path)
         return path if path.suffix.lower() == ".keras" else path.with_name(path.name + ".keras")
 
     def save_trained_model(self) -> bool:
