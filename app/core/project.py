@@ -29,6 +29,7 @@ from app.core.catalog import get_spec
 from app.core.catalog.spec import to_json_value
 from app.core.graph import Graph, GraphError
 from app.core.training_settings import DEFAULT_SETTINGS
+from app.core.userfiles import FileTooLarge, mib, read_limited, sizes
 
 FORMAT_NAME = "layerforge-project"
 FORMAT_VERSION = 1
@@ -42,7 +43,8 @@ It receives a deep copy and returns the upgraded dict; the loader sets ``"versio
 """
 
 MAX_FILE_BYTES = 50 * 1024 * 1024
-"""Larger files are refused: no real model is that big, and parsing one would stall the GUI."""
+"""Larger files are refused (50 MiB): no real model is that big, and parsing one would stall the GUI.
+The one limit for both directions: loading refuses larger files and saving refuses to write them."""
 
 MAX_DEPTH = 64
 """Deepest nesting of JSON containers accepted (Keras configs need about ten levels)."""
@@ -499,18 +501,16 @@ def loads(text: str, source: str | os.PathLike[str] | None = None) -> Project:
 
 
 def load_project(path: str | os.PathLike[str]) -> Project:
-    """Read a project file; every failure is a :class:`ProjectError` naming the file."""
+    """Read a project file; every failure is a :class:`ProjectError` naming the file.
+
+    Only a regular file is opened (a named pipe would block forever) and never more than
+    :data:`MAX_FILE_BYTES` is read, the same limit :func:`save_project` enforces."""
     try:
-        size = os.stat(path).st_size
-        if size > MAX_FILE_BYTES:
-            raise ProjectError(f"the file is {size / 1e6:.0f} MB; project files are limited to "
-                               f"{MAX_FILE_BYTES / 1e6:.0f} MB", path)
-        with open(path, "rb") as fh:
-            raw = fh.read(MAX_FILE_BYTES + 1)
+        raw = read_limited(path, MAX_FILE_BYTES, "project files")
+    except FileTooLarge as err:
+        raise ProjectError(err.message, path) from None
     except OSError as err:
         raise ProjectError(f"cannot read the file: {err.strerror or err}", path) from None
-    if len(raw) > MAX_FILE_BYTES:
-        raise ProjectError(f"the file is larger than {MAX_FILE_BYTES / 1e6:.0f} MB, the limit for project files", path)
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as err:
@@ -523,6 +523,18 @@ def load_project(path: str | os.PathLike[str]) -> Project:
     return project
 
 
+def _too_large_to_save(project: Project, size: int) -> str:
+    """Why a save is refused: the size against the one limit loading also uses, and the biggest part."""
+    parts = {"the description": len(project.description.encode("utf-8")),
+             "the run history": len(json.dumps(to_json_value(project.runs), default=str).encode("utf-8")),
+             "the graph": len(json.dumps(project.graph.to_dict(), default=str).encode("utf-8")),
+             "the dataset reference": len(json.dumps(to_json_value(project.dataset), default=str).encode("utf-8"))}
+    biggest = max(parts, key=lambda k: parts[k])
+    shown, limit = sizes(size, MAX_FILE_BYTES)
+    return (f"not saved: the project would be a {shown} file, but project files are limited to {limit} (a larger "
+            f"file could not be opened again); {biggest} alone takes {mib(parts[biggest])}: shorten it and save again")
+
+
 def save_project(project: Project, path: str | os.PathLike[str]) -> None:
     """Write ``project`` to ``path`` atomically and remember the path on the project.
 
@@ -530,6 +542,8 @@ def save_project(project: Project, path: str | os.PathLike[str]) -> None:
     replaces the target in one step: an interrupted save leaves the previous file as it was.
     """
     payload = dumps(project, path).encode("utf-8")
+    if len(payload) > MAX_FILE_BYTES:
+        raise ProjectError(_too_large_to_save(project, len(payload)), path)
     folder = Path(os.path.realpath(path)).parent
     if not folder.is_dir():
         raise ProjectError(f"cannot write in the folder {os.fspath(folder)!r}: it does not exist", path)

@@ -36,6 +36,7 @@ from app.core.catalog.spec import LayerSpec
 from app.core.graph import Graph
 from app.core.layout import apply_layout
 from app.core.project import Project
+from app.core.userfiles import open_regular
 from app.keras_bridge.normalize import OBJECT_CLASSES, normalize_config
 
 MAX_CONFIG_BYTES = 64 * 1024 * 1024
@@ -102,8 +103,8 @@ def read_keras_archive(path: str | os.PathLike[str]) -> tuple[dict[str, Any], li
         raise ImportRefused("this is a folder, not a .keras file (TensorFlow SavedModel folders are not "
                             "supported; save the model with model.save('model.keras'))", path)
     try:
-        size = file.stat().st_size
-        with open(file, "rb") as fh:
+        with open_regular(file) as fh:  # a named pipe or a device is refused, never waited on
+            size = os.fstat(fh.fileno()).st_size
             head = fh.read(8)
             if size == 0:
                 raise ImportRefused("the file is empty", path)
