@@ -12,6 +12,7 @@ import argparse
 import importlib
 import os
 import sys
+import tempfile
 from collections.abc import Sequence
 
 from app import __version__
@@ -35,7 +36,9 @@ def build_parser() -> argparse.ArgumentParser:
                "or, with no FILE, on an example model.",
     )
     parser.add_argument("--version", action="version", version=f"layerforge {__version__}")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND", title="commands")
+    # prog: without it argparse builds each sub-command's usage from the two-line top-level
+    # usage ("layerforge [FILE]\n layerforge COMMAND [options] check ...").
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", title="commands", prog=parser.prog)
     for name, (module_name, help_text) in COMMANDS.items():
         command = sub.add_parser(name, help=help_text, description=help_text)
         importlib.import_module(module_name).add_arguments(command)
@@ -55,12 +58,57 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return 0
+    if _needs_tensorflow(args) and os.environ.get("TF_CPP_MIN_LOG_LEVEL") not in ("0", "1"):
+        import_tensorflow_quietly()
     module = importlib.import_module(COMMANDS[args.command][0])
     try:
         return int(module.run(args))
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+
+
+TF_NOISE = (
+    "All log messages before absl::InitializeLog() is called are written to STDERR",
+    "oneDNN custom operations are on",
+    "This TensorFlow binary is optimized to use available CPU instructions",
+    "To enable the following instructions:",
+)
+"""TensorFlow 2.21's start-up lines. They are written through absl before TF_CPP_MIN_LOG_LEVEL
+is read, so the variable does not silence them; ``TF_ENABLE_ONEDNN_OPTS=0`` would, but only by
+turning off oneDNN's faster CPU kernels, so they are filtered out of stderr instead."""
+
+
+def _needs_tensorflow(args: argparse.Namespace) -> bool:
+    """Commands that will import TensorFlow: ``train``, and ``export`` of a .keras file
+    (the Python script and ``check``/``import`` never load it)."""
+    return args.command == "train" or (args.command == "export" and bool(getattr(args, "keras", None)))
+
+
+def import_tensorflow_quietly() -> None:
+    """Import Keras (and TensorFlow) with file descriptor 2 captured, then pass on every line
+    it wrote except :data:`TF_NOISE`. An import error is left for the command to report."""
+    if "keras" in sys.modules:
+        return
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with tempfile.TemporaryFile() as captured:
+            os.dup2(captured.fileno(), 2)
+            try:
+                import keras  # noqa: F401
+            except Exception:  # reported when the command imports it again, with stderr back
+                pass
+            finally:
+                sys.stderr.flush()
+                os.dup2(saved, 2)
+            captured.seek(0)
+            text = captured.read(1_000_000).decode("utf-8", "replace")
+    finally:
+        os.close(saved)
+    kept = [line for line in text.splitlines() if line.strip() and not any(n in line for n in TF_NOISE)]
+    if kept:
+        print("\n".join(kept), file=sys.stderr)
 
 
 def open_editor(args: Sequence[str]) -> int:

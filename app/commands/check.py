@@ -14,6 +14,7 @@ from app.core.insight import format_bytes, format_flops, format_macs, model_cost
 from app.core.project import Project, ProjectError, load_project
 from app.core.shapes import Analysis, analyze, describe_shapes
 from app.core.summary import summary_rows
+from app.core.terminal_text import terminal_safe
 
 EXIT_VALID, EXIT_INVALID, EXIT_UNREADABLE = 0, 1, 2
 
@@ -30,7 +31,7 @@ def run(args: argparse.Namespace) -> int:
         if args.json:
             print(json.dumps({"valid": False, "error": str(err)}, indent=2))
         else:
-            print(f"error: {err}", file=sys.stderr)
+            print(f"error: {terminal_safe(err, keep_newlines=True)}", file=sys.stderr)
         return EXIT_UNREADABLE
     analysis = analyze(project.graph)
     if args.json:
@@ -78,8 +79,13 @@ def print_report(project: Project, analysis: Analysis) -> None:
     from rich.markup import escape
     from rich.table import Table
 
-    console = Console(width=None if sys.stdout.isatty() else 120, highlight=False)
-    table = Table(title=escape(f'Model "{project.name}"'), title_justify="left", show_lines=False)
+    def safe(text: object) -> str:
+        """User text (names come from any file) with terminal controls escaped, then rich markup."""
+        return escape(terminal_safe(text))
+
+    # emoji=False: a layer named 'a:fire:' is printed as written, not as a picture.
+    console = Console(width=None if sys.stdout.isatty() else 120, highlight=False, emoji=False)
+    table = Table(title=safe(f'Model "{project.name}"'), title_justify="left", show_lines=False)
     table.add_column("Layer (type)")
     table.add_column("Output shape")
     table.add_column("Param #", justify="right")
@@ -93,9 +99,9 @@ def print_report(project: Project, analysis: Analysis) -> None:
         shape = describe_shapes(info) if info else "?"
         mark = " [red]✗[/]" if analysis.problems_for(row.node_id) and any(
             p.severity == "error" for p in analysis.problems_for(row.node_id)) else ""
-        table.add_row(escape(f"{row.name} ({row.title})") + mark, shape, f"{row.params:,}" if row.known else "?",
+        table.add_row(safe(f"{row.name} ({row.title})") + mark, shape, f"{row.params:,}" if row.known else "?",
                       format_flops(cost.flops) if cost else "?", format_bytes(cost.activation_bytes) if cost else "?",
-                      escape(", ".join(row.inputs)) or "-")
+                      safe(", ".join(row.inputs)) or "-")
     console.print(table)
     console.print(f" Total params: {analysis.total_params:,}")
     console.print(f" Trainable params: {analysis.trainable:,}")
@@ -114,10 +120,10 @@ def print_report(project: Project, analysis: Analysis) -> None:
                 where.append(f"port '{p.port}'")
             if p.param:
                 where.append(f"parameter '{p.param}'")
-            location = escape(f" ({', '.join(where)})") if where else ""
-            console.print(f"[{colour}]{title}[/]: {escape(p.message)}{location}")
+            location = safe(f" ({', '.join(where)})") if where else ""
+            console.print(f"[{colour}]{title}[/]: {safe(p.message)}{location}")
             if p.fix:
-                console.print(f"  fix: {escape(p.fix.description)}")
+                console.print(f"  fix: {safe(p.fix.description)}")
     if analysis.valid:
         console.print("[green]✓ valid[/]" + (f" ({len(warnings)} warning(s))" if warnings else ""))
     else:

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from app.core.project import ProjectError, save_project
 from app.core.shapes import analyze
+from app.core.terminal_text import terminal_safe
 
 EXIT_OK, EXIT_REFUSED = 0, 2
 
@@ -45,12 +46,15 @@ def run(args: argparse.Namespace) -> int:
     except Exception as err:  # a bug must still not show users a traceback
         return _fail(f"{model}: the import failed unexpectedly ({type(err).__name__}: {err})")
     layers = sum(1 for n in project.graph.nodes() if n.class_name != "InputLayer")
-    print(f"imported '{project.name}' from {model}: {layers} layers, {analysis.total_params:,} parameters "
-          f"({analysis.trainable:,} trainable), {len(notes)} note(s) -> {output}")
+    # The model's name and notes come from the file: escape them, so they cannot drive the terminal.
+    print(f"imported '{terminal_safe(project.name)}' from {terminal_safe(model)}: {layers} layers, "
+          f"{analysis.total_params:,} parameters ({analysis.trainable:,} trainable), {len(notes)} note(s) -> "
+          f"{terminal_safe(output)}")
     for note in notes:
-        print(f"  note: {note}")
+        print(f"  note: {terminal_safe(note)}")
     if not analysis.valid:
-        print(f"  {len(analysis.errors)} problem(s) to fix in the editor; see: layerforge check {output}")
+        print(f"  {len(analysis.errors)} problem(s) to fix in the editor; see: layerforge check "
+              f"{terminal_safe(output)}")
     return EXIT_OK
 
 

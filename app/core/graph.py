@@ -120,14 +120,15 @@ def name_problem(name: str) -> str | None:
     return None
 
 
-def name_warning(name: str) -> str | None:
-    """Why TensorFlow cannot train a layer with this Keras-valid name, or None."""
+def name_warning(name: str, suggestion: str | None = None) -> str | None:
+    """Why TensorFlow cannot train a layer with this Keras-valid name, or None; ``suggestion``
+    (default :func:`tf_safe_name`) is the name offered instead, unique in the caller's graph."""
     if not isinstance(name, str) or TF_NAME_RE.fullmatch(name):
         return None
     bad = "".join(dict.fromkeys(ch for ch in name if not TF_NAME_RE.fullmatch(ch)))
     return (f"Keras accepts the name {name!r}, but TensorFlow cannot train a layer whose name has "
             f"{', '.join(repr(ch) for ch in bad[:5])}{' ...' if len(bad) > 5 else ''}: to train it here, use only "
-            f"letters, digits, '_', '.', '-' and '>', e.g. {tf_safe_name(name)!r}")
+            f"letters, digits, '_', '.', '-' and '>', e.g. {suggestion or tf_safe_name(name)!r}")
 
 
 def tf_safe_name(name: str) -> str:

@@ -426,6 +426,7 @@ def _graph_problems(graph: Graph) -> list[Problem]:
         untrainable = name_warning(node.name) if node.class_name != "InputLayer" else None
         if untrainable:
             new = _unused_name(tf_safe_name(node.name), counts)
+            untrainable = name_warning(node.name, new) or untrainable
             problems.append(_problem(node, "name_tensorflow", untrainable, param="name", severity="warning",
                                      fix=Fix(f"Rename to {new!r}", {"op": "rename", "node": node.id, "name": new})))
     return problems

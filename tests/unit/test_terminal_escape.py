@@ -1,0 +1,99 @@
+"""User strings never reach a terminal raw (issue 11, point 10), and the CLI's own text (16).
+
+Before: ``check`` printed a layer named ``'\\u202edense\\x1b]0;pwn\\x07\\x1b[31m'`` as is in its
+table, its problem list and its fix line (an OSC that retitles the window, a colour change,
+a bidi override), and ``import`` did the same with the model's name.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from app.cli import build_parser, main
+from app.core.project import Project, save_project
+from app.core.terminal_text import terminal_safe
+from tests.unit.helpers import mlp
+
+HOSTILE = "\u202edense\x1b]0;pwn\x07\x1b[31m"
+RAW = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2066-\u2069\ufeff]")
+"""Characters that must never be printed raw (newline aside: the program's own line breaks)."""
+
+
+@pytest.mark.parametrize(("text", "shown"), [
+    ("\x1b[31mred", "\\x1b[31mred"),
+    ("\x1b]0;title\x07", "\\x1b]0;title\\x07"),
+    ("\x9b2J", "\\x9b2J"),
+    ("\u202eabc", "\\u202eabc"),
+    ("\u2066x\u2069", "\\u2066x\\u2069"),
+    ("a\u200bb", "a\\u200bb"),
+    ("a\rb", "a\\rb"),
+    ("a\nb", "a\\nb"),
+    ("a\u2028b", "a\\u2028b"),
+    ("tab\there", "tab\\there"),
+    ("\U000e0041", "\\U000e0041"),
+])
+def test_controls_are_escaped_like_repr(text: str, shown: str) -> None:
+    assert terminal_safe(text) == shown
+
+
+@pytest.mark.parametrize("text", ["dense 1", "é", "中文", "naïve_Ünïcode", "a[b]", "emoji 🙂", ""])
+def test_printable_text_is_unchanged(text: str) -> None:
+    assert terminal_safe(text) == text
+
+
+def test_program_line_breaks_can_be_kept() -> None:
+    assert terminal_safe("line 1\nline \x1b2", keep_newlines=True) == "line 1\nline \\x1b2"
+
+
+def _hostile_project(tmp_path: Path) -> Path:
+    graph, (_i, hidden, _o) = mlp()
+    graph.rename(hidden.id, HOSTILE)
+    path = tmp_path / "hostile.json"
+    save_project(Project(graph=graph, name="model\x1b[2J"), path)
+    return path
+
+
+def test_check_table_problems_and_fixes_print_no_control_characters(tmp_path: Path,
+                                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["check", str(_hostile_project(tmp_path))]) == 0  # a valid name, with a warning
+    captured = capsys.readouterr()
+    out = captured.out + captured.err
+    assert not RAW.search(out), RAW.findall(out)
+    assert "\\u202edense\\x1b]0;pwn\\x07\\x1b[31m" in out  # in the table, the warning and the fix
+    assert 'Model "model\\x1b[2J"' in out
+
+
+def test_check_json_stays_json_escaped(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    main(["check", str(_hostile_project(tmp_path)), "--json"])
+    out = capsys.readouterr().out
+    assert not RAW.search(out.replace("\n", ""))
+    assert HOSTILE in [n["name"] for n in json.loads(out)["nodes"]]
+
+
+def test_check_error_for_an_unreadable_file_escapes_the_path(tmp_path: Path,
+                                                             capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["check", str(tmp_path / "no\x1b[31msuch.json")]) == 2
+    err = capsys.readouterr().err
+    assert "\x1b" not in err and "\\x1b[31m" in err
+
+
+def test_rich_emoji_codes_in_names_are_printed_as_written(tmp_path: Path,
+                                                          capsys: pytest.CaptureFixture[str]) -> None:
+    graph, (_i, hidden, _o) = mlp()
+    graph.rename(hidden.id, "a:fire:b")
+    path = tmp_path / "emoji.json"
+    save_project(Project(graph=graph, name="m"), path)
+    main(["check", str(path)])
+    assert "a:fire:b" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("command", ["check", "import", "export", "train", "datasets"])
+def test_each_sub_command_usage_starts_with_its_own_name(command: str) -> None:
+    sub = build_parser()._subparsers._group_actions[0].choices[command]  # type: ignore[union-attr]
+    usage = sub.format_usage()
+    assert usage.startswith(f"usage: layerforge {command} "), usage
+    assert "[FILE]" not in usage and "COMMAND" not in usage
