@@ -10,7 +10,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from app.core.catalog import get_spec
-from app.core.catalog.spec import LayerSpec, Shape
+from app.core.catalog.spec import LayerSpec, ParamKind, Shape
+from app.core.graph import name_problem
 
 
 class UnsupportedLayerError(ValueError):
@@ -29,12 +30,30 @@ def build_layer(class_name: str, name: str, config: Mapping[str, Any], input_sha
     import keras
 
     spec = spec_for(class_name)
+    _refuse_code(spec, name, config)
     if spec.is_application:
         return build_application(spec, name, config, input_shapes[0])
     if class_name == "InputLayer":
         raise UnsupportedLayerError("Input nodes become keras.Input tensors; they are not built as layers")
     cls = getattr(keras.layers, class_name)
     return cls.from_config({"name": name, **config})
+
+
+_OBJECT_KINDS = frozenset({ParamKind.INITIALIZER, ParamKind.REGULARIZER, ParamKind.CONSTRAINT, ParamKind.LAYER})
+
+
+def _refuse_code(spec: LayerSpec, name: str, config: Mapping[str, Any]) -> None:
+    """Check again, right before Keras deserialises them, the values that name Keras objects
+    (the allow-list of :mod:`app.core.catalog.spec`) and the name: whoever calls this, a config
+    reaching ``from_config`` never names ``os.system`` or a ``__lambda__``."""
+    bad = name_problem(name)
+    if bad:
+        raise UnsupportedLayerError(f"{name!r}: {bad}")
+    for param in spec.params:
+        if param.kind in _OBJECT_KINDS and param.name in config:
+            problem = param.validate(config[param.name])
+            if problem:
+                raise UnsupportedLayerError(f"{name!r}: {problem}")
 
 
 def build_application(spec: LayerSpec, name: str, config: Mapping[str, Any], input_shape: Shape) -> Any:

@@ -223,3 +223,14 @@ def test_export_to_keras_prints_no_tensorflow_start_up_lines(tmp_path: Path) -> 
     assert done.returncode == 0, done.stderr
     assert "oneDNN" not in done.stderr and "absl::InitializeLog" not in done.stderr, done.stderr
     assert "TF_ENABLE_ONEDNN_OPTS" not in os.environ  # silenced without turning oneDNN off
+
+
+def test_build_layer_itself_refuses_code_in_a_config() -> None:
+    """Defence in depth: even a caller that skips ``check`` cannot hand Keras a lambda."""
+    from app.keras_bridge.layers import UnsupportedLayerError, build_layer
+
+    config = {"units": 2, "kernel_initializer": {"class_name": "__lambda__", "config": {"code": ""}}}
+    with pytest.raises(UnsupportedLayerError, match="__lambda__"):
+        build_layer("Dense", "d", config, [(None, 3)])
+    with pytest.raises(UnsupportedLayerError, match="Keras refuses '/'"):
+        build_layer("Dense", "a/b", {"units": 2}, [(None, 3)])

@@ -119,3 +119,17 @@ def test_check_cli_exits_0_for_dense_1_and_1_for_block_slash_dense(tmp_path: Pat
     path.write_text(json.dumps(data))
     assert main(["check", str(path)]) == 1
     assert "Keras refuses '/'" in " ".join(capsys.readouterr().out.split())
+
+
+def test_a_wrapped_layer_name_with_a_slash_is_refused() -> None:
+    """Keras builds the wrapped layer from its config, name included: '/' fails there too."""
+    from app.core.graph import Graph
+    from tests.unit.helpers import chain
+
+    graph = Graph()
+    _inp, wrapper = chain(graph, ("InputLayer", {"batch_shape": [None, 5, 3]}), ("Bidirectional", {}))
+    layer = dict(wrapper.config["layer"])
+    layer["config"] = {**layer["config"], "name": "fwd/lstm"}
+    graph.set_param(wrapper.id, "layer", layer)
+    (problem,) = analyze(graph).errors
+    assert problem.param == "layer" and "Keras refuses '/'" in problem.message

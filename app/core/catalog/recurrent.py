@@ -305,6 +305,11 @@ def wrapped_problem(value: Mapping[str, Any], param: str) -> str | None:
         if key == "name":
             if not isinstance(item, str):
                 return f"'{param}': the wrapped layer's name must be text"
+            from app.core.graph import name_problem  # the graph module imports the catalog
+
+            bad = name_problem(item)
+            if bad:
+                return f"'{param}': the wrapped layer's name: {bad}"
             continue
         inner_param = spec.param(key)
         if inner_param is None:
