@@ -62,7 +62,9 @@ def _run_text(record: dict[str, Any] | None) -> str:
     metrics = record.get("test_metrics") or {}
     key = next((k for k in ("accuracy", "compile_metrics", "loss") if isinstance(metrics.get(k), (int, float))), None)
     if key is not None:
-        details.append(f"test {key} {metrics[key]:.3g}")
+        value = float(metrics[key])
+        shown = f"{value * 100:.1f} %" if key == "accuracy" and 0 <= value <= 1 else f"{value:.3g}"
+        details.append(f"test {key} {shown}")
     return f"the run{when} ({', '.join(details)})"
 
 

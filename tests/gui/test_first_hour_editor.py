@@ -113,7 +113,9 @@ def test_input_inspector_offers_shape_and_an_advanced_batch_size(qtbot, doc: Doc
 
     panel.advanced_button.click()
     assert batch.isVisibleTo(panel)
+    assert batch.spin.text().strip() == ""  # no number shown while Any is ticked
     batch.none_box.click()  # a fixed batch size, for the rare model that needs one
+    assert doc.graph.node(image).config["batch_shape"] == [32, 28, 28, 1] and batch.spin.isEnabled()
     batch.spin.setValue(16)
     batch.spin.editingFinished.emit()
     assert doc.graph.node(image).config["batch_shape"] == [16, 28, 28, 1]

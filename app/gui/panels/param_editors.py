@@ -602,6 +602,8 @@ class TupleTextEditor(_LineEditor):
 SAMPLE_SHAPE_HELP = ("Shape of one sample, without the batch size: 784 for a flat vector, 28, 28, 1 for a "
                      "grey 28×28 image, None, 8 for sequences of any length with 8 features. Keras adds the "
                      "batch axis itself (None); the file keeps Keras' batch_shape, (batch size, *shape).")
+DEFAULT_BATCH_SIZE = 32
+"""What the batch size field offers when "Any" is unticked (Keras' default batch size for ``fit``)."""
 BATCH_SIZE_HELP = ("A fixed batch size, only for models that need one (stateful RNNs, some exports). Leave it "
                    "on Any: Keras then takes batches of any size.")
 
@@ -669,16 +671,19 @@ class BatchSizeEditor(ParamEditor):
         batch, _ = _split_batch(value)
         if self.none_box is not None:
             self.none_box.setChecked(batch is None)
-        if isinstance(batch, int) and not isinstance(batch, bool):
-            self.spin.setValue(batch)
+        fixed = isinstance(batch, int) and not isinstance(batch, bool)
+        self.spin.setValue(batch if fixed else 0)
 
     def _set_inner_enabled(self, enabled: bool) -> None:
         self.spin.setEnabled(enabled)
 
     def _read(self) -> list[Any]:
         _, sample = _split_batch(self._shown if self._shown is not _UNSET else None)
-        any_size = self.none_box is not None and self.none_box.isChecked()
-        return [None if any_size else self.spin.value(), *sample]
+        if self.none_box is not None and self.none_box.isChecked():
+            return [None, *sample]
+        if self.spin.value() == 0:  # "Any" just unticked: start from a common batch size
+            self.spin.setValue(DEFAULT_BATCH_SIZE)
+        return [self.spin.value(), *sample]
 
 
 def input_editors(param: Param) -> list[tuple[str, str, ParamEditor, bool]] | None:
