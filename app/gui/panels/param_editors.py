@@ -654,8 +654,9 @@ class BatchSizeEditor(ParamEditor):
     def __init__(self, param: Param, parent: QWidget | None = None) -> None:
         super().__init__(param, parent)
         self.spin = QSpinBox(self)
-        self.spin.setRange(1, INT_LIMIT)
-        self.spin.setValue(32)
+        self.spin.setRange(0, INT_LIMIT)
+        self.spin.setSpecialValueText(" ")  # 0 stands for "no number": shown blank while Any is ticked
+        self.spin.setValue(0)
         self.spin.editingFinished.connect(self._commit)
         self.row.addWidget(self.spin, 1)
         self._add_none_box()
