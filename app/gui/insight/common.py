@@ -12,9 +12,9 @@ from functools import cache
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QFont
-from PySide6.QtWidgets import QLabel, QWidget
+from PySide6.QtCore import QRect, QSize, Qt
+from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPaintEvent, QPen
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QWidget
 
 from app.gui.theme import ERROR, TEXT, TEXT_MUTED
 
@@ -44,6 +44,61 @@ def lookup_table(name: str) -> np.ndarray:
     t = np.linspace(0.0, 1.0, 256)
     table = np.stack([np.interp(t, positions, colors[:, i]) for i in range(3)], axis=1)
     return np.clip(np.rint(table), 0, 255).astype(np.uint8)
+
+
+class GradientStrip(QWidget):
+    """A colour table drawn left (0) to right (1): the body of a :class:`ColorBar`."""
+
+    def __init__(self, name: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        table = np.ascontiguousarray(lookup_table(name)[np.newaxis, :, :])  # (1, 256, 3)
+        self._table = table
+        self._image = QImage(table.data, table.shape[1], 1, table.strides[0], QImage.Format.Format_RGB888).copy()
+        self.setMinimumWidth(60)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+
+    def sizeHint(self) -> QSize:
+        return QSize(160, max(10, self.fontMetrics().height() - 2))
+
+    def color_at(self, fraction: float) -> QColor:
+        """The colour shown at ``fraction`` (0..1) of the strip."""
+        index = round(min(1.0, max(0.0, fraction)) * 255)
+        r, g, b = (int(v) for v in self._table[0, index])
+        return QColor(r, g, b)
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        painter = QPainter(self)
+        rect = self.rect().adjusted(0, 0, -1, -1)
+        painter.drawImage(QRect(rect.x(), rect.y(), rect.width() + 1, rect.height() + 1), self._image)
+        painter.setPen(QPen(QColor(TEXT_MUTED)))
+        painter.drawRect(rect)
+        painter.end()
+
+
+class ColorBar(QWidget):
+    """A colour key for a 0..1 map: what the lowest and the highest colour mean, in words,
+    on either side of the colour table."""
+
+    def __init__(self, name: str, low: str, high: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 2, 0, 2)
+        layout.setSpacing(6)
+        self.low_label = QLabel(low, self)
+        self.high_label = QLabel(high, self)
+        for label in (self.low_label, self.high_label):
+            label.setStyleSheet(f"color: {TEXT_MUTED};")
+        self.strip = GradientStrip(name, self)
+        layout.addWidget(self.low_label)
+        layout.addWidget(self.strip, 1)
+        layout.addWidget(self.high_label)
+
+    def set_words(self, low: str, high: str) -> None:
+        self.low_label.setText(low)
+        self.high_label.setText(high)
+
+    def words(self) -> tuple[str, str]:
+        return self.low_label.text(), self.high_label.text()
 
 
 def normalize(values: np.ndarray) -> np.ndarray:

@@ -15,13 +15,30 @@ import numpy as np
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QStackedWidget, QVBoxLayout, QWidget
 
-from app.gui.insight.common import colorize, image_plot, message_label, set_message, to_rgb
-from app.gui.theme import TEXT
+from app.gui.insight.common import ColorBar, colorize, image_plot, message_label, set_message, to_rgb
+from app.gui.theme import TEXT, WARNING
 from app.gui.training.preview import class_label
 
 ALPHA = 0.45
 """How much of the heat map shows over the picture."""
 TOP = 3
+EMPTY_LEVEL = 1e-6
+"""A heat map whose highest value is below this shows nothing: the gradient was zero."""
+
+
+def is_empty_map(heatmap: np.ndarray) -> bool:
+    """True when the map has nothing to show (all zero, or no finite value above zero)."""
+    heat = np.nan_to_num(np.asarray(heatmap, dtype=np.float32), nan=0.0, posinf=0.0, neginf=0.0)
+    return heat.size == 0 or float(heat.max()) <= EMPTY_LEVEL
+
+
+def empty_map_text(class_name: str, layer_name: str = "") -> str:
+    """Why a Grad-CAM map is blank, and what to try instead."""
+    where = f" of layer {layer_name}" if layer_name else ""
+    return (f"No heat map: for this image, the score of “{class_name}” does not change with any feature map"
+            f"{where} (its gradient is zero, or only pulls the other way), so Grad-CAM has nothing to colour. "
+            "This happens when the model is already completely sure (the softmax is saturated at 100 %) or "
+            "when nothing in the image speaks for that class. Try another sample or another class.")
 
 
 def blend(image: np.ndarray, heatmap: np.ndarray, alpha: float = ALPHA) -> np.ndarray:
@@ -63,6 +80,16 @@ class GradCamView(QWidget):
         self.plot, self.image_item = image_plot(self)
         self.stack.addWidget(self.plot)
         layout.addWidget(self.stack, 1)
+        self.color_bar = ColorBar("jet", "0  no influence", "strongest  1", self)
+        self.color_bar.setToolTip("The heat map's colours: blue where the region did not matter for the class, "
+                                  "red where it mattered most (scaled to this image's strongest region).")
+        layout.addWidget(self.color_bar)
+        self.notice_label = QLabel(self)
+        self.notice_label.setWordWrap(True)
+        self.notice_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.notice_label.setStyleSheet(f"color: {TEXT}; border-left: 4px solid {WARNING}; padding: 4px 8px;")
+        self.notice_label.hide()
+        layout.addWidget(self.notice_label)
         self.top_label = QLabel(self)
         self.top_label.setWordWrap(True)
         self.top_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -70,12 +97,17 @@ class GradCamView(QWidget):
         layout.addWidget(self.top_label)
         self._overlay: np.ndarray | None = None
         self._lines: list[str] = []
+        self.empty = False
+        """The last map shown was blank (zero gradient): the picture shows without colours."""
         self.show_message("Pick an image and press Show.")
 
     def show_message(self, text: str, error: bool = False) -> None:
         self._overlay = None
         self._lines = []
+        self.empty = False
         self.top_label.clear()
+        self.color_bar.hide()
+        self.notice_label.hide()
         set_message(self.message, text, error)
         self.stack.setCurrentWidget(self.message)
 
@@ -87,7 +119,13 @@ class GradCamView(QWidget):
         picture = np.asarray(image)
         if picture.ndim == 4:
             picture = picture[0]
-        self._overlay = blend(picture, heatmap)
+        # A blank map would colour the whole picture the same cold blue with no word of why.
+        self.empty = is_empty_map(heatmap)
+        self._overlay = blend(picture, heatmap, alpha=0.0 if self.empty else ALPHA)
+        name = class_label(class_names, int(class_index)) if class_index is not None else "the class"
+        self.notice_label.setText(empty_map_text(name, layer_name) if self.empty else "")
+        self.notice_label.setVisible(self.empty)
+        self.color_bar.setVisible(not self.empty)
         self.image_item.setImage(self._overlay, autoLevels=False, levels=(0, 255))
         self.plot.getPlotItem().getViewBox().autoRange(padding=0.02)
         self.stack.setCurrentWidget(self.plot)
@@ -112,3 +150,7 @@ class GradCamView(QWidget):
 
     def message_text(self) -> str:
         return self.message.text() if self._overlay is None else ""
+
+    def notice_text(self) -> str:
+        """The note under a blank heat map saying why it is blank ("" otherwise)."""
+        return self.notice_label.text() if self.empty else ""

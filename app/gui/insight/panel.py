@@ -409,15 +409,24 @@ class InsightPanel(QWidget):
     # --- step-through, for the window's actions ----------------------------------------------------
 
     def step(self) -> None:
+        self._show_step_tab()
         self.step_tab.step()
 
     def back(self) -> None:
+        self._show_step_tab()
         self.step_tab.back()
+
+    def _show_step_tab(self) -> None:
+        """The window's Step / Back act on the step-through: its tab comes to the front, so the
+        greyed canvas always has the walk (and its Reset) in view."""
+        if self.tabs.currentWidget() is not self.step_tab:
+            self.tabs.setCurrentWidget(self.step_tab)
 
     def reset(self) -> None:
         self.step_tab.reset()
 
     def play(self) -> None:
+        self._show_step_tab()
         self.step_tab.play()
 
     def pause(self) -> None:
@@ -453,14 +462,25 @@ class InsightPanel(QWidget):
     def _tab_changed(self, index: int) -> None:
         self.hook_training_panel()
         tab = self.tabs.widget(index)
+        self._follow_step_tab(tab is self.step_tab)
         activate = getattr(tab, "activate", None)
         if activate is not None and self.isVisible():
             activate()
 
+    def _follow_step_tab(self, in_front: bool) -> None:
+        """The canvas is greyed only while the step-through can be seen: leaving its tab takes
+        the greying away (Play pauses), coming back puts it back where the walk was."""
+        if self._highlighted is None:
+            return
+        if not in_front:
+            self.step_tab.pause()
+        self._apply_highlight(self._highlighted if in_front and self.isVisible() else None, center=False)
+
     def showEvent(self, event: QShowEvent) -> None:
-        """Shown again: the step-through's highlight comes back (where it was, without moving the view)."""
+        """Shown again: the step-through's highlight comes back (where it was, without moving the
+        view) if its tab is the one in front."""
         super().showEvent(event)
-        if self._highlighted is not None:
+        if self._highlighted is not None and self.tabs.currentWidget() is self.step_tab:
             self._apply_highlight(self._highlighted, center=False)
         if self.hook_training_panel():
             self._context_changed()

@@ -10,9 +10,13 @@ layers stays cheap.
 
 from __future__ import annotations
 
+import contextlib
 import html
+from collections.abc import Sequence
+from typing import Any
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QItemSelection, QItemSelectionModel, Qt, Signal
+from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHeaderView,
@@ -93,13 +97,16 @@ def totals_tip(costs: ModelCosts) -> str:
 
 class SummaryPanel(QWidget):
     """Layer, output shape, parameter count and inputs of every layer, plus totals.
-    Clicking a row emits ``node_activated(node_id)``."""
+    Clicking a row emits ``node_activated(node_id)``; the rows of the nodes selected on the
+    canvas are selected here too (:meth:`select_nodes`, or :meth:`follow_view`)."""
 
     node_activated = Signal(str)
 
     def __init__(self, document: Document | None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._document: Document | None = None
+        self._selected_ids: list[str] = []
+        self._view: Any = None
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.setSpacing(4)
@@ -134,6 +141,7 @@ class SummaryPanel(QWidget):
         follow_document(self._document, document, {"analysis_changed": self._analysis_changed})
         self._document = document
         self._sized = False
+        self._selected_ids = []
         if document is not None:
             self._analysis_changed(document.analysis)
         else:
@@ -141,6 +149,69 @@ class SummaryPanel(QWidget):
             self.totals_label.clear()
             self.totals_label.setToolTip("")
             self.costs = None
+
+    # --- following the canvas selection -----------------------------------------------------------
+
+    def follow_view(self, view: Any) -> None:
+        """Mirror ``view``'s node selection (anything with a ``selection_changed(list)`` signal
+        and ``selected_node_ids()``): a row that disagrees with the canvas misleads."""
+        if view is self._view:
+            return
+        if self._view is not None:
+            with contextlib.suppress(RuntimeError, TypeError):
+                self._view.selection_changed.disconnect(self.select_nodes)
+        self._view = view
+        if view is not None:
+            view.selection_changed.connect(self.select_nodes)
+            self.select_nodes(list(view.selected_node_ids()))
+
+    def showEvent(self, event: QShowEvent) -> None:
+        """On first show, follow the canvas of the window this panel sits in (when the window
+        has not wired it itself), and catch up with its selection."""
+        super().showEvent(event)
+        if self._view is None:
+            view = getattr(self.window(), "view", None)
+            if view is not None and hasattr(view, "selection_changed") and hasattr(view, "selected_node_ids"):
+                self.follow_view(view)
+        else:
+            with contextlib.suppress(RuntimeError):
+                self.select_nodes(list(self._view.selected_node_ids()))
+
+    def select_nodes(self, node_ids: Sequence[str]) -> None:
+        """Select the rows of ``node_ids`` (none: clear), scrolling the first into view. Emits
+        nothing: the selection came from the canvas."""
+        self._selected_ids = [str(n) for n in node_ids]
+        self._apply_selection()
+
+    def selected_node_ids(self) -> list[str]:
+        """The node ids of the selected rows, top to bottom."""
+        return [str(item.data(0, NODE_ROLE)) for item in self._items_in_order() if item.isSelected()]
+
+    def _items_in_order(self) -> list[QTreeWidgetItem]:
+        return [self.tree.topLevelItem(i) for i in range(self.tree.topLevelItemCount())]
+
+    def _apply_selection(self) -> None:
+        wanted = set(self._selected_ids)
+        tree = self.tree
+        model = tree.selectionModel()
+        selection = QItemSelection()
+        first: QTreeWidgetItem | None = None
+        for item in self._items_in_order():
+            if item.data(0, NODE_ROLE) in wanted:
+                index = tree.indexFromItem(item)
+                selection.select(index, index)
+                first = first or item
+        tree.blockSignals(True)
+        try:
+            flags = QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows
+            model.select(selection, flags)
+            if first is not None:
+                model.setCurrentIndex(tree.indexFromItem(first), QItemSelectionModel.SelectionFlag.NoUpdate)
+        finally:
+            tree.blockSignals(False)
+        if first is not None:
+            tree.scrollToItem(first)
+        tree.viewport().update()
 
     def rows(self) -> list[list[str]]:
         """The table's text, row by row (what a user reads)."""
@@ -179,6 +250,8 @@ class SummaryPanel(QWidget):
             self._sized = True
         self.totals_label.setText(totals_html(analysis, costs, sum(1 for r in rows if not r.known)))
         self.totals_label.setToolTip(totals_tip(costs))
+        if self._selected_ids:  # rows are reused in place: the selection may now sit on other rows
+            self._apply_selection()
 
     def _item_activated(self, item: QTreeWidgetItem, _column: int = 0) -> None:
         node_id = item.data(0, NODE_ROLE)

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QEvent, QObject, Qt, Signal
 from PySide6.QtGui import QAction, QBrush, QColor, QKeySequence, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -41,6 +41,8 @@ from app.gui.training.results import METRIC_NAMES, metric_text
 ID_ROLE = Qt.ItemDataRole.UserRole
 COLUMNS = ("Run", "Dataset", "Optimizer", "LR", "Epochs", "Loss", "Val loss", "Test", "Model", "Status")
 STATUS_COLORS = {"finished": VALID_TARGET, "stopped": WARNING, "failed": ERROR}
+LEGEND_COLUMN_WIDTH = 210
+"""Room for one legend entry ("#12 iris · adam"): the legend has as many columns as fit."""
 
 
 def run_time(record: Mapping[str, Any]) -> str:
@@ -169,6 +171,7 @@ class RunHistoryView(QWidget):
 
         self.plot = make_plot_widget(self.splitter, x_label="epoch")
         self.legend = add_legend(self.plot)
+        self.plot.installEventFilter(self)
         self.splitter.addWidget(top)
         self.splitter.addWidget(self.plot)
         self.splitter.setStretchFactor(0, 1)
@@ -366,6 +369,12 @@ class RunHistoryView(QWidget):
         if self._stale:
             self._redraw()
         super().showEvent(event)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self.plot and event.type() == QEvent.Type.Resize:
+            # The legend sits under the plot: as many entries side by side as its width holds.
+            self.legend.setColumnCount(max(1, self.plot.width() // LEGEND_COLUMN_WIDTH))
+        return super().eventFilter(watched, event)
 
     def _redraw(self) -> None:
         self._stale = False
