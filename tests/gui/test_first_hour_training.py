@@ -290,3 +290,17 @@ def test_a_second_run_never_shows_the_first_runs_ending(window, qtbot) -> None:
         assert "finished" not in message.lower() and "finished" not in bar.lower()
     assert seen[-1][0] == "" and seen[-1][1] == "finished", "the end is said once, by the same state"
     assert window.training_label.isHidden() and window.lock_banner.isHidden()
+
+
+def test_in_presenter_mode_the_progress_bar_grows_with_its_text(window, qtbot) -> None:
+    panel = window.training
+    panel.state_stack.setCurrentWidget(panel.progress_bar)
+    panel.progress_bar.setFormat("Finished · 3 epochs in 0:28")
+    normal = panel.progress_bar.height()
+    window.teaching.set_presenter(True)
+    try:
+        qtbot.waitUntil(lambda: panel.progress_bar.height() > normal)
+        qtbot.waitUntil(lambda: panel.progress_bar.height() >= panel.progress_bar.sizeHint().height())
+        assert panel.notice_label.height() == panel.progress_bar.height(), "one slot, one height"
+    finally:
+        window.teaching.set_presenter(False)

@@ -246,8 +246,8 @@ class TrainingPanel(QWidget):
         self.progress_bar.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         # Before a run, a notice says why Train is (not) available: plain text beside the
         # buttons, not a box that looks like a field to type in. The progress bar takes its
-        # place while a run goes on and keeps its outcome afterwards. Both share one slot, so
-        # switching never re-lays out the tab.
+        # place while a run goes on and keeps its outcome afterwards. Both share one slot (as
+        # tall as the taller, in any font), so switching never re-lays out the tab.
         self.notice_label = QLabel(self)
         self.notice_label.setObjectName("train_notice")
         self.notice_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
@@ -255,7 +255,7 @@ class TrainingPanel(QWidget):
         self.state_stack = QStackedWidget(self)
         self.state_stack.addWidget(self.notice_label)
         self.state_stack.addWidget(self.progress_bar)
-        self.state_stack.setFixedHeight(self.progress_bar.sizeHint().height())
+        self.state_stack.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         controls.addWidget(self.state_stack, 1)
         layout.addLayout(controls)
 
