@@ -63,8 +63,12 @@ GAP = 8.0
 """Between the texts of a row (layer type and count, shape badge and chips)."""
 PILL_PAD = 5.0
 """Left and right of the text in the shape badge."""
-COMPACT_TITLE_MIN = 60.0
-"""On compact (presenter) cards chips may shorten the layer type to this width ("Conv2D")."""
+TITLE_MIN_PX = 7
+"""The layer type is never cut short: when its row is too narrow it is drawn smaller, down to
+this size; where even that does not fit beside the parameter count, the count gets a row below."""
+CHIP_TITLE_MIN_PX = 6
+"""With cost badges on presenter cards the layer type may shrink further, so a badge never makes
+a card taller (the rows, and so the canvas, would jump when a badge kind is switched on)."""
 GLOW = ((18.0, 40), (11.0, 70), (6.0, 120))
 """The step-through highlight's glow: (pen width beyond the outline, alpha), outermost first."""
 
@@ -128,6 +132,12 @@ class _Plan:
     chip_texts: list[str]
     content: float
     """The bottom of the lowest text row (the card adds its bottom margin)."""
+
+
+def _title_px(pixel_size: int, width: float, room: float) -> int:
+    """The largest pixel size (at most ``pixel_size``) at which a text ``width`` wide at
+    ``pixel_size`` fits in ``room``."""
+    return pixel_size if width <= room else int(pixel_size * max(0.0, room) / width)
 
 
 def _span(widths: list[float]) -> float:
@@ -495,7 +505,17 @@ class NodeItem(QGraphicsItem):
         self._title_rect = QRectF(left, top + rows.title_y, inner, rows.title_height)
         self._count_text = plan.count
         self._count_rect = plan.count_rect.translated(left, top)
-        self._title_text = self._fit_type_text(f.title_metrics, plan.title_room)
+        # The layer type is never cut ("AveragePo…" tells a class nothing): when its row is too
+        # narrow it is drawn in a smaller font that fits.
+        self._title_font = f.title
+        metrics = f.title_metrics
+        wanted = metrics.horizontalAdvance(self.type_text)
+        if wanted > plan.title_room > 0:
+            self._title_font = QFont(f.title)
+            px = _title_px(f.title.pixelSize(), wanted, plan.title_room)
+            self._title_font.setPixelSize(max(CHIP_TITLE_MIN_PX, px))
+            metrics = QFontMetricsF(self._title_font)
+        self._title_text = self._fit_type_text(metrics, plan.title_room)
         self._shape_display = shape
         self._pill_rect = QRectF(left, top + rows.pill_y, pill_width, rows.pill_height)
         self._chip_rects = [(text, r.translated(left, top)) for text, r in plan.chips]
@@ -504,18 +524,21 @@ class NodeItem(QGraphicsItem):
     def _plan_normal(self, f: _Fonts, rows: _Rows, inner: float, pill_width: float, title_width: float,
                      counts: list[str]) -> _Plan:
         """The everyday card: chips fill the room beside the shape badge, then rows below it."""
-        placed = None
-        for count in counts:
+        # Beside the badge if it fits; else on the title row, with the count (exact or rounded)
+        # that leaves the layer type the largest type size.
+        options = []
+        for rank, count in enumerate(counts):
             count_width = f.title_metrics.horizontalAdvance(count)
             if pill_width + GAP + count_width <= inner:
-                placed = (count, count_width, "badge")
-            elif title_width + GAP + count_width <= inner:
-                placed = (count, count_width, "title")
-            if placed:
-                break
-        if placed is None:
+                options.append((0, 0, rank, (count, count_width, "badge")))
+                continue
+            px = _title_px(f.title.pixelSize(), title_width, inner - GAP - count_width)
+            if px >= TITLE_MIN_PX:
+                options.append((1, -px, rank, (count, count_width, "title")))
+        placed = min(options)[3] if options else None
+        if placed is None:  # the layer type keeps its whole row: the count gets a row of its own
             count = counts[-1] if counts else ""
-            placed = (count, f.title_metrics.horizontalAdvance(count), "title" if count else "")
+            placed = (count, f.title_metrics.horizontalAdvance(count), "below" if count else "")
         count, count_width, row = placed
         beside = inner - pill_width - GAP if row != "badge" else 0.0
         chip_rects, chip_texts = self._flow_chips(inner, beside)
@@ -524,6 +547,10 @@ class NodeItem(QGraphicsItem):
         content = rows.pill_y + rows.pill_height + (rows_below * (chip_height + CHIP_GAP) + 1 if rows_below else 0.0)
         if row == "badge":
             count_rect = QRectF(inner - count_width, rows.pill_y, count_width, rows.pill_height)
+            title_room = inner
+        elif row == "below":
+            count_rect = QRectF(inner - count_width, content + CHIP_GAP, count_width, rows.title_height)
+            content += CHIP_GAP + rows.title_height
             title_room = inner
         else:
             count_rect = QRectF(inner - count_width, rows.title_y, count_width, rows.title_height)
@@ -538,7 +565,7 @@ class NodeItem(QGraphicsItem):
     def _plan_compact(self, f: _Fonts, rows: _Rows, inner: float, pill_width: float, title_width: float,
                       counts: list[str]) -> _Plan:
         """Presenter cards: chips sit at the right of the layer-type row and of the shape badge's row
-        (the layer type is shortened to no less than :data:`COMPACT_TITLE_MIN` for them) and open
+        (the layer type is drawn smaller for them, down to :data:`CHIP_TITLE_MIN_PX`, never cut) and open
         rows of their own only when those are full, so one kind of badge never makes a card taller.
         Without chips the parameter count is placed as on the normal card; with chips the card
         shows just the chips chosen.
@@ -553,7 +580,9 @@ class NodeItem(QGraphicsItem):
         if any(kind == "params" for kind, _ in self.chips) and self.known:
             candidates.append([params_text(self.params, exact=False) if kind == "params" else text
                                for kind, text in self.chips])
-        rooms = (inner - min(title_width, COMPACT_TITLE_MIN) - GAP, inner - pill_width - GAP)  # title row, badge row
+        # Title row (the layer type may shrink to CHIP_TITLE_MIN_PX for chips beside it, never be cut), badge row.
+        least_title = title_width * CHIP_TITLE_MIN_PX / f.title.pixelSize()
+        rooms = (max(0.0, inner - least_title - GAP), inner - pill_width - GAP)
         best: tuple[tuple[Any, ...], tuple[Any, ...]] | None = None
         for ci, texts in enumerate(candidates):
             widths = [min(inner, metrics.horizontalAdvance(text) + 10) for text in texts]
@@ -697,7 +726,7 @@ class NodeItem(QGraphicsItem):
         painter.setPen(QColor(look.text))
         painter.setFont(f.name)
         painter.drawText(self._name_rect, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, self._name_text)
-        painter.setFont(f.title)
+        painter.setFont(self._title_font)
         painter.setPen(QColor(look.text_secondary))
         painter.drawText(self._title_rect, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
                          self._title_text)
