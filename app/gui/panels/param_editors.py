@@ -545,14 +545,28 @@ class StrEditor(_LineEditor):
     """STR: plain text."""
 
 
+_BARE_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_.\-]*")
+
+
+def _bare_word(text: str) -> bool:
+    """A string shown without JSON's quotes (``float32``): one that could not read back as anything else."""
+    return bool(_BARE_WORD.fullmatch(text)) and text not in ("true", "false", "null", "NaN", "Infinity")
+
+
 class JsonEditor(_LineEditor):
-    """JSON: any plain JSON value, checked on commit (``[-1, 1]``, ``"float32"``, ``-1``)."""
+    """JSON: any plain JSON value, checked on commit (``[-1, 1]``, ``float32``, ``-1``). A plain
+    word is shown and typed without quotes (``float32``, not ``"float32"``)."""
 
     def _format(self, value: Any) -> str:
-        return _json_text(value)
+        return value if isinstance(value, str) and _bare_word(value) else _json_text(value)
 
     def _parse(self, text: str) -> Any:
-        return _parse_json(text)
+        try:
+            return _parse_json(text)
+        except ValueError:
+            if _bare_word(text):
+                return text
+            raise
 
     def _read(self) -> Any:
         text = self.line.text().strip()
