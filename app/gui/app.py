@@ -26,7 +26,8 @@ from app.gui import autosave
 from app.gui.background import BackgroundImporter, shared_importer
 from app.gui.document import Document
 from app.gui.gallery import default_example, open_copy
-from app.gui.main_window import MainWindow
+from app.gui.main_window import MainWindow, window_settings
+from app.gui.recent import RecentFiles
 
 _windows: list[MainWindow] = []
 """Windows opened by the app; kept here so Python never collects one that is still open."""
@@ -71,7 +72,7 @@ def _forget(window: MainWindow) -> None:
 
 def new_window(document: Document | None = None) -> MainWindow:
     """A shown window the app keeps track of (deleted when closed)."""
-    window = MainWindow(document)
+    window = MainWindow(document, settings=window_settings())
     window.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
     window.destroyed.connect(lambda _obj=None, w=window: _forget(w))
     _windows.append(window)
@@ -109,9 +110,26 @@ def recover(orphans: list[autosave.Orphan]) -> list[MainWindow]:
     return recovered
 
 
+def last_project() -> Path | None:
+    """The project file the user had open last (the newest existing .json in the recent list)."""
+    for recent in RecentFiles().files():
+        if recent.suffix.lower() == ".json" and recent.is_file():
+            return recent
+    return None
+
+
 def open_windows(path: str | os.PathLike[str] | None = None) -> list[MainWindow]:
-    """The windows a start shows: recovered work first, then ``path`` or the default example."""
+    """The windows a start shows: recovered work first, then ``path``, else the last project the
+    user worked on, else (a first start) the default example."""
     opened = recover(autosave.find_orphans())
+    if path is None and not opened:
+        path = last_project()
+        if path is not None:
+            window = new_window()
+            if window.open_path(path):
+                return [window]
+            window.close()
+            path = None
     if path is not None:
         window = new_window()
         window.open_path(Path(path))

@@ -13,6 +13,11 @@ Training lives in the Training dock. Its panel (pyqtgraph and the data views) is
 first time the dock is shown or a training action is used, so start-up does not pay for
 it. While a run goes on the document is locked and a banner over the canvas says so,
 with a Stop button; the status bar shows the epoch and the time left.
+
+Docks: the right side is wide enough from the start for every panel tabbed there (the
+Training panel, a Conv2D's Inspector, whole tab titles), so nothing jumps when a tab opens;
+selecting a layer brings the Inspector forward. A window given ``settings`` (the app's
+windows: :func:`window_settings`) remembers its geometry and dock layout between runs.
 """
 
 from __future__ import annotations
@@ -23,7 +28,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QEvent, QMetaObject, QObject, Qt, QTimer
+from PySide6.QtCore import QChildEvent, QEvent, QMetaObject, QObject, QSettings, Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShowEvent, QUndoGroup
 from PySide6.QtWidgets import (
     QApplication,
@@ -37,6 +42,7 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QPushButton,
     QStyle,
+    QTabBar,
     QToolBar,
     QUndoView,
     QVBoxLayout,
@@ -56,7 +62,7 @@ from app.gui.panels.inspector import InspectorPanel
 from app.gui.panels.palette import PalettePanel
 from app.gui.panels.problems import ProblemsPanel
 from app.gui.panels.summary import SummaryPanel
-from app.gui.recent import RecentFiles
+from app.gui.recent import RecentFiles, config_dir
 from app.gui.teaching import Teaching
 
 if TYPE_CHECKING:
@@ -73,8 +79,14 @@ KERAS_SUFFIXES = (".keras", ".h5", ".hdf5")
 ERROR_STYLE = "color: #c62828; font-weight: 600;"
 
 Button = QMessageBox.StandardButton
-TRAINING_DOCK_WIDTH = 460
-"""The Training dock is widened to this when a run starts (plots are unreadable narrower)."""
+PALETTE_WIDTH = 250
+RIGHT_DOCK_WIDTH = 400
+"""The right docks' width from the start: the Training panel needs 380 px and a Conv2D's
+Inspector about 330, so opening either never widens the side (and never scrolls sideways)."""
+BOTTOM_DOCK_HEIGHT = 190
+LAYOUT_VERSION = 2
+"""Stored with the dock layout; a layout saved by a version with other docks is not restored."""
+SETTINGS_FILE = "window.ini"
 LOCK_TEXT = "Training — the model is locked until it ends"
 BANNER_STYLE = ("#lock_banner { background: #FFF3D1; border: 1px solid #E69500; border-radius: 6px; }"
                 " #lock_banner QLabel { color: #1B1F24; }")
@@ -136,6 +148,12 @@ class LockBanner(QFrame):
         return False
 
 
+def window_settings() -> QSettings:
+    """Where the app's windows keep geometry and dock layout: an INI file in the config folder
+    (``LAYERFORGE_HOME`` moves it, as tests do, so they never touch a user's settings)."""
+    return QSettings(str(config_dir() / SETTINGS_FILE), QSettings.Format.IniFormat)
+
+
 def _file_stem(name: str) -> str:
     """A file name suggested from a project name ("MLP tabular" -> "mlp_tabular")."""
     stem = re.sub(r"[^A-Za-z0-9]+", "_", name).strip("_").lower()
@@ -147,8 +165,10 @@ class MainWindow(QMainWindow):
 
     def __init__(self, document: Document | None = None, *, autosave_interval_ms: int = AUTOSAVE_INTERVAL_MS,
                  autosave_directory: Path | None = None, recent: RecentFiles | None = None,
-                 parent: QWidget | None = None) -> None:
+                 settings: QSettings | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self.settings = settings
+        """Where geometry and dock layout are remembered (None: not remembered, as in most tests)."""
         if document is None:
             document = Document()
         document.setParent(self)
@@ -190,6 +210,7 @@ class MainWindow(QMainWindow):
         self._document_changed()
         self.teaching.document_changed()
         self._resize_to_screen()
+        self._restore_geometry()
 
     # --- building ---------------------------------------------------------------------------
 
@@ -208,7 +229,7 @@ class MainWindow(QMainWindow):
         self.setCorner(Qt.Corner.BottomRightCorner, right)
         self.palette_dock = self.add_dock("Layers", self.palette, left)
         self.inspector_dock = self.add_dock("Inspector", self.inspector, right)
-        self.undo_dock = self.add_dock("Undo History", self.undo_view, right)
+        self.undo_dock = self.add_dock("Undo History", self.undo_view, bottom)
         self.problems_dock = self.add_dock("Problems", self.problems, bottom)
         self.summary_dock = self.add_dock("Summary", self.summary, bottom)
         self._training_panel: TrainingPanel | None = None
@@ -437,7 +458,19 @@ class MainWindow(QMainWindow):
 
     def _selection_changed(self, node_ids: list) -> None:
         self.inspector.show_node(node_ids[0] if len(node_ids) == 1 else None)
+        if len(node_ids) == 1:
+            self.bring_inspector_forward()
         self._update_actions()
+
+    def bring_inspector_forward(self) -> None:
+        """A selected layer's settings are what the user looks for next: show the Inspector tab.
+        Not while a run goes on (the live plots stay in front), nor if the user closed it."""
+        dock = self.inspector_dock
+        if self.training_running or not dock.toggleViewAction().isChecked():
+            return
+        if dock.isHidden() or dock.visibleRegion().isEmpty():
+            dock.show()
+            dock.raise_()
 
     def _update_actions(self) -> None:
         locked = self._document.locked
@@ -766,12 +799,10 @@ class MainWindow(QMainWindow):
             _ = self.training
 
     def show_training(self) -> None:
-        """Bring the Training dock to the front, wide enough for its plots."""
+        """Bring the Training dock to the front (the side is already wide enough: RIGHT_DOCK_WIDTH)."""
         dock = self.training_dock
         dock.show()
         dock.raise_()
-        if not dock.isFloating() and 0 < dock.width() < TRAINING_DOCK_WIDTH:
-            self.resizeDocks([dock], [TRAINING_DOCK_WIDTH], Qt.Orientation.Horizontal)
 
     def start_training(self) -> bool:
         """F5: show the Training dock and start a run (the panel says what stops it, if anything)."""
@@ -886,25 +917,84 @@ class MainWindow(QMainWindow):
         """Tab the docks that share a side and give the canvas the room.
 
         Done on the first show, once the window exists: tabifying earlier leaves a stray,
-        unused tab bar painted over the palette (a Qt 6 dock-layout bug).
+        unused tab bar painted over the palette (a Qt 6 dock-layout bug). The undo history
+        sits at the bottom, so the right side's tabs (Inspector, Training, Help, Lesson) keep
+        their whole titles.
         """
-        self.tabifyDockWidget(self.inspector_dock, self.undo_dock)
         self.tabifyDockWidget(self.inspector_dock, self.training_dock)
         self.tabifyDockWidget(self.inspector_dock, self.teaching.help_dock)
         self.tabifyDockWidget(self.inspector_dock, self.teaching.lesson_dock)
         self.tabifyDockWidget(self.problems_dock, self.summary_dock)
         self.tabifyDockWidget(self.problems_dock, self.teaching.insight_dock)
+        self.tabifyDockWidget(self.problems_dock, self.undo_dock)
         self.inspector_dock.raise_()
         self.problems_dock.raise_()
         if self.teaching.lesson.has_lesson():
             self.teaching.lesson_dock.raise_()
-        self.resizeDocks([self.palette_dock, self.inspector_dock], [250, 320], Qt.Orientation.Horizontal)
-        self.resizeDocks([self.problems_dock], [190], Qt.Orientation.Vertical)
+        self.tidy_tab_bars()
+        tabs = self.dock_tab_bar(self.inspector_dock)
+        right = max(RIGHT_DOCK_WIDTH, tabs.sizeHint().width() + 8 if tabs is not None else 0)
+        self.resizeDocks([self.palette_dock, self.inspector_dock], [PALETTE_WIDTH, right], Qt.Orientation.Horizontal)
+        self.resizeDocks([self.problems_dock], [BOTTOM_DOCK_HEIGHT], Qt.Orientation.Vertical)
+
+    def dock_tab_bar(self, dock: QDockWidget) -> QTabBar | None:
+        """The tab bar ``dock`` is a tab of (None when it is not tabbed)."""
+        for bar in self.findChildren(QTabBar, options=Qt.FindChildOption.FindDirectChildrenOnly):
+            if any(bar.tabText(i) == dock.windowTitle() for i in range(bar.count())) and bar.isVisibleTo(self):
+                return bar
+        return None
+
+    def tidy_tab_bars(self) -> None:
+        """Whole dock titles on the tabs ("Inspector", never "Insp…"); scroll arrows if ever short."""
+        for bar in self.findChildren(QTabBar, options=Qt.FindChildOption.FindDirectChildrenOnly):
+            self._tidy_tab_bar(bar)
+
+    @staticmethod
+    def _tidy_tab_bar(bar: QTabBar) -> None:
+        bar.setElideMode(Qt.TextElideMode.ElideNone)
+        bar.setUsesScrollButtons(True)
+
+    def childEvent(self, event: QChildEvent) -> None:
+        # Qt makes a tab bar whenever docks get tabbed (also when the user drags one); it sets
+        # the bar's elide mode after creating it, so the bar is tidied once it is polished.
+        if event.type() == QEvent.Type.ChildPolished and isinstance(event.child(), QTabBar):
+            self._tidy_tab_bar(event.child())
+        super().childEvent(event)
+
+    # --- remembered geometry and layout -------------------------------------------------------
+
+    def _restore_geometry(self) -> None:
+        if self.settings is None:
+            return
+        geometry = self.settings.value("window/geometry")
+        if geometry:
+            self.restoreGeometry(geometry)
+
+    def _restore_layout(self) -> bool:
+        """The dock layout of the last run (after the default one is in place); True if restored."""
+        if self.settings is None:
+            return False
+        state = self.settings.value("window/state")
+        if not state or not self.restoreState(state, LAYOUT_VERSION):
+            return False
+        self.tidy_tab_bars()
+        return True
+
+    def save_layout(self) -> None:
+        """Remember geometry and docks for the next run (presenter mode is left first)."""
+        if self.settings is None:
+            return
+        if self.teaching.presenter:
+            self.teaching.set_presenter(False)
+        self.settings.setValue("window/geometry", self.saveGeometry())
+        self.settings.setValue("window/state", self.saveState(LAYOUT_VERSION))
+        self.settings.sync()
 
     def showEvent(self, event: QShowEvent) -> None:
         if not self._docks_arranged:
             self._docks_arranged = True
             self._arrange_docks()
+            self._restore_layout()
         super().showEvent(event)
 
     def closeEvent(self, event: QCloseEvent) -> None:
@@ -918,6 +1008,7 @@ class MainWindow(QMainWindow):
         if not self.maybe_save():
             event.ignore()
             return
+        self.save_layout()
         self.teaching.shutdown()
         if self._training_panel is not None:
             self._training_panel.shutdown()

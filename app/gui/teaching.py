@@ -6,11 +6,13 @@ Kept out of ``main_window.py`` so the window stays about files, editing and trai
 diagram exports, and follows the window's document through :meth:`document_changed`
 (each document gets a new canvas scene, so the scene's state is applied again).
 
-Presenter mode is one switch for a projector: the canvas draws with large fonts and ports
-and high contrast, every dock's text grows, and clutter (undo history, summary, the
-status bar's background-import note) is hidden, and the canvas shows the model at a readable
-scale (at least 1:1); switching back restores exactly what was visible before, zoom and scroll
-included.
+Presenter mode is one switch for showing a lesson on a projector: the canvas draws with
+large fonts and ports and high contrast, every dock's text grows, the teaching docks (Insight
+and Help) stay in view while the palette and the bookkeeping (undo history, summary, problems,
+the status bar's background-import note) are hidden, and the canvas shows the model at a
+readable scale (at least 1:1, kept through Fit and zoom). Switching back restores exactly the
+layout from before (``saveState``/``restoreState``: docks, tabs in front, sizes), zoom and
+scroll included.
 """
 
 from __future__ import annotations
@@ -18,9 +20,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject, Qt, QTimer
+from PySide6.QtCore import QByteArray, QObject, Qt, QTimer
 from PySide6.QtGui import QAction, QFont, QKeySequence
-from PySide6.QtWidgets import QDockWidget, QLabel, QMessageBox
+from PySide6.QtWidgets import QDockWidget, QFrame, QLabel, QMessageBox, QScrollArea
 
 from app.gui.panels.help_panel import HelpPanel
 from app.gui.panels.lesson_panel import LessonPanel
@@ -34,6 +36,8 @@ if TYPE_CHECKING:
 PRESENTER_SHORTCUT = "Ctrl+Shift+P"
 PRESENTER_FONT_SCALE = 1.45
 """Dock text grows by this much in presenter mode (the canvas has its own, larger look)."""
+PRESENTER_INSIGHT_SHARE = 0.4
+"""In presenter mode the Insight dock gets at least this share of the window's height."""
 BADGES = (("params", "&Parameters"), ("flops", "&FLOPs"), ("memory", "Activation &Memory"))
 CLOSE_WAIT_S = 3.0
 """At most this long is spent, on closing, letting insight jobs end (they are daemon threads)."""
@@ -47,8 +51,7 @@ class Teaching(QObject):
         super().__init__(window)
         self.window = window
         self._presenter = False
-        self._hidden_by_presenter: list[QDockWidget] = []
-        self._shown_before_presenter: list[QDockWidget] = []
+        self._layout_before_presenter: QByteArray | None = None
         self._backend_label_shown = False
         self._view_before_presenter: ViewState | None = None
         self._normal_font: QFont | None = None
@@ -73,7 +76,8 @@ class Teaching(QObject):
         self.presenter_action = QAction("&Presenter Mode", window)
         self.presenter_action.setCheckable(True)
         self.presenter_action.setShortcut(QKeySequence(PRESENTER_SHORTCUT))
-        self.presenter_action.setStatusTip("Large fonts and ports, high contrast, clutter hidden: for a projector")
+        self.presenter_action.setStatusTip("Large fonts and ports, high contrast, the teaching docks kept and the "
+                                           "rest hidden: for a projector")
         self.presenter_action.toggled.connect(self.set_presenter)
         window.addAction(self.presenter_action)
 
@@ -157,7 +161,14 @@ class Teaching(QObject):
             window = self.window
             panel = InsightPanel(window.document, lambda: window.training, lambda: window.view.graph_scene())
             placeholder = self.insight_dock.widget()
-            self.insight_dock.setWidget(panel)
+            # In a scroll area: the views need ~400 px of height, and as the dock's minimum that
+            # would push the whole bottom area (Problems, Summary too) up over the canvas for good.
+            scroll = QScrollArea()
+            scroll.setObjectName("insight_scroll")
+            scroll.setWidgetResizable(True)
+            scroll.setFrameShape(QFrame.Shape.NoFrame)
+            scroll.setWidget(panel)
+            self.insight_dock.setWidget(scroll)
             if placeholder is not None:
                 placeholder.deleteLater()
             panel.node_shown.connect(self._stepped_to)
@@ -210,10 +221,16 @@ class Teaching(QObject):
     def presenter(self) -> bool:
         return self._presenter
 
+    def presenter_hidden_docks(self) -> list[QDockWidget]:
+        """What presenter mode hides: the palette and the bookkeeping (the class watches, it does not draw)."""
+        return [self.window.palette_dock, *self.window.clutter_docks()]
+
     def set_presenter(self, on: bool) -> None:
         """Presenter mode on or off (see the module docstring)."""
         if on == self._presenter:
             return
+        from app.gui.main_window import LAYOUT_VERSION
+
         self._presenter = on
         window = self.window
         if self.presenter_action.isChecked() != on:
@@ -221,6 +238,7 @@ class Teaching(QObject):
         view = window.view
         if on:
             self._view_before_presenter = view.view_state()
+            self._layout_before_presenter = window.saveState(LAYOUT_VERSION)
         view.graph_scene().set_presenter(on)
         if on:
             self._normal_font = QFont(window.font())
@@ -231,36 +249,61 @@ class Teaching(QObject):
             else:
                 bigger.setPixelSize(round(bigger.pixelSize() * PRESENTER_FONT_SCALE))
             window.setFont(bigger)
-            # A dock tabbed behind a hidden one would come forward in its place: hide it too,
-            # unless it was the one showing (a teacher stepping through keeps the Insight dock).
-            docks = [*window.clutter_docks(), self.insight_dock]
-            self._shown_before_presenter = [d for d in docks if d.isVisible() and not d.visibleRegion().isEmpty()]
-            hide = [*window.clutter_docks()]
-            if self.insight_dock not in self._shown_before_presenter:
-                hide.append(self.insight_dock)
-            self._hidden_by_presenter = [d for d in hide if d.toggleViewAction().isChecked()]  # open, even if behind
-            for dock in self._hidden_by_presenter:
+            for dock in self.presenter_hidden_docks():
                 dock.hide()
+            for dock in (self.insight_dock, self.help_dock):  # the teaching tools stay in view
+                if dock.isHidden():
+                    dock.show()
+            self.insight_dock.raise_()
             self._backend_label_shown = window.backend_label.isVisibleTo(window)
             window.backend_label.setVisible(False)
         else:
             window.backend_label.setVisible(self._backend_label_shown)
             if self._normal_font is not None:
                 window.setFont(self._normal_font)
-            for dock in self._hidden_by_presenter:
-                dock.show()
-            for dock in self._shown_before_presenter:  # the same tabs in front as before
-                dock.raise_()
-            self._hidden_by_presenter = []
-            self._shown_before_presenter = []
+            self._restore_layout()
         if on:  # readable cards (scale >= 1) around what the class looks at, once the docks have moved
             QTimer.singleShot(0, self, self._present)
         elif self._view_before_presenter is not None:
             view.restore_view_state(self._view_before_presenter)
+            state = self._view_before_presenter
             self._view_before_presenter = None
+            # Once the docks have their old sizes again, the same scroll as before (not just the centre).
+            QTimer.singleShot(0, self, lambda: None if self._presenter else view.restore_view_state(state))
+
+    def _restore_layout(self) -> None:
+        """Docks, tabs in front and their sizes exactly as before presenter mode. Applied again
+        once the normal font has reached every dock (their minimum sizes shrink only then)."""
+        from app.gui.main_window import LAYOUT_VERSION
+
+        state = self._layout_before_presenter
+        self._layout_before_presenter = None
+        if state is None:
+            return
+        window = self.window
+        window.restoreState(state, LAYOUT_VERSION)
+        window.tidy_tab_bars()
+
+        def again() -> None:
+            if not self._presenter:
+                window.restoreState(state, LAYOUT_VERSION)
+
+        QTimer.singleShot(0, self, again)
 
     def _present(self) -> None:
-        view = self.window.view
+        if not self._presenter:
+            return
+        window = self.window
+        tabs = window.dock_tab_bar(self.help_dock)  # the larger text still fits on the tabs
+        if tabs is not None and not self.help_dock.isFloating():
+            need = tabs.sizeHint().width() + 8
+            if self.help_dock.width() < need:
+                window.resizeDocks([self.help_dock], [need], Qt.Orientation.Horizontal)
+        insight = self.insight_dock
+        if insight.isVisible() and not insight.isFloating():  # room for the views the class watches
+            height = max(insight.height(), round(window.height() * PRESENTER_INSIGHT_SHARE))
+            window.resizeDocks([insight], [height], Qt.Orientation.Vertical)
+        view = window.view
         selected = view.selected_node_ids()
         view.present(view.graph_scene().highlighted() or (selected[0] if len(selected) == 1 else None))
 

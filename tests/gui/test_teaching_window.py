@@ -127,7 +127,8 @@ def test_presenter_mode_enlarges_hides_clutter_and_restores_exactly(window: Main
     assert teaching.presenter and window.view.graph_scene().presenter()
     assert window.font().pointSizeF() > font_before * 1.3
     assert not any(dock.isVisible() for dock in window.clutter_docks())
-    assert window.palette_dock.isVisible()  # a teacher still draws live
+    assert not window.palette_dock.isVisible()  # issue 12.7: the class watches; the palette is hidden
+    assert window.teaching.insight_dock.isVisible() and window.teaching.help_dock.isVisible()
     teaching.presenter_action.trigger()
     assert not teaching.presenter and not window.view.graph_scene().presenter()
     assert window.font().pointSizeF() == font_before
@@ -160,7 +161,7 @@ def test_the_insight_dock_is_built_on_first_use_and_follows_the_document(window:
     teaching = window.teaching
     assert teaching._insight is None  # start-up does not pay for the insight views
     panel = teaching.show_insight()
-    assert teaching.insight_dock.widget() is panel and panel.tabs.count() == 4
+    assert teaching.insight_dock.widget().widget() is panel and panel.tabs.count() == 4  # in a scroll area
     assert panel.document is window.document
     window.open_example(examples_dir() / "mlp_tabular.json")
     assert panel.document is window.document
@@ -173,12 +174,13 @@ def in_front(window: MainWindow) -> dict[str, bool]:
     return {d.objectName(): d.isVisible() and not d.visibleRegion().isEmpty() for d in docks}
 
 
-def test_presenter_mode_keeps_the_insight_dock_only_when_it_was_in_front(window: MainWindow, qtbot) -> None:
+def test_presenter_mode_shows_the_insight_dock_and_puts_the_tabs_back(window: MainWindow, qtbot) -> None:
     teaching = window.teaching
     before = in_front(window)
     assert before["dock_problems"] and not before["dock_insight"]
     teaching.set_presenter(True)
-    assert not teaching.insight_dock.isVisible()  # it must not come forward in the Problems dock's place
+    qtbot.waitUntil(lambda: in_front(window)["dock_insight"])  # issue 12.7: the teaching tools stay in view
+    assert not window.problems_dock.isVisible()
     teaching.set_presenter(False)
     qtbot.waitUntil(lambda: in_front(window) == before)
 

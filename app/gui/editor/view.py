@@ -282,9 +282,14 @@ class GraphView(QGraphicsView):
     def zoom(self) -> float:
         return self.transform().m11()
 
+    def min_zoom(self) -> float:
+        """How far out the user may zoom: in presenter mode no further than :data:`PRESENT_ZOOM`,
+        so the large cards stay readable from the back of the room."""
+        return PRESENT_ZOOM if self._scene is not None and self._scene.presenter() else MIN_ZOOM
+
     def set_zoom(self, zoom: float, anchor: QPointF | None = None) -> None:
         """Scale to ``zoom`` (clamped), keeping ``anchor`` (scene point) where it is on screen."""
-        zoom = max(MIN_ZOOM, min(MAX_ZOOM, zoom))
+        zoom = max(self.min_zoom(), min(MAX_ZOOM, zoom))
         factor = zoom / self.zoom()
         if math.isclose(factor, 1.0):
             return
@@ -315,8 +320,13 @@ class GraphView(QGraphicsView):
         v.setValue(v.value() + round(delta.y()))
 
     def fit_all(self) -> None:
-        """Show every node (F). Small models are not blown up past a readable size."""
+        """Show every node (F). Small models are not blown up past a readable size; in presenter
+        mode the scale stays readable (:meth:`present`: fitted only if it fits at 1:1 or more)."""
         self._fit_pending = False
+        if self._scene is not None and self.graph_scene().presenter():
+            selected = self.selected_node_ids()
+            self.present(self.graph_scene().highlighted() or (selected[0] if len(selected) == 1 else None))
+            return
         rect = self.graph_scene().itemsBoundingRect()
         if rect.isEmpty():
             self.resetTransform()
