@@ -26,6 +26,7 @@ from app.core.fixes import apply_fix
 from app.core.graph import Edge, Graph, Position
 from app.core.graph_sync import GraphState, sync_graph
 from app.core.layout import apply_layout
+from app.core.output_check import output_activation_problems
 from app.core.placement import add_from_palette
 from app.core.project import Project, load_project, save_project
 from app.core.run_history import append_run
@@ -136,13 +137,14 @@ class Document(QObject):
         """The example file this document is an untitled copy of (the Lesson dock says so)."""
         self.undo_stack = QUndoStack(self)
         self.analyzer = ShapeAnalyzer()
-        self.analysis: Analysis = self.analyzer.analyze(self.graph)
+        self.analysis: Analysis = self._analyze()
         self._locked = False
         self._pending = QTimer(self)
         self._pending.setSingleShot(True)
         self._pending.setInterval(0)
         self._pending.timeout.connect(self.revalidate)
         self.graph.changed.connect(self._pending.start)
+        self.settings_changed.connect(self._pending.start)  # the loss decides what an output must give
         self.undo_stack.cleanChanged.connect(self._clean_changed)
 
     def _clean_changed(self, clean: bool) -> None:
@@ -175,9 +177,18 @@ class Document(QObject):
     def revalidate(self) -> Analysis:
         """Validate now (normally triggered automatically after each change)."""
         self._pending.stop()
-        self.analysis = self.analyzer.analyze(self.graph)
+        self.analysis = self._analyze()
         self.analysis_changed.emit(self.analysis)
         return self.analysis
+
+    def _analyze(self) -> Analysis:
+        """Shapes and parameters, then, once a dataset is chosen and the model has no errors,
+        whether a classifier's output gives probabilities (that needs the training settings'
+        loss, which the graph lacks; before a dataset the last layer is often still to come)."""
+        analysis = self.analyzer.analyze(self.graph)
+        if analysis.valid and self.project.dataset:
+            analysis.problems.extend(output_activation_problems(self.graph, self.project.training))
+        return analysis
 
     # --- editing: every edit is one undo step --------------------------------------------
 

@@ -255,6 +255,31 @@ def test_new_dense_and_conv_get_relu_and_cards_show_the_activation(qtbot, window
     assert item._title_text == "Conv2D · linear"
 
 
+def test_a_relu_classifier_output_is_flagged_once_a_dataset_is_chosen_and_fixed_to_softmax(qtbot, doc: Document
+                                                                                             ) -> None:
+    pixels = doc.add_node("InputLayer", (0, 0), {"batch_shape": [None, 4]}, name="pixels")
+    out = doc.add_node("Dense", (0, ROW_GAP), {"units": 3}, name="out")  # from the palette: relu
+    doc.connect(pixels, out)
+    doc.revalidate()
+    panel = ProblemsPanel(doc)
+    qtbot.addWidget(panel)
+    panel.show()
+    assert panel.problems == []  # still building: no dataset yet, no nagging
+    with qtbot.waitSignal(doc.analysis_changed, timeout=2000):
+        doc.set_dataset({"name": "iris"})  # a classification loss is the default
+    (problem,) = panel.problems
+    assert problem.severity == "warning" and "uses relu" in problem.message
+    assert problem.fix.description == "Set out's activation to softmax"
+    with qtbot.waitSignal(doc.analysis_changed, timeout=2000):
+        qtbot.mouseClick(panel.fix_buttons[0], Qt.MouseButton.LeftButton)
+    assert doc.graph.node(out).config["activation"] == "softmax" and panel.problems == []
+    with qtbot.waitSignal(doc.analysis_changed, timeout=2000):
+        doc.set_training({"loss": "binary_crossentropy"})
+    doc.set_param(out, "units", 1)
+    doc.revalidate()
+    assert [p.fix.action["value"] for p in panel.problems] == ["sigmoid"]
+
+
 # --- 2. File › Export › Keras Model after training ---------------------------------------------------------
 
 def _export(window: MainWindow, target: Path, monkeypatch: pytest.MonkeyPatch) -> str:
