@@ -36,6 +36,8 @@ MAX_BYTES = 200 * MIB
 """CSV files larger than this (200 MiB) are refused before reading, and reading stops there."""
 CHUNK_ROWS = 32_768
 """Rows converted to arrays at a time: bounds the Python strings alive at once."""
+MAX_SHARED = 65_536
+"""Distinct texts per column stored once (see :meth:`_Columns._keep_texts`)."""
 _DECIMAL_COMMA = re.compile(r"^\s*-?\d+,\d+\s*$")
 
 
@@ -158,13 +160,14 @@ class _Columns:
         self.numeric = [not every and j not in (keep_text or set()) for j in range(width)]
         self.parts: list[list[np.ndarray]] = [[] for _ in range(width)]
         self.texts: list[list[str]] = [[] for _ in range(width)]
+        self.shared: list[dict[str, str] | None] = [{} for _ in range(width)]
         self.lines: list[np.ndarray] = []
         self.decimal_comma = decimal_comma
 
     def add(self, rows: list[list[str]], lines: list[int]) -> None:
         if not rows:
             return
-        self.lines.append(np.array(lines, dtype=np.int64))
+        self.lines.append(np.array(lines, dtype=np.int32))  # a 200 MiB file has under 2^31 lines
         for j, cells in enumerate(zip(*rows, strict=True)):
             if self.decimal_comma:  # European files write 1,5 for 1.5
                 cells = tuple(c.replace(",", ".") if _DECIMAL_COMMA.match(c) else c for c in cells)
@@ -176,7 +179,17 @@ class _Columns:
                 if self.parts[j]:
                     raise _TextColumn(j)
                 self.numeric[j] = False
-            self.texts[j].extend(cells)
+            self._keep_texts(j, cells)
+
+    def _keep_texts(self, j: int, cells: Sequence[str]) -> None:
+        """Keep a text column's cells, one string object per distinct text while there are few (a label
+        column of 5 million rows then costs a pointer per row, not a 60-byte string per row)."""
+        shared = self.shared[j]
+        if shared is not None:
+            cells = [shared.setdefault(c, c) for c in cells]
+            if len(shared) > MAX_SHARED:
+                self.shared[j] = None  # names, ids, free text: sharing would only add a dictionary
+        self.texts[j].extend(cells)
 
     def table(self, path: str, header: list[str], has_header: bool) -> CsvTable:
         numbers = [np.concatenate(p) if n else None for n, p in zip(self.numeric, self.parts, strict=True)]

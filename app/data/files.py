@@ -24,7 +24,6 @@ from app.data import options as opts
 from app.data.csvread import CsvTable, as_number, is_missing, read_csv
 from app.data.dataset import TASKS, Dataset, count, freeze, make_title
 from app.data.errors import DataError
-from app.data.tables import standardize
 from app.data.targets import MAX_CLASSES, encode_target, looks_like_classes
 
 MAX_ONE_HOT = 50
@@ -75,47 +74,49 @@ def _numeric_column(table: CsvTable, j: int, rows: np.ndarray) -> np.ndarray | N
     return None
 
 
-def _standardize_checked(x: np.ndarray, table: CsvTable, rows: np.ndarray, names: list[str],
-                         columns: list[int]) -> np.ndarray:
-    """Standardize the number columns, refusing (with the column and the line) a column whose mean or
-    spread is not a finite float64: one value of 1e308 would otherwise turn the whole column into
-    zeros while the note says it was standardized."""
+def _standardized(column: np.ndarray, table: CsvTable, rows: np.ndarray, name: str) -> np.ndarray:
+    """The column at mean 0 and standard deviation 1 (a constant column only centred), as float32, as
+    :func:`app.data.tables.standardize` does for a whole table; one column at a time keeps the
+    memory to a column. A mean or spread that is not a finite float64 is refused with the column
+    and the line of its largest value: one value of 1e308 would otherwise turn the whole column
+    into zeros while the note says it was standardized."""
     with np.errstate(all="ignore"):
-        out, mean, std = standardize(x)
-        finite = np.isfinite(mean) & np.isfinite(std) & np.isfinite(out).all(axis=0)
-    if finite.all():
-        return out
-    k = int(np.flatnonzero(~finite)[0])
-    column = np.abs(x[:, k])
-    row = int(np.argmax(column))
-    raise DataError(f"the value {x[row, k]:g} is so large that the mean or spread of this column overflows (is "
+        mean = column.mean()
+        std = column.std()
+        out = (column - mean) / (std if std != 0 else 1.0)
+        finite = bool(np.isfinite(mean) and np.isfinite(std) and np.isfinite(out).all())
+    if finite:
+        return out.astype(np.float32)
+    row = int(np.argmax(np.abs(column)))
+    raise DataError(f"the value {column[row]:g} is so large that the mean or spread of this column overflows (is "
                     "infinite), so it cannot be standardized: fix or remove the value, or rescale the column",
-                    table.path, int(table.lines[rows[row]]), names[columns[k]])
+                    table.path, int(table.lines[rows[row]]), name)
 
 
 def _csv_features(table: CsvTable, columns: list[int], rows: np.ndarray,
                   notes: list[str]) -> tuple[np.ndarray, list[str]]:
+    """Feature blocks, float32, one column of the table at a time; each column's texts or numbers are
+    let go once used, so a large table never exists twice."""
     blocks: list[np.ndarray] = []
     names: list[str] = []
-    numeric: list[bool] = []
+    standardized = 0
     for j in columns:
         name = table.header[j]
         values = _numeric_column(table, j, rows)
         if values is not None:
+            table.numbers[j] = table.texts[j] = None
             absent = np.isnan(values)
             missing = int(absent.sum())
             if missing == len(values):
                 notes.append(f"left out column {name!r}: it has no values")
                 continue
-            column = values
             if missing:
                 median = float(np.median(values[~absent]))
-                column = values.copy()
-                column[absent] = median
+                values[absent] = median
                 notes.append(f"filled {_plural(missing, 'missing value')} in {name!r} with the median ({median:g})")
-            blocks.append(column[:, None])
+            blocks.append(_standardized(values, table, rows, name)[:, None])
             names.append(name)
-            numeric.append(True)
+            standardized += 1
             continue
         texts = table.texts[j]
         assert texts is not None
@@ -132,24 +133,21 @@ def _csv_features(table: CsvTable, columns: list[int], rows: np.ndarray,
             cells = [mode if is_missing(c) else c for c in cells]
             notes.append(f"filled {_plural(missing, 'missing value')} in {name!r} with the most frequent value "
                          f"({mode!r})")
+        table.numbers[j] = table.texts[j] = None
         categories = sorted(set(cells))
         index = {c: k for k, c in enumerate(categories)}
-        block = np.zeros((len(cells), len(categories)), dtype=np.float64)
-        block[np.arange(len(cells)), [index[c] for c in cells]] = 1.0
+        block = np.zeros((len(cells), len(categories)), dtype=np.float32)
+        block[np.arange(len(cells)), np.fromiter((index[c] for c in cells), dtype=np.int64, count=len(cells))] = 1.0
         blocks.append(block)
         new = [f"{name}={c}" for c in categories]
         names.extend(new)
-        numeric.extend([False] * len(new))
         notes.append(f"one-hot encoded the text column {name!r} into {len(new)} columns: {_list(new)}")
     if not blocks:
         raise DataError("no column is left to learn from: the file needs at least one feature column besides the "
                         "target", table.path)
-    x = np.concatenate(blocks, axis=1)
-    if any(numeric):
-        mask = np.array(numeric)
-        x[:, mask] = _standardize_checked(x[:, mask], table, rows, names, list(np.flatnonzero(mask)))
-        notes.append(f"standardized {_plural(sum(numeric), 'number column')} to mean 0 and standard deviation 1")
-    return x.astype(np.float32), names
+    if standardized:
+        notes.append(f"standardized {_plural(standardized, 'number column')} to mean 0 and standard deviation 1")
+    return np.concatenate(blocks, axis=1), names
 
 
 def load_csv(path: Path, shown: str, ref: Mapping[str, Any]) -> Dataset:
