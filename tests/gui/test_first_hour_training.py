@@ -302,5 +302,9 @@ def test_in_presenter_mode_the_progress_bar_grows_with_its_text(window, qtbot) -
         qtbot.waitUntil(lambda: panel.progress_bar.height() > normal)
         qtbot.waitUntil(lambda: panel.progress_bar.height() >= panel.progress_bar.sizeHint().height())
         assert panel.notice_label.height() == panel.progress_bar.height(), "one slot, one height"
+        bar = panel.progress_bar
+        shown = bar.text()
+        assert bar.fontMetrics().horizontalAdvance(shown) <= bar.contentsRect().width(), "one line, cut with …"
+        assert shown == bar.format() or shown.endswith("…")
     finally:
         window.teaching.set_presenter(False)

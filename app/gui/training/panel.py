@@ -108,6 +108,16 @@ RUN_PHASES = ("idle", "starting", "running", "stopping", "finished", "stopped", 
 NOTICE_ICONS = {"problems": "⚠", "ready": "✓", "waiting": "…"}
 
 
+class ElidingProgressBar(QProgressBar):
+    """A progress bar whose words end in "…" when the bar is too narrow (presenter mode's large
+    text in a docked panel), instead of wrapping onto a second line the bar has no room for.
+    The whole sentence is its tooltip."""
+
+    def text(self) -> str:
+        room = self.contentsRect().width() - 8
+        return self.fontMetrics().elidedText(super().text(), Qt.TextElideMode.ElideRight, max(0, room))
+
+
 class TrainingPanel(QWidget):
     """The Training dock's widget (see the module docstring)."""
 
@@ -239,7 +249,7 @@ class TrainingPanel(QWidget):
         self.stop_button.setEnabled(False)
         self.stop_button.clicked.connect(self.stop_training)
         controls.addWidget(self.stop_button)
-        self.progress_bar = QProgressBar(self)
+        self.progress_bar = ElidingProgressBar(self)
         self.progress_bar.setRange(0, PROGRESS_STEPS)
         self.progress_bar.setValue(0)
         self.progress_bar.setTextVisible(True)
@@ -547,6 +557,7 @@ class TrainingPanel(QWidget):
         status line and lock banner (through ``status_text_changed``) say the same thing."""
         self._phase = phase
         self.progress_bar.setFormat(text)
+        self.progress_bar.setToolTip(text)
         self.state_stack.setCurrentWidget(self.progress_bar if phase != "idle" else self.notice_label)
         if phase in ("starting", "running", "stopping"):
             self._status_sent = time.monotonic()
