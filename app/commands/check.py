@@ -93,12 +93,12 @@ def print_report(project: Project, analysis: Analysis) -> None:
     table.add_column("Memory", justify="right")
     table.add_column("Connected to")
     costs = model_costs(project.graph, analysis)
+    failing = {p.node for p in analysis.errors}  # once: per row it was rows x problems (20,000 x 20,000)
     for row in summary_rows(project.graph, analysis):
         cost = costs.per_node.get(row.node_id)
         info = analysis.nodes.get(row.node_id)
         shape = describe_shapes(info) if info else "?"
-        mark = " [red]✗[/]" if analysis.problems_for(row.node_id) and any(
-            p.severity == "error" for p in analysis.problems_for(row.node_id)) else ""
+        mark = " [red]✗[/]" if row.node_id in failing else ""
         table.add_row(safe(f"{row.name} ({row.title})") + mark, shape, f"{row.params:,}" if row.known else "?",
                       format_flops(cost.flops) if cost else "?", format_bytes(cost.activation_bytes) if cost else "?",
                       safe(", ".join(row.inputs)) or "-")
