@@ -18,6 +18,8 @@ from collections.abc import Sequence
 
 from PySide6.QtCore import QObject, Signal
 
+from app.gui import gc_guard
+
 IDLE, LOADING, READY, FAILED = "idle", "loading", "ready", "failed"
 
 _heap_frozen = False
@@ -30,8 +32,8 @@ def freeze_long_lived_heap(*, collect: bool = False) -> None:
     TensorFlow is imported there are about a million, so each one froze the window for a
     third of a second (Keras' ``clear_session`` runs one at every training start). Frozen
     objects are skipped; what is made later is collected as usual. Cyclic garbage that is
-    frozen is never freed, so ``collect`` first frees what is garbage already, for callers
-    off the GUI thread. Never unfrozen: collecting what piled up after ``gc.unfreeze()``
+    frozen is never freed, so ``collect`` first frees what is garbage already (call it on the
+    GUI thread: see ``app.gui.gc_guard``). Never unfrozen: collecting what piled up after ``gc.unfreeze()``
     crashed PySide in a test run of an earlier version.
     """
     global _heap_frozen
@@ -62,6 +64,11 @@ class BackgroundImporter(QObject):
 
     def _record(self, state: str, detail: str) -> None:
         self.state, self.detail = state, detail
+        if state in (READY, FAILED) and self._thread is not None:
+            self._thread.join()  # it has emitted its last signal; nothing is left for it to do
+            if state == READY:  # TensorFlow's heap, once loaded, is not garbage: freeze it (on this thread)
+                freeze_long_lived_heap(collect=True)
+            gc_guard.check_now()
 
     def start(self) -> None:
         """Start the import (once); returns at once."""
@@ -70,6 +77,7 @@ class BackgroundImporter(QObject):
         self.state, self.detail = LOADING, f"Loading {self.label}…"
         self.state_changed.emit(self.state, self.detail)
         self._thread = threading.Thread(target=self._run, name="layerforge-import", daemon=True)
+        gc_guard.watch(self._thread)  # importing allocates millions of objects: none collected there
         self._thread.start()
 
     def _run(self) -> None:
@@ -81,7 +89,6 @@ class BackgroundImporter(QObject):
             self.state_changed.emit(FAILED, f"{self.label} unavailable: {type(err).__name__}: {err}")
             return
         self.seconds = time.perf_counter() - started
-        freeze_long_lived_heap(collect=True)  # TensorFlow's heap, once loaded, is not garbage
         self.state_changed.emit(READY, f"{self.label} ready ({self.seconds:.1f} s)")
 
 

@@ -15,6 +15,8 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
+from app.gui import gc_guard
+
 
 class BackgroundJob(QObject):
     """A function run on a plain thread; ``done(token, value, error)`` arrives queued on the GUI thread."""
@@ -36,6 +38,7 @@ class BackgroundJob(QObject):
             self.done.emit(self.token, value, error)
 
     def start(self) -> None:
+        gc_guard.watch(self.thread)  # no garbage collection on that thread (it could free Qt objects there)
         self.thread.start()
 
 
@@ -79,6 +82,7 @@ class Jobs(QObject):
             return
         job, callback = entry
         job.thread.join()
+        gc_guard.check_now()
         job.deleteLater()
         try:
             if callback is not None:

@@ -448,11 +448,17 @@ def _checkpoint_class() -> type:
 # --- the session ---------------------------------------------------------------------------------
 
 class TrainingSession:
-    """One training run on a snapshot of ``project``; :meth:`run` it in any thread, once."""
+    """One training run on a snapshot of ``project``; :meth:`run` it in any thread, once.
+
+    ``collect_garbage=False`` keeps the run from calling ``gc.collect()`` (Keras'
+    ``clear_session`` does by default). A GUI must pass it: a collection on the training
+    thread destroys the GUI's cyclic Qt garbage off the GUI thread, and Qt aborts (issue 20);
+    the GUI collects on its own thread instead (``app.gui.gc_guard``).
+    """
 
     def __init__(self, project: Project, *, dataset: Dataset | None = None,
                  listener: TrainingListener | None = None, overrides: Mapping[str, Any] | None = None,
-                 base_dir: Path | None = None, probe: Probe | None = None) -> None:
+                 base_dir: Path | None = None, probe: Probe | None = None, collect_garbage: bool = True) -> None:
         self.graph = project.graph.copy()
         self.name = project.name
         self.settings = with_defaults({**copy.deepcopy(project.training), **(overrides or {})})
@@ -465,6 +471,7 @@ class TrainingSession:
         self.history: dict[str, list[float]] = {}
         self.probe = probe
         self.prepared: Prepared | None = None
+        self.collect_garbage = collect_garbage
 
     @property
     def stop_requested(self) -> bool:
@@ -528,7 +535,7 @@ class TrainingSession:
         from app.keras_bridge.compile import KERAS_STATE_LOCK, compile_graph
 
         with KERAS_STATE_LOCK:
-            keras.backend.clear_session()
+            keras.backend.clear_session(free_memory=self.collect_garbage)
             keras.utils.set_random_seed(int(settings["seed"]))
             result.device, strategy = _device(settings)
             self.listener.message(f"training on {result.device}")

@@ -41,6 +41,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.gui import gc_guard
 from app.gui.theme import ERROR, TEXT_MUTED
 
 NAME_ROLE = Qt.ItemDataRole.UserRole
@@ -705,6 +706,7 @@ class DatasetPicker(QWidget):
         base_dir = self._base_dir
         thread = threading.Thread(target=_load_job, args=(carrier, generation, loader, ref, base_dir, path),
                                   name=f"layerforge-data-{generation}", daemon=True)
+        gc_guard.watch(thread)  # no garbage collection on the loader thread (it could free Qt objects there)
         thread.start()
 
     def _columns_read(self, generation: int, columns: object) -> None:

@@ -26,8 +26,15 @@ back when the last run ends:
 The long-lived heap (the imported modules, TensorFlow's among them, and the window) is
 hidden from the garbage collector for good, by the background importer once TensorFlow is
 in or by the first run at the latest (:func:`~app.gui.background.freeze_long_lived_heap`):
-Keras' ``clear_session`` runs a full collection on the training thread, which holds the
-GIL, and over TensorFlow's ~1 M objects that froze the window for 340–530 ms at each start.
+a full collection holds the GIL, and over TensorFlow's ~1 M objects it froze the window for
+340–530 ms at each start.
+
+No garbage is collected on the training thread (issue 20): a collection there destroyed
+the GUI's cyclic Qt garbage (closed windows, dropped dialogs) off the GUI thread, and Qt
+aborted the process. The session is made with ``collect_garbage=False`` (so Keras'
+``clear_session`` does not collect), :mod:`app.gui.gc_guard` turns automatic collection
+over to the GUI thread while the run goes on, and the collection ``clear_session`` did is
+done on the GUI thread just before the thread starts.
 
 The training thread also runs at a lower CPU priority (:data:`TRAINING_NICE`), and so do
 the threads TensorFlow and Keras start from it (their thread pools): on a two-core laptop
@@ -39,9 +46,11 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import gc
 import os
 import sys
 import threading
+import weakref
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -49,6 +58,7 @@ from typing import Any
 from PySide6.QtCore import QObject, QThread, Signal
 
 from app.core.project import Project
+from app.gui import gc_guard
 from app.gui.background import freeze_long_lived_heap
 from app.keras_bridge.training import TrainingResult
 
@@ -100,14 +110,19 @@ def snapshot_project(project: Project) -> Project:
 def _default_factory(project: Project, **kwargs: Any) -> Any:
     from app.keras_bridge.training import TrainingSession
 
-    return TrainingSession(project, **kwargs)
+    # No gc.collect() on the training thread: it would destroy the GUI's Qt garbage there (gc_guard).
+    return TrainingSession(project, collect_garbage=False, **kwargs)
 
 
 class _Listener:
-    """The engine's listener: called on training threads, it only posts to the GUI thread."""
+    """The engine's listener: called on training threads, it only posts to the GUI thread.
+
+    It reaches its thread through a weak reference: a strong one made the QThread part of a
+    reference cycle, cyclic garbage that only a collection frees (see ``app.gui.gc_guard``).
+    """
 
     def __init__(self, thread: _TrainingThread) -> None:
-        self._thread = thread
+        self._thread_ref = weakref.ref(thread)
         self._lock = threading.Lock()
         self._latest: Any = None
         self._probe_value: Any = None
@@ -118,7 +133,12 @@ class _Listener:
             pending = self._latest is not None
             self._latest = progress
         if not pending:  # one wake-up at a time; the GUI takes the newest report when it gets there
-            self._thread.progress_posted.emit()
+            self._emit("progress_posted")
+
+    def _emit(self, signal: str, *args: Any) -> None:
+        thread = self._thread_ref()
+        if thread is not None:
+            getattr(thread, signal).emit(*args)
 
     def take_progress(self) -> Any:
         with self._lock:
@@ -126,14 +146,14 @@ class _Listener:
         return latest
 
     def epoch_end(self, epoch: Any) -> None:
-        self._thread.epoch_posted.emit(epoch)
+        self._emit("epoch_posted", epoch)
 
     def probe(self, value: Any) -> None:
         with self._lock:
             pending = self._probe_pending
             self._probe_value, self._probe_pending = value, True
         if not pending:  # coalesced like progress: the GUI takes the newest value
-            self._thread.probe_posted.emit()
+            self._emit("probe_posted")
 
     def take_probe(self) -> tuple[bool, Any]:
         with self._lock:
@@ -142,7 +162,7 @@ class _Listener:
         return pending, value
 
     def message(self, text: str) -> None:
-        self._thread.message_posted.emit(str(text))
+        self._emit("message_posted", str(text))
 
 
 class _TrainingThread(QThread):
@@ -245,6 +265,8 @@ class TrainingWorker(QObject):
         self._thread = thread
         _RUNNING.add(thread)
         _enter_training_mode()
+        gc_guard.watch(thread)  # collections happen on this thread until that one has ended
+        gc.collect()  # what clear_session collected on the training thread, now on the GUI thread
         if self._stop_early:  # Stop came before the start: the run ends before training begins
             thread.stop()
         thread.start(QThread.Priority.LowPriority)
@@ -301,6 +323,7 @@ class TrainingWorker(QObject):
         if thread is None:
             return
         thread.wait()  # 'finished' comes from the thread just before it ends
+        gc_guard.check_now()
         self._progress_posted()
         self._thread = None
         _RUNNING.discard(thread)
