@@ -896,7 +896,7 @@ class MainWindow(QMainWindow):
             label.setText("TensorFlow unavailable")
             label.setToolTip(f"{detail}\nEditing works; export and training need TensorFlow.")
         label.setStyleSheet(ERROR_STYLE if state == FAILED else "")
-        label.setVisible(state in (LOADING, READY, FAILED))
+        label.setVisible(state in (LOADING, READY, FAILED) and not self.teaching.presenter)  # hidden on a projector
 
     # --- misc ----------------------------------------------------------------------------------
 

@@ -36,7 +36,7 @@ if TYPE_CHECKING:
 PRESENTER_SHORTCUT = "Ctrl+Shift+P"
 PRESENTER_FONT_SCALE = 1.45
 """Dock text grows by this much in presenter mode (the canvas has its own, larger look)."""
-PRESENTER_INSIGHT_SHARE = 0.4
+PRESENTER_INSIGHT_SHARE = 0.35
 """In presenter mode the Insight dock gets at least this share of the window's height."""
 BADGES = (("params", "&Parameters"), ("flops", "&FLOPs"), ("memory", "Activation &Memory"))
 CLOSE_WAIT_S = 3.0
@@ -52,7 +52,6 @@ class Teaching(QObject):
         self.window = window
         self._presenter = False
         self._layout_before_presenter: QByteArray | None = None
-        self._backend_label_shown = False
         self._view_before_presenter: ViewState | None = None
         self._normal_font: QFont | None = None
         self._badges: frozenset[str] = frozenset()
@@ -255,10 +254,9 @@ class Teaching(QObject):
                 if dock.isHidden():
                     dock.show()
             self.insight_dock.raise_()
-            self._backend_label_shown = window.backend_label.isVisibleTo(window)
             window.backend_label.setVisible(False)
         else:
-            window.backend_label.setVisible(self._backend_label_shown)
+            window.backend_label.setVisible(bool(window.backend_label.text()))  # it may have changed meanwhile
             if self._normal_font is not None:
                 window.setFont(self._normal_font)
             self._restore_layout()

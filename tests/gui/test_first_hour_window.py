@@ -15,6 +15,7 @@ from app.core.project import dumps, load_project
 from app.gui import app as gui_app
 from app.gui import autosave
 from app.gui.autosave import AUTOSAVE_DELAY_MS, AUTOSAVE_INTERVAL_MS
+from app.gui.background import READY
 from app.gui.gallery import examples_dir, open_copy
 from app.gui.main_window import RIGHT_DOCK_WIDTH, MainWindow
 from app.gui.recent import RecentFiles
@@ -295,6 +296,9 @@ def test_presenter_mode_is_for_showing_a_lesson(qtbot) -> None:
     assert view.zoom() >= 1.0
     window.zoom_in_action.trigger()
     assert view.zoom() > 1.0
+    window._backend_state(READY, "TensorFlow 2")  # TensorFlow finishing its import during the lesson
+    assert not window.backend_label.isVisible()  # no status chatter on the projector
     teaching.set_presenter(False)
+    assert window.backend_label.isVisible() and window.backend_label.text() == "TensorFlow ready"
     view.set_zoom(0.3)  # back to normal: the whole range again
     assert view.zoom() == pytest.approx(0.3)
