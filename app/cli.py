@@ -119,7 +119,9 @@ def open_editor(args: Sequence[str]) -> int:
         return 2
     path = args[0] if args else None
     if path is not None and not os.path.exists(path):
-        print(f"layerforge: '{path}' is neither a file nor a command ({', '.join(COMMANDS)}); "
+        from app.core.terminal_text import terminal_safe
+
+        print(f"layerforge: '{terminal_safe(path)}' is neither a file nor a command ({', '.join(COMMANDS)}); "
               "see layerforge --help", file=sys.stderr)
         return 2
     from app.gui.app import run_gui

@@ -97,3 +97,9 @@ def test_each_sub_command_usage_starts_with_its_own_name(command: str) -> None:
     usage = sub.format_usage()
     assert usage.startswith(f"usage: layerforge {command} "), usage
     assert "[FILE]" not in usage and "COMMAND" not in usage
+
+
+def test_an_unknown_file_argument_is_echoed_escaped(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["no\x1b[31mfile"]) == 2
+    err = capsys.readouterr().err
+    assert "\x1b" not in err and "'no\\x1b[31mfile' is neither a file nor a command" in err
