@@ -58,10 +58,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return 0
-    if _needs_tensorflow(args) and os.environ.get("TF_CPP_MIN_LOG_LEVEL") not in ("0", "1"):
-        import_tensorflow_quietly()
     module = importlib.import_module(COMMANDS[args.command][0])
     try:
+        if _needs_tensorflow(args) and os.environ.get("TF_CPP_MIN_LOG_LEVEL") not in ("0", "1"):
+            import_tensorflow_quietly()
         return int(module.run(args))
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)

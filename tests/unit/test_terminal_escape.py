@@ -103,3 +103,25 @@ def test_an_unknown_file_argument_is_echoed_escaped(capsys: pytest.CaptureFixtur
     assert main(["no\x1b[31mfile"]) == 2
     err = capsys.readouterr().err
     assert "\x1b" not in err and "'no\\x1b[31mfile' is neither a file nor a command" in err
+
+
+def test_tensorflow_start_up_lines_are_dropped_and_other_import_output_kept(tmp_path: Path) -> None:
+    """A stand-in ``keras`` writes TensorFlow 2.21's start-up lines to file descriptor 2, as the
+    C++ runtime does (TF_CPP_MIN_LOG_LEVEL does not reach them), plus a line that matters."""
+    import os
+    import subprocess
+    import sys
+
+    fake = tmp_path / "keras"
+    fake.mkdir()
+    (fake / "__init__.py").write_text(
+        "import os\n"
+        "os.write(2, b'WARNING: All log messages before absl::InitializeLog() is called are written to STDERR\\n')\n"
+        "os.write(2, b'I0000 00:00:1 port.cc:153] oneDNN custom operations are on. You may see ...\\n')\n"
+        "os.write(2, b'real problem: libcuda not found\\n')\n")
+    script = "from app.cli import import_tensorflow_quietly as q; q(); import sys; print('after', file=sys.stderr)"
+    repo = Path(__file__).resolve().parents[2]
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60, cwd=repo,
+                          env={**os.environ, "PYTHONPATH": f"{tmp_path}{os.pathsep}{repo}"})
+    assert done.returncode == 0, done.stderr
+    assert done.stderr.splitlines() == ["real problem: libcuda not found", "after"]
