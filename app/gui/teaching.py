@@ -292,10 +292,16 @@ class Teaching(QObject):
         if not self._presenter:
             return
         window = self.window
-        tabs = window.dock_tab_bar(self.help_dock)  # the larger text still fits on the tabs
+        tabs = window.dock_tab_bar(self.help_dock)
         if tabs is not None and not self.help_dock.isFloating():
+            # The larger text still fits: the tabs' titles, and the Inspector without scrolling sideways.
             need = tabs.sizeHint().width() + 8
-            if self.help_dock.width() < need:
+            for scroll in window.inspector.findChildren(QScrollArea):
+                inner = scroll.widget()
+                if inner is not None:
+                    need = max(need, inner.minimumSizeHint().width() + scroll.verticalScrollBar().sizeHint().width()
+                               + 2 * scroll.frameWidth() + 12)
+            if tabs.width() < need:
                 window.resizeDocks([self.help_dock], [need], Qt.Orientation.Horizontal)
         insight = self.insight_dock
         if insight.isVisible() and not insight.isFloating():  # room for the views the class watches

@@ -302,3 +302,15 @@ def test_presenter_mode_is_for_showing_a_lesson(qtbot) -> None:
     assert window.backend_label.isVisible() and window.backend_label.text() == "TensorFlow ready"
     view.set_zoom(0.3)  # back to normal: the whole range again
     assert view.zoom() == pytest.approx(0.3)
+
+
+def test_presenter_mode_keeps_the_conv2d_inspector_and_tabs_whole(qtbot) -> None:
+    window = make_window(qtbot)
+    select_by_click(qtbot, window, "c1")
+    window.teaching.set_presenter(True)
+    qtbot.waitUntil(lambda: window.view.zoom() >= 1.0)
+    (scroll,) = [s for s in window.inspector.findChildren(QScrollArea) if s.widget() is not None]
+    qtbot.waitUntil(lambda: in_front(window.inspector_dock) and not scroll.horizontalScrollBar().isVisible())
+    bar = window.dock_tab_bar(window.inspector_dock)
+    assert bar is not None and bar.tabRect(bar.count() - 1).right() <= bar.width()  # larger titles, still whole
+    window.teaching.set_presenter(False)
