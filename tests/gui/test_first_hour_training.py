@@ -216,6 +216,10 @@ def test_the_data_tab_names_the_dataset_once(window, qtbot) -> None:
     assert len(visible_labels_with(panel.data_tab, title)) == 1, "one heading (the picker's), not two"
     assert title in panel.picker.info_label.text()
     assert "150 samples" in panel.preview.summary_label.text(), "the preview still gives the numbers"
+    info = panel.picker.info_label
+    qtbot.waitUntil(lambda: info.height() >= info.heightForWidth(info.width()), timeout=5000)
+    assert info.visibleRegion().boundingRect().height() >= info.heightForWidth(info.width()), \
+        "the description is not cut off by the splitter"
 
 
 def test_why_train_is_off_is_a_notice_not_a_field(window, qtbot) -> None:

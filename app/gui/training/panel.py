@@ -362,6 +362,22 @@ class TrainingPanel(QWidget):
     def _dataset_loaded(self, dataset: object) -> None:
         self.preview.show_dataset(dataset)
         self._schedule_check()
+        QTimer.singleShot(0, self, self._fit_picker)  # once the description is in its label
+
+    def _fit_picker(self) -> None:
+        """Give the picker the height its wrapped description needs (the splitter would cut it off
+        mid-sentence); the preview below gives up the room, never below a third of the tab."""
+        splitter = self.data_tab
+        sizes = splitter.sizes()
+        layout = self.picker.layout()
+        if len(sizes) != 2 or layout is None or not splitter.isVisible():
+            return
+        need = layout.totalHeightForWidth(self.picker.width()) if layout.hasHeightForWidth() \
+            else self.picker.sizeHint().height()
+        total = sum(sizes)
+        wanted = min(need, total - max(total // 3, self.preview.minimumSizeHint().height()))
+        if wanted > sizes[0]:
+            splitter.setSizes([wanted, total - wanted])
 
     def _dataset_failed(self, _message: str) -> None:
         self.preview.show_dataset(None)
