@@ -132,8 +132,7 @@ class GradCamView(QWidget):
         self._lines = top_predictions(probabilities, class_names)
         about = ""
         if class_index is not None:
-            about = (f"{'Explaining' if self.empty else 'Heat map for'} "
-                     f"<b>{html.escape(class_label(class_names, int(class_index)))}</b>")
+            about = f"Heat map for <b>{html.escape(class_label(class_names, int(class_index)))}</b>"
             if layer_name:
                 about += f" (from layer {html.escape(layer_name)})"
             about += ". "
