@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import importlib.abc
+import importlib.machinery
 import os
 import sys
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from app import __version__
 
@@ -50,6 +53,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     # TensorFlow's C++ start-up chatter (CPU features, absl) is noise in a terminal tool;
     # users who want it can set the variable themselves.
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    if os.environ["TF_CPP_MIN_LOG_LEVEL"] not in ("0", "1"):
+        quiet_tensorflow_start_up()
     args_list = list(sys.argv[1:] if argv is None else argv)
     if not args_list or (args_list[0] not in COMMANDS and not args_list[0].startswith("-")):
         return open_editor(args_list)
@@ -60,8 +65,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     module = importlib.import_module(COMMANDS[args.command][0])
     try:
-        if _needs_tensorflow(args) and os.environ.get("TF_CPP_MIN_LOG_LEVEL") not in ("0", "1"):
-            import_tensorflow_quietly()
         return int(module.run(args))
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
@@ -74,41 +77,59 @@ TF_NOISE = (
     "This TensorFlow binary is optimized to use available CPU instructions",
     "To enable the following instructions:",
 )
-"""TensorFlow 2.21's start-up lines. They are written through absl before TF_CPP_MIN_LOG_LEVEL
-is read, so the variable does not silence them; ``TF_ENABLE_ONEDNN_OPTS=0`` would, but only by
-turning off oneDNN's faster CPU kernels, so they are filtered out of stderr instead."""
+"""TensorFlow 2.21's start-up lines. Its native modules write them through absl while they load,
+before TF_CPP_MIN_LOG_LEVEL is read, so the variable does not silence them;
+``TF_ENABLE_ONEDNN_OPTS=0`` would, but only by turning off oneDNN's faster CPU kernels."""
 
 
-def _needs_tensorflow(args: argparse.Namespace) -> bool:
-    """Commands that will import TensorFlow: ``train``, and ``export`` of a .keras file
-    (the Python script and ``check``/``import`` never load it)."""
-    return args.command == "train" or (args.command == "export" and bool(getattr(args, "keras", None)))
+def quiet_tensorflow_start_up() -> None:
+    """From now on, load TensorFlow's native modules with file descriptor 2 captured and pass on
+    everything they write except :data:`TF_NOISE`. Nothing is imported here: TensorFlow still
+    loads only when a command needs it (``check`` and ``import`` never do)."""
+    if not any(isinstance(finder, _QuietTensorFlowFinder) for finder in sys.meta_path):
+        sys.meta_path.insert(0, _QuietTensorFlowFinder())
 
 
-def import_tensorflow_quietly() -> None:
-    """Import Keras (and TensorFlow) with file descriptor 2 captured, then pass on every line
-    it wrote except :data:`TF_NOISE`. An import error is left for the command to report."""
-    if "keras" in sys.modules:
-        return
+class _QuietTensorFlowFinder(importlib.abc.MetaPathFinder):
+    """Wraps the loader of each ``tensorflow.*`` extension module; leaves every other import alone."""
+
+    def find_spec(self, fullname: str, path: Sequence[str] | None, target: object = None) -> Any:
+        if not fullname.startswith("tensorflow."):
+            return None
+        spec = importlib.machinery.PathFinder.find_spec(fullname, path)
+        if spec is None or type(spec.loader) is not importlib.machinery.ExtensionFileLoader:
+            return None  # the usual finders take it from here
+        spec.loader = _QuietExtensionLoader(spec.loader.name, spec.loader.path)
+        return spec
+
+
+class _QuietExtensionLoader(importlib.machinery.ExtensionFileLoader):
+    def create_module(self, spec: Any) -> Any:
+        return run_quietly(lambda: super(_QuietExtensionLoader, self).create_module(spec))
+
+    def exec_module(self, module: Any) -> None:
+        run_quietly(lambda: super(_QuietExtensionLoader, self).exec_module(module))
+
+
+def run_quietly(call: Callable[[], Any]) -> Any:
+    """``call()`` with file descriptor 2 captured; then every captured line but :data:`TF_NOISE`
+    is written to stderr, so a real error from a native library still shows."""
     sys.stderr.flush()
     saved = os.dup(2)
     try:
         with tempfile.TemporaryFile() as captured:
             os.dup2(captured.fileno(), 2)
             try:
-                import keras  # noqa: F401
-            except Exception:  # reported when the command imports it again, with stderr back
-                pass
+                return call()
             finally:
-                sys.stderr.flush()
                 os.dup2(saved, 2)
-            captured.seek(0)
-            text = captured.read(1_000_000).decode("utf-8", "replace")
+                captured.seek(0)
+                text = captured.read(1_000_000).decode("utf-8", "replace")
+                kept = [line for line in text.splitlines() if line.strip() and not any(n in line for n in TF_NOISE)]
+                if kept:
+                    print("\n".join(kept), file=sys.stderr)
     finally:
         os.close(saved)
-    kept = [line for line in text.splitlines() if line.strip() and not any(n in line for n in TF_NOISE)]
-    if kept:
-        print("\n".join(kept), file=sys.stderr)
 
 
 def open_editor(args: Sequence[str]) -> int:

@@ -105,23 +105,46 @@ def test_an_unknown_file_argument_is_echoed_escaped(capsys: pytest.CaptureFixtur
     assert "\x1b" not in err and "'no\\x1b[31mfile' is neither a file nor a command" in err
 
 
-def test_tensorflow_start_up_lines_are_dropped_and_other_import_output_kept(tmp_path: Path) -> None:
-    """A stand-in ``keras`` writes TensorFlow 2.21's start-up lines to file descriptor 2, as the
-    C++ runtime does (TF_CPP_MIN_LOG_LEVEL does not reach them), plus a line that matters."""
+def test_tensorflow_start_up_lines_are_dropped_and_other_native_output_kept() -> None:
+    """What TensorFlow 2.21's native modules write to file descriptor 2 while they load (where
+    TF_CPP_MIN_LOG_LEVEL does not reach), imitated with os.write in a fresh process."""
     import os
     import subprocess
     import sys
 
-    fake = tmp_path / "keras"
-    fake.mkdir()
-    (fake / "__init__.py").write_text(
-        "import os\n"
-        "os.write(2, b'WARNING: All log messages before absl::InitializeLog() is called are written to STDERR\\n')\n"
-        "os.write(2, b'I0000 00:00:1 port.cc:153] oneDNN custom operations are on. You may see ...\\n')\n"
-        "os.write(2, b'real problem: libcuda not found\\n')\n")
-    script = "from app.cli import import_tensorflow_quietly as q; q(); import sys; print('after', file=sys.stderr)"
+    script = (
+        "import os, sys\n"
+        "from app.cli import run_quietly\n"
+        "def load():\n"
+        "    os.write(2, b'WARNING: All log messages before absl::InitializeLog() '\n"
+        "             b'is called are written to STDERR\\n')\n"
+        "    os.write(2, b'I0000 00:00:1 port.cc:153] oneDNN custom operations are on. You may see ...\\n')\n"
+        "    os.write(2, b'real problem: libcuda not found\\n')\n"
+        "    return 7\n"
+        "assert run_quietly(load) == 7\n"
+        "print('after', file=sys.stderr)\n")
     repo = Path(__file__).resolve().parents[2]
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60, cwd=repo,
-                          env={**os.environ, "PYTHONPATH": f"{tmp_path}{os.pathsep}{repo}"})
+                          env={**os.environ, "PYTHONPATH": str(repo)})
     assert done.returncode == 0, done.stderr
     assert done.stderr.splitlines() == ["real problem: libcuda not found", "after"]
+
+
+def test_the_cli_wraps_only_tensorflow_native_modules() -> None:
+    import importlib.util
+    import sys
+
+    from app.cli import _QuietTensorFlowFinder, quiet_tensorflow_start_up
+
+    quiet_tensorflow_start_up()
+    quiet_tensorflow_start_up()
+    assert sum(isinstance(f, _QuietTensorFlowFinder) for f in sys.meta_path) == 1
+    finder = _QuietTensorFlowFinder()
+    assert finder.find_spec("json", None) is None and finder.find_spec("numpy.core", None) is None
+    found = importlib.util.find_spec("tensorflow")  # locates the package without importing it
+    assert found is not None and found.submodule_search_locations is not None
+    python_dir = [str(Path(next(iter(found.submodule_search_locations))) / "python")]
+    spec = finder.find_spec("tensorflow.python._pywrap_tensorflow_internal", python_dir)
+    assert spec is not None and type(spec.loader).__name__ == "_QuietExtensionLoader"
+    assert finder.find_spec("tensorflow.python.platform", python_dir) is None  # plain Python: left alone
+    assert "tensorflow.python._pywrap_tensorflow_internal" not in sys.modules
