@@ -38,6 +38,8 @@ PRESENTER_FONT_SCALE = 1.45
 """Dock text grows by this much in presenter mode (the canvas has its own, larger look)."""
 PRESENTER_INSIGHT_SHARE = 0.35
 """In presenter mode the Insight dock gets at least this share of the window's height."""
+INSIGHT_HEIGHT = 330
+"""What the Insight dock grows to when it first opens (at most PRESENTER_INSIGHT_SHARE of the window)."""
 BADGES = (("params", "&Parameters"), ("flops", "&FLOPs"), ("memory", "Activation &Memory"))
 CLOSE_WAIT_S = 3.0
 """At most this long is spent, on closing, letting insight jobs end (they are daemon threads)."""
@@ -56,6 +58,7 @@ class Teaching(QObject):
         self._normal_font: QFont | None = None
         self._badges: frozenset[str] = frozenset()
         self._insight: InsightPanel | None = None
+        self._insight_room_given = False
 
         self.help = HelpPanel()
         self.help_dock = window.add_dock("Help", self.help, Qt.DockWidgetArea.RightDockWidgetArea)
@@ -193,13 +196,25 @@ class Teaching(QObject):
             self.help.show_node(self.window.document, node_id)
 
     def _insight_visible(self, visible: bool) -> None:
-        if visible and self._insight is None:  # after the dock has painted its frame
+        if visible and (self._insight is None or not self._insight_room_given):  # after the dock has painted
             QTimer.singleShot(0, self, self._build_insight_if_shown)
 
     def _build_insight_if_shown(self) -> None:
         # On the window's first show every dock is briefly visible, before Insight goes behind Problems.
-        if self._insight is None and not self.insight_dock.visibleRegion().isEmpty():
+        if not self.insight_dock.visibleRegion().isEmpty():
             _ = self.insight
+            self._give_insight_room()
+
+    def _give_insight_room(self) -> None:
+        """The first time Insight opens, the bottom docks grow once to show its views (they scroll
+        rather than push the canvas away, so the user's own size is kept from then on)."""
+        dock, window = self.insight_dock, self.window
+        if self._presenter or dock.isFloating() or self._insight_room_given:
+            return
+        self._insight_room_given = True
+        height = min(INSIGHT_HEIGHT, round(window.height() * PRESENTER_INSIGHT_SHARE))
+        if dock.height() < height:
+            window.resizeDocks([dock], [height], Qt.Orientation.Vertical)
 
     def shutdown(self) -> None:
         """The window closes: stop the insight views' playback, probe and jobs."""
@@ -208,7 +223,9 @@ class Teaching(QObject):
 
     def show_insight(self) -> InsightPanel:
         self._raise(self.insight_dock)
-        return self.insight
+        panel = self.insight
+        self._give_insight_room()
+        return panel
 
     # --- badges and presenter mode ----------------------------------------------------------------
 

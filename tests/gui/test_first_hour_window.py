@@ -191,7 +191,8 @@ def test_the_step_button_stays_put_after_the_first_step(qtbot) -> None:
     window = make_window(qtbot)
     panel = window.teaching.show_insight()
     tab = panel.step_tab
-    qtbot.waitUntil(lambda: tab.step_button.isVisible())
+    qtbot.waitUntil(lambda: tab.step_button.isVisible() and window.teaching.insight_dock.height() > 250)
+    QApplication.processEvents()
     where = tab.step_button.mapTo(window, QPoint(0, 0))
     # What the first Step shows: the sample's picture and a description over two lines.
     tab.thumbnail.setPixmap(QPixmap(tab.thumbnail.size()))
@@ -314,3 +315,18 @@ def test_presenter_mode_keeps_the_conv2d_inspector_and_tabs_whole(qtbot) -> None
     bar = window.dock_tab_bar(window.inspector_dock)
     assert bar is not None and bar.tabRect(bar.count() - 1).right() <= bar.width()  # larger titles, still whole
     window.teaching.set_presenter(False)
+
+
+def test_insight_opens_with_room_once_and_never_pins_the_bottom_docks(qtbot) -> None:
+    window = make_window(qtbot)
+    bottom = window.problems_dock.height()
+    window.teaching.insight_dock.raise_()  # the user clicks the Insight tab
+    qtbot.waitUntil(lambda: window.teaching._insight is not None and window.teaching.insight_dock.height() > bottom)
+    grown = window.teaching.insight_dock.height()
+    window.resizeDocks([window.teaching.insight_dock], [bottom], Qt.Orientation.Vertical)  # the user drags it back
+    qtbot.waitUntil(lambda: window.teaching.insight_dock.height() <= bottom)  # its views scroll: nothing resists
+    small = window.teaching.insight_dock.height()
+    window.problems_dock.raise_()
+    window.teaching.insight_dock.raise_()
+    QApplication.processEvents()
+    assert window.teaching.insight_dock.height() == small < grown  # the user's size is kept
