@@ -129,6 +129,32 @@ def test_leaving_the_step_through_tab_lifts_the_greying_and_coming_back_restores
     assert panel.tabs.currentWidget() is tab and scene.highlighted() == order[0]
 
 
+# --- in the window: the Insight dock tabbed behind Problems ------------------------------------------------
+
+def test_tabbing_the_insight_dock_behind_problems_lifts_the_greying(window, qtbot) -> None:
+    """Qt keeps a dock tabbed behind another "visible" (no hide event): the dock's own
+    visibilityChanged has to take the greying off, and bring it back with the dock."""
+    dock = window.teaching.insight_dock
+    dock.show()
+    dock.raise_()
+    panel = window.teaching.insight
+    scene = window.view.graph_scene()
+    qtbot.waitUntil(panel.isVisible)
+    try:
+        panel.step()
+        qtbot.waitUntil(lambda: scene.highlighted() is not None, timeout=JOB_TIMEOUT_MS)
+        walked_to = scene.highlighted()
+        window.problems_dock.raise_()
+        qtbot.waitUntil(lambda: dock.visibleRegion().isEmpty())
+        qtbot.waitUntil(lambda: scene.highlighted() is None)
+        assert panel.highlighted() == walked_to, "the walk itself is kept"
+        dock.raise_()
+        qtbot.waitUntil(lambda: scene.highlighted() == walked_to)
+    finally:
+        panel.shutdown()
+        qtbot.waitUntil(lambda: not panel.busy, timeout=JOB_TIMEOUT_MS)
+
+
 # --- the Summary follows the canvas ------------------------------------------------------------------------
 
 @pytest.fixture

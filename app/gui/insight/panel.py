@@ -27,7 +27,7 @@ from typing import Any
 
 from PySide6.QtCore import Signal
 from PySide6.QtGui import QHideEvent, QShowEvent
-from PySide6.QtWidgets import QLabel, QTabWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QDockWidget, QLabel, QTabWidget, QVBoxLayout, QWidget
 
 from app.core.run_history import graph_fingerprint
 from app.gui.document import Document, follow_document
@@ -96,6 +96,9 @@ class InsightPanel(QWidget):
         self._seen_result: tuple[Any, int, str | None] | None = None
         self._seen_dataset: tuple[Any, int] | None = None
         self._highlighted: str | None = None
+        self._dock: QDockWidget | None = None
+        """The dock this panel sits in (followed for its visibility, see :meth:`_watch_dock`)."""
+        self._dock_shown = True
         self.live = LiveBoundary()
         self.jobs = Jobs(self)
         self._build()
@@ -462,10 +465,30 @@ class InsightPanel(QWidget):
     def _tab_changed(self, index: int) -> None:
         self.hook_training_panel()
         tab = self.tabs.widget(index)
-        self._follow_step_tab(tab is self.step_tab)
+        self._follow_step_tab(tab is self.step_tab and self._dock_shown)
         activate = getattr(tab, "activate", None)
         if activate is not None and self.isVisible():
             activate()
+
+    def _watch_dock(self) -> None:
+        """Follow the visibility of the dock this panel sits in. A dock tabbed behind another
+        (Problems, Summary) stays "visible" to Qt, so this panel gets no hide event then; only
+        the dock's ``visibilityChanged`` tells, and without it the canvas stayed greyed."""
+        widget = self.parentWidget()
+        while widget is not None and not isinstance(widget, QDockWidget):
+            widget = widget.parentWidget()
+        if widget is self._dock:
+            return
+        if self._dock is not None:
+            with contextlib.suppress(RuntimeError, TypeError):
+                self._dock.visibilityChanged.disconnect(self._dock_visibility)
+        self._dock = widget
+        if widget is not None:
+            widget.visibilityChanged.connect(self._dock_visibility)
+
+    def _dock_visibility(self, visible: bool) -> None:
+        self._dock_shown = visible
+        self._follow_step_tab(visible and self.tabs.currentWidget() is self.step_tab)
 
     def _follow_step_tab(self, in_front: bool) -> None:
         """The canvas is greyed only while the step-through can be seen: leaving its tab takes
@@ -480,7 +503,8 @@ class InsightPanel(QWidget):
         """Shown again: the step-through's highlight comes back (where it was, without moving the
         view) if its tab is the one in front."""
         super().showEvent(event)
-        if self._highlighted is not None and self.tabs.currentWidget() is self.step_tab:
+        self._watch_dock()
+        if self._highlighted is not None and self.tabs.currentWidget() is self.step_tab and self._dock_shown:
             self._apply_highlight(self._highlighted, center=False)
         if self.hook_training_panel():
             self._context_changed()
