@@ -78,6 +78,19 @@ def test_run_history_legend_sits_under_the_plot_not_on_the_curves(qtbot) -> None
     assert next(label.text for _sample, label in legend.items).startswith("#1 mnist_5k")
 
 
+def test_the_run_history_plot_gets_the_room_the_few_rows_do_not_need(qtbot) -> None:
+    view = RunHistoryView()
+    qtbot.addWidget(view)
+    view.resize(600, 600)
+    view.show()
+    qtbot.waitExposed(view)
+    view.set_runs(small_loss_runs(2))
+    table_height, plot_height = view.splitter.sizes()
+    assert plot_height >= 1.4 * table_height, (table_height, plot_height)
+    rows = sum(view.table.rowHeight(r) for r in range(view.table.rowCount()))
+    assert view.table.viewport().height() >= rows, "every run still shows"
+
+
 def test_live_plots_have_plain_axes_and_one_legend_clear_of_every_plot(qtbot) -> None:
     plots = LivePlots()
     qtbot.addWidget(plots)

@@ -111,6 +111,8 @@ class RunHistoryView(QWidget):
         self._current_fingerprint: str | None = None
         self._filling = False
         self.curves: dict[str, pg.PlotDataItem] = {}
+        self._split = False
+        """The table/plot split was fitted to the rows (done once; then it is the user's)."""
 
         outer = QVBoxLayout(self)
         outer.setContentsMargins(4, 4, 4, 4)
@@ -231,6 +233,9 @@ class RunHistoryView(QWidget):
         self.stack.setCurrentWidget(self.splitter if self._runs else self.empty_page)
         if self.isVisible():
             self._redraw()
+            if not self._split and self._runs:
+                self._split = True
+                self._share_height()
         else:  # a run just ended and the History tab is behind another: draw when it is shown
             self._stale = True
         self.runs_checked.emit(self.checked_ids())
@@ -369,6 +374,21 @@ class RunHistoryView(QWidget):
         if self._stale:
             self._redraw()
         super().showEvent(event)
+        if not self._split and self._runs:
+            self._split = True
+            self._share_height()
+
+    def _share_height(self) -> None:
+        """The table as tall as its rows (at most 40 %), the plot the rest: with the default
+        split the plot was a strip under an almost empty table."""
+        total = sum(self.splitter.sizes())
+        if total <= 0:
+            return
+        table = self.table
+        rows = table.horizontalHeader().height() + sum(table.rowHeight(r) for r in range(table.rowCount()))
+        chrome = self.splitter.widget(0).height() - table.height()  # the metric bar under the table
+        top = min(max(rows + 2 * table.frameWidth() + max(chrome, 0) + 24, total // 4), int(total * 0.4))
+        self.splitter.setSizes([top, total - top])
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if watched is self.plot and event.type() == QEvent.Type.Resize:
