@@ -16,7 +16,6 @@ import json
 import threading
 import time
 import uuid
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,6 +24,7 @@ from PySide6.QtCore import QLockFile, QObject, QTimer, Signal
 from PySide6.QtWidgets import QMessageBox, QWidget
 
 from app.core.project import ProjectError, dumps, load_project
+from app.gui import gc_guard
 from app.gui.document import Document
 from app.gui.recent import data_dir, write_text_atomic
 
@@ -72,8 +72,9 @@ class Autosaver(QObject):
         self._document: Document | None = None
         self._files_lock = threading.Lock()
         self._generation = 0
-        self._executor: ThreadPoolExecutor | None = None
-        self._pending: Future[None] | None = None
+        self._sequence = 0  # of queued writes: an older write never lands over a newer one
+        self._written_sequence = 0
+        self._pending: threading.Thread | None = None
         self._closed = False
         self._written.connect(self._report)
         self.timer = QTimer(self)
@@ -140,11 +141,15 @@ class Autosaver(QObject):
         if not self._lock.isLocked():
             self._lock.tryLock(0)
 
-    def _write_files(self, texts: tuple[str, str], generation: int) -> bool:
-        """Write both files unless a discard came after the texts were taken (any thread)."""
+    def _write_files(self, texts: tuple[str, str], generation: int, sequence: int | None = None) -> bool:
+        """Write both files unless a discard or a newer write came after the texts were taken (any thread)."""
         with self._files_lock:
             if generation != self._generation:
                 return False
+            if sequence is not None:
+                if sequence < self._written_sequence:
+                    return False
+                self._written_sequence = sequence
             write_text_atomic(self.project_file, texts[0])
             write_text_atomic(self.marker_file, texts[1])
             return True
@@ -182,14 +187,18 @@ class Autosaver(QObject):
         except (ProjectError, OSError) as err:
             self.failed.emit(f"Autosave failed: {err}")
             return False
-        if self._executor is None:
-            self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="layerforge-autosave")
-        self._pending = self._executor.submit(self._write_job, texts, self._generation)
+        self._sequence += 1
+        # One short-lived thread per write, watched by gc_guard: no garbage collection may run on it.
+        thread = threading.Thread(target=self._write_job, args=(texts, self._generation, self._sequence),
+                                  name=f"layerforge-autosave-{self._sequence}", daemon=True)
+        gc_guard.watch(thread)
+        self._pending = thread
+        thread.start()
         return True
 
-    def _write_job(self, texts: tuple[str, str], generation: int) -> None:
+    def _write_job(self, texts: tuple[str, str], generation: int, sequence: int) -> None:
         try:
-            written = self._write_files(texts, generation)
+            written = self._write_files(texts, generation, sequence)
         except OSError as err:
             self._written.emit(None, f"Autosave failed: {err}")
             return
@@ -206,8 +215,7 @@ class Autosaver(QObject):
         """Block until the queued background write (if any) has finished."""
         pending = self._pending
         if pending is not None:
-            with contextlib.suppress(Exception):
-                pending.result(timeout)
+            pending.join(timeout)
 
     def discard(self) -> None:
         """Remove this slot's files (the work is saved or deliberately thrown away)."""
@@ -223,9 +231,9 @@ class Autosaver(QObject):
         self.timer.stop()
         self.debounce.stop()
         self.discard()
-        if self._executor is not None:
-            self._executor.shutdown(wait=True)
-            self._executor = None
+        if self._pending is not None:
+            self._pending.join()
+            self._pending = None
 
 
 @dataclass
