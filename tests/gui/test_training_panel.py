@@ -504,8 +504,8 @@ def test_data_that_does_not_fit_is_explained_before_training(window, qtbot) -> N
 def test_a_failing_run_shows_its_reason_and_leaves_the_app_usable(window, qtbot, tmp_path: Path) -> None:
     panel = window.training
     doc = window.document
-    doc.set_training({"checkpoint": True, "checkpoint_path": str(tmp_path / "missing" / "best.keras"),
-                      "epochs": 2})
+    assert window._save_to(tmp_path / "project.json")  # a checkpoint path is relative to the saved project
+    doc.set_training({"checkpoint": True, "checkpoint_path": "missing/best.keras", "epochs": 2})
     qtbot.waitUntil(lambda: ready(panel), timeout=30_000)
     runs_before = len(doc.project.runs)
     with qtbot.waitSignal(panel.training_finished, timeout=TRAIN_TIMEOUT_MS) as blocker:
