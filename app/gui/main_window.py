@@ -58,6 +58,7 @@ from app.gui.background import FAILED, LOADING, READY, BackgroundImporter
 from app.gui.document import Document
 from app.gui.editor.view import GraphView
 from app.gui.gallery import is_example
+from app.gui.last_folder import last_folder, remember_folder
 from app.gui.panels.inspector import InspectorPanel
 from app.gui.panels.palette import PalettePanel
 from app.gui.panels.problems import ProblemsPanel
@@ -667,15 +668,25 @@ class MainWindow(QMainWindow):
         recent = self.recent.files()
         return recent[0].parent if recent else Path.home()
 
-    def ask_save_path(self, title: str, suffix: str, file_filter: str) -> Path | None:
+    def ask_save_path(self, title: str, suffix: str, file_filter: str, kind: str | None = None) -> Path | None:
+        """Ask where to write a file; None when cancelled. The suffix is added if the name lacks it.
+
+        With a ``kind`` ("keras", "python", "diagram"), the dialog starts in the folder that kind
+        of file last went to (remembered across runs, :mod:`app.gui.last_folder`), else in the
+        project's folder; without one (Save As) it starts in the project's folder.
+        """
         document = self._document
         folder = document.path.parent if document.path else self._default_folder()
+        if kind is not None:
+            folder = last_folder(kind, folder)
         stem = document.path.stem if document.path else _file_stem(document.project.name)
         chosen, _ = QFileDialog.getSaveFileName(self, title, str(folder / f"{stem}{suffix}"), file_filter)
         if not chosen:
             return None
         path = Path(chosen)
-        return path if path.suffix.lower() == suffix else path.with_name(path.name + suffix)
+        if kind is not None:
+            remember_folder(kind, path)
+        return path if path.suffix.lower() == suffix.lower() else path.with_name(path.name + suffix)
 
     def save(self) -> bool:
         path = self._document.path
@@ -723,11 +734,11 @@ class MainWindow(QMainWindow):
         """Write a .keras file with the weights the user has: the last run's trained model when
         the graph is still the one trained, else freshly initialised weights; the status bar
         (and, when trained weights no longer fit, a dialog) says which."""
-        path = self.ask_save_path("Export Keras Model", ".keras", "Keras models (*.keras)")
+        path = self.ask_save_path("Export Keras Model", ".keras", "Keras models (*.keras)", kind="keras")
         return path is not None and self._export(path, "export_keras")
 
     def export_python(self) -> bool:
-        path = self.ask_save_path("Export Python Script", ".py", "Python scripts (*.py)")
+        path = self.ask_save_path("Export Python Script", ".py", "Python scripts (*.py)", kind="python")
         return path is not None and self._export(path, "export_python")
 
     def _export(self, path: Path, function: str) -> bool:

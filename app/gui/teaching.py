@@ -332,11 +332,11 @@ class Teaching(QObject):
 
     def export_diagram(self, suffix: str, path: Path | None = None) -> bool:
         """Write the canvas as a PNG or SVG picture (asks where unless ``path`` is given)."""
-        from app.gui.editor.diagram_export import DiagramExportError, export_diagram
+        from app.gui.editor.diagram_export import DIAGRAM_KIND, DiagramExportError, export_diagram
 
         window = self.window
         if path is None:
-            path = window.ask_save_path("Export Diagram", suffix, DIAGRAM_FILTERS[suffix])
+            path = window.ask_save_path("Export Diagram", suffix, DIAGRAM_FILTERS[suffix], kind=DIAGRAM_KIND)
             if path is None:
                 return False
         try:

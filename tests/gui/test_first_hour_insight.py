@@ -222,21 +222,28 @@ def test_each_kind_of_dialog_remembers_its_own_folder(home: Path, tmp_path: Path
     assert last_folder("diagram", fallback) == fallback, "a folder that is gone is not offered"
 
 
-def test_the_diagram_dialog_starts_where_the_last_diagram_went(home: Path, tmp_path: Path,
-                                                                monkeypatch: pytest.MonkeyPatch) -> None:
-    import app.gui.editor.diagram_export as diagram_export
+def test_export_dialogs_start_where_the_last_file_of_their_kind_went(window, home: Path, tmp_path: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """Diagram and Keras exports each remember their own folder; the first time, the project's folder."""
+    import app.gui.main_window as main_window
 
     starts: list[str] = []
-    answers = iter([str(tmp_path / "slides" / "lenet"), ""])
     (tmp_path / "slides").mkdir()
+    (tmp_path / "models").mkdir()
+    answers = iter([str(tmp_path / "slides" / "lenet"), str(tmp_path / "models" / "lenet.keras"), "", ""])
 
     def dialog(parent: Any, title: str, start: str, filters: str) -> tuple[str, str]:
         starts.append(start)
         return next(answers), filters
 
-    monkeypatch.setattr(diagram_export.QFileDialog, "getSaveFileName", staticmethod(dialog))
-    path = diagram_export.ask_diagram_path(None, ".png", "lenet", "PNG images (*.png)", fallback=tmp_path)
-    assert path == tmp_path / "slides" / "lenet.png"
-    assert starts[0] == str(tmp_path / "lenet.png"), "first time: the fallback (the project's folder)"
-    assert diagram_export.ask_diagram_path(None, ".svg", "lenet", "SVG drawings (*.svg)", fallback=tmp_path) is None
-    assert starts[1] == str((tmp_path / "slides").resolve() / "lenet.svg"), "then the folder last used"
+    monkeypatch.setattr(main_window.QFileDialog, "getSaveFileName", staticmethod(dialog))
+    first = window.ask_save_path("Export Diagram", ".png", "PNG images (*.png)", kind="diagram")
+    assert first == tmp_path / "slides" / "lenet.png", "the suffix is added"
+    window.ask_save_path("Export Keras Model", ".keras", "Keras models (*.keras)", kind="keras")
+    default_folder = Path(starts[0]).parent
+    assert Path(starts[1]).parent == default_folder, "a kind never used before starts where the project is"
+    assert window.teaching.export_diagram(".svg") is False, "cancelled"
+    assert Path(starts[2]).parent == (tmp_path / "slides").resolve(), "diagrams: the folder last used"
+    assert window.ask_save_path("Export Keras Model", ".keras", "Keras models (*.keras)", kind="keras") is None
+    assert Path(starts[3]).parent == (tmp_path / "models").resolve(), "Keras models: their own folder"
+

@@ -17,10 +17,9 @@ from pathlib import Path
 from PySide6.QtCore import QRect, QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QImage, QPainter
 from PySide6.QtSvg import QSvgGenerator
-from PySide6.QtWidgets import QFileDialog, QGraphicsScene, QWidget
+from PySide6.QtWidgets import QGraphicsScene
 
 from app.gui.editor.scene import GraphScene
-from app.gui.last_folder import last_folder, remember_folder
 
 MARGIN = 24.0
 """White space around the model, in scene units (multiplied by the scale like the rest)."""
@@ -38,20 +37,6 @@ DIAGRAM_KIND = "diagram"
 
 class DiagramExportError(Exception):
     """Why a diagram could not be written; the message names the path and the reason."""
-
-
-def ask_diagram_path(parent: QWidget | None, suffix: str, stem: str, file_filter: str,
-                     fallback: Path | str | None = None) -> Path | None:
-    """Ask where to export a diagram, starting in the folder the last diagram went to (else
-    ``fallback``, say the project's folder, else home); None when cancelled. The folder
-    chosen is remembered for next time, across runs. The suffix is added if the name lacks it."""
-    folder = last_folder(DIAGRAM_KIND, fallback)
-    chosen, _ = QFileDialog.getSaveFileName(parent, "Export Diagram", str(folder / f"{stem}{suffix}"), file_filter)
-    if not chosen:
-        return None
-    path = Path(chosen)
-    remember_folder(DIAGRAM_KIND, path)
-    return path if path.suffix.lower() == suffix.lower() else path.with_name(path.name + suffix)
 
 
 def export_diagram(scene: QGraphicsScene, path: Path | str, *, scale: float = 2.0) -> Path:
