@@ -15,6 +15,7 @@ import importlib.machinery
 import os
 import sys
 import tempfile
+import threading
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -113,23 +114,37 @@ class _QuietExtensionLoader(importlib.machinery.ExtensionFileLoader):
 
 def run_quietly(call: Callable[[], Any]) -> Any:
     """``call()`` with file descriptor 2 captured; then every captured line but :data:`TF_NOISE`
-    is written to stderr, so a real error from a native library still shows."""
-    sys.stderr.flush()
-    saved = os.dup(2)
+    is written to stderr, so a real error from a native library still shows.
+
+    Safe across threads (the editor loads TensorFlow in the background): overlapping calls share
+    one capture, the first one in redirects and the last one out restores. The lock guards only
+    those few system calls, never an import, so it cannot deadlock with Python's import locks."""
+    with _CAPTURE_LOCK:
+        if _CAPTURE["depth"] == 0:
+            sys.stderr.flush()
+            _CAPTURE["saved"] = os.dup(2)
+            _CAPTURE["file"] = tempfile.TemporaryFile()  # noqa: SIM115 (closed by the last one out)
+            os.dup2(_CAPTURE["file"].fileno(), 2)
+        _CAPTURE["depth"] += 1
     try:
-        with tempfile.TemporaryFile() as captured:
-            os.dup2(captured.fileno(), 2)
-            try:
-                return call()
-            finally:
+        return call()
+    finally:
+        with _CAPTURE_LOCK:
+            _CAPTURE["depth"] -= 1
+            if _CAPTURE["depth"] == 0:
+                captured, saved = _CAPTURE.pop("file"), _CAPTURE.pop("saved")
                 os.dup2(saved, 2)
-                captured.seek(0)
-                text = captured.read(1_000_000).decode("utf-8", "replace")
+                os.close(saved)
+                with captured:
+                    captured.seek(0)
+                    text = captured.read(1_000_000).decode("utf-8", "replace")
                 kept = [line for line in text.splitlines() if line.strip() and not any(n in line for n in TF_NOISE)]
                 if kept:
                     print("\n".join(kept), file=sys.stderr)
-    finally:
-        os.close(saved)
+
+
+_CAPTURE_LOCK = threading.Lock()
+_CAPTURE: dict[str, Any] = {"depth": 0}
 
 
 def open_editor(args: Sequence[str]) -> int:

@@ -150,3 +150,28 @@ def test_the_cli_wraps_only_tensorflow_native_modules() -> None:
     assert finder.find_spec("tensorflow.python.platform", python_dir) is None  # plain Python: left alone
     if not was_loaded:  # other test files in the same run may have loaded it
         assert "tensorflow.python._pywrap_tensorflow_internal" not in sys.modules
+
+
+def test_overlapping_quiet_loads_on_two_threads_restore_stderr() -> None:
+    """The editor loads TensorFlow on a background thread: two overlapping captures must leave
+    file descriptor 2 pointing at the terminal again, with the real lines passed on."""
+    import os
+    import subprocess
+    import sys
+
+    script = (
+        "import os, sys, threading, time\n"
+        "from app.cli import run_quietly\n"
+        "started = threading.Event()\n"
+        "def slow():\n"
+        "    started.set(); time.sleep(0.3); os.write(2, b'from slow\\n')\n"
+        "t = threading.Thread(target=run_quietly, args=(slow,)); t.start(); started.wait()\n"
+        "run_quietly(lambda: os.write(2, b'from quick\\n'))\n"
+        "t.join()\n"
+        "os.write(2, b'after\\n')\n")
+    repo = Path(__file__).resolve().parents[2]
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60, cwd=repo,
+                          env={**os.environ, "PYTHONPATH": str(repo)})
+    assert done.returncode == 0, done.stderr
+    assert sorted(done.stderr.splitlines()[:2]) == ["from quick", "from slow"]
+    assert done.stderr.splitlines()[2:] == ["after"]
