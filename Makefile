@@ -19,12 +19,16 @@ install: $(STAMP)
 run: $(STAMP)
 	env -u QT_QPA_PLATFORM $(VENV)/bin/layerforge
 
-test: $(STAMP)
-	$(PY) -m ruff check app tests
+test: lint
 	$(PY) -m pytest -q tests/unit tests/keras tests/gui tests/slow
 
+# The architecture's rules (docs/ARCHITECTURE.md): style, the import contracts in pyproject.toml
+# (layer order, no Qt/Keras in core and data, independent gui subpackages) and the types of the
+# Qt-free layers.
 lint: $(STAMP)
 	$(PY) -m ruff check app tests
+	$(VENV)/bin/lint-imports
+	$(PY) -m mypy
 
 bench: $(STAMP)
 	$(PY) -m pytest -q tests/benchmarks --benchmark-only --benchmark-columns=min,median,mean,max,rounds

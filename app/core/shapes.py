@@ -343,7 +343,8 @@ def _contextual_fix(graph: Graph, node: Node, err: ShapeError) -> Fix | None:
                    {"op": "set_param", "node": upstream.id, "param": "return_sequences", "value": True})
     wrapped = upstream.config.get("layer")
     inner = wrapped.get("config") if isinstance(wrapped, dict) else None
-    if upstream.class_name == "Bidirectional" and isinstance(inner, dict) and not inner.get("return_sequences"):
+    if upstream.class_name == "Bidirectional" and isinstance(wrapped, dict) and isinstance(inner, dict) \
+            and not inner.get("return_sequences"):
         new_layer = {**wrapped, "config": {**inner, "return_sequences": True}}
         return Fix(f"Set return_sequences=True on {upstream.name}",
                    {"op": "set_param", "node": upstream.id, "param": "layer", "value": new_layer})

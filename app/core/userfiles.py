@@ -11,9 +11,9 @@ Pure Python: no Qt, no Keras, no numpy.
 
 from __future__ import annotations
 
+import io
 import os
 import stat
-from typing import BinaryIO
 
 MIB = 1024 * 1024
 
@@ -82,7 +82,7 @@ def not_regular_message(mode: int) -> str:
             "pipe or a device could wait forever or never end")
 
 
-def open_regular(path: str | os.PathLike[str]) -> BinaryIO:
+def open_regular(path: str | os.PathLike[str]) -> io.BufferedReader:
     """The file opened for binary reading, after checking on the open descriptor that it is a
     regular file. Opening is non-blocking, so a FIFO with no writer is refused at once instead
     of hanging; raises :class:`FileRefused` (an ``OSError``) or the ``OSError`` of ``os.open``."""

@@ -484,7 +484,7 @@ def load_npz(path: Path, shown: str, ref: Mapping[str, Any]) -> Dataset:
         name=shown, title=make_title(label, x, str(task), len(class_names) if class_names else None, kind),
         kind=kind, task=str(task), x=x, y=y, class_names=class_names,
         description=f"Your arrays {shown}: {count(len(x))} samples of shape {tuple(x.shape[1:])}.", notes=notes,
-        ordered=False, image_shape=tuple(x.shape[1:]) if kind == "image" else None))  # type: ignore[arg-type]
+        ordered=False, image_shape=tuple(x.shape[1:]) if kind == "image" else None))
 
 
 # --- image folders -----------------------------------------------------------------------------------------
@@ -571,9 +571,9 @@ def load_image_folder(path: Path, shown: str, ref: Mapping[str, Any]) -> Dataset
     present = sorted(set(labels))
     if len(present) < 2:
         raise DataError(f"only the class {classes[present[0]]!r} has readable images: a classifier needs two", shown)
-    label = Path(shown.rstrip("/")).name or shown
+    folder_name = Path(shown.rstrip("/")).name or shown
     return freeze(Dataset(
-        name=shown, title=make_title(label, x, "classification", len(classes), "image"), kind="image",
+        name=shown, title=make_title(folder_name, x, "classification", len(classes), "image"), kind="image",
         task="classification", x=x, y=y, class_names=classes,
         description=f"Your images in {shown}: {count(len(x))} {'grey' if grey else 'colour'} pictures in "
                     f"{len(classes)} class folders ({_list(classes)}).",

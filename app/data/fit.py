@@ -118,7 +118,13 @@ def _matches(want: tuple[int | None, ...], have: tuple[int, ...]) -> bool:
 
 
 def _known_size(shape: tuple[int | None, ...]) -> int | None:
-    return None if any(d is None for d in shape) else int(np.prod(shape, dtype=np.int64))
+    dims = [d for d in shape if d is not None]
+    return None if len(dims) < len(shape) else int(np.prod(dims, dtype=np.int64))
+
+
+def _dims(shape: tuple[int | None, ...]) -> tuple[int, ...]:
+    """A shape whose sizes are all known (checked with :func:`_known_size` first), typed as such."""
+    return tuple(int(d) for d in shape if d is not None)
 
 
 def _reshape_note(have: tuple[int, ...], want: tuple[int | None, ...], where: str) -> str:
@@ -207,7 +213,7 @@ class _Planner:
                 if key not in known:
                     self.problems.append(f"the dataset option \"inputs\" names {key!r}, but the model has no Input "
                                          f"called that; its Inputs are {names}")
-            out = []
+            out: list[tuple[TensorSpec, np.ndarray | None, str]] = []
             for spec in inputs:
                 if spec.name not in mapping:
                     last = (spec.shape[0] or 1) - 1 if len(spec.shape) == 1 else 0
@@ -251,7 +257,8 @@ class _Planner:
         steps: list[Step] = []
         have: tuple[int, ...] = tuple(int(d) for d in ds.x.shape[1:])
         if select is not None:
-            steps.append(lambda a, s=select: a[:, s])
+            columns = select
+            steps.append(lambda a: a[:, columns])
             have = (len(select),)
         want = spec.shape
         before = len(self.problems)
@@ -270,7 +277,8 @@ class _Planner:
         elif text and len(have) == 1 and len(want) == 1:
             steps.append(self._pad_step(spec, have[0]))
         elif _known_size(want) is not None and _known_size(want) == int(np.prod(have)):
-            steps.append(lambda a, w=tuple(want): a.reshape(len(a), *w))
+            sizes = _dims(want)
+            steps.append(lambda a: a.reshape(len(a), *sizes))
             self.notes.append(_reshape_note(have, want, where))
         else:
             self.problems.append(self._shape_problem(spec, have, source))
@@ -278,7 +286,7 @@ class _Planner:
             return None
         dtype = np.dtype(spec.dtype) if spec.dtype in ("float16", "float32", "float64", "int32", "int64") \
             else np.float32
-        steps.append(lambda a, d=dtype: a.astype(d, copy=False))
+        steps.append(lambda a: a.astype(dtype, copy=False))
         return _compose(steps)
 
     def _whole_numbers(self) -> bool:
@@ -430,7 +438,7 @@ class _Planner:
             return None
         autoencoder = (self.ref.get("target") == "input" or self.ds.y is self.ds.x) and first_input is not None \
             and first_input in sample_x
-        if autoencoder:
+        if autoencoder and first_input is not None:
             have = tuple(int(d) for d in sample_x[first_input].shape[1:])
         else:
             have = tuple(int(d) for d in self.ds.y.shape[1:]) or (1,)
@@ -439,7 +447,8 @@ class _Planner:
         if _matches(want, have):
             reshape: Step = lambda a: a.reshape(len(a), *have)  # noqa: E731
         elif _known_size(want) is not None and _known_size(want) == int(np.prod(have)):
-            reshape = lambda a, w=tuple(want): a.reshape(len(a), *w)  # noqa: E731
+            sizes = _dims(want)
+            reshape = lambda a: a.reshape(len(a), *sizes)  # noqa: E731
             self.notes.append(_reshape_note(have, want, where).replace("each sample", "the targets"))
         else:
             if len(want) == 1 and len(have) == 1:

@@ -86,8 +86,8 @@ def _encode_numbers(values: np.ndarray, lines: np.ndarray, column: str, path: st
     return Target(inverse.astype(np.int64).reshape(-1), "classification", names, ~missing, notes)
 
 
-def encode_target(cells: Sequence[str] | None, lines: Sequence[int], column: str, path: str, task: str | None,
-                  numbers: np.ndarray | None = None) -> Target:
+def encode_target(cells: Sequence[str] | None, lines: Sequence[int] | np.ndarray, column: str, path: str,
+                  task: str | None, numbers: np.ndarray | None = None) -> Target:
     """Class ids (int64, classes sorted) or float32 values. ``task`` forces the choice; without it a
     column of text, or of few different whole numbers, means classification. ``numbers`` is the
     column already read as float64 (see :class:`app.data.csvread.CsvTable`); then ``cells`` is unused."""
@@ -128,7 +128,7 @@ def encode_target(cells: Sequence[str] | None, lines: Sequence[int], column: str
                             int(line_numbers[~missing][k]), column)
         lookup = np.zeros(len(texts), dtype=np.float64)
         for i, value in as_numbers.items():
-            lookup[i] = value  # type: ignore[assignment]
+            lookup[i] = value
         values = lookup[kept_ids]
         _check_float32(values, line_numbers[~missing], column, path)
         return Target(values.astype(np.float32), "regression", None, ~missing, notes)

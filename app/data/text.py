@@ -102,8 +102,8 @@ def load_text_csv(path: Path, shown: str, ref: Mapping[str, Any], *, name: str |
     sequence_length, max_tokens = _text_options(ref)
     task = opts.text(ref, "task", None, TASKS)
     target = encode_target(table.column(label_index), table.lines, table.header[label_index], shown, task)
-    column = table.column(text_index)
-    texts = [column[i] for i in np.flatnonzero(target.keep)]
+    text_cells = table.column(text_index)
+    texts = [text_cells[i] for i in np.flatnonzero(target.keep)]
     empty = sum(1 for t in texts if is_missing(t))
     notes = list(target.notes)
     if empty:

@@ -83,8 +83,8 @@ def recursion_room(depth: int, margin: int = 200) -> Iterator[None]:
     ``check`` caps ``depth`` at :data:`app.core.limits.KERAS_MAX_DEPTH`, which a plain script
     also manages, so this only gives the app the room a script would have. Python 3.11 runs
     Python-to-Python calls without C stack, so the raised limit is safe; it is restored after."""
-    frame, used = sys._getframe(), 0
-    while frame is not None:
+    frame, used = sys._getframe(), 1
+    while frame.f_back is not None:
         frame, used = frame.f_back, used + 1
     needed = used + depth + margin
     old = sys.getrecursionlimit()

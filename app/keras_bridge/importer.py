@@ -600,14 +600,17 @@ def _tensors(value: Any, where: str) -> Any:
         return value
     if value.get("class_name") == "__keras_tensor__":
         config = value.get("config")
-        history = config.get("keras_history") if isinstance(config, dict) else None
+        if not isinstance(config, dict):
+            config = {}
+        history = config.get("keras_history")
         if not (isinstance(history, list) and len(history) == 3 and isinstance(history[0], str)
                 and all(isinstance(i, int) and not isinstance(i, bool) and i >= 0 for i in history[1:])):
             raise ImportRefused(f"{where}: an input tensor does not say which layer made it")
         shape = config.get("shape")
-        ok_shape = isinstance(shape, list) and all(d is None or (isinstance(d, int) and not isinstance(d, bool))
-                                                   for d in shape)
-        return _Ref(history[0], history[1], history[2], tuple(shape) if ok_shape else None)
+        if not (isinstance(shape, list) and all(d is None or (isinstance(d, int) and not isinstance(d, bool))
+                                                for d in shape)):
+            shape = None
+        return _Ref(history[0], history[1], history[2], None if shape is None else tuple(shape))
     if "class_name" in value:
         _check_object(value, where, "call arguments")
     return {k: _tensors(v, where) for k, v in value.items()}

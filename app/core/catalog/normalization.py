@@ -57,7 +57,7 @@ def resolve_axes(axis: int | Sequence[int], shape: Shape, layer: str) -> list[in
     """The axes as positive indices, refusing ones that do not exist or appear twice
     (-1 and 2 are the same axis of a 3-D tensor; Keras then fails on the first batch)."""
     rank = len(shape)
-    raw = [axis] if _is_int(axis) else list(axis)  # type: ignore[arg-type]
+    raw: list[int] = [axis] if isinstance(axis, int) else list(axis)
     resolved: list[int] = []
     for a in raw:
         index = a + rank if a < 0 else a

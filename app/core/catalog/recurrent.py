@@ -423,7 +423,8 @@ def _bidirectional_output(cfg: Config, inputs: Sequence[Shape]) -> Shape:
             check_built_for(cfg, param, inputs[0], "Bidirectional")
     out = fwd_spec.output(fwd, inputs)
     if cfg["merge_mode"] == "concat":
-        return (*out[:-1], out[-1] * 2)
+        last = out[-1]
+        return (*out[:-1], None if last is None else last * 2)
     return tuple(out)
 
 
