@@ -234,3 +234,27 @@ def test_build_layer_itself_refuses_code_in_a_config() -> None:
         build_layer("Dense", "d", config, [(None, 3)])
     with pytest.raises(UnsupportedLayerError, match="Keras refuses '/'"):
         build_layer("Dense", "a/b", {"units": 2}, [(None, 3)])
+
+
+def test_layer_dtypes_check_accepts_are_keras_policies_and_the_rest_is_refused() -> None:
+    import keras
+
+    from app.core.catalog.spec import DTYPES, dtype_problem
+
+    for name in DTYPES:
+        assert keras.dtype_policies.get(name) is not None, name
+    for bad in ["float33", {"module": "os", "class_name": "system", "config": {"name": "float32"}}]:
+        assert dtype_problem(bad) is not None
+        with pytest.raises((ValueError, TypeError, AttributeError)):  # os.system: AttributeError in build
+            keras.layers.Dense(2, dtype=bad).build((None, 3))
+
+
+def test_int8_and_float8_layer_dtypes_are_refused_like_keras_does() -> None:
+    import keras
+
+    from app.core.catalog.spec import dtype_problem
+
+    for name in ["int8", "float8_e4m3fn", "float8_e5m2"]:
+        assert dtype_problem(name) is not None
+        with pytest.raises(ValueError, match="QuantizedDTypePolicy"):
+            keras.dtype_policies.get(name)

@@ -259,3 +259,18 @@ def test_export_refuses_a_20000_layer_project_before_writing(tmp_path: Path,
     assert time.perf_counter() - start < 60  # was 50 s to write a script Keras cannot run
     assert "20,000 layers deep" in capsys.readouterr().err
     assert not (tmp_path / "deep.py").exists()
+
+
+@pytest.mark.parametrize(("value", "ok"), [
+    ("float32", True), ("mixed_float16", True), ("bfloat16", True),
+    ({"module": "keras", "class_name": "DTypePolicy", "config": {"name": "float16"}, "registered_name": None}, True),
+    ("float33", False),
+    ({"module": "os", "class_name": "system", "config": {"name": "float32"}}, False),
+    ({"module": "keras", "class_name": "DTypePolicy", "config": {"name": "float32", "x": 1}}, False),
+    ({"class_name": "__lambda__", "config": {"code": ""}}, False),
+])
+def test_a_layer_dtype_is_a_keras_dtype_or_policy(value: Any, ok: bool) -> None:
+    graph, (_i, hidden, _o) = mlp()
+    graph.set_param(hidden.id, "dtype", value)
+    problems = [p for p in analyze(graph).errors if p.param == "dtype"]
+    assert (not problems) == ok, problems

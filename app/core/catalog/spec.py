@@ -493,8 +493,40 @@ def base_params() -> tuple[Param, ...]:
     """``trainable`` and ``dtype``: keys every Keras layer's config carries."""
     return (
         Param("trainable", ParamKind.BOOL, True, "Update this layer's weights during training."),
-        Param("dtype", ParamKind.JSON, "float32", "Numeric type of the weights.", advanced=True),
+        Param("dtype", ParamKind.JSON, "float32", "Numeric type of the weights.", advanced=True,
+              check=dtype_problem),
     )
+
+
+DTYPES: frozenset[str] = frozenset({
+    "float16", "float32", "float64", "bfloat16", "uint8", "uint16", "uint32", "uint64", "int16", "int32", "int64",
+    "bool", "string", "complex64", "complex128", "mixed_float16", "mixed_bfloat16",
+})
+"""Layer dtypes (policies) Keras 3.15 builds from a name: ``backend.common.dtypes.ALLOWED_DTYPES``
+plus the two mixed-precision policies, less ``int8`` and the float8 types, which Keras reads as
+quantization modes and refuses as a layer's dtype (measured in ``tests/keras``)."""
+
+DTYPE_POLICY_MODULES = (None, "keras", "keras.dtype_policies")
+
+
+def dtype_problem(value: Any) -> str | None:
+    """A layer's ``dtype``: a name from :data:`DTYPES` or the serialized ``DTypePolicy`` of one.
+    Anything else (another class, a module outside Keras) is refused, as Keras refuses it."""
+    if isinstance(value, str):
+        if value in DTYPES:
+            return None
+        return f"'dtype' must be one of {', '.join(sorted(DTYPES))} (got {_short(value)})"
+    if not isinstance(value, Mapping):
+        return "'dtype' must be a name such as 'float32'"
+    if value.get("class_name") not in ("DTypePolicy", "FloatDTypePolicy") \
+            or value.get("module") not in DTYPE_POLICY_MODULES \
+            or value.get("registered_name") not in (None, value.get("class_name")) \
+            or set(value) - {"module", "class_name", "config", "registered_name"}:
+        return f"'dtype' must be a name such as 'float32' or a Keras DTypePolicy (got {_short(value)})"
+    config = value.get("config")
+    if not isinstance(config, Mapping) or set(config) != {"name"}:
+        return "'dtype': a DTypePolicy's config must be {'name': ...}"
+    return dtype_problem(config["name"])
 
 
 def activation(name: str = "activation", default: str = "linear") -> Param:
