@@ -274,3 +274,12 @@ def test_a_layer_dtype_is_a_keras_dtype_or_policy(value: Any, ok: bool) -> None:
     graph.set_param(hidden.id, "dtype", value)
     problems = [p for p in analyze(graph).errors if p.param == "dtype"]
     assert (not problems) == ok, problems
+
+
+def test_a_quantization_config_naming_any_keras_object_is_refused() -> None:
+    """Keras deserialises it as an arbitrary object; Layerforge builds unquantized layers."""
+    graph, (_i, hidden, _o) = mlp()
+    graph.set_param(hidden.id, "quantization_config",
+                    {"module": "keras.callbacks", "class_name": "BackupAndRestore", "config": {"backup_dir": "/"}})
+    (problem,) = analyze(graph).errors
+    assert problem.param == "quantization_config" and "Layerforge builds unquantized layers" in problem.message

@@ -29,6 +29,15 @@ CATEGORY = "Core"
 ACTIVATION_CATEGORY = "Activations"
 
 
+def _no_quantization(value: object) -> str | None:
+    """Keras deserialises a ``quantization_config`` as an arbitrary Keras object, and a quantized
+    layer's weights are not what the count rules describe: only ``None`` is accepted."""
+    if value is None:
+        return None
+    return ("'quantization_config' must be empty: Layerforge builds unquantized layers "
+            "(quantize the exported model with Keras' model.quantize instead)")
+
+
 # --- Input ---------------------------------------------------------------------------
 
 def _input_output(cfg: Config, inputs: Sequence[Shape]) -> Shape:
@@ -112,7 +121,8 @@ DENSE = LayerSpec(
         regularizer("bias_regularizer"),
         constraint("kernel_constraint"),
         constraint("bias_constraint"),
-        Param("quantization_config", ParamKind.JSON, None, "Quantization settings.", nullable=True, advanced=True),
+        Param("quantization_config", ParamKind.JSON, None, "Quantization settings.", nullable=True, advanced=True,
+              check=_no_quantization),
     ),
     output=_dense_output,
     count=_dense_count,
@@ -438,7 +448,8 @@ EMBEDDING = LayerSpec(
         regularizer("activity_regularizer"),
         constraint("embeddings_constraint"),
         Param("mask_zero", ParamKind.BOOL, False, "Treat token 0 as padding and mask it."),
-        Param("quantization_config", ParamKind.JSON, None, "Quantization settings.", nullable=True, advanced=True),
+        Param("quantization_config", ParamKind.JSON, None, "Quantization settings.", nullable=True, advanced=True,
+              check=_no_quantization),
     ),
     output=_embedding_output,
     count=_embedding_count,
