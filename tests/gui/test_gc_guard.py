@@ -27,6 +27,17 @@ def collections_off_gui_thread() -> Iterator[list[str]]:
     gc.callbacks.remove(callback)
 
 
+@pytest.fixture(autouse=True)
+def no_thread_left_from_earlier_tests(qtbot) -> None:
+    """Threads that earlier tests started end on their own; these tests need automatic collection back."""
+    def settled() -> bool:
+        gc_guard.check_now()
+        return gc_guard.guarded() == 0
+
+    qtbot.waitUntil(settled, timeout=60_000)
+    assert gc.isenabled()
+
+
 def _make_cyclic_garbage(rounds: int = 20_000) -> None:
     """Enough cyclic allocations to trigger many automatic collections on the calling thread."""
     for _ in range(rounds):
@@ -35,7 +46,6 @@ def _make_cyclic_garbage(rounds: int = 20_000) -> None:
 
 
 def test_a_watched_thread_never_collects_and_collection_comes_back_after(qtbot, collections_off_gui_thread) -> None:
-    assert gc.isenabled()
     thread = threading.Thread(target=_make_cyclic_garbage, name="busy")
     gc_guard.watch(thread)
     thread.start()
