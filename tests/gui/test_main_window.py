@@ -319,7 +319,6 @@ def _layer(class_name: str, name: str, config: dict[str, Any], module: str = "ke
 
 def test_opening_a_keras_file_imports_an_untitled_unsaved_project(window: MainWindow, prompts: Prompts,
                                                                   tmp_path: Path) -> None:
-    pytest.importorskip("app.keras_bridge.importer")
     model = write_keras(tmp_path / "tiny.keras", [_layer("Dense", "dense", {"units": 2})], "dense")
     prompts.open_path = model
     window.open_action.trigger()
@@ -333,7 +332,6 @@ def test_opening_a_keras_file_imports_an_untitled_unsaved_project(window: MainWi
 
 
 def test_refused_keras_file_shows_the_reason(window: MainWindow, prompts: Prompts, tmp_path: Path) -> None:
-    pytest.importorskip("app.keras_bridge.importer")
     evil = write_keras(tmp_path / "evil.keras", [_layer("Evil", "evil", {"units": 3}, module="my_pkg.layers")],
                        "evil")
     before = snapshot(window)

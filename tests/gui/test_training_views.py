@@ -29,14 +29,10 @@ LOAD_TIMEOUT = 60_000
 
 
 def real_data() -> Any:
-    """The real app.data package, or a skip saying it is not there yet."""
-    try:
-        import app.data as data
+    """The real app.data package. A missing piece fails the test: it is a regression, not a reason to skip."""
+    import app.data as data
 
-        data.load_dataset  # noqa: B018 - the attribute is what a partial package lacks
-        data.list_datasets  # noqa: B018
-    except (ImportError, AttributeError) as err:
-        pytest.skip(f"app.data is not complete yet ({err})")
+    assert callable(data.load_dataset) and callable(data.list_datasets)
     return data
 
 

@@ -251,7 +251,6 @@ def test_cli_escapes_control_characters_in_messages(tmp_path: Path, capsys: pyte
 # --- .keras input (needs the importer) ------------------------------------------------------------
 
 def test_cli_exports_a_keras_file_with_its_weights(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    pytest.importorskip("app.keras_bridge.importer")
     project = example()
     model = compile_graph(project.graph, project.name)
     weights = known_weights(model)
@@ -268,7 +267,6 @@ def test_cli_exports_a_keras_file_with_its_weights(tmp_path: Path, capsys: pytes
 
 
 def test_cli_refuses_unreadable_keras_files(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    pytest.importorskip("app.keras_bridge.importer")
     garbage = tmp_path / "garbage.keras"
     garbage.write_bytes(b"not a zip file")
     legacy = tmp_path / "legacy.h5"
@@ -280,7 +278,6 @@ def test_cli_refuses_unreadable_keras_files(tmp_path: Path, capsys: pytest.Captu
 
 
 def test_layerforge_export_end_to_end(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    pytest.importorskip("app.commands.import_model")  # the CLI registers it beside export
     from app.cli import main
 
     assert main(["export", str(MODELS / "gru_timeseries.json"), "--python", str(tmp_path / "gru.py")]) == 0
