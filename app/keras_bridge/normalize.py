@@ -223,10 +223,14 @@ def _class_rules(spec: LayerSpec, cfg: dict[str, Any], input_shapes: Sequence[Sh
     name = spec.class_name
     if name in POOLING_CLASSES:
         _pooling(name, cfg)
-    elif name in ("ZeroPadding2D", "Cropping2D"):
-        key = "padding" if name == "ZeroPadding2D" else "cropping"
+    elif name in ("ZeroPadding2D", "Cropping2D", "ZeroPadding3D", "Cropping3D"):
+        key = "padding" if name.startswith("ZeroPadding") else "cropping"
         if key in cfg:
-            cfg[key] = _pairs(cfg[key], 2)
+            cfg[key] = _pairs(cfg[key], int(name[-2]))
+    elif name in ("ZeroPadding1D", "Cropping1D"):
+        key = "padding" if name == "ZeroPadding1D" else "cropping"
+        if _is_int(cfg.get(key)):
+            cfg[key] = [cfg[key], cfg[key]]
     elif name == "LayerNormalization":
         axis = cfg.get("axis")
         if isinstance(axis, list) and all(_is_int(a) for a in axis):
@@ -263,7 +267,7 @@ def _pooling(name: str, cfg: dict[str, Any]) -> None:
 
 
 def _pairs(value: Any, rank: int) -> Any:
-    """ZeroPadding2D/Cropping2D amounts in Keras' full form ``[[top, bottom], [left, right]]``."""
+    """ZeroPadding2D/3D and Cropping2D/3D amounts in Keras' full form ``[[top, bottom], [left, right]]``."""
     if _is_int(value):
         return [[value, value] for _ in range(rank)]
     if isinstance(value, list) and len(value) == rank:

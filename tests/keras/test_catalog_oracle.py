@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 
 from app.core.catalog import CATALOG
-from tests.keras.cases import ALL_CASES, Case
+from tests.keras.cases import ALL_CASES, EXAMPLES, Case
 from tests.keras.oracle import check_against_keras, keras_default_config, strip_names
 
 pytest.importorskip("keras")
@@ -46,7 +46,7 @@ def test_default_config_builds_keras_default_layer(class_name: str) -> None:
 def test_shapes_and_params_equal_keras(class_name: str) -> None:
     outcomes: list[str] = []
 
-    @settings(max_examples=25)
+    @settings(max_examples=EXAMPLES.get(class_name, 25))
     @given(ALL_CASES[class_name])
     def run(case: Case) -> None:
         outcomes.append(check_against_keras(class_name, case.config, case.inputs, case.ports, case.dtypes))

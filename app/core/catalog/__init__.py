@@ -10,6 +10,7 @@ from app.core.catalog import (
     applications,
     attention,
     convolution,
+    convolution_extra,
     core_layers,
     merge,
     normalization,
@@ -28,7 +29,10 @@ from app.core.catalog.spec import (
     ShapeError,
 )
 
-_MODULES = (core_layers, convolution, pooling, normalization, recurrent, attention, merge, preprocessing, applications)
+_MODULES = (
+    core_layers, convolution, convolution_extra, pooling, normalization, recurrent, attention, merge, preprocessing,
+    applications,
+)
 
 CATALOG: dict[str, LayerSpec] = {}
 for _module in _MODULES:

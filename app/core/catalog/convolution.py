@@ -33,7 +33,7 @@ CATEGORY = "Convolution"
 RESHAPING_CATEGORY = "Reshaping"
 
 DATA_FORMATS: tuple[str, ...] = ("channels_last", "channels_first")
-AXIS_NAMES: dict[int, tuple[str, ...]] = {1: ("steps",), 2: ("height", "width")}
+AXIS_NAMES: dict[int, tuple[str, ...]] = {1: ("steps",), 2: ("height", "width"), 3: ("depth", "height", "width")}
 
 
 # --- Shared helpers: parameters -----------------------------------------------------------

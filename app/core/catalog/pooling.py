@@ -183,6 +183,88 @@ GLOBAL_MAX_POOLING2D = _global_spec("GlobalMaxPooling2D", 2, "GlobalMaxPooling1D
 ), "global_max_pooling2d")
 
 
+# --- 3-D pooling --------------------------------------------------------------------------------
+
+MAX_POOLING3D = _pool_spec("MaxPooling3D", 3, "MaxPooling2D", False, LayerDoc(
+    summary="Keeps the largest value in each 3-D window of a volume (video or scan), making it smaller.",
+    formula="y[d, i, j, c] = max over the window of x[d·s + t, i·s + u, j·s + v, c]",
+    shape="(None, D, H, W, C) -> (None, D', H', W', C); each axis as in MaxPooling2D.",
+    use="Between Conv3D blocks to shrink a volume and widen what later filters see.",
+    mistake="Pooling the depth axis of a short clip away: use pool_size (1, 2, 2) to keep the frames.",
+), "max_pooling3d")
+
+AVERAGE_POOLING3D = _pool_spec("AveragePooling3D", 3, "AveragePooling2D", True, LayerDoc(
+    summary="Replaces each 3-D window of a volume with its average, making it smaller and smoother.",
+    formula="y[d, i, j, c] = mean over the window of x[d·s + t, i·s + u, j·s + v, c]",
+    shape="(None, D, H, W, C) -> (None, D', H', W', C); each axis as in MaxPooling2D.",
+    use="Downsampling volumes when an average is more meaningful than the peak.",
+    mistake="Confusing it with GlobalAveragePooling3D, which averages the whole volume to one value per channel.",
+), "average_pooling3d")
+
+GLOBAL_AVERAGE_POOLING3D = _global_spec("GlobalAveragePooling3D", 3, "GlobalAveragePooling2D", LayerDoc(
+    summary="Averages each channel over the whole volume, giving one value per channel.",
+    formula="y[c] = mean over d, i, j of x[d, i, j, c]",
+    shape="(None, D, H, W, C) -> (None, C); with keepdims: (None, 1, 1, 1, C).",
+    use="The bridge from Conv3D blocks to a Dense head in video or scan classifiers.",
+    mistake="Putting Flatten before it: the data is then already flat and there is nothing left to pool.",
+), "global_average_pooling3d")
+
+GLOBAL_MAX_POOLING3D = _global_spec("GlobalMaxPooling3D", 3, "GlobalMaxPooling2D", LayerDoc(
+    summary="Takes the largest value of each channel over the whole volume.",
+    formula="y[c] = max over d, i, j of x[d, i, j, c]",
+    shape="(None, D, H, W, C) -> (None, C); with keepdims: (None, 1, 1, 1, C).",
+    use="Like GlobalAveragePooling3D, when the strongest response matters more than the average one.",
+    mistake="Putting Flatten before it: the data is then already flat and there is nothing left to pool.",
+), "global_max_pooling3d")
+
+
+# --- Adaptive pooling ---------------------------------------------------------------------------
+
+def _adaptive_output(layer: str, n: int) -> Any:
+    def output(cfg: Config, inputs: Sequence[Shape]) -> Shape:
+        (shape,) = inputs
+        fmt = cfg["data_format"]
+        require_spatial_rank(shape, n, layer, fmt)
+        _, channels = split_channels(shape, fmt)
+        return join_channels(shape[0], per_axis(cfg["output_size"], n), channels, fmt)
+    return output
+
+
+def _adaptive_spec(class_name: str, n: int, kind: str) -> LayerSpec:
+    axes = " × ".join(AXIS_NAMES[n])
+    what = "largest value" if kind == "max" else "average"
+    dims = ", ".join(f"o{i + 1}" for i in range(n))
+    spatial = ", ".join(a[0].upper() for a in AXIS_NAMES[n])
+    return LayerSpec(
+        class_name=class_name,
+        category=CATEGORY,
+        name_prefix=class_name.replace("Adaptive", "adaptive_").replace("Pooling", "_pooling").lower(),
+        params=(
+            *base_params(),
+            int_tuple("output_size", [1] * n, n, f"The {axes} of the output, whatever the input size.",
+                      required=True),
+            data_format_param(),
+        ),
+        output=_adaptive_output(class_name, n),
+        count=no_weights,
+        doc=LayerDoc(
+            summary=f"Pools to a fixed output size: it chooses the windows itself so that the {axes} of the "
+            f"output is output_size, and keeps the {what} of each window.",
+            formula=f"window i spans input positions floor(i·L/o) to ceil((i+1)·L/o), then the {what} of it",
+            shape=f"(None, {spatial}, C) -> (None, {dims}, C), whatever the input size.",
+            use="Feeding images or sequences of varying size to a fixed-size head, as ResNets in PyTorch do "
+            "before their classifier.",
+            mistake="Asking for an output larger than the input: windows then overlap and repeat values.",
+        ),
+    )
+
+
+ADAPTIVE_POOLING = tuple(
+    _adaptive_spec(f"Adaptive{'Average' if kind == 'average' else 'Max'}Pooling{n}D", n, kind)
+    for kind in ("average", "max") for n in (1, 2, 3)
+)
+
+
 SPECS: tuple[LayerSpec, ...] = (
     MAX_POOLING1D,
     MAX_POOLING2D,
@@ -192,4 +274,9 @@ SPECS: tuple[LayerSpec, ...] = (
     GLOBAL_AVERAGE_POOLING2D,
     GLOBAL_MAX_POOLING1D,
     GLOBAL_MAX_POOLING2D,
+    MAX_POOLING3D,
+    AVERAGE_POOLING3D,
+    GLOBAL_AVERAGE_POOLING3D,
+    GLOBAL_MAX_POOLING3D,
+    *ADAPTIVE_POOLING,
 )

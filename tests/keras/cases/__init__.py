@@ -8,6 +8,7 @@ that our rules and Keras both refuse them.
 from tests.keras.cases import (
     attention,
     convolution,
+    convolution_extra,
     core,
     merge,
     normalization,
@@ -18,9 +19,13 @@ from tests.keras.cases import (
 from tests.keras.cases.base import Case
 
 ALL_CASES = {}
-for _module in (core, convolution, pooling, normalization, recurrent, attention, merge, preprocessing):
+EXAMPLES: dict[str, int] = {}
+"""Hypothesis examples per layer where a module asks for fewer than the default (its ``EXAMPLES``)."""
+_MODULES = (core, convolution, convolution_extra, pooling, normalization, recurrent, attention, merge, preprocessing)
+for _module in _MODULES:
     overlap = ALL_CASES.keys() & _module.CASES.keys()
     assert not overlap, overlap
     ALL_CASES.update(_module.CASES)
+    EXAMPLES.update(getattr(_module, "EXAMPLES", {}))
 
-__all__ = ["ALL_CASES", "Case"]
+__all__ = ["ALL_CASES", "EXAMPLES", "Case"]

@@ -1,0 +1,500 @@
+"""The rest of Keras' convolution family: Conv3D, transposed 1D/3D convolutions, SeparableConv1D,
+DepthwiseConv1D, and the 1D/3D padding, cropping and upsampling layers.
+
+They reuse the axis helpers of :mod:`app.core.catalog.convolution`, written for any number of
+spatial axes, so a volume (depth, height, width) is read exactly like an image.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from app.core.catalog.convolution import (
+    AXIS_NAMES,
+    CATEGORY,
+    RESHAPING_CATEGORY,
+    _check_strides_with_dilation,
+    _conv_params,
+    _conv_rules,
+    _cpu_channels_first_warn,
+    data_format_param,
+    int_tuple,
+    join_channels,
+    known_channels,
+    padding_param,
+    per_axis,
+    require_spatial_rank,
+    split_channels,
+    window_lengths,
+)
+from app.core.catalog.rules import deconv_length, elements, fmt_shape
+from app.core.catalog.spec import (
+    Config,
+    Fix,
+    LayerDoc,
+    LayerSpec,
+    Param,
+    ParamKind,
+    Shape,
+    ShapeError,
+    activation,
+    base_params,
+    constraint,
+    initializer,
+    no_weights,
+    regularizer,
+)
+
+# --- Conv3D -----------------------------------------------------------------------------------
+
+_conv3d_output, _conv3d_count = _conv_rules("Conv3D", 3, "Conv2D")
+
+CONV3D = LayerSpec(
+    class_name="Conv3D",
+    category=CATEGORY,
+    name_prefix="conv3d",
+    params=_conv_params(3, causal=False),
+    output=_conv3d_output,
+    count=_conv3d_count,
+    warn=_cpu_channels_first_warn("Conv3D"),
+    doc=LayerDoc(
+        summary="Slides small learned 3-D filters through a volume: a video clip (frames × height × width) or a "
+        "medical scan (slices × height × width).",
+        formula="y[d, i, j, f] = activation(Σ over the kd×kh×kw window and the channels of x · W + b[f])",
+        shape="(None, D, H, W, C) -> (None, D', H', W', filters), each axis as in Conv2D. "
+        "Weights: kd·kh·kw·(C/groups)·filters + filters.",
+        use="Video classification and volumetric (CT, MRI) segmentation.",
+        mistake="Feeding a single image: Conv3D needs a depth axis, (depth, height, width, channels).",
+    ),
+)
+
+
+# --- Conv1DTranspose / Conv3DTranspose --------------------------------------------------------
+
+def _transpose_params(n: int) -> tuple[Param, ...]:
+    return (
+        *base_params(),
+        Param("filters", ParamKind.INT, 32, "Number of filters: the channels of the output.", minimum=1,
+              required=True),
+        int_tuple("kernel_size", [3] * n, n, "Size of the window along each axis.", required=True),
+        int_tuple("strides", [1] * n, n, "Upsampling factor along each axis; 2 doubles the size."),
+        padding_param(),
+        int_tuple("output_padding", None, n, "Extra positions added to the output along each axis (each smaller "
+                  "than strides); empty lets Keras choose.", minimum=0, nullable=True, advanced=True),
+        data_format_param(),
+        int_tuple("dilation_rate", [1] * n, n, "Spacing between kernel taps.", advanced=True),
+        activation(),
+        Param("use_bias", ParamKind.BOOL, True, "Add a learned bias to each filter."),
+        initializer("kernel_initializer", "glorot_uniform"),
+        initializer("bias_initializer", "zeros"),
+        regularizer("kernel_regularizer"),
+        regularizer("bias_regularizer"),
+        regularizer("activity_regularizer"),
+        constraint("kernel_constraint"),
+        constraint("bias_constraint"),
+    )
+
+
+def _transpose_rules(layer: str, n: int) -> tuple[Any, Any, Any]:
+    """Output, count and warn rules of an n-D transposed convolution (Keras' BaseConvTranspose)."""
+    def output(cfg: Config, inputs: Sequence[Shape]) -> Shape:
+        (shape,) = inputs
+        fmt = cfg["data_format"]
+        require_spatial_rank(shape, n, layer, fmt)
+        kernel, strides, dilation = (per_axis(cfg[k], n) for k in ("kernel_size", "strides", "dilation_rate"))
+        extra = None if cfg["output_padding"] is None else per_axis(cfg["output_padding"], n)
+        if extra is not None:
+            for axis, (pad, step) in enumerate(zip(extra, strides, strict=True)):
+                if pad >= step:
+                    raise ShapeError(
+                        f"{layer}: output_padding must be smaller than strides on every axis, but along the "
+                        f"{AXIS_NAMES[n][axis]} it is {pad} with strides {step}. Leave output_padding empty to "
+                        "let Keras choose.",
+                        fix=Fix("Clear output_padding", {"op": "set_param", "param": "output_padding",
+                                                         "value": None}),
+                    )
+        _check_strides_with_dilation(layer, strides, dilation)
+        spatial, channels = split_channels(shape, fmt)
+        known_channels(channels, layer, fmt)
+        out = [
+            deconv_length(length, k, s, cfg["padding"], None if extra is None else extra[i], d)
+            for i, (length, k, s, d) in enumerate(zip(spatial, kernel, strides, dilation, strict=True))
+        ]
+        return join_channels(shape[0], out, cfg["filters"], fmt)
+
+    def count(cfg: Config, inputs: Sequence[Shape]) -> tuple[int, int]:
+        _, channels = split_channels(inputs[0], cfg["data_format"])
+        channels = known_channels(channels, layer, cfg["data_format"])
+        kernel = elements(per_axis(cfg["kernel_size"], n)) or 0
+        filters = cfg["filters"]
+        return (kernel * channels * filters + (filters if cfg["use_bias"] else 0), 0)
+
+    def warn(cfg: Config, inputs: Sequence[Shape]) -> list[ShapeError]:
+        warnings = _cpu_channels_first_warn(layer)(cfg, inputs)
+        out = output(cfg, inputs)
+        spatial, _ = split_channels(out, cfg["data_format"])
+        if any(d == 0 for d in spatial):
+            warnings.append(ShapeError(
+                f"{layer} produces an empty output {fmt_shape(out)}: with padding 'same', an even kernel and "
+                "output_padding 0, a size-1 input gives size 0. Use an odd kernel_size or a larger output_padding.",
+                port="input",
+            ))
+        return warnings
+
+    return output, count, warn
+
+
+def _transpose_spec(class_name: str, n: int, doc: LayerDoc) -> LayerSpec:
+    output, count, warn = _transpose_rules(class_name, n)
+    return LayerSpec(class_name=class_name, category=CATEGORY, name_prefix=class_name.lower()
+                     .replace("transpose", "_transpose"), params=_transpose_params(n), output=output, count=count,
+                     warn=warn, doc=doc)
+
+
+CONV1D_TRANSPOSE = _transpose_spec("Conv1DTranspose", 1, LayerDoc(
+    summary="A learned upsampling of a sequence: each step spreads a learned pattern over several output steps, "
+    "the reverse direction of a strided Conv1D.",
+    formula="With 'same' padding and no output_padding: steps' = steps · s. With 'valid': "
+    "steps' = (steps − 1) · s + max(k, s).",
+    shape="(None, steps, C) -> (None, steps', filters). Weights: k·C·filters + filters.",
+    use="Decoders that rebuild a signal or a time series from a short code.",
+    mistake="Expecting strides to shorten the sequence as in Conv1D: here strides lengthen it.",
+))
+
+CONV3D_TRANSPOSE = _transpose_spec("Conv3DTranspose", 3, LayerDoc(
+    summary="A learned upsampling of a volume: each input voxel spreads a learned 3-D pattern over a larger "
+    "output block.",
+    formula="Per axis, as Conv2DTranspose: 'same' gives size · s, 'valid' gives (size − 1) · s + max(k, s).",
+    shape="(None, D, H, W, C) -> (None, D', H', W', filters). Weights: kd·kh·kw·C·filters + filters.",
+    use="Decoders of volumetric segmentation networks (3-D U-Net) and video generators.",
+    mistake="Forgetting that every axis grows: strides 2 makes the volume eight times larger.",
+))
+
+
+# --- SeparableConv1D / DepthwiseConv1D --------------------------------------------------------
+
+def _depthwise_spatial(layer: str, n: int, cfg: Config, shape: Shape) -> tuple[list[int | None], int]:
+    fmt = cfg["data_format"]
+    require_spatial_rank(shape, n, layer, fmt)
+    kernel, strides, dilation = (per_axis(cfg[k], n) for k in ("kernel_size", "strides", "dilation_rate"))
+    _, channels = split_channels(shape, fmt)
+    channels = known_channels(channels, layer, fmt)
+    spatial = window_lengths(shape, n, layer, fmt, kernel, strides, cfg["padding"], dilation, pooling=False)
+    return spatial, channels
+
+
+def _separable_output(cfg: Config, inputs: Sequence[Shape]) -> Shape:
+    (shape,) = inputs
+    spatial, _ = _depthwise_spatial("SeparableConv1D", 1, cfg, shape)
+    return join_channels(shape[0], spatial, cfg["filters"], cfg["data_format"])
+
+
+def _separable_count(cfg: Config, inputs: Sequence[Shape]) -> tuple[int, int]:
+    _, channels = split_channels(inputs[0], cfg["data_format"])
+    channels = known_channels(channels, "SeparableConv1D", cfg["data_format"])
+    kernel = elements(per_axis(cfg["kernel_size"], 1)) or 0
+    mid = channels * cfg["depth_multiplier"]
+    filters = cfg["filters"]
+    return (kernel * mid + mid * filters + (filters if cfg["use_bias"] else 0), 0)
+
+
+SEPARABLE_CONV1D = LayerSpec(
+    class_name="SeparableConv1D",
+    category=CATEGORY,
+    name_prefix="separable_conv1d",
+    params=(
+        *base_params(),
+        Param("depth_multiplier", ParamKind.INT, 1, "Filters per input channel in the depthwise step.", minimum=1,
+              advanced=True),
+        Param("filters", ParamKind.INT, 32, "Number of output channels (pointwise step).", minimum=1,
+              required=True),
+        int_tuple("kernel_size", [3], 1, "Length of the depthwise window.", required=True),
+        int_tuple("strides", [1], 1, "Step of the window; 2 halves the length."),
+        padding_param(),
+        data_format_param(),
+        int_tuple("dilation_rate", [1], 1, "Spacing between kernel taps.", advanced=True),
+        activation(),
+        Param("use_bias", ParamKind.BOOL, True, "Add a learned bias to each output channel."),
+        initializer("depthwise_initializer", "glorot_uniform"),
+        initializer("pointwise_initializer", "glorot_uniform"),
+        initializer("bias_initializer", "zeros"),
+        regularizer("depthwise_regularizer"),
+        regularizer("pointwise_regularizer"),
+        regularizer("bias_regularizer"),
+        regularizer("activity_regularizer"),
+        constraint("depthwise_constraint"),
+        constraint("pointwise_constraint"),
+        constraint("bias_constraint"),
+    ),
+    output=_separable_output,
+    count=_separable_count,
+    doc=LayerDoc(
+        summary="A cheaper Conv1D in two steps: each channel is filtered along the sequence on its own, then a "
+        "pointwise step (a 1-wide convolution) mixes the channels into the output filters.",
+        formula="weights = k·C·m (depthwise) + C·m·filters (pointwise) + filters (bias), m = depth_multiplier",
+        shape="(None, steps, C) -> (None, steps', filters), steps' as in Conv1D.",
+        use="Light sequence models for audio or sensors, where Conv1D would need many more weights.",
+        mistake="Using it on a sequence with a single channel, where it saves almost nothing.",
+    ),
+)
+
+
+def _depthwise_output(cfg: Config, inputs: Sequence[Shape]) -> Shape:
+    (shape,) = inputs
+    spatial, channels = _depthwise_spatial("DepthwiseConv1D", 1, cfg, shape)
+    return join_channels(shape[0], spatial, channels * cfg["depth_multiplier"], cfg["data_format"])
+
+
+def _depthwise_count(cfg: Config, inputs: Sequence[Shape]) -> tuple[int, int]:
+    _, channels = split_channels(inputs[0], cfg["data_format"])
+    channels = known_channels(channels, "DepthwiseConv1D", cfg["data_format"])
+    out = channels * cfg["depth_multiplier"]
+    kernel = elements(per_axis(cfg["kernel_size"], 1)) or 0
+    return (kernel * out + (out if cfg["use_bias"] else 0), 0)
+
+
+DEPTHWISE_CONV1D = LayerSpec(
+    class_name="DepthwiseConv1D",
+    category=CATEGORY,
+    name_prefix="depthwise_conv1d",
+    params=(
+        *base_params(),
+        Param("depth_multiplier", ParamKind.INT, 1, "Output channels per input channel.", minimum=1),
+        int_tuple("kernel_size", [3], 1, "Length of the window.", required=True),
+        int_tuple("strides", [1], 1, "Step of the window; 2 halves the length."),
+        padding_param(),
+        data_format_param(),
+        int_tuple("dilation_rate", [1], 1, "Spacing between kernel taps.", advanced=True),
+        activation(),
+        Param("use_bias", ParamKind.BOOL, True, "Add a learned bias to each output channel."),
+        initializer("depthwise_initializer", "glorot_uniform"),
+        initializer("bias_initializer", "zeros"),
+        regularizer("depthwise_regularizer"),
+        regularizer("bias_regularizer"),
+        regularizer("activity_regularizer"),
+        constraint("depthwise_constraint"),
+        constraint("bias_constraint"),
+    ),
+    output=_depthwise_output,
+    count=_depthwise_count,
+    doc=LayerDoc(
+        summary="Filters each channel of a sequence with its own small kernel; channels are never mixed.",
+        formula="y[t, c·m + k] = Σ_u x[t·s + u, c] · W[u, c, k] + b",
+        shape="(None, steps, C) -> (None, steps', C · depth_multiplier), steps' as in Conv1D. "
+        "Weights: k·C·depth_multiplier + bias.",
+        use="Inside light sequence blocks, followed by a 1-wide Conv1D that mixes the channels.",
+        mistake="Looking for a filters setting: the output channels are fixed by the input and depth_multiplier.",
+    ),
+)
+
+
+# --- Padding, cropping, upsampling in 1D and 3D ------------------------------------------------
+
+def _is_count(v: Any) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool) and v >= 0
+
+
+def _check_sides(name: str, n: int) -> Any:
+    """Keras' spellings of per-side amounts: one number, one per axis, or a (before, after) pair per axis."""
+    def check(value: Any) -> str | None:
+        if _is_count(value):
+            return None
+        if n == 1:
+            ok = isinstance(value, (list, tuple)) and len(value) == 2 and all(_is_count(v) for v in value)
+            shape = "[before, after]"
+        else:
+            ok = isinstance(value, (list, tuple)) and len(value) == n and all(
+                _is_count(v) or (isinstance(v, (list, tuple)) and len(v) == 2 and all(_is_count(x) for x in v))
+                for v in value
+            )
+            shape = "[depth, height, width] or [[front, back], [top, bottom], [left, right]]"
+        return None if ok else f"'{name}' must be a whole number ≥ 0 or {shape} (got {value!r})"
+    return check
+
+
+def _sides(value: Any, n: int) -> list[tuple[int, int]]:
+    """Per-axis (before, after) amounts from any of Keras' spellings."""
+    if isinstance(value, int):
+        return [(value, value)] * n
+    if n == 1:
+        return [(int(value[0]), int(value[1]))]
+    return [(v, v) if isinstance(v, int) else (int(v[0]), int(v[1])) for v in value]
+
+
+def _spatial_in(shape: Shape, n: int, layer: str, cfg: Config) -> tuple[tuple[int | None, ...], int | None, str]:
+    fmt = cfg.get("data_format", "channels_last")
+    require_spatial_rank(shape, n, layer, fmt)
+    spatial, channels = split_channels(shape, fmt)
+    return spatial, channels, fmt
+
+
+def _zero_padding_rule(layer: str, n: int) -> Any:
+    def output(cfg: Config, inputs: Sequence[Shape]) -> Shape:
+        (shape,) = inputs
+        spatial, channels, fmt = _spatial_in(shape, n, layer, cfg)
+        out = [None if d is None else d + a + b for d, (a, b) in zip(spatial, _sides(cfg["padding"], n), strict=True)]
+        return join_channels(shape[0], out, channels, fmt)
+    return output
+
+
+def _cropping_rule(layer: str, n: int) -> Any:
+    def output(cfg: Config, inputs: Sequence[Shape]) -> Shape:
+        (shape,) = inputs
+        spatial, channels, fmt = _spatial_in(shape, n, layer, cfg)
+        out: list[int | None] = []
+        for axis, (d, (a, b)) in enumerate(zip(spatial, _sides(cfg["cropping"], n), strict=True)):
+            if d is not None and a + b >= d:
+                raise ShapeError(
+                    f"{layer}: cropping {a} + {b} along the {AXIS_NAMES[n][axis]} removes all {d} of the input "
+                    f"{fmt_shape(shape)}. Crop less so at least one position is left.",
+                    port="input",
+                )
+            out.append(None if d is None else d - a - b)
+        return join_channels(shape[0], out, channels, fmt)
+    return output
+
+
+def _upsampling_rule(layer: str, n: int) -> Any:
+    def output(cfg: Config, inputs: Sequence[Shape]) -> Shape:
+        (shape,) = inputs
+        spatial, channels, fmt = _spatial_in(shape, n, layer, cfg)
+        size = per_axis(cfg["size"], n)
+        out = [None if d is None else d * f for d, f in zip(spatial, size, strict=True)]
+        return join_channels(shape[0], out, channels, fmt)
+    return output
+
+
+_SIDES_1D = "one number for both ends or [before, after]"
+_SIDES_3D = "one number for all sides, [depth, height, width], or [[front, back], [top, bottom], [left, right]]"
+
+ZERO_PADDING1D = LayerSpec(
+    class_name="ZeroPadding1D",
+    category=RESHAPING_CATEGORY,
+    name_prefix="zero_padding1d",
+    params=(
+        *base_params(),
+        Param("padding", ParamKind.JSON, [1, 1], f"Steps of zeros to add: {_SIDES_1D}.",
+              check=_check_sides("padding", 1)),
+        data_format_param(),
+    ),
+    output=_zero_padding_rule("ZeroPadding1D", 1),
+    count=no_weights,
+    doc=LayerDoc(
+        summary="Adds steps of zeros at the start and end of a sequence.",
+        shape="(None, steps, C) -> (None, before + steps + after, C).",
+        use="Before a 'valid' Conv1D so the output keeps the length you want.",
+        mistake="Padding instead of choosing padding 'same' in the Conv1D itself, which is simpler.",
+    ),
+)
+
+ZERO_PADDING3D = LayerSpec(
+    class_name="ZeroPadding3D",
+    category=RESHAPING_CATEGORY,
+    name_prefix="zero_padding3d",
+    params=(
+        *base_params(),
+        Param("padding", ParamKind.JSON, [[1, 1], [1, 1], [1, 1]], f"Zeros to add: {_SIDES_3D}.",
+              check=_check_sides("padding", 3)),
+        data_format_param(),
+    ),
+    output=_zero_padding_rule("ZeroPadding3D", 3),
+    count=no_weights,
+    doc=LayerDoc(
+        summary="Adds borders of zeros around a volume, on every side of depth, height and width.",
+        shape="(None, D, H, W, C) -> (None, D + front + back, H + top + bottom, W + left + right, C).",
+        use="Before a 'valid' Conv3D or pooling to control the output size exactly.",
+        mistake="Padding by a lot: a volume grows on three axes, and so does the memory.",
+    ),
+)
+
+CROPPING1D = LayerSpec(
+    class_name="Cropping1D",
+    category=RESHAPING_CATEGORY,
+    name_prefix="cropping1d",
+    params=(
+        *base_params(),
+        Param("cropping", ParamKind.JSON, [1, 1], f"Steps to cut off: {_SIDES_1D}.",
+              check=_check_sides("cropping", 1)),
+    ),
+    output=_cropping_rule("Cropping1D", 1),
+    count=no_weights,
+    doc=LayerDoc(
+        summary="Cuts steps off the start and end of a sequence.",
+        shape="(None, steps, C) -> (None, steps − before − after, C).",
+        use="Matching the lengths of two sequences before adding or concatenating them.",
+        mistake="Forgetting that its default already cuts one step from each end.",
+    ),
+)
+
+CROPPING3D = LayerSpec(
+    class_name="Cropping3D",
+    category=RESHAPING_CATEGORY,
+    name_prefix="cropping3d",
+    params=(
+        *base_params(),
+        Param("cropping", ParamKind.JSON, [[1, 1], [1, 1], [1, 1]], f"Amounts to cut off: {_SIDES_3D}.",
+              check=_check_sides("cropping", 3)),
+        data_format_param(),
+    ),
+    output=_cropping_rule("Cropping3D", 3),
+    count=no_weights,
+    doc=LayerDoc(
+        summary="Cuts slices, rows and columns off the borders of a volume.",
+        shape="(None, D, H, W, C) -> (None, D − front − back, H − top − bottom, W − left − right, C).",
+        use="Matching the sizes of two 3-D feature maps before joining them, as in a 3-D U-Net.",
+        mistake="Forgetting that its default already cuts one from each side of every axis.",
+    ),
+)
+
+UP_SAMPLING1D = LayerSpec(
+    class_name="UpSampling1D",
+    category=RESHAPING_CATEGORY,
+    name_prefix="up_sampling1d",
+    params=(
+        *base_params(),
+        Param("size", ParamKind.INT, 2, "How many times each step is repeated.", minimum=1),
+    ),
+    output=_upsampling_rule("UpSampling1D", 1),
+    count=no_weights,
+    doc=LayerDoc(
+        summary="Lengthens a sequence by repeating every step; it learns nothing.",
+        shape="(None, steps, C) -> (None, steps · size, C).",
+        use="Decoders that rebuild a long sequence from a short one, often followed by a Conv1D.",
+        mistake="Expecting new detail: repeated steps carry no new information; Conv1DTranspose learns it.",
+    ),
+)
+
+UP_SAMPLING3D = LayerSpec(
+    class_name="UpSampling3D",
+    category=RESHAPING_CATEGORY,
+    name_prefix="up_sampling3d",
+    params=(
+        *base_params(),
+        int_tuple("size", [2, 2, 2], 3, "How many times to repeat along depth, height and width."),
+        data_format_param(),
+    ),
+    output=_upsampling_rule("UpSampling3D", 3),
+    count=no_weights,
+    doc=LayerDoc(
+        summary="Enlarges a volume by repeating every voxel along depth, height and width; it learns nothing.",
+        shape="(None, D, H, W, C) -> (None, D·size[0], H·size[1], W·size[2], C).",
+        use="Decoders of volumetric models, followed by a Conv3D that refines the enlarged map.",
+        mistake="Upsampling by 2 on all three axes multiplies the memory by eight.",
+    ),
+)
+
+
+SPECS: tuple[LayerSpec, ...] = (
+    CONV3D,
+    CONV1D_TRANSPOSE,
+    CONV3D_TRANSPOSE,
+    SEPARABLE_CONV1D,
+    DEPTHWISE_CONV1D,
+    ZERO_PADDING1D,
+    ZERO_PADDING3D,
+    CROPPING1D,
+    CROPPING3D,
+    UP_SAMPLING1D,
+    UP_SAMPLING3D,
+)
