@@ -239,6 +239,9 @@ class MainWindow(QMainWindow):
         placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.training_dock = self.add_dock("Training", placeholder, right)
         self.training_dock.visibilityChanged.connect(self._training_dock_visible)
+        from app.gui.experiments import install_experiments
+
+        self.experiments_dock = install_experiments(self, bottom)  # sets self.experiments (its panel)
         self.lock_banner = LockBanner(self.view)
         self.lock_banner.stop_button.clicked.connect(self.stop_training)
 
@@ -339,7 +342,7 @@ class MainWindow(QMainWindow):
         view_menu.addAction(self.layout_action)
         view_menu.addSeparator()
         for dock in (self.palette_dock, self.inspector_dock, self.problems_dock, self.summary_dock, self.undo_dock,
-                     self.training_dock):
+                     self.training_dock, self.experiments_dock):
             view_menu.addAction(dock.toggleViewAction())
         self.view_menu = view_menu
 
@@ -938,6 +941,7 @@ class MainWindow(QMainWindow):
         self.tabifyDockWidget(self.problems_dock, self.summary_dock)
         self.tabifyDockWidget(self.problems_dock, self.teaching.insight_dock)
         self.tabifyDockWidget(self.problems_dock, self.undo_dock)
+        self.tabifyDockWidget(self.problems_dock, self.experiments_dock)
         self.inspector_dock.raise_()
         self.problems_dock.raise_()
         if self.teaching.lesson.has_lesson():
@@ -1023,5 +1027,6 @@ class MainWindow(QMainWindow):
         self.teaching.shutdown()
         if self._training_panel is not None:
             self._training_panel.shutdown()
+        self.experiments.shutdown()
         self.autosaver.shutdown()
         event.accept()

@@ -12,7 +12,8 @@ from __future__ import annotations
 import html
 from typing import Any
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
     QApplication,
     QFormLayout,
@@ -28,6 +29,7 @@ from PySide6.QtWidgets import (
 from app.core.catalog import LayerSpec, Param
 from app.core.graph import GraphError, Node, name_problem
 from app.core.shapes import Analysis, describe_shapes
+from app.core.sweep_space import is_sweepable
 from app.gui.document import Document, follow_document
 from app.gui.panels.palette import first_sentence, teaching_html
 from app.gui.panels.param_editors import ERROR_STYLE, ParamEditor, input_editors, make_editor
@@ -40,6 +42,9 @@ LOCKED_HINT = "Read-only while training runs."
 
 class InspectorPanel(QWidget):
     """Shows one node (``show_node``) of the current document (``set_document``)."""
+
+    sweep_requested = Signal(str)
+    """"Sweep this…" on a parameter's label: ``layer_name.param`` (the Experiments dock takes it)."""
 
     def __init__(self, document: Document | None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -187,6 +192,11 @@ class InspectorPanel(QWidget):
                 editor.committed.connect(lambda value, key=key: self._param_committed(key, value))
                 label = QLabel(text)
                 label.setToolTip(self._param_tip(param) if text == param.name else editor.toolTip())
+                if is_sweepable(param) and key == param.name:  # right-click the label: "Sweep this…"
+                    sweep = QAction("Sweep this…", label)
+                    sweep.triggered.connect(lambda _checked=False, name=param.name: self._sweep_this(name))
+                    label.addAction(sweep)
+                    label.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
                 if is_advanced:
                     self.advanced_form.addRow(label, editor)
                     advanced += 1
@@ -198,6 +208,11 @@ class InspectorPanel(QWidget):
         self.advanced_button.setVisible(advanced > 0)
         self.advanced.setVisible(advanced > 0 and self.advanced_button.isChecked())
         self._apply_lock()
+
+    def _sweep_this(self, key: str) -> None:
+        node = self._node()
+        if node is not None:
+            self.sweep_requested.emit(f"{node.name}.{key}")
 
     @staticmethod
     def _param_tip(param: Param) -> str:
