@@ -34,13 +34,17 @@ def load_model_file(path: str) -> tuple[Any, bool] | int:
             print(f"note: {printable(str(note))}", file=sys.stderr)
         return project, True
 
-    from app.core.project import ProjectError, load_project
+    from app.core.project import ProjectError
+    from app.keras_bridge.weights_io import open_project
 
     try:
-        return load_project(path), False
+        project, notes = open_project(path)  # with the weights saved beside it, when it has some
     except ProjectError as err:
         error(str(err))
         return EXIT_UNREADABLE
+    for note in notes:
+        print(f"note: {printable(str(note))}", file=sys.stderr)
+    return project, False
 
 
 def error(message: str) -> None:

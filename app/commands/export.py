@@ -1,8 +1,9 @@
 """``layerforge export PROJECT [--keras OUT.keras] [--python OUT.py]``.
 
 PROJECT is a Layerforge project (.json) or a Keras model (.keras), which is imported
-first (safely, see :mod:`app.keras_bridge.importer`); exporting a .keras file to .keras
-carries its weights over when the structure allows.
+first (safely, see :mod:`app.keras_bridge.importer`). Exports write the weights the
+model has (imported, trained, or saved beside the project; initial when it has none) and
+say which; ``--python`` also writes ``OUT.weights.h5`` then, which the script loads.
 
 Exit codes: 0 written; 1 the model is invalid (problems listed); 2 the input could not be
 read or was refused (also: no output asked for); 3 an output could not be written.
@@ -11,9 +12,7 @@ read or was refused (also: no output asked for); 3 an output could not be writte
 from __future__ import annotations
 
 import argparse
-import io
 import sys
-from contextlib import redirect_stderr
 from pathlib import Path
 from typing import Any
 
@@ -38,15 +37,15 @@ def run(args: argparse.Namespace) -> int:
     if args.keras and Path(args.keras).suffix != ".keras":
         _error(f"{args.keras}: a Keras model file must end in .keras")
         return EXIT_UNWRITABLE
-    loaded = _load_with_notes(args.project, carrying_weights=bool(args.keras))
+    loaded = _load(args.project)
     if isinstance(loaded, int):
         return loaded
-    project, imported = loaded
+    project, _imported = loaded
 
     from app.core.codegen import CodegenError
     from app.core.shapes import analyze
     from app.keras_bridge.compile import CompileError
-    from app.keras_bridge.export import ExportError, export_keras, export_python
+    from app.keras_bridge.export import ExportError, export_keras, export_python, python_weights_path, weights_text
 
     analysis = analyze(project.graph)
     if not analysis.valid:
@@ -54,19 +53,22 @@ def run(args: argparse.Namespace) -> int:
         for problem in analysis.errors:
             print(f"  - {_printable(problem.message)}", file=sys.stderr)
         return EXIT_INVALID
+    held = weights_text(project)
     try:
         if args.python:
-            written = export_python(project, args.python)
-            print(f"wrote {_printable(str(written))} (Python script, {len(project.graph)} layers)")
-            if imported:
-                print("note: the script rebuilds the architecture only; trained weights are not included",
-                      file=sys.stderr)
+            written = _build(lambda: export_python(project, args.python))
+            also = (f" and {_printable(str(python_weights_path(written)))} with {_printable(held)}, which the "
+                    "script loads" if project.weights else "; initial weights: the script builds the architecture")
+            print(f"wrote {_printable(str(written))} (Python script, {len(project.graph)} layers){also}")
         if args.keras:
-            model = _compile(project)
-            if imported and not _carry_weights(model, args.project):
-                model = _compile(project)  # a failed load may have filled some layers: start clean
+            model, notes = _build(lambda: _model_with_weights(project))
+            for note in notes:
+                print(f"warning: {_printable(note)}", file=sys.stderr)
             written = export_keras(project, args.keras, model=model)
-            print(f"wrote {_printable(str(written))} (Keras model, {model.count_params():,} parameters)")
+            print(f"wrote {_printable(str(written))} (Keras model, {model.count_params():,} parameters) with "
+                  f"{_printable(held)}")
+            if project.weights.source.kind == "imported":
+                print(f"note: {_printable(held)} were carried over to the exported model", file=sys.stderr)
     except (CompileError, CodegenError, _BuildError) as err:
         _error(str(err))
         return EXIT_INVALID
@@ -76,51 +78,25 @@ def run(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-WEIGHTS_NOT_IMPORTED = "trained weights are not imported"
-"""The importer's note for an editable project; an export to .keras says instead whether the
-weights were carried over, so the two never contradict each other on one screen."""
-
-
-def _load_with_notes(path: str, carrying_weights: bool) -> tuple[Any, bool] | int:
-    """:func:`load_model_file`, minus the importer's "weights are not imported" note when the
-    export will carry the weights over itself (it then reports what really happened)."""
-    if not carrying_weights:
-        return _load(path)
-    held = io.StringIO()
-    with redirect_stderr(held):
-        loaded = _load(path)
-    for line in held.getvalue().splitlines():
-        if not (line.startswith("note:") and WEIGHTS_NOT_IMPORTED in line):
-            print(line, file=sys.stderr)
-    return loaded
-
-
 class _BuildError(Exception):
     """Keras itself refused to build a graph our checks accepted."""
 
 
-def _compile(project: Any) -> Any:
-    from app.keras_bridge.compile import CompileError, compile_graph
+def _model_with_weights(project: Any) -> tuple[Any, list[str]]:
+    from app.keras_bridge.export import model_with_weights
+
+    return model_with_weights(project)
+
+
+def _build(step: Any) -> Any:
+    """Run an export step; Keras' own refusal of a graph our checks accepted becomes a _BuildError."""
+    from app.core.codegen import CodegenError
+    from app.keras_bridge.compile import CompileError
+    from app.keras_bridge.export import ExportError
 
     try:
-        return compile_graph(project.graph, project.name)
-    except CompileError:
+        return step()
+    except (CompileError, CodegenError, ExportError):
         raise
     except Exception as err:  # Keras' own refusal, with its message
         raise _BuildError(f"Keras could not build the model: {err}") from err
-
-
-def _carry_weights(model: Any, source: str) -> bool:
-    """Load the imported file's trained weights into the rebuilt model; warn when they do not fit.
-
-    Only the weight arrays are read (no config, no code), into the model the project built.
-    """
-    try:
-        model.load_weights(source)
-    except Exception as err:
-        print(f"warning: the weights in {_printable(source)} could not be carried over ({_printable(str(err))}); "
-              "the exported model starts from fresh weights", file=sys.stderr)
-        return False
-    print(f"note: the trained weights of {_printable(source)} were carried over to the exported model",
-          file=sys.stderr)
-    return True

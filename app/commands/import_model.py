@@ -1,7 +1,8 @@
 """``layerforge import MODEL.keras [-o PROJECT.json] [--force]``: a .keras model -> a project.
 
 The model file is checked and read as data (see :mod:`app.keras_bridge.importer`); nothing
-in it runs, and TensorFlow is not even loaded. Exit codes: 0 imported (notes and any
+in it runs, and TensorFlow is not even loaded. Its trained weights are kept beside the
+project as ``PROJECT.weights.h5`` (see :mod:`app.keras_bridge.weights_io`). Exit codes: 0 imported (notes and any
 validation problems are printed), 2 refused or unreadable; nothing is written then.
 """
 
@@ -12,7 +13,7 @@ import os
 import sys
 from pathlib import Path
 
-from app.core.project import ProjectError, save_project
+from app.core.project import ProjectError
 from app.core.shapes import analyze
 from app.core.terminal_text import terminal_safe
 
@@ -28,6 +29,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from app.keras_bridge.importer import ImportRefused, import_keras
+    from app.keras_bridge.weights_io import save_project_with_weights, sidecar_path
 
     model = Path(args.model)
     output = Path(args.output) if args.output else model.with_suffix(".json")
@@ -40,7 +42,7 @@ def run(args: argparse.Namespace) -> int:
         if args.name:
             project.name = args.name
         analysis = analyze(project.graph)
-        save_project(project, output)
+        save_project_with_weights(project, output)  # the kept weights go beside it, NAME.weights.h5
     except (ImportRefused, ProjectError) as err:
         return _fail(str(err))
     except Exception as err:  # a bug must still not show users a traceback
@@ -50,6 +52,8 @@ def run(args: argparse.Namespace) -> int:
     print(f"imported '{terminal_safe(project.name)}' from {terminal_safe(model)}: {layers} layers, "
           f"{analysis.total_params:,} parameters ({analysis.trainable:,} trainable), {len(notes)} note(s) -> "
           f"{terminal_safe(output)}")
+    if project.weights:
+        print(f"  weights: {terminal_safe(project.weights.describe())} -> {terminal_safe(sidecar_path(output))}")
     for note in notes:
         print(f"  note: {terminal_safe(note)}")
     if not analysis.valid:

@@ -1,5 +1,10 @@
 """``layerforge train PROJECT [--dataset NAME|PATH] [--epochs N] [--batch-size B] [--out MODEL.keras] [--log CSV]``.
 
+Training continues from the weights the project has (imported with it, or saved beside it
+by an earlier run) unless ``--from-scratch`` is given; the project file itself is changed
+only with ``--save-project``, which records the run and saves its trained weights beside
+the project (``PROJECT.weights.h5``), so a plain run never rewrites the user's file.
+
 Runs the same engine as the training panel, with a progress bar and live metrics in the
 terminal. Ctrl+C stops after the current batch and still reports (and saves) what was
 trained; a second Ctrl+C quits at once, still saving the model trained so far. Every
@@ -43,6 +48,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--checkpoint", metavar="BEST.keras",
                         help="save the best model so far here after each epoch (turns checkpoints on; a project "
                              "file can only name a checkpoint inside its own folder)")
+    parser.add_argument("--from-scratch", action="store_true",
+                        help="start from freshly initialised weights (default: continue from the weights the "
+                             "project has: imported, trained before, or saved beside it)")
+    parser.add_argument("--save-project", action="store_true",
+                        help="after training, keep the trained weights in the project: record the run and save "
+                             "PROJECT.json with PROJECT.weights.h5 beside it (a .json project only; without this "
+                             "the project file is never changed)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar; print only the result")
 
 
@@ -165,7 +177,15 @@ def run(args: argparse.Namespace) -> int:
     loaded = load_model_file(args.project)
     if isinstance(loaded, int):
         return loaded
-    project, _imported = loaded
+    project, imported = loaded
+    if getattr(args, "save_project", False) and imported:
+        error(f"{args.project}: --save-project keeps the weights in a Layerforge project (.json); import the "
+              "model first (layerforge import), or save the trained model with --out")
+        return EXIT_UNREADABLE
+    if getattr(args, "from_scratch", False):
+        from app.core.weights import ModelWeights
+
+        project.weights = ModelWeights()  # the session then starts from the initializers
     from app.data import DataError
 
     try:
@@ -198,6 +218,9 @@ def run(args: argparse.Namespace) -> int:
         return checkpoint
 
     log = _MetricsLog(Path(args.log)) if args.log else None
+    from datetime import UTC, datetime
+
+    started = datetime.now(UTC)
     with _Interrupts() as interrupts, _Terminal(args.quiet, log) as terminal:
         session = TrainingSession(project, listener=terminal, overrides=overrides, base_dir=base_dir)
         session.checkpoint_target = checkpoint
@@ -208,7 +231,37 @@ def run(args: argparse.Namespace) -> int:
 
         result = _run_interruptibly(session, interrupts, quit_now)
         terminal.bar.stop()
-        return _report(project, result, interrupts.pressed > 0, args, log)
+        code = _report(project, result, interrupts.pressed > 0, args, log)
+        if getattr(args, "save_project", False) and result.ok and result.model is not None and code in (
+                EXIT_OK, EXIT_INTERRUPTED):
+            code = _save_project(project, result, args, started) or code
+        return code
+
+
+def _save_project(project: Any, result: Any, args: argparse.Namespace, started: Any) -> int:
+    """``--save-project``: the run joins the history and its weights become the project's, saved
+    with the project (sidecar first, then the JSON). Returns an exit code on failure, else 0."""
+    from app.core.project import ProjectError
+    from app.core.run_history import append_run, make_record
+    from app.core.training_settings import with_defaults
+    from app.core.weights import run_source
+    from app.keras_bridge.weights_io import WeightsError, extract_weights, save_project_with_weights, sidecar_path
+
+    record = make_record(project.graph, with_defaults({**project.training, **_overrides(args)}), project.dataset,
+                         status=result.status, reason=result.reason, history=result.history,
+                         test_metrics=result.test_metrics, epochs_run=result.epochs_run, seconds=result.seconds,
+                         started=started)
+    project.runs = append_run(project.runs, record)
+    source = run_source(record, len(project.runs))
+    try:
+        project.weights = extract_weights(result.model, project.graph, source)
+        save_project_with_weights(project, args.project)
+    except (ProjectError, WeightsError, OSError) as err:
+        error(str(err))
+        return EXIT_UNWRITABLE
+    print(f"saved {printable(args.project)} with {printable(sidecar_path(args.project).name)} (weights "
+          f"{printable(project.weights.describe())})")
+    return 0
 
 
 def _unwritable_outputs(args: argparse.Namespace) -> list[str]:
@@ -222,6 +275,13 @@ def _unwritable_outputs(args: argparse.Namespace) -> list[str]:
         problem = writable_problem(given) if given else None
         if problem:
             problems.append(f"{given}: cannot write {kind} here: {problem}")
+    if getattr(args, "save_project", False):
+        from app.keras_bridge.weights_io import sidecar_path
+
+        for kind, given in (("the project", args.project), ("its weights", str(sidecar_path(args.project)))):
+            problem = writable_problem(given)
+            if problem:
+                problems.append(f"{given}: cannot save {kind} here (--save-project): {problem}")
     return problems
 
 

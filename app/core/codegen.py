@@ -246,6 +246,7 @@ class _Writer:
         lines = [
             _DOCSTRING.format(effects=_DOWNLOADS if downloads else _NO_EFFECTS),
             "",
+            *(["from pathlib import Path", ""] if getattr(self.project, "weights", None) else []),
             "import keras",
             "from keras import layers",
             "",
@@ -266,6 +267,7 @@ class _Writer:
             "",
             f"model = keras.Model(inputs={_one_or_list(inputs)}, outputs={_one_or_list(outputs)}, "
             f"name={model_name})",
+            *self._weights(),
             *self._training(),
             "",
             'if __name__ == "__main__":',
@@ -425,6 +427,25 @@ class _Writer:
         if len(tensors) != 1:
             raise _Where(node.name, None).fail(f"{spec.title} takes one input but {len(tensors)} are connected")
         return tensors[0]
+
+    # weights ----------------------------------------------------------------------------------
+
+    def _weights(self) -> list[str]:
+        """When the project has weights, the export writes them beside the script as
+        ``SCRIPT.weights.h5`` (Keras' own ``save_weights`` file) and the script loads them if
+        that file is there; the source is a string literal (it holds a file name)."""
+        weights = getattr(self.project, "weights", None)
+        if not weights:
+            return []
+        source = literal(weights.describe(), _Where(None, "weights"))
+        return [
+            "",
+            "# The weights Layerforge exported beside this script, loaded when the file is there.",
+            f"WEIGHTS_SOURCE = {source}",
+            'WEIGHTS_FILE = Path(__file__).with_name(Path(__file__).stem + ".weights.h5")',
+            "if WEIGHTS_FILE.is_file():",
+            f"{_INDENT}model.load_weights(str(WEIGHTS_FILE))",
+        ]
 
     # training ---------------------------------------------------------------------------------
 

@@ -30,6 +30,7 @@ from app.core.catalog.spec import to_json_value
 from app.core.graph import Graph, GraphError
 from app.core.training_settings import DEFAULT_SETTINGS
 from app.core.userfiles import FileTooLarge, mib, read_limited, sizes
+from app.core.weights import ModelWeights
 
 FORMAT_NAME = "layerforge-project"
 FORMAT_VERSION = 1
@@ -123,6 +124,12 @@ class Project:
     runs: list[dict[str, Any]] = field(default_factory=list)
     """Finished training runs, oldest first (see :mod:`app.core.run_history`)."""
     path: Path | None = None
+    weights: ModelWeights = field(default_factory=ModelWeights)
+    """The arrays the model has (empty: initial weights); read and written beside the project
+    file by :mod:`app.keras_bridge.weights_io`."""
+    weights_meta: dict[str, Any] | None = None
+    """The file's ``"weights"`` entry: the sidecar's name, its token, where the weights came
+    from and each layer's fingerprint and shapes (see :func:`weights_entry`)."""
 
     def __post_init__(self) -> None:
         # Settings the caller leaves out take the defaults, so every project has them all.
@@ -314,7 +321,8 @@ class _Checker:
     def document(self, data: dict[str, Any]) -> None:
         """A current-version document whose values :meth:`plain` already accepted."""
         self.obj(data, "", {"format": True, "version": True, "name": False, "description": False,
-                            "graph": True, "training": False, "dataset": False, "runs": False},
+                            "graph": True, "training": False, "dataset": False, "runs": False,
+                            "weights": False},
                  "the project")
         if "name" in data:
             self.text_field(data["name"], "name")
@@ -331,6 +339,26 @@ class _Checker:
             for i, run in enumerate(runs):
                 self.typed(run, f"runs[{i}]", lambda v: isinstance(v, dict), "an object")
         self.graph(data["graph"], "graph")
+        if data.get("weights") is not None:
+            self.weights(data["weights"], "weights")
+
+    def weights(self, entry: Any, loc: JsonPath) -> None:
+        """The weights entry: a plain file name beside the project (never a path), a token, a
+        source and per-layer fingerprints; the arrays themselves are in that file."""
+        self.obj(entry, loc, {"file": True, "token": True, "source": False, "layers": False}, "'weights'")
+        name = self.text_field(entry["file"], f"{loc}.file", non_empty=True)
+        if "/" in name or "\\" in name or name in (".", "..") or not name.endswith(".h5"):
+            raise self.fail(f"{loc}.file", f"the weights file must be a .h5 file name beside the project, "
+                            f"not a path (got {_describe(name)})")
+        self.text_field(entry["token"], f"{loc}.token")
+        if "source" in entry:
+            self.typed(entry["source"], f"{loc}.source", lambda v: isinstance(v, dict), "an object")
+        layers = self.typed(entry.get("layers", {}), f"{loc}.layers", lambda v: isinstance(v, dict),
+                            "an object of layers")
+        for node_id, layer in layers.items():
+            here = _key_path(f"{loc}.layers", node_id)
+            self.obj(layer, here, {"fingerprint": True, "shapes": False, "name": False}, "a layer's weights")
+            self.text_field(layer["fingerprint"], f"{here}.fingerprint")
 
     def graph(self, graph: Any, loc: JsonPath) -> None:
         self.obj(graph, loc, {"nodes": True, "edges": False, "outputs": False}, "'graph'")
@@ -456,6 +484,7 @@ def project_to_dict(project: Project) -> dict[str, Any]:
         "training": to_json_value(project.training),
         "dataset": to_json_value(project.dataset),
         "runs": to_json_value(project.runs),
+        **({"weights": to_json_value(project.weights_meta)} if project.weights_meta else {}),
     }
 
 
@@ -480,7 +509,24 @@ def project_from_dict(data: Any, source: str | os.PathLike[str] | None = None) -
         training=copy.deepcopy(data.get("training", {})),
         dataset=copy.deepcopy(data.get("dataset")),
         runs=copy.deepcopy(data.get("runs", [])),
+        weights_meta=copy.deepcopy(data.get("weights")),
     )
+
+
+def weights_entry(project: Project, file_name: str, token: str) -> dict[str, Any]:
+    """The project file's record of ``project.weights``: the sidecar file, the token that ties
+    the two files together, the source, and per layer its fingerprint and array shapes, so
+    a reader can check what fits without opening the weights."""
+    graph = project.graph
+    return {
+        "file": file_name,
+        "token": token,
+        "source": project.weights.source.to_json(),
+        "layers": {nid: {"fingerprint": lw.fingerprint,
+                         "name": graph.node(nid).name if nid in graph else nid,
+                         "shapes": {key: list(shape) for key, shape in lw.shapes.items()}}
+                   for nid, lw in project.weights.layers.items()},
+    }
 
 
 def dumps(project: Project, source: str | os.PathLike[str] | None = None) -> str:
@@ -572,4 +618,5 @@ __all__ = [
     "project_from_dict",
     "project_to_dict",
     "save_project",
+    "weights_entry",
 ]

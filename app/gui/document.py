@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import weakref
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -28,9 +29,10 @@ from app.core.graph_sync import GraphState, sync_graph
 from app.core.layout import apply_layout
 from app.core.output_check import output_activation_problems
 from app.core.placement import add_from_palette
-from app.core.project import Project, load_project, save_project
+from app.core.project import Project
 from app.core.run_history import append_run
 from app.core.shapes import Analysis, ShapeAnalyzer
+from app.core.weights import ModelWeights, dropped_text, stale_layers
 
 
 def follow_document(old: Document | None, new: Document | None, slots: Mapping[str, Callable[..., Any]]) -> None:
@@ -46,19 +48,46 @@ def follow_document(old: Document | None, new: Document | None, slots: Mapping[s
 
 
 class StateCommand(QUndoCommand):
-    """An edit as two graph states; undo and redo sync the graph to one or the other."""
+    """An edit as two graph states; undo and redo sync the graph to one or the other.
 
-    def __init__(self, graph: Graph, text: str, before: GraphState, after: GraphState) -> None:
+    An edit that dropped weights (their layer's shapes changed) also holds the weights
+    before and after, so undo brings the dropped arrays back (``document`` is then set)."""
+
+    def __init__(self, graph: Graph, text: str, before: GraphState, after: GraphState,
+                 document: Document | None = None, weights: tuple[ModelWeights, ModelWeights] | None = None) -> None:
         super().__init__(text)
         self._graph = graph
         self.before = before
         self.after = after
+        self._document = weakref.proxy(document) if document is not None else None  # a weak proxy: the stack owns
+        # its commands in C++, so a strong reference would make a cycle only the collector breaks
+        self.weights = weights
 
     def redo(self) -> None:
         sync_graph(self._graph, self.after)
+        if self._document is not None and self.weights is not None:
+            self._document._swap_weights(self.weights[0], self.weights[1])
 
     def undo(self) -> None:
         sync_graph(self._graph, self.before)
+        if self._document is not None and self.weights is not None:
+            self._document._swap_weights(self.weights[1], self.weights[0])
+
+
+class WeightsCommand(QUndoCommand):
+    """Replacing the model's weights (Reset to Initial Weights) as one undo step."""
+
+    def __init__(self, document: Document, text: str, before: ModelWeights, after: ModelWeights) -> None:
+        super().__init__(text)
+        self._document = weakref.proxy(document)
+        self.before = before
+        self.after = after
+
+    def redo(self) -> None:
+        self._document._set_weights(self.after, "")
+
+    def undo(self) -> None:
+        self._document._set_weights(self.before, "")
 
 
 class ProjectFieldsCommand(QUndoCommand):
@@ -129,6 +158,10 @@ class Document(QObject):
     """The training settings or the dataset reference changed (an edit, an undo or a redo)."""
     runs_changed = Signal()
     """The run history (``project.runs``) changed."""
+    weights_changed = Signal(str)
+    """The model's weights changed; the text says what happened ("Weights dropped for out
+    (...)"), empty when there is nothing to announce."""
+
 
     def __init__(self, project: Project | None = None, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -146,6 +179,13 @@ class Document(QObject):
         self.graph.changed.connect(self._pending.start)
         self.settings_changed.connect(self._pending.start)  # the loss decides what an output must give
         self.undo_stack.cleanChanged.connect(self._clean_changed)
+        self.open_notes: list[str] = []
+        """What reading the weights beside the project said (a missing or foreign sidecar)."""
+        self.dropped: dict[str, str] = {}
+        """Node id -> why its weights were dropped by the last edit that dropped some (the
+        Inspector says so for that layer; Undo brings them back)."""
+        self._saved_weights: tuple[Path, str, ModelWeights] | None = None
+        """(sidecar, token, weights) of the last save, so unchanged weights are not written again."""
 
     def _clean_changed(self, clean: bool) -> None:
         self.dirty_changed.emit(not clean)
@@ -208,8 +248,94 @@ class Document(QObject):
             raise
         after = self.graph.snapshot()
         if after != before:
-            self.undo_stack.push(StateCommand(self.graph, text, before, after))
+            weights = self._weights_after_edit()
+            self.undo_stack.push(StateCommand(self.graph, text, before, after, self, weights))
         return result
+
+    # --- weights -------------------------------------------------------------------------------
+
+    @property
+    def weights(self) -> ModelWeights:
+        """The weights the model has (empty: initial); see :mod:`app.core.weights`."""
+        return self.project.weights
+
+    def _weights_after_edit(self) -> tuple[ModelWeights, ModelWeights] | None:
+        """(before, after) when the edit just made leaves some kept weights not fitting; None otherwise."""
+        weights = self.project.weights
+        if not weights:
+            return None
+        stale = stale_layers(weights, self.graph, self.analyzer.analyze(self.graph))
+        return (weights, weights.without(stale)) if stale else None
+
+    def _swap_weights(self, expected: ModelWeights, new: ModelWeights) -> None:
+        """Undo/redo of an edit that dropped weights. When the weights were replaced meanwhile (a
+        run finished), the current ones stay and only what no longer fits the graph is dropped."""
+        if self.project.weights is expected:
+            gone = [nid for nid in expected.layers if nid not in new.layers]
+            if gone:
+                self.dropped = {nid: "its weight shapes changed" for nid in gone if nid in self.graph}
+                self._set_weights(new, dropped_text(self.graph, [nid for nid in gone if nid in self.graph]))
+            else:
+                back = [nid for nid in new.layers if nid not in expected.layers and nid in self.graph]
+                self.dropped = {}
+                names = ", ".join(self.graph.node(nid).name for nid in back[:5])
+                self._set_weights(new, f"Weights restored for {names}" if back else "")
+            return
+        stale = stale_layers(self.project.weights, self.graph, self.analyzer.analyze(self.graph))
+        if stale:
+            self.dropped = {nid: "its weight shapes changed" for nid in stale if nid in self.graph}
+            self._set_weights(self.project.weights.without(stale),
+                              dropped_text(self.graph, [nid for nid in stale if nid in self.graph]))
+
+    def _set_weights(self, weights: ModelWeights, message: str) -> None:
+        self.project.weights = weights
+        self.weights_changed.emit(message)
+
+    def adopt_weights(self, weights: ModelWeights, message: str = "") -> None:
+        """The weights become the model's (a finished run's, a loaded file's). Not an undo step,
+        like a run itself; marks the document unsaved."""
+        self.dropped = {}
+        self._set_weights(weights, message)
+        self.undo_stack.resetClean()
+
+    def adopt_trained_model(self, model: Any, record: Mapping[str, Any], number: int) -> ModelWeights:
+        """After a run: its trained weights (from the Keras ``model``) become the document's,
+        marked "trained in run N" from its ``record``. Called on the GUI thread after the run."""
+        from app.core.weights import run_source
+        from app.keras_bridge.weights_io import extract_weights
+
+        weights = extract_weights(model, self.graph, run_source(dict(record), number))
+        self.adopt_weights(weights, f"Weights: {weights.describe()}")
+        return weights
+
+    def reset_weights(self) -> bool:
+        """Back to initial weights (the next run starts from the initializers), one undo step."""
+        if self._locked:
+            raise PermissionError("the weights are locked while training runs")
+        if not self.project.weights:
+            return False
+        self.dropped = {}
+        self.undo_stack.push(WeightsCommand(self, "Reset to initial weights", self.project.weights, ModelWeights()))
+        return True
+
+    def weights_text(self) -> str:
+        """'Weights: trained in run 3 (06:12, 5 epochs, test accuracy 98.1 %)' for the status bar."""
+        weights = self.project.weights
+        if not weights:
+            return "Weights: initial"
+        layers = len(weights.layers)
+        with_params = sum(1 for info in self.analysis.nodes.values() if info.params > 0)
+        part = f" — {layers} of {with_params} layers" if with_params and layers < with_params else ""
+        return f"Weights: {weights.describe()}{part}"
+
+    def layer_weights_text(self, node_id: str) -> str:
+        """The Inspector's line for one layer: kept, dropped by the last edit, or initial."""
+        if node_id in self.project.weights.layers:
+            return f"Weights: {self.project.weights.describe()}"
+        if node_id in self.dropped:
+            return f"Weights dropped: {self.dropped[node_id]} (Undo brings them back); starts from initial"
+        return "Weights: initial"
+
 
     def add_node(self, class_name: str, position: Position = (0.0, 0.0),
                  config: Mapping[str, Any] | None = None, name: str | None = None) -> str:
@@ -346,15 +472,29 @@ class Document(QObject):
 
     @classmethod
     def open(cls, path: str | Path, parent: QObject | None = None) -> Document:
-        """Raises ProjectError with a message naming what is wrong and where."""
-        return cls(load_project(path), parent)
+        """Raises ProjectError with a message naming what is wrong and where. The weights saved
+        beside the project come with it; ``open_notes`` says what could not be used."""
+        from app.keras_bridge.weights_io import open_project, sidecar_path
+
+        project, notes = open_project(path)
+        document = cls(project, parent)
+        document.open_notes = notes
+        if project.weights and project.weights_meta:
+            document._saved_weights = (sidecar_path(path), str(project.weights_meta.get("token")), project.weights)
+        return document
 
     def save(self, path: str | Path | None = None) -> Path:
-        """Atomic save; marks the document clean. Raises ProjectError on failure."""
+        """Atomic save, weights beside the project (``NAME.weights.h5``, written first and only when
+        they changed); marks the document clean. Raises ProjectError on failure."""
+        from app.keras_bridge.weights_io import save_project_with_weights, sidecar_path
+
         target = Path(path) if path is not None else self.path
         if target is None:
             raise ValueError("the document has no file yet; pass a path")
-        save_project(self.project, target)
+        saved = self._saved_weights
+        reuse = (saved[0], saved[1]) if saved is not None and saved[2] is self.project.weights else None
+        token = save_project_with_weights(self.project, target, reuse=reuse)
+        self._saved_weights = (sidecar_path(target), token, self.project.weights) if token else None
         self.undo_stack.setClean()
         self.path_changed.emit(self.path)
         return target

@@ -41,9 +41,11 @@ from PySide6.QtWidgets import (
     QMenu,
     QMessageBox,
     QPushButton,
+    QStatusBar,
     QStyle,
     QTabBar,
     QToolBar,
+    QToolButton,
     QUndoView,
     QVBoxLayout,
     QWidget,
@@ -372,6 +374,36 @@ class MainWindow(QMainWindow):
         self.backend_label = QLabel()
         self.backend_label.setVisible(False)
         bar.addPermanentWidget(self.backend_label)
+        self._build_weights_status(bar)
+
+    def _build_weights_status(self, bar: QStatusBar) -> None:
+        """Which weights the model has, always in view; its menu resets them (one undo step)."""
+        self.weights_button = QToolButton()
+        self.weights_button.setAutoRaise(True)
+        self.weights_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        self.weights_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        menu = QMenu(self.weights_button)
+        self.reset_weights_action = menu.addAction("Reset to Initial Weights", self.reset_weights)
+        self.reset_weights_action.setStatusTip("The next run starts from the layers' initializers (Undo brings "
+                                               "the weights back)")
+        self.weights_button.setMenu(menu)
+        bar.addPermanentWidget(self.weights_button)
+
+    def _show_weights(self, message: str = "") -> None:
+        document = self._document
+        text = document.weights_text()
+        self.weights_button.setText(text)
+        self.weights_button.setToolTip(f"{text}\nTraining continues from these weights; Save keeps them beside "
+                                       "the project (NAME.weights.h5); Export writes them.")
+        self.reset_weights_action.setEnabled(bool(document.weights) and not document.locked)
+        if message:
+            self.statusBar().showMessage(message, 10000)
+
+    def reset_weights(self) -> bool:
+        try:
+            return self._document.reset_weights()
+        except PermissionError:
+            return False
 
     def _resize_to_screen(self) -> None:
         screen = self.screen() or QApplication.primaryScreen()
@@ -419,6 +451,9 @@ class MainWindow(QMainWindow):
             document.path_changed.connect(self._update_title),
             document.analysis_changed.connect(self._show_analysis),
             document.locked_changed.connect(self._locked_changed),
+            document.weights_changed.connect(self._show_weights),
+            document.analysis_changed.connect(lambda _analysis: self._show_weights()),
+            document.locked_changed.connect(lambda _locked: self._show_weights()),
         ]
 
     def _disconnect_document(self) -> None:
@@ -428,6 +463,7 @@ class MainWindow(QMainWindow):
         self._connections = []
 
     def _document_changed(self) -> None:
+        self._show_weights()
         self._update_title()
         self._show_analysis(self._document.analysis)
         self._locked_changed(self._document.locked)
@@ -639,7 +675,11 @@ class MainWindow(QMainWindow):
         if is_example(path):
             self.teaching.show_lesson()
         self.recent.add(path)
-        self.statusBar().showMessage(f"Opened {path}", 5000)
+        self.statusBar().showMessage(f"Opened {path} — {document.weights_text()}", 8000)
+        if document.open_notes:
+            self.notify(QMessageBox.Icon.Information, "Weights",
+                        f"“{path.name}” opened; not all of its saved weights could be used.",
+                        "\n".join(document.open_notes))
         return True
 
     def _load_project(self, path: Path) -> Document | None:
@@ -751,16 +791,16 @@ class MainWindow(QMainWindow):
         try:
             from app.keras_bridge import export as bridge
 
+            project = self._document.project
+            weights = bridge.weights_text(project)
             if function == "export_keras":
-                from app.gui.export_weights import weights_for_export
-
-                panel = self._training_panel
-                project = self._document.project
-                weights = weights_for_export(project.graph, project.runs,
-                                             panel.trained_model() if panel is not None else None, project.name)
-                bridge.export_keras(project, path, model=weights.model)
+                model, notes = bridge.model_with_weights(project)
+                bridge.export_keras(project, path, model=model)
             else:
-                getattr(bridge, function)(self._document.project, path)
+                notes = []
+                bridge.export_python(project, path)
+                if project.weights:
+                    weights = f"{weights}, in {bridge.python_weights_path(path).name} (the script loads it)"
         except Exception as err:  # compile, codegen, Keras and file errors all become a readable message
             QApplication.restoreOverrideCursor()
             self.statusBar().clearMessage()
@@ -768,13 +808,10 @@ class MainWindow(QMainWindow):
             self.notify(QMessageBox.Icon.Critical, "Export failed", f"“{path.name}” was not written.", reason)
             return False
         QApplication.restoreOverrideCursor()
-        if weights is None:
-            self.statusBar().showMessage(f"Exported {path}", 8000)
-            return True
-        self.statusBar().showMessage(f"Exported {path.name} with {weights.text}", 15000)
-        if weights.changed_since_training:
-            self.notify(QMessageBox.Icon.Information, "Exported with untrained weights",
-                        f"“{path.name}” holds {weights.text}.")
+        self.statusBar().showMessage(f"Exported {path.name} with {weights}", 15000)
+        if notes:
+            self.notify(QMessageBox.Icon.Information, "Exported with some initial weights",
+                        f"“{path.name}” holds {weights}.", "\n".join(notes))
         return True
 
     # --- training ------------------------------------------------------------------------------
@@ -851,11 +888,28 @@ class MainWindow(QMainWindow):
         status = getattr(result, "status", "")
         reason = getattr(result, "reason", "")
         first_line = str(reason).splitlines()[0] if reason else ""
+        self._adopt_trained_weights()
         self.statusBar().showMessage(f"Training {status}: {first_line}" if status else "", 15000)
         self._update_training_actions()
         if self._close_after_training:
             self._close_after_training = False
             QTimer.singleShot(0, self.close)
+
+    def _adopt_trained_weights(self) -> None:
+        """A finished run's weights become the document's, "trained in run N" (its place in the history)."""
+        panel = self._training_panel
+        trained = panel.trained_model() if panel is not None else None
+        if trained is None:
+            return
+        model, started = trained
+        runs = self._document.project.runs
+        number = next((i for i, run in enumerate(runs, start=1) if run.get("started") == started), None)
+        if number is None:
+            return  # the run was not kept (or belongs to another document)
+        try:
+            self._document.adopt_trained_model(model, runs[number - 1], number)
+        except Exception as err:  # never lose the window over it; say what happened
+            self.statusBar().showMessage(f"The trained weights could not be kept: {err}", 15000)
 
     def _update_training_actions(self) -> None:
         panel = self._training_panel

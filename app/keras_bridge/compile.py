@@ -96,3 +96,12 @@ def recursion_room(depth: int, margin: int = 200) -> Iterator[None]:
         yield
     finally:
         sys.setrecursionlimit(old)
+
+
+def apply_weights(model: Any, weights: Any, graph: Graph) -> list[str]:
+    """Give a freshly built ``model`` the kept weights (an :class:`app.core.weights.ModelWeights`)
+    where they still fit; returns notes naming each layer that kept its initial values and why.
+    A separate step, so every caller decides whether a model starts from kept weights."""
+    from app.keras_bridge.weights_io import apply_weights as apply
+
+    return apply(model, weights, graph)

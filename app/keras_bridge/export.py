@@ -46,9 +46,41 @@ def export_keras(project: Project, path: str | os.PathLike[str], model: Any = No
     if target.suffix != KERAS_SUFFIX:
         raise ExportError(f"a Keras model file must end in {KERAS_SUFFIX}", path)
     if model is None:
-        model = compile_graph(project.graph, project.name)
+        model = model_with_weights(project)[0]
     save_model_file(model, target)
     return target
+
+
+def model_with_weights(project: Project) -> tuple[Any, list[str]]:
+    """The project's model with the weights it has (:attr:`Project.weights`; initial where none
+    are kept) and notes naming any layer whose kept weights did not fit."""
+    from app.keras_bridge.compile import apply_weights
+
+    model = compile_graph(project.graph, project.name)
+    notes = apply_weights(model, project.weights, project.graph) if project.weights else []
+    return model, notes
+
+
+def weights_text(project: Project) -> str:
+    """What an export holds, in words: 'initial weights', 'the weights imported from m.keras'."""
+    weights = project.weights
+    if not weights:
+        return "initial (untrained) weights"
+    layers = len(weights.layers)
+    analysis = analyze(project.graph)
+    initial = [project.graph.node(nid).name for nid in analysis.order
+               if analysis.nodes[nid].params > 0 and nid not in weights.layers]
+    if not initial:
+        return f"the weights {weights.describe()} ({layers} layer{'s' if layers != 1 else ''})"
+    shown = ", ".join(initial[:5]) + (f" and {len(initial) - 5} more" if len(initial) > 5 else "")
+    return (f"the weights {weights.describe()} for {layers} of {layers + len(initial)} layers ({shown}: "
+            "initial weights)")
+
+
+def python_weights_path(script: str | os.PathLike[str]) -> Path:
+    """``out/net.py`` -> ``out/net.weights.h5``, the file the exported script loads when present."""
+    path = Path(script)
+    return path.with_name(path.stem + ".weights.h5")
 
 
 def save_model_file(model: Any, path: str | os.PathLike[str]) -> Path:
@@ -139,7 +171,20 @@ def export_python(project: Project, path: str | os.PathLike[str]) -> Path:
         raise CompileError(f"the model has {len(errors)} problem(s):\n{listed}{more}", errors)
     payload = generate_python(project).encode("utf-8")
     target = Path(path)
+    if project.weights:
+        export_python_weights(project, target)
     _atomic_write(target, lambda tmp: tmp.write_bytes(payload), target.suffix, "the script could not be written")
+    return target
+
+
+def export_python_weights(project: Project, script: str | os.PathLike[str]) -> Path:
+    """Write the project's weights beside the script with Keras' own ``save_weights`` (atomically)."""
+    from app.keras_bridge.weights_io import SIDECAR_SUFFIX
+
+    target = python_weights_path(script)
+    model = model_with_weights(project)[0]
+    _atomic_write(target, lambda tmp: model.save_weights(os.fspath(tmp)), SIDECAR_SUFFIX,
+                  "Keras could not save the weights")
     return target
 
 
@@ -161,4 +206,5 @@ def _atomic_write(target: Path, write: Callable[[Path], object], suffix: str, fa
 
 
 __all__ = ["KERAS_SUFFIX", "KERAS_TEMP_PREFIX", "ExportError", "clean_stale_keras_temp", "export_keras",
-           "export_python", "save_model_file", "use_recognisable_keras_temp"]
+           "export_python", "export_python_weights", "model_with_weights", "python_weights_path", "save_model_file",
+           "use_recognisable_keras_temp", "weights_text"]

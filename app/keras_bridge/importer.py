@@ -12,8 +12,8 @@ Nested models (a keras.applications backbone under a new head, a Sequential insi
 Functional model) are flattened into their real layers, so every layer is editable;
 names stay what Keras shows, and a clash created by flattening is renamed and reported
 in the import notes. Configs are stored in the catalog's compact form
-(:mod:`app.keras_bridge.normalize`). Trained weights are not imported: a project holds
-the architecture.
+(:mod:`app.keras_bridge.normalize`). Trained weights are kept (matched by layer name) by
+:func:`import_archive_weights`, a separate step that reads them as data.
 """
 
 from __future__ import annotations
@@ -72,6 +72,12 @@ Tensor = tuple[str, int]
 """(graph node id, output index)."""
 
 
+WEIGHTS_NOT_IMPORTED_NOTE = ("the file's trained weights are not imported: a Layerforge project holds the "
+                             "architecture; layers start from their initializers")
+"""What :func:`read_keras_archive` alone says; :func:`import_keras` replaces it by what
+:func:`import_archive_weights` really kept."""
+
+
 class ImportRefused(ValueError):
     """The model cannot be imported; the message says which file, which layer and why."""
 
@@ -93,7 +99,36 @@ def import_keras(path: str | os.PathLike[str]) -> tuple[Project, list[str]]:
         project, more = import_config(config, source=Path(path).name)
     except ImportRefused as err:
         raise ImportRefused(err.message, path) from None
-    return project, notes + more
+    notes = [note for note in notes if note != WEIGHTS_NOT_IMPORTED_NOTE]
+    return project, notes + more + import_archive_weights(path, project)
+
+
+def import_archive_weights(path: str | os.PathLike[str], project: Project) -> list[str]:
+    """Keep the archive's trained weights in ``project.weights``, matched by layer name; returns notes.
+
+    The weights member is read as data with h5py (:mod:`app.keras_bridge.weights_io`: no
+    pickle, no links to other files, numbers only). A file whose weights cannot be read is
+    still imported, with initial weights and a note that says why."""
+    from app.keras_bridge.weights_io import WeightsError, weights_from_file
+
+    try:
+        with zipfile.ZipFile(path) as archive:
+            names = set(archive.namelist())
+    except (OSError, zipfile.BadZipFile):
+        return []
+    if "model.weights.h5" not in names:
+        if any(name.endswith((".h5", ".npz")) for name in names):
+            return ["the file's weights are in a layout Layerforge does not read (sharded or .npz); layers start "
+                    "from their initializers"]
+        return []
+    try:
+        weights, notes = weights_from_file(path, project, kind="imported")
+    except WeightsError as err:
+        return [f"the trained weights were not imported ({err.args[0]}); layers start from their initializers"]
+    project.weights = weights
+    if weights:
+        notes.insert(0, f"kept the trained weights of {len(weights.layers)} layer(s) from {Path(path).name}")
+    return notes
 
 
 def read_keras_archive(path: str | os.PathLike[str]) -> tuple[dict[str, Any], list[str]]:
@@ -178,8 +213,7 @@ def _read_members(archive: zipfile.ZipFile, path: str | os.PathLike[str]) -> tup
     if "metadata.json" in seen:
         notes += _metadata_notes(archive, seen["metadata.json"], path)
     if any(name.endswith(".h5") or name.endswith(".npz") for name in seen):
-        notes.append("the file's trained weights are not imported: a Layerforge project holds the architecture; "
-                     "layers start from their initializers")
+        notes.append(WEIGHTS_NOT_IMPORTED_NOTE)
     if not isinstance(config, dict):
         raise ImportRefused("config.json does not hold a model description (a JSON object)", path)
     return config, notes

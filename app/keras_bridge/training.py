@@ -472,6 +472,8 @@ class TrainingSession:
         self.probe = probe
         self.prepared: Prepared | None = None
         self.collect_garbage = collect_garbage
+        self.start_weights = getattr(project, "weights", None)
+        """The project's kept weights: the run starts from them (empty: from the initializers)."""
 
     @property
     def stop_requested(self) -> bool:
@@ -580,8 +582,19 @@ class TrainingSession:
     def _build(self, compile_graph: Any, analysis: Analysis) -> Any:
         settings = self.settings
         model = compile_graph(self.graph, self.name, analysis)
+        self._start_from_weights(model)
         model.compile(optimizer=_optimizer(settings), loss=settings["loss"], metrics=_metrics(settings))
         return model
+
+    def _start_from_weights(self, model: Any) -> None:
+        """Continue from the kept weights (an import, an earlier run); what no longer fits is named."""
+        if not self.start_weights:
+            return
+        from app.keras_bridge.compile import apply_weights
+
+        self.listener.message(f"starting from the weights {self.start_weights.describe()}")
+        for note in apply_weights(model, self.start_weights, self.graph):
+            self.listener.message(note)
 
     def _callbacks(self, settings: Mapping[str, Any], reporter: Any) -> list[Any]:
         import keras

@@ -294,7 +294,7 @@ def test_export_before_training_says_untrained(qtbot, window: MainWindow, tmp_pa
                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     pytest.importorskip("keras")
     message = _export(window, tmp_path / "fresh.keras", monkeypatch)
-    assert "untrained (freshly initialised) weights" in message and window.messages == []
+    assert "initial (untrained) weights" in message and window.messages == []
 
 
 @pytest.mark.slow
@@ -312,7 +312,7 @@ def test_export_after_training_writes_the_trained_weights_and_says_so(qtbot, win
 
     target = tmp_path / "trained.keras"
     message = _export(window, target, monkeypatch)
-    assert "trained weights of the run" in message and "2 epochs" in message and "untrained" not in message
+    assert "trained in run 1" in message and "2 epochs" in message and "untrained" not in message
     loaded = keras.models.load_model(target, safe_mode=True)
     for mine, trained in zip(loaded.get_weights(), result.model.get_weights(), strict=True):
         assert np.array_equal(mine, trained)
@@ -321,11 +321,13 @@ def test_export_after_training_writes_the_trained_weights_and_says_so(qtbot, win
 
     doc = window.document
     doc.move_nodes({doc.graph.node_by_name("dropout").id: (400.0, 400.0)})  # layout only: still the trained model
-    assert "trained weights of the run" in _export(window, tmp_path / "moved.keras", monkeypatch)
+    assert "trained in run 1" in _export(window, tmp_path / "moved.keras", monkeypatch)
 
-    doc.set_param(doc.graph.node_by_name("hidden_1").id, "units", 5)  # the trained weights no longer fit
+    doc.set_param(doc.graph.node_by_name("hidden_1").id, "units", 5)  # its weights and the next layer's no longer fit
     changed = tmp_path / "changed.keras"
     message = _export(window, changed, monkeypatch)
-    assert "untrained (freshly initialised) weights" in message and "changed since" in message
-    assert window.messages and window.messages[-1][0] == "Exported with untrained weights"
-    assert keras.models.load_model(changed, safe_mode=True).get_layer("hidden_1").units == 5
+    assert "trained in run 1" in message and "(hidden_1, hidden_2: initial weights)" in message, message
+    reloaded = keras.models.load_model(changed, safe_mode=True)
+    assert reloaded.get_layer("hidden_1").units == 5
+    assert np.array_equal(reloaded.get_layer("species").get_weights()[0],
+                          result.model.get_layer("species").get_weights()[0]), "what still fits is kept"

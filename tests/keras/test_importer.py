@@ -73,7 +73,8 @@ def test_sequential_with_input(tmp_path: Path) -> None:
     analysis = analyze(graph)
     assert analysis.valid, analysis.errors
     assert analysis.total_params == model.count_params()
-    assert any("weights are not imported" in n for n in notes)
+    assert any("kept the trained weights of 2 layer(s)" in n for n in notes), notes
+    assert sorted(project.graph.node(nid).name for nid in project.weights.layers) == ["conv", "out"]
 
 
 def test_sequential_built_without_input_gets_one(tmp_path: Path) -> None:

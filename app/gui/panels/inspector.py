@@ -83,6 +83,8 @@ class InspectorPanel(QWidget):
         self.info_label = QLabel(content)
         self.info_label.setWordWrap(True)
         self.info_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.weights_label = QLabel(content)
+        self.weights_label.setWordWrap(True)
         self.doc_label = QLabel(content)
         self.doc_label.setWordWrap(True)
         self.problems_label = QLabel(content)
@@ -90,7 +92,8 @@ class InspectorPanel(QWidget):
         self.problems_label.setStyleSheet(ERROR_STYLE)
         self.lock_label = QLabel(LOCKED_HINT, content)
         self.lock_label.setStyleSheet("font-style: italic;")
-        for widget in (self.title_label, self.info_label, self.doc_label, self.problems_label, self.lock_label):
+        for widget in (self.title_label, self.info_label, self.weights_label, self.doc_label, self.problems_label,
+                       self.lock_label):
             layout.addWidget(widget)
 
         self.form = QFormLayout()
@@ -138,7 +141,8 @@ class InspectorPanel(QWidget):
     def set_document(self, document: Document | None) -> None:
         """Follow another document (the old one's signals are dropped); shows nothing selected."""
         follow_document(self._document, document, {"analysis_changed": self._analysis_changed,
-                                                   "locked_changed": self._locked_changed})
+                                                   "locked_changed": self._locked_changed,
+                                                   "weights_changed": self._weights_changed})
         self._document = document
         self._node_id = None
         self._built_class = None
@@ -264,9 +268,27 @@ class InspectorPanel(QWidget):
             self.info_label.setText(f"Output: {shape}    Params: {params}")
             self.info_label.setToolTip(f"Trainable: {info.trainable:,}\nNon-trainable: {info.non_trainable:,}"
                                        if info.ok else "")
+        self._show_weights(node, info)
         self.doc_label.setText(first_sentence(spec.doc.summary) if spec else
                                f"'{node.class_name}' is not a layer Layerforge supports.")
         self.doc_label.setToolTip(teaching_html(spec) if spec else "")
+
+    def _show_weights(self, node: Node, info: Any) -> None:
+        """Which weights this layer has (kept, dropped by the last edit, initial); hidden for layers
+        without any (a Dropout, an Input)."""
+        document = self._document
+        has = document is not None and (node.id in document.weights.layers or node.id in document.dropped
+                                        or (info is not None and info.params > 0))
+        text = document.layer_weights_text(node.id) if has and document is not None else ""
+        self.weights_label.setText(text)
+        self.weights_label.setVisible(bool(text))
+        self.weights_label.setStyleSheet(ERROR_STYLE if document is not None and node.id in document.dropped
+                                         else "")
+
+    def _weights_changed(self, _message: str = "") -> None:
+        node = self._node()
+        if node is not None and self._document is not None:
+            self._show_weights(node, self._document.analysis.nodes.get(node.id))
 
     def _show_problems(self, node: Node, analysis: Analysis | None) -> None:
         by_param: dict[str, str] = {}

@@ -132,13 +132,18 @@ class SummaryPanel(QWidget):
         self.totals_label.setWordWrap(True)
         self.totals_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         layout.addWidget(self.totals_label)
+        self.weights_label = QLabel(self)
+        self.weights_label.setWordWrap(True)
+        self.weights_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        layout.addWidget(self.weights_label)
         self._sized = False
         self.costs: ModelCosts | None = None
         """The costs behind the FLOPs and Memory columns (None without a document)."""
         self.set_document(document)
 
     def set_document(self, document: Document | None) -> None:
-        follow_document(self._document, document, {"analysis_changed": self._analysis_changed})
+        follow_document(self._document, document, {"analysis_changed": self._analysis_changed,
+                                                   "weights_changed": self._weights_changed})
         self._document = document
         self._sized = False
         self._selected_ids = []
@@ -148,6 +153,7 @@ class SummaryPanel(QWidget):
             self.tree.clear()
             self.totals_label.clear()
             self.totals_label.setToolTip("")
+            self.weights_label.clear()
             self.costs = None
 
     # --- following the canvas selection -----------------------------------------------------------
@@ -252,6 +258,19 @@ class SummaryPanel(QWidget):
         self.totals_label.setToolTip(totals_tip(costs))
         if self._selected_ids:  # rows are reused in place: the selection may now sit on other rows
             self._apply_selection()
+        self._weights_changed()
+
+    def _weights_changed(self, _message: str = "") -> None:
+        """The weights line: which weights the model has, and which layers start from initial ones."""
+        document = self._document
+        if document is None:
+            return
+        text = html.escape(document.weights_text())
+        dropped = [document.graph.node(nid).name for nid in document.dropped if nid in document.graph]
+        if dropped:
+            text += f"<br>Dropped by the last edit (Undo brings them back): {html.escape(', '.join(dropped))}"
+        if self.weights_label.text() != text:
+            self.weights_label.setText(text)
 
     def _item_activated(self, item: QTreeWidgetItem, _column: int = 0) -> None:
         node_id = item.data(0, NODE_ROLE)

@@ -104,7 +104,7 @@ def snapshot_project(project: Project) -> Project:
     """A private copy of what a run needs: edits after this cannot reach the run."""
     return Project(graph=project.graph.copy(), name=project.name, description=project.description,
                    training=copy.deepcopy(project.training), dataset=copy.deepcopy(project.dataset),
-                   runs=[], path=project.path)
+                   runs=[], path=project.path, weights=project.weights)
 
 
 def _default_factory(project: Project, **kwargs: Any) -> Any:
