@@ -702,6 +702,47 @@ def _efficientnet_b0(cfg: Mapping[str, Any], inputs: Sequence[Shape], output: Sh
     return walk.cost(cfg)
 
 
+# --- Rules for the layers added with the rest of keras.layers ------------------------------
+
+def _einsum_dense(cfg: Mapping[str, Any], inputs: Sequence[Shape], output: Shape) -> Cost | None:
+    """Every output value sums over the weight axes it does not keep: output values · contracted sizes."""
+    from app.core.catalog.core_extra import _split, einsum_analysis
+
+    kernel, _, _ = einsum_analysis(cfg, inputs[0])
+    parts = _split(cfg["equation"])
+    out = _per_sample(output)
+    if parts is None or out is None:
+        return None
+    _, weight_spec, output_spec, _ = parts
+    contracted = [size for letter, size in zip(weight_spec, kernel, strict=True) if letter not in output_spec]
+    total = elements(contracted)
+    return None if total is None else (out * total, 0)
+
+
+def _spectral(cfg: Mapping[str, Any], inputs: Sequence[Shape], output: Shape) -> Cost | None:
+    """The wrapped layer's cost (the power iteration runs only while training)."""
+    class_name, inner = _full_config(cfg["layer"])
+    return layer_cost(class_name, inner, inputs, output)
+
+
+def _additive_attention(cfg: Mapping[str, Any], inputs: Sequence[Shape], output: Shape) -> Cost | None:
+    return _attention({**cfg, "score_mode": "concat"}, inputs, output)
+
+
+def _group_query_attention(cfg: Mapping[str, Any], inputs: Sequence[Shape], output: Shape) -> Cost | None:
+    """Projections (query and gate to U·h, key and value to V·h, back to the features), scores and mixing."""
+    query, value = inputs[0], inputs[1]
+    key = inputs[2] if len(inputs) > 2 else value
+    t, s, q, k, v = query[1], value[1], query[-1], key[-1], value[-1]
+    if None in (t, s, q, k, v):
+        return None
+    assert t is not None and s is not None and q is not None and k is not None and v is not None
+    u, kv, h = cfg["num_query_heads"], cfg["num_key_value_heads"], cfg["head_dim"]
+    gates = 2 if cfg.get("use_gate") else 1
+    macs = gates * t * q * u * h + s * (k + v) * kv * h + 2 * t * s * u * h + t * u * h * q
+    return (macs, SOFTMAX_OPS * u * t * s + t * u * h)
+
+
 # --- The rule table -------------------------------------------------------------------------
 
 _FREE = (
@@ -769,6 +810,16 @@ _RULES: dict[str, CostRule] = {
     "Bidirectional": _bidirectional,
     "TimeDistributed": _time_distributed,
     "MultiHeadAttention": _multi_head_attention,
+    "AdditiveAttention": _additive_attention,
+    "GroupQueryAttention": _group_query_attention,
+    "EinsumDense": _einsum_dense,
+    "SpectralNormalization": _spectral,
+    "Masking": _per_output(1),
+    "Identity": _free,
+    "AlphaDropout": _free,
+    "SpatialDropout3D": _free,
+    "GroupNormalization": _per_output(LAYER_NORM_OPS),
+    "RMSNormalization": _per_output(LAYER_NORM_OPS),
     "Attention": _attention,
     "MobileNetV2": _mobilenet_v2,
     "ResNet50": _resnet50,

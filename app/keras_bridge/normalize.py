@@ -245,12 +245,33 @@ def _class_rules(spec: LayerSpec, cfg: dict[str, Any], input_shapes: Sequence[Sh
             cfg["renorm_clipping"] = None
     elif name == "MultiHeadAttention":
         _attention(cfg, input_shapes)
+    elif name == "EinsumDense":
+        if _is_int(cfg.get("output_shape")):
+            cfg["output_shape"] = [cfg["output_shape"]]
+    elif name == "GroupNormalization":
+        _group_normalization(cfg, input_shapes)
+    elif name == "RMSNormalization":  # Keras' build saves the axes as a sorted list
+        axis = cfg.get("axis", -1)
+        if _is_int(axis):
+            cfg["axis"] = [axis]
+        elif isinstance(axis, list) and all(_is_int(a) for a in axis):
+            cfg["axis"] = sorted(axis)
     elif name == "Bidirectional":
         _bidirectional(cfg)
 
 
 def _is_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _group_normalization(cfg: dict[str, Any], input_shapes: Sequence[Shape] | None) -> None:
+    """Keras' build turns ``groups=-1`` (one group per channel) into the channel count it saves."""
+    axis = cfg.get("axis", -1)
+    if cfg.get("groups") != -1 or not input_shapes or not _is_int(axis):
+        return
+    shape = input_shapes[0]
+    if -len(shape) <= axis < len(shape) and shape[axis] is not None:
+        cfg["groups"] = shape[axis]
 
 
 def _pooling(name: str, cfg: dict[str, Any]) -> None:

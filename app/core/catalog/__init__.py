@@ -11,9 +11,11 @@ from app.core.catalog import (
     attention,
     convolution,
     convolution_extra,
+    core_extra,
     core_layers,
     merge,
     normalization,
+    normalization_extra,
     pooling,
     preprocessing,
     recurrent,
@@ -30,8 +32,8 @@ from app.core.catalog.spec import (
 )
 
 _MODULES = (
-    core_layers, convolution, convolution_extra, pooling, normalization, recurrent, attention, merge, preprocessing,
-    applications,
+    core_layers, core_extra, convolution, convolution_extra, pooling, normalization, normalization_extra, recurrent,
+    attention, merge, preprocessing, applications,
 )
 
 CATALOG: dict[str, LayerSpec] = {}

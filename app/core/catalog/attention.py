@@ -73,15 +73,15 @@ def _differs(a: int | None, b: int | None) -> bool:
 
 # --- Attention (Luong / Bahdanau style, no projections) ---------------------------------------
 
-def _attention_output(cfg: Config, inputs: Sequence[Shape]) -> Shape:
-    _require_sequences("Attention", inputs)
+def _attention_output(cfg: Config, inputs: Sequence[Shape], layer: str = "Attention") -> Shape:
+    _require_sequences(layer, inputs)
     query, value = inputs[0], inputs[1]
     key = inputs[2] if len(inputs) > 2 else value
     key_port = "key" if len(inputs) > 2 else "value"
     q, k = query[-1], key[-1]
     if cfg["score_mode"] == "dot" and _differs(q, k):
         raise ShapeError(
-            f"Attention: query has {q} features but {key_port} has {k}; dot-product scores need the same size. "
+            f"{layer}: query has {q} features but {key_port} has {k}; dot-product scores need the same size. "
             f"Project the query with a Dense({k}), or use MultiHeadAttention, which learns the projections.",
             port="query",
             fix=Fix(f"Insert a Dense({k}) before query",
@@ -89,7 +89,7 @@ def _attention_output(cfg: Config, inputs: Sequence[Shape]) -> Shape:
         )
     if cfg["score_mode"] == "concat" and _differs(q, k) and 1 not in (q, k):
         raise ShapeError(
-            f"Attention: query has {q} features but {key_port} has {k}; score_mode 'concat' adds them, "
+            f"{layer}: query has {q} features but {key_port} has {k}; score_mode 'concat' adds them, "
             "so the sizes must be equal.",
             port="query",
             fix=Fix(f"Insert a Dense({k}) before query",
@@ -97,7 +97,7 @@ def _attention_output(cfg: Config, inputs: Sequence[Shape]) -> Shape:
         )
     if len(inputs) > 2 and _differs(key[-2], value[-2]):
         raise ShapeError(
-            f"Attention: key {fmt_shape(key)} has {key[-2]} timesteps but value {fmt_shape(value)} has "
+            f"{layer}: key {fmt_shape(key)} has {key[-2]} timesteps but value {fmt_shape(value)} has "
             f"{value[-2]}; every value needs its own key, so they must have the same length.",
             port="key",
         )
@@ -105,7 +105,7 @@ def _attention_output(cfg: Config, inputs: Sequence[Shape]) -> Shape:
         for port, shape in _named(inputs)[1:]:
             if _differs(query[axis], shape[axis]):
                 raise ShapeError(
-                    f"Attention: query {fmt_shape(query)} and {port} {fmt_shape(shape)} differ on axis {axis} "
+                    f"{layer}: query {fmt_shape(query)} and {port} {fmt_shape(shape)} differ on axis {axis} "
                     f"({query[axis]} vs {shape[axis]}); only the last two axes may differ.",
                     port=port,
                 )
@@ -281,4 +281,140 @@ MULTI_HEAD_ATTENTION = LayerSpec(
 )
 
 
-SPECS: tuple[LayerSpec, ...] = (MULTI_HEAD_ATTENTION, ATTENTION)
+# --- AdditiveAttention ------------------------------------------------------------------------
+
+def _additive_output(cfg: Config, inputs: Sequence[Shape]) -> Shape:
+    return _attention_output({**cfg, "score_mode": "concat"}, inputs, "AdditiveAttention")
+
+
+def _additive_count(cfg: Config, inputs: Sequence[Shape]) -> tuple[int, int]:
+    """One learned scale per feature of the query (Keras builds it from the query's last axis)."""
+    if not cfg["use_scale"]:
+        return (0, 0)
+    return (require_known(inputs[0][-1], "feature size (last axis) of query", "AdditiveAttention", "query"), 0)
+
+
+ADDITIVE_ATTENTION = LayerSpec(
+    class_name="AdditiveAttention",
+    category=CATEGORY,
+    params=(
+        *base_params(),
+        Param("use_scale", ParamKind.BOOL, True, "Learn one weight per feature that scales the tanh terms."),
+        rate("dropout", 0.0, "Fraction of attention weights dropped while training.", required=False),
+        seed(),
+    ),
+    ports=PORTS,
+    call="list",
+    output=_additive_output,
+    count=_additive_count,
+    doc=LayerDoc(
+        summary="Bahdanau-style attention: each query is compared with each key by adding them and passing the "
+        "sum through tanh, then the values are averaged with the softmax of those scores.",
+        formula="score[i, j] = Σ_d scale[d] · tanh(q[i, d] + k[j, d]); output = softmax(score) · V",
+        shape="query (None, Tq, d), value (None, Tv, dv), key (None, Tv, d) -> (None, Tq, dv). "
+        "Weights: d (the scale) with use_scale, else none.",
+        use="Sequence-to-sequence models with recurrent encoders, as in the original neural machine "
+        "translation attention.",
+        mistake="Query and key with different feature sizes: they are added, so the sizes must match.",
+    ),
+)
+
+
+# --- GroupQueryAttention ----------------------------------------------------------------------
+
+def _check_heads(cfg: Config) -> None:
+    if cfg["num_query_heads"] % cfg["num_key_value_heads"]:
+        raise ShapeError(
+            f"GroupQueryAttention: num_query_heads ({cfg['num_query_heads']}) must be a multiple of "
+            f"num_key_value_heads ({cfg['num_key_value_heads']}): each key/value head serves a whole group of "
+            "query heads.",
+            fix=Fix("Set num_key_value_heads to 1", {"op": "set_param", "param": "num_key_value_heads", "value": 1}),
+        )
+
+
+def _gqa_output(cfg: Config, inputs: Sequence[Shape]) -> Shape:
+    _check_heads(cfg)
+    for port, shape in _named(inputs):
+        if len(shape) != 3:
+            raise ShapeError(
+                f"GroupQueryAttention: {port} must be a sequence (batch, timesteps, features) but is "
+                f"{len(shape)}-D {fmt_shape(shape)}.",
+                port=port,
+            )
+        require_known(shape[-1], f"feature size (last axis) of {port}", "GroupQueryAttention", port)
+    query, value = inputs[0], inputs[1]
+    if query[-1] != value[-1]:
+        raise ShapeError(
+            f"GroupQueryAttention: query has {query[-1]} features but value has {value[-1]}; they must be equal.",
+            port="value",
+        )
+    if len(inputs) > 2 and _differs(inputs[2][1], value[1]):
+        raise ShapeError(
+            f"GroupQueryAttention: key {fmt_shape(inputs[2])} and value {fmt_shape(value)} must have the same "
+            "number of timesteps.",
+            port="key",
+        )
+    return tuple(query)
+
+
+def _gqa_count(cfg: Config, inputs: Sequence[Shape]) -> tuple[int, int]:
+    """Query (and gate) to U·h, key and value to V·h, and U·h back to the query's features."""
+    query, value = inputs[0], inputs[1]
+    key = inputs[2] if len(inputs) > 2 else value
+    q, v, k = (require_known(s[-1], "feature size (last axis)", "GroupQueryAttention") for s in (query, value, key))
+    u, kv, h = cfg["num_query_heads"], cfg["num_key_value_heads"], cfg["head_dim"]
+    bias = cfg["use_bias"]
+    total = q * u * h + (k + v) * kv * h + u * h * q
+    if bias:
+        total += u * h + 2 * kv * h + q
+    if cfg["use_gate"]:
+        total += q * u * h + (u * h if bias else 0)
+    return (total, 0)
+
+
+GROUP_QUERY_ATTENTION = LayerSpec(
+    class_name="GroupQueryAttention",
+    category=CATEGORY,
+    name_prefix="grouped_query_attention",
+    params=(
+        *base_params(),
+        Param("head_dim", ParamKind.INT, 16, "Size of each head's query, key and value vectors.", minimum=1,
+              required=True),
+        Param("num_query_heads", ParamKind.INT, 8, "Number of query heads.", minimum=1, required=True),
+        Param("num_key_value_heads", ParamKind.INT, 2, "Number of key/value heads, each shared by a group of "
+              "query heads; it must divide num_query_heads.", minimum=1, required=True),
+        Param("use_bias", ParamKind.BOOL, True, "Add biases to the projections."),
+        Param("use_gate", ParamKind.BOOL, False, "Gate the attention output with a sigmoid projection of the "
+              "query (gated attention).", advanced=True),
+        Param("sliding_window", ParamKind.INT, None,
+              "Only attend to positions closer than this; empty attends everywhere.", nullable=True, minimum=1,
+              advanced=True),
+        rate("dropout", 0.0, "Fraction of attention weights dropped while training.", required=False),
+        initializer("kernel_initializer", "glorot_uniform"),
+        initializer("bias_initializer", "zeros"),
+        regularizer("kernel_regularizer"),
+        regularizer("bias_regularizer"),
+        regularizer("activity_regularizer"),
+        constraint("kernel_constraint"),
+        constraint("bias_constraint"),
+        seed(),
+    ),
+    ports=PORTS,
+    call="kwargs",
+    output=_gqa_output,
+    count=_gqa_count,
+    doc=LayerDoc(
+        summary="Multi-head attention where several query heads share one key/value head: nearly the quality "
+        "of full multi-head attention with far smaller keys and values to compute and cache.",
+        formula="head_i = softmax(Q·W_qᵢ · (K·W_k,g(i))ᵀ / √head_dim) · V·W_v,g(i), g(i) = the group of head i; "
+        "output = [head_1 | … | head_U] · W_o",
+        shape="query (None, T, d), value (None, S, d) -> (None, T, d). Weights: d·U·h (query) + (dk + d)·V·h "
+        "(key, value) + U·h·d (output), plus biases; U query heads, V key/value heads, h = head_dim.",
+        use="Decoder blocks of large language models (LLaMA 2/3, Mistral), where the key/value cache "
+        "dominates memory.",
+        mistake="A num_key_value_heads that does not divide num_query_heads.",
+    ),
+)
+
+
+SPECS: tuple[LayerSpec, ...] = (MULTI_HEAD_ATTENTION, ATTENTION, ADDITIVE_ATTENTION, GROUP_QUERY_ATTENTION)

@@ -10,8 +10,10 @@ from tests.keras.cases import (
     convolution,
     convolution_extra,
     core,
+    core_extra,
     merge,
     normalization,
+    normalization_extra,
     pooling,
     preprocessing,
     recurrent,
@@ -21,7 +23,10 @@ from tests.keras.cases.base import Case
 ALL_CASES = {}
 EXAMPLES: dict[str, int] = {}
 """Hypothesis examples per layer where a module asks for fewer than the default (its ``EXAMPLES``)."""
-_MODULES = (core, convolution, convolution_extra, pooling, normalization, recurrent, attention, merge, preprocessing)
+_MODULES = (
+    core, core_extra, convolution, convolution_extra, pooling, normalization, normalization_extra, recurrent,
+    attention, merge, preprocessing,
+)
 for _module in _MODULES:
     overlap = ALL_CASES.keys() & _module.CASES.keys()
     assert not overlap, overlap

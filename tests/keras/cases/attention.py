@@ -79,7 +79,47 @@ def _multi_head_attention(draw: Any) -> Case:
     return Case(cfg, inputs, ports=ports)
 
 
+@st.composite
+def _additive(draw: Any) -> Case:
+    tq, tv = _maybe_none(draw, draw(dims(1, 6))), _maybe_none(draw, draw(dims(1, 6)))
+    d, dv = draw(dims(1, 8)), draw(dims(1, 8))
+    inputs: list[Shape] = [(None, tq, d), (None, tv, dv)]
+    if draw(st.booleans()):
+        inputs.append((None, tv, d))
+    else:
+        inputs[0] = (None, tq, dv)
+    cfg = {"use_scale": draw(st.booleans()), "dropout": draw(st.sampled_from([0.0, 0.2]))}
+    return Case(cfg, inputs)
+
+
+@st.composite
+def _group_query(draw: Any) -> Case:
+    kv = draw(dims(1, 3))
+    heads = kv * draw(dims(1, 3)) + (1 if draw(st.integers(0, 9)) == 0 else 0)
+    d = draw(dims(1, 8))
+    t, s = _maybe_none(draw, draw(dims(1, 6))), _maybe_none(draw, draw(dims(1, 6)))
+    inputs: list[Shape] = [(None, t, d), (None, s, d)]
+    ports = ["query", "value"]
+    if draw(st.booleans()):
+        inputs.append((None, s, draw(dims(1, 8))))
+        ports.append("key")
+    cfg = {
+        "head_dim": draw(dims(1, 6)),
+        "num_query_heads": heads,
+        "num_key_value_heads": kv,
+        "use_bias": draw(st.booleans()),
+        "use_gate": draw(st.sampled_from([False, False, True])),
+        "sliding_window": draw(st.sampled_from([None, None, 2])),
+        "dropout": draw(st.sampled_from([0.0, 0.0, 0.1])),
+    }
+    return Case(cfg, inputs, ports=ports)
+
+
 CASES = {
     "Attention": _attention(),
     "MultiHeadAttention": _multi_head_attention(),
+    "AdditiveAttention": _additive(),
+    "GroupQueryAttention": _group_query(),
 }
+
+EXAMPLES = {"AdditiveAttention": 12, "GroupQueryAttention": 15}
