@@ -743,6 +743,23 @@ def _group_query_attention(cfg: Mapping[str, Any], inputs: Sequence[Shape], outp
     return (macs, SOFTMAX_OPS * u * t * s + t * u * h)
 
 
+def _conv_lstm(cfg: Mapping[str, Any], inputs: Sequence[Shape], output: Shape) -> Cost | None:
+    """Per timestep, four gates convolve the input (C channels) and the state (filters channels)
+    over every output position; the state convolution keeps the output's size."""
+    shape = inputs[0]
+    fmt = cfg.get("data_format") or "channels_last"
+    step = (shape[0], *shape[2:])
+    _, channels = split_channels(step, fmt)
+    last = output if not cfg.get("return_sequences") else (output[0], *output[2:])
+    spatial, _ = split_channels(last, fmt)
+    positions, steps = elements(spatial), shape[1]
+    if channels is None or positions is None or steps is None:
+        return None
+    window = elements(per_axis(cfg["kernel_size"], len(spatial))) or 0
+    filters = cfg["filters"]
+    return (steps * positions * window * (channels + filters) * 4 * filters, 0)
+
+
 # --- The rule table -------------------------------------------------------------------------
 
 _FREE = (
@@ -808,6 +825,9 @@ _RULES: dict[str, CostRule] = {
     "LSTM": _recurrent("LSTM"),
     "GRU": _recurrent("GRU"),
     "Bidirectional": _bidirectional,
+    "ConvLSTM1D": _conv_lstm,
+    "ConvLSTM2D": _conv_lstm,
+    "ConvLSTM3D": _conv_lstm,
     "TimeDistributed": _time_distributed,
     "MultiHeadAttention": _multi_head_attention,
     "AdditiveAttention": _additive_attention,

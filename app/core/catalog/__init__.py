@@ -19,6 +19,7 @@ from app.core.catalog import (
     pooling,
     preprocessing,
     recurrent,
+    recurrent_extra,
 )
 from app.core.catalog.spec import (
     Fix,
@@ -33,7 +34,7 @@ from app.core.catalog.spec import (
 
 _MODULES = (
     core_layers, core_extra, convolution, convolution_extra, pooling, normalization, normalization_extra, recurrent,
-    attention, merge, preprocessing, applications,
+    recurrent_extra, attention, merge, preprocessing, applications,
 )
 
 CATALOG: dict[str, LayerSpec] = {}

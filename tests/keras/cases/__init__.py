@@ -17,6 +17,7 @@ from tests.keras.cases import (
     pooling,
     preprocessing,
     recurrent,
+    recurrent_extra,
 )
 from tests.keras.cases.base import Case
 
@@ -25,7 +26,7 @@ EXAMPLES: dict[str, int] = {}
 """Hypothesis examples per layer where a module asks for fewer than the default (its ``EXAMPLES``)."""
 _MODULES = (
     core, core_extra, convolution, convolution_extra, pooling, normalization, normalization_extra, recurrent,
-    attention, merge, preprocessing,
+    recurrent_extra, attention, merge, preprocessing,
 )
 for _module in _MODULES:
     overlap = ALL_CASES.keys() & _module.CASES.keys()
