@@ -48,6 +48,20 @@ def test_initial_weights_are_named(window: MainWindow) -> None:
     assert not window.reset_weights_action.isEnabled()
 
 
+def test_file_open_of_a_keras_file_keeps_its_weights(window: MainWindow, tmp_path: Path) -> None:
+    import keras
+
+    model = keras.Sequential([keras.Input((4,), name="features"), keras.layers.Dense(3, name="out")], name="tiny")
+    model.get_layer("out").set_weights([np.full((4, 3), 0.5, "float32"), np.arange(3, dtype="float32")])
+    model.save(tmp_path / "tiny.keras")
+    assert window.open_path(tmp_path / "tiny.keras")
+    doc = window.document
+    assert window.weights_button.text() == "Weights: imported from tiny.keras"
+    (layer,) = doc.weights.layers.values()
+    assert np.array_equal(layer.arrays["vars/1"], np.arange(3, dtype="float32"))
+    assert window.messages[-1][0] == "Model imported"
+
+
 @pytest.mark.slow
 def test_trained_weights_are_kept_saved_dropped_by_an_edit_and_restored_by_undo(
         qtbot, window: MainWindow, tmp_path: Path) -> None:

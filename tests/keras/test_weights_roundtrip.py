@@ -179,3 +179,27 @@ def test_train_continues_from_the_weights_unless_from_scratch(tmp_path: Path,
     saved, notes = open_project(path)
     assert notes == [] and saved.weights.source.kind == "trained" and saved.weights.source.run == 1
     assert len(saved.runs) == 1 and len(saved.weights.layers) == 3
+
+
+def test_hostile_weights_are_refused_with_a_note_and_the_model_still_imports(tmp_path: Path) -> None:
+    import zipfile
+
+    import h5py
+
+    source, _model = nested_model(tmp_path)
+    (tmp_path / "secret.h5").write_bytes(b"")
+    hostile = tmp_path / "hostile.keras"
+    with zipfile.ZipFile(source) as original, zipfile.ZipFile(hostile, "w") as out:
+        for item in original.infolist():
+            if item.filename != "model.weights.h5":
+                out.writestr(item, original.read(item))
+        weights = tmp_path / "w.h5"
+        with h5py.File(weights, "w") as h5:
+            group = h5.create_group("layers/dense")
+            group.create_group("vars").attrs["name"] = "out"
+            group["vars"]["0"] = h5py.ExternalLink(str(tmp_path / "secret.h5"), "/data")
+        out.write(weights, "model.weights.h5")
+    project, notes = import_keras(hostile)
+    assert not project.weights
+    assert any("link to elsewhere" in n and "not imported" in n for n in notes), notes
+    assert len(project.graph) == 5, "the architecture is still imported"
