@@ -4,7 +4,8 @@
   data and settings (goal: at least 0.95x). Both train LeNet on MNIST 5k for 2 epochs
   with no validation; both times are the wall time of the ``fit`` call, so the engine's
   data loading and compilation, which a plain ``fit`` never does, are not counted.
-* resident memory after 20 consecutive runs against after the first.
+* resident memory after 20 consecutive runs against after the first, and its growth per run
+  after the first five (issue 11: under 1 MiB).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import gc
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 keras = pytest.importorskip("keras")
@@ -88,7 +90,12 @@ def test_memory_after_twenty_runs(benchmark: pytest.FixtureRequest) -> None:
 
     benchmark.pedantic(one_run, rounds=20, iterations=1)
     growth = readings[-1] - readings[0]
+    # issue 11: the growth per run once TensorFlow's one-off set-up is paid (runs 5..20), as the
+    # least-squares slope, which one noisy reading cannot swing the way a difference of two can
+    settled = readings[4:]
+    per_run = float(np.polyfit(np.arange(len(settled)), settled, 1)[0])
     benchmark.extra_info.update({"rss_after_first_mib": round(readings[0]), "rss_after_20_mib": round(readings[-1]),
-                                 "growth_mib": round(growth, 1)})
-    print(f"\nRSS after run 1: {readings[0]:.0f} MiB, after run 20: {readings[-1]:.0f} MiB ({growth:+.0f} MiB)")
-    assert growth < 150
+                                 "growth_mib": round(growth, 1), "growth_per_run_after_5_mib": round(per_run, 3)})
+    print(f"\nRSS after run 1: {readings[0]:.0f} MiB, after run 20: {readings[-1]:.0f} MiB ({growth:+.0f} MiB); "
+          f"after the first five {per_run:+.2f} MiB a run")
+    assert per_run < 1.0, f"memory grows {per_run:.2f} MiB a run: {[round(r) for r in readings]}"
