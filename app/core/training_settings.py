@@ -116,8 +116,38 @@ DEFAULT_SETTINGS: dict[str, Any] = {
     "checkpoint": False,
     "checkpoint_path": "",
     "multi_gpu": False,
+    "fine_tune_layers": 20,
+    "fine_tune_epochs": 0,
+    "fine_tune_learning_rate": 1e-5,
+    "pretrained_weights": "",
 }
 """Every setting with its default. A project file may leave any of them out."""
+
+FINE_TUNE_KEYS = ("fine_tune_layers", "fine_tune_epochs", "fine_tune_learning_rate")
+"""Two-phase training: after ``epochs`` with the backbone frozen, unfreeze its top ``fine_tune_layers``
+layers and train ``fine_tune_epochs`` more at ``fine_tune_learning_rate`` (0 epochs: one phase only)."""
+
+
+def fine_tuning(settings: Mapping[str, Any]) -> bool:
+    """Whether a run has a second, fine-tuning phase."""
+    value = with_defaults(settings)["fine_tune_epochs"]
+    return _whole(value) and value > 0
+
+
+def total_epochs(settings: Mapping[str, Any]) -> int:
+    """Epochs of both phases together (what the progress bar and the plots span)."""
+    s = with_defaults(settings)
+    return int(s["epochs"]) + (int(s["fine_tune_epochs"]) if fine_tuning(s) else 0)
+
+
+def _weights_path_problem(value: Any) -> str | None:
+    """The whole model's starting weights file: relative to the project, inside its folder."""
+    if value in ("", None):
+        return None
+    from app.core.catalog.applications import weights_file_problem
+
+    problem = weights_file_problem(value)
+    return problem.replace("'weights_file'", "the pretrained weights file") if problem else None
 
 
 @dataclass(frozen=True)
@@ -215,6 +245,15 @@ def check_settings(settings: Mapping[str, Any]) -> list[SettingProblem]:
     path_problem = checkpoint_path_problem(s["checkpoint_path"])
     if path_problem:
         bad("checkpoint_path", path_problem)
+    number("fine_tune_layers", 0, 100_000, whole=True)
+    number("fine_tune_epochs", 0, 100_000, whole=True)
+    number("fine_tune_learning_rate", 0.0, 10.0, low_open=True)
+    weights_problem = _weights_path_problem(s["pretrained_weights"])
+    if weights_problem:
+        bad("pretrained_weights", weights_problem)
+    if fine_tuning(s) and _whole(s["fine_tune_layers"]) and s["fine_tune_layers"] == 0:
+        bad("fine_tune_layers", "fine-tuning unfreezes the top N layers of the backbone; 0 unfreezes none: "
+                                "set how many, or set fine-tuning epochs to 0")
 
     if not any(p.key in ("validation_split", "test_split") for p in problems):
         if s["validation_split"] + s["test_split"] >= 0.9:

@@ -64,6 +64,9 @@ def compile_graph(graph: Graph, name: str = "model", analysis: Analysis | None =
         inputs = [tensors[e.source] for e in edges]
         shapes = [analysis.nodes[e.source].output_shapes[e.source_port] for e in edges]  # type: ignore[index]
         layer = build_layer(node.class_name, node.name, node.config, shapes)
+        if spec.is_application:
+            tensors[node_id] = _call_backbone(layer, node.config, inputs)
+            continue
         tensors[node_id] = call_layer(layer, spec, inputs, [e.target_port for e in edges])
     inputs = [tensors[n.id] for n in graph.input_nodes()]
     outputs = [tensors[n.id] for n in graph.output_nodes()]
@@ -73,6 +76,13 @@ def compile_graph(graph: Graph, name: str = "model", analysis: Analysis | None =
             outputs=outputs[0] if len(outputs) == 1 else outputs,
             name=model_name(name),
         )
+
+
+def _call_backbone(layer: Any, config: Any, inputs: list[Any]) -> Any:
+    """A (partly) frozen backbone runs its batch normalization in inference mode (``training=False``)."""
+    from app.keras_bridge.backbones import call_backbone
+
+    return call_backbone(layer, config, inputs[0])
 
 
 @contextmanager

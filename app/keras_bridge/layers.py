@@ -57,14 +57,11 @@ def _refuse_code(spec: LayerSpec, name: str, config: Mapping[str, Any]) -> None:
 
 
 def build_application(spec: LayerSpec, name: str, config: Mapping[str, Any], input_shape: Shape) -> Any:
-    """A keras.applications backbone without its classifier top, as a nested model."""
-    import keras
+    """A keras.applications backbone without its classifier top, as a nested model (never downloaded:
+    see :mod:`app.keras_bridge.backbones`)."""
+    from app.keras_bridge.backbones import build_backbone
 
-    factory = getattr(keras.applications, spec.class_name)
-    kwargs = {k: v for k, v in config.items() if k not in ("trainable", "dtype")}
-    model = factory(input_shape=tuple(input_shape[1:]), include_top=False, name=name, **kwargs)
-    model.trainable = bool(config.get("trainable", True))
-    return model
+    return build_backbone(spec, name, config, input_shape)
 
 
 def call_layer(layer: Any, spec: LayerSpec, tensors: Sequence[Any], port_names: Sequence[str]) -> Any:

@@ -15,7 +15,6 @@ second. Stopping (the user's Stop or a NaN loss) sets ``model.stop_training``, w
 
 from __future__ import annotations
 
-import contextlib
 import copy
 import math
 import os
@@ -30,7 +29,14 @@ import numpy as np
 
 from app.core.project import Project
 from app.core.shapes import Analysis, analyze
-from app.core.training_settings import check_settings, learning_rate_at, metric_spec, with_defaults
+from app.core.training_settings import (
+    check_settings,
+    fine_tuning,
+    learning_rate_at,
+    metric_spec,
+    total_epochs,
+    with_defaults,
+)
 from app.data import DataError, DataMismatch, Dataset, Prepared, load_dataset, prepare, split_dataset
 
 if TYPE_CHECKING:
@@ -71,6 +77,8 @@ class EpochEnd:
     epochs: int
     logs: dict[str, float]
     elapsed: float
+    phase: int = 1
+    """2 for the fine-tuning epochs of a two-phase run (the live plots mark where it starts)."""
 
 
 class TrainingListener(Protocol):
@@ -125,6 +133,8 @@ class TrainingResult:
     """Time inside ``model.fit`` alone (``seconds`` also counts loading, building and testing)."""
     device: str = ""
     notes: list[str] = field(default_factory=list)
+    fine_tune_from: int | None = None
+    """The first epoch (1-based) of the fine-tuning phase, when the run had one."""
 
     @property
     def ok(self) -> bool:
@@ -143,6 +153,19 @@ def _settings_problems(settings: Mapping[str, Any]) -> list[str]:
 
 def _graph_problems(analysis: Analysis) -> list[str]:
     return [f"model: {p.message}" for p in analysis.errors]
+
+
+def _weights_problems(graph: Any, analysis: Analysis, settings: Mapping[str, Any], folder: Path | None) -> list[str]:
+    """Missing ImageNet files and weights files, named before any data is loaded or model built."""
+    from app.keras_bridge.backbones import BackboneError, preflight, resolve_weights_file
+
+    problems = preflight(graph, analysis, folder)
+    if settings.get("pretrained_weights"):
+        try:
+            resolve_weights_file(settings["pretrained_weights"], folder, "the model")
+        except BackboneError as err:
+            problems.append(f"training setting pretrained_weights: {err}")
+    return problems
 
 
 def _load(ref: Mapping[str, Any] | None, dataset: Dataset | None, base_dir: Path | None) -> Dataset:
@@ -173,6 +196,9 @@ def check_before_training(project: Project, dataset: Dataset | None = None,
     problems = _settings_problems(settings)
     analysis = analyze(project.graph)
     problems += _graph_problems(analysis)
+    if problems:
+        return problems
+    problems += _weights_problems(project.graph, analysis, settings, _base_dir(project, base_dir))
     if problems:
         return problems
     try:
@@ -304,7 +330,8 @@ def _reporter_class() -> type:
         def on_epoch_end(self, epoch: int, logs: Any = None) -> None:
             values = {key: _float(value) for key, value in (logs or {}).items()}
             values["learning_rate"] = self._learning_rate()
-            self.session._record_epoch(EpochEnd(epoch + 1, self.epochs, values, time.perf_counter() - self.started))
+            self.session._record_epoch(EpochEnd(epoch + 1, self.epochs, values, time.perf_counter() - self.started,
+                                                self.session.phase))
             self._probe(force=True)
 
         # helper thread -------------------------------------------------------------------------
@@ -469,11 +496,12 @@ class TrainingSession:
         self.listener: TrainingListener = listener or _Silent()
         self._stop = threading.Event()
         self._model: Any = None
-        self._gradients_before: frozenset[str] | None = None
         self.history: dict[str, list[float]] = {}
         self.probe = probe
         self.prepared: Prepared | None = None
         self.collect_garbage = collect_garbage
+        self.phase = 1
+        """2 once a two-phase run has started fine-tuning."""
         self.start_weights = getattr(project, "weights", None)
         """The project's kept weights: the run starts from them (empty: from the initializers)."""
 
@@ -509,8 +537,6 @@ class TrainingSession:
         except Exception as err:  # a run must never take the app down; the reason is shown
             result.status = "failed"
             result.reason = f"training failed ({type(err).__name__}): {_first_lines(str(err))}"
-        finally:
-            self._release()
         result.history = self.history
         result.epochs_run = len(self.history.get("loss", []))
         result.seconds = time.perf_counter() - started
@@ -521,6 +547,8 @@ class TrainingSession:
         problems = _settings_problems(settings)
         analysis = analyze(self.graph)
         problems += _graph_problems(analysis)
+        if not problems:
+            problems += _weights_problems(self.graph, analysis, settings, self.base_dir)
         if problems:
             raise _Failed("cannot train yet:\n" + "\n".join(f"  - {p}" for p in problems))
         dataset = _load(self.dataset_ref, self.dataset, self.base_dir)
@@ -539,11 +567,9 @@ class TrainingSession:
         import keras
 
         from app.keras_bridge.compile import KERAS_STATE_LOCK, compile_graph
-        from app.keras_bridge.release import custom_gradient_names
 
         with KERAS_STATE_LOCK:
             keras.backend.clear_session(free_memory=self.collect_garbage)
-            self._gradients_before = custom_gradient_names()
             keras.utils.set_random_seed(int(settings["seed"]))
             result.device, strategy = _device(settings)
             self.listener.message(f"training on {result.device}")
@@ -556,6 +582,7 @@ class TrainingSession:
         result.model = model
         fit_started = time.perf_counter()
         reporter = self._fit(model, prepared, settings)
+        reporter = self._fine_tune(model, prepared, settings, reporter, result)
         result.fit_seconds = time.perf_counter() - fit_started
 
         if reporter.nan_at is not None:
@@ -570,7 +597,7 @@ class TrainingSession:
             epoch, batch = reporter.position
             result.status = "stopped"
             result.reason = f"stopped by you at epoch {epoch}, batch {batch}"
-        elif epochs_run < int(settings["epochs"]):
+        elif epochs_run < total_epochs(settings):
             result.status = "finished"
             result.reason = (f"early stopping after epoch {epochs_run}: {settings['monitor']} stopped improving"
                              + (" (best weights restored)" if settings["restore_best_weights"] else ""))
@@ -585,22 +612,26 @@ class TrainingSession:
             predictions = model.predict(_as_inputs(x_test), batch_size=int(settings["batch_size"]), verbose=0)
             result.test_predictions = np.asarray(predictions[0] if isinstance(predictions, list) else predictions)
 
-    def _release(self) -> None:
-        """Let TensorFlow forget this run's traced train step, or every run stays in memory (issue 11).
+    def _compile_with_weights_files(self, compile_graph: Any, analysis: Analysis) -> Any:
+        """Build the model; backbone weights files and the pretrained-weights setting load, with reports."""
+        from app.keras_bridge.backbones import BackboneError, load_weights_file, resolve_weights_file, weights_context
 
-        See :mod:`app.keras_bridge.release`. The model stays usable: predict, evaluate, save.
-        """
-        before, self._gradients_before = self._gradients_before, None
-        if before is None or self._model is None:
-            return
-        from app.keras_bridge.release import release_gradients
-
-        with contextlib.suppress(Exception):  # freeing memory must never turn a finished run into a failed one
-            release_gradients(before, self._model)
+        value = self.settings["pretrained_weights"]
+        try:
+            with weights_context(self.base_dir) as reports:
+                model = compile_graph(self.graph, self.name, analysis)
+            if value:
+                path = resolve_weights_file(value, self.base_dir, "the model")
+                reports.append(load_weights_file(model, path, shown=value))
+        except BackboneError as err:
+            raise _Failed(str(err)) from None
+        for report in reports:
+            self.listener.message(report.text())
+        return model
 
     def _build(self, compile_graph: Any, analysis: Analysis) -> Any:
         settings = self.settings
-        model = compile_graph(self.graph, self.name, analysis)
+        model = self._compile_with_weights_files(compile_graph, analysis)
         self._start_from_weights(model)
         model.compile(optimizer=_optimizer(settings), loss=settings["loss"], metrics=_metrics(settings))
         return model
@@ -639,7 +670,28 @@ class TrainingSession:
         except ValueError as err:
             raise _Failed(f"training setting checkpoint_path: {err}") from None
 
-    def _fit(self, model: Any, prepared: Prepared, settings: Mapping[str, Any]) -> Any:
+    def _fine_tune(self, model: Any, prepared: Prepared, settings: Mapping[str, Any], reporter: Any,
+                   result: TrainingResult) -> Any:
+        """Phase 2 of a two-phase run: unfreeze the backbone's top layers, recompile with the lower
+        learning rate (Keras only sees a trainability change when compiling) and train on."""
+        if not fine_tuning(settings) or self._stop.is_set() or reporter.nan_at is not None:
+            return reporter
+        from app.keras_bridge.backbones import unfreeze_top
+
+        done = len(self.history.get("loss", []))
+        told = unfreeze_top(model, self.graph, int(settings["fine_tune_layers"]))
+        rate = float(settings["fine_tune_learning_rate"])
+        phase2 = {**settings, "learning_rate": rate, "schedule": "constant", "warmup_epochs": 0}
+        model.compile(optimizer=_optimizer(phase2), loss=settings["loss"], metrics=_metrics(settings))
+        trainable = sum(int(np.prod(w.shape)) for w in model.trainable_weights)
+        self.listener.message(f"fine-tuning from epoch {done + 1}: {told}; {trainable:,} weights now train, "
+                              f"learning rate {rate:g}")
+        self.phase = 2
+        result.fine_tune_from = done + 1
+        return self._fit(model, prepared, phase2, first_epoch=done, last_epoch=done + int(settings["fine_tune_epochs"]))
+
+    def _fit(self, model: Any, prepared: Prepared, settings: Mapping[str, Any], first_epoch: int = 0,
+             last_epoch: int | None = None) -> Any:
         schedule = settings["schedule"] != "constant" or int(settings["warmup_epochs"]) > 0
         reporter = _reporter_class()(self, settings, schedule)
         x_train, y_train = prepared.train
@@ -650,7 +702,8 @@ class TrainingSession:
         model.fit(
             _as_inputs(x_train), _as_inputs(y_train),
             batch_size=int(settings["batch_size"]),
-            epochs=int(settings["epochs"]),
+            epochs=int(settings["epochs"]) if last_epoch is None else last_epoch,
+            initial_epoch=first_epoch,
             validation_data=validation,
             shuffle=bool(settings["shuffle"]),
             class_weight=prepared.class_weight,

@@ -189,8 +189,11 @@ def test_warnings_mirror_keras_warnings() -> None:
     assert "1 (grey) or 3 (RGB)" in s.warn(config("ResNet50"), [(None, 64, 64, 4)])[0].message
     m = spec("MobileNetV2")
     assert m.warn is not None
-    assert m.warn(config("MobileNetV2", weights="imagenet"), [(None, 160, 160, 3)]) == []
-    assert "224x224" in m.warn(config("MobileNetV2", weights="imagenet"), [(None, 200, 100, 3)])[0].message
+    def shape_warnings(cfg: dict, shape: tuple) -> list:  # the cache-file warning has tests of its own
+        return [w for w in m.warn(cfg, [shape]) if "needs the file" not in w.message]
+
+    assert shape_warnings(config("MobileNetV2", weights="imagenet"), (None, 160, 160, 3)) == []
+    assert "224x224" in shape_warnings(config("MobileNetV2", weights="imagenet"), (None, 200, 100, 3))[0].message
 
 
 def test_frozen_backbone_in_a_graph_counts_as_non_trainable() -> None:

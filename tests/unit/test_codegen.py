@@ -36,7 +36,10 @@ HOSTILE_NAME = 'x"); __import__("os").system("touch pwned") #'
 HOSTILE_TEXT = 'P\x00""" \'\'\' \\ \\x00 \n"""; __import__("os").system("touch pwned"); """\r\n\u202e end \\'
 FORBIDDEN_NAMES = {"__import__", "os", "system", "eval", "exec", "compile", "open", "subprocess", "popen",
                    "getattr", "globals", "builtins", "__builtins__"}
-OUR_COMMENTS = ("# Train it on your own data, for example:", "# model.fit(x_train, y_train, ")
+OUR_COMMENTS = ("# Train it on your own data, for example:", "# model.fit(x_train, y_train, ",
+                "# Weights from a file, its path relative to the project folder (run the script there).",
+                "# Two-phase training (transfer learning), as in the project training settings.",
+                "# Keras reads trainability when compiling: compile again, with the lower learning rate.")
 
 
 def project_of(graph: Graph, **kwargs: Any) -> Project:
@@ -52,6 +55,11 @@ def mlp_project(**kwargs: Any) -> Project:
         ("Dense", {"units": 3, "activation": "softmax"}),
     )
     return project_of(graph, name="tiny mlp", **kwargs)
+
+
+TWO_PHASE_NAMES = ("FINE_TUNE_LAYERS", "FINE_TUNE_EPOCHS", "FINE_TUNE_LEARNING_RATE", "first", "second", "done",
+                   "frozen")
+"""Names of the two-phase training section (locals of ``train_in_two_phases`` and its constants)."""
 
 
 def assigned_names(tree: ast.Module) -> list[str]:
@@ -86,7 +94,7 @@ def assert_inert(source: str) -> ast.Module:
         "model.compile"}
     for call in (n for n in ast.walk(tree) if isinstance(n, ast.Call)):
         func = ast.unparse(call.func)
-        assert func.startswith(("keras.", "layers.", "model.")) or func in names, func
+        assert func.startswith(("keras.", "layers.", "model.")) or func in names or func.split(".")[0] in names, func
     for comment in comments(source):
         assert comment.startswith(OUR_COMMENTS), comment
         assert "pwned" not in comment and '"' not in comment and "'" not in comment
@@ -105,7 +113,7 @@ def test_examples_parse_are_black_stable_and_use_safe_identifiers(path: Path) ->
     tree = assert_inert(source)
     assert format_source(source) == source
     names = assigned_names(tree)
-    variables = [n for n in names if n not in ("PROJECT_NAME", "DESCRIPTION", "model")]
+    variables = [n for n in names if n not in ("PROJECT_NAME", "DESCRIPTION", "model", *TWO_PHASE_NAMES)]
     assert len(variables) == len(set(variables)), "every layer gets its own variable"
     for name in variables:
         assert name.isidentifier() and name == identifier(name) and name not in RESERVED_NAMES
@@ -203,7 +211,7 @@ def test_application_backbone_is_built_frozen_and_called() -> None:
     assert ("mobilenetv2 = keras.applications.MobileNetV2(input_shape=(96, 96, 3), include_top=False, "
             "weights=None, pooling='avg', name='mobilenetv2')\n"
             "mobilenetv2.trainable = False\n"
-            "mobilenetv2_output = mobilenetv2(input_)") in statements(source)
+            "mobilenetv2_output = mobilenetv2(input_, training=False)") in statements(source)
     assert "nothing is downloaded" in source
 
 

@@ -10,9 +10,13 @@ the padding helpers), so a node is refused exactly when Keras would refuse to bu
 
 from __future__ import annotations
 
+import json
 import math
-from collections.abc import Sequence
+import os
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
 
 from app.core.catalog.rules import conv_length, fmt_shape
 from app.core.catalog.spec import (
@@ -47,11 +51,56 @@ def _weights_param(download: str) -> Param:
         "weights",
         ParamKind.CHOICE,
         None,
-        "None starts from random weights and works offline. 'imagenet' loads weights pre-trained on "
-        f"ImageNet: Keras downloads them ({download}) when the model is first built, which fails "
-        "without internet, and they need 3-channel RGB input.",
+        "None starts from random weights. 'imagenet' loads the weights Keras publishes, pre-trained on "
+        f"ImageNet ({download}), from Keras' own cache folder ($KERAS_HOME/models, usually ~/.keras/models). "
+        "Layerforge never downloads them, so it works offline: when the file is missing, the Problems list "
+        "names it and says where to put it. They need 3-channel RGB input.",
         choices=(None, "imagenet"),
         nullable=True,
+    )
+
+
+WEIGHTS_FILE_SUFFIXES: tuple[str, ...] = (".weights.h5", ".keras", ".h5")
+"""Files a backbone (or a whole model) can take weights from: Keras' weights files, whole models and
+the legacy weights-only HDF5 files Keras 2 wrote."""
+
+
+def weights_file_problem(value: object) -> str | None:
+    """Why a ``weights_file`` value cannot be used (a relative path inside the project's folder), or None."""
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str):
+        return "'weights_file' must be a file name (text)"
+    if not value.lower().endswith(WEIGHTS_FILE_SUFFIXES):
+        return f"'weights_file' must end in {', '.join(WEIGHTS_FILE_SUFFIXES)} (got {value!r})"
+    parts = value.replace("\\", "/").split("/")
+    if value.startswith(("/", "\\", "~")) or (len(value) > 1 and value[1] == ":") or ".." in parts:
+        return ("'weights_file' is a path relative to the project's folder, inside it "
+                f"(got {value!r}): copy the file next to the project")
+    return None
+
+
+def _weights_file_param() -> Param:
+    return Param(
+        "weights_file",
+        ParamKind.STR,
+        "",
+        "A weights file to load into this backbone after it is built, matched by layer name: a Keras "
+        "'.weights.h5', a whole '.keras' model or a legacy weights-only '.h5'. The path is relative to the "
+        "project's folder. Empty loads nothing. Training reports which layers matched and which did not.",
+        check=weights_file_problem,
+    )
+
+
+def _train_top_param() -> Param:
+    return Param(
+        "train_top_layers",
+        ParamKind.INT,
+        0,
+        "With trainable on: 0 trains every layer of the backbone; N trains only its last N layers (Keras' "
+        "layers list, so activations and paddings count too) and keeps the others frozen. Whenever part of "
+        "the backbone is frozen, its batch normalization runs in inference mode.",
+        minimum=0,
     )
 
 
@@ -73,8 +122,14 @@ def _trainable_param() -> Param:
         ParamKind.BOOL,
         True,
         "Update the backbone's weights during training. Turn off to freeze it (transfer learning): "
-        "all its weights then count as non-trainable.",
+        "all its weights then count as non-trainable, and its batch normalization runs in inference mode "
+        "(it keeps the statistics it learned). With it on, 'train_top_layers' can limit training to the top layers.",
     )
+
+
+def _transfer_params() -> tuple[Param, ...]:
+    """What every backbone node adds after Keras' own arguments: a weights file and how much of it trains."""
+    return (_weights_file_param(), _train_top_param())
 
 
 def _alpha_param() -> Param:
@@ -86,6 +141,138 @@ def _alpha_param() -> Param:
         "above 1.0 larger. These are the widths Keras has ImageNet weights for.",
         choices=MOBILENET_V2_ALPHAS,
     )
+
+
+# --- ImageNet weights from Keras' cache (never a download) ----------------------------------
+
+IMAGENET_FILES: dict[str, tuple[str, str]] = {
+    "ResNet50": ("resnet50_weights_tf_dim_ordering_tf_kernels_notop.h5", "about 95 MB"),
+    "EfficientNetB0": ("efficientnetb0_notop.h5", "about 17 MB"),
+    "VGG16": ("vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5", "about 59 MB"),
+    "DenseNet121": ("densenet121_weights_tf_dim_ordering_tf_kernels_notop.h5", "about 29 MB"),
+}
+"""The file each backbone's ``weights='imagenet'`` reads without its top, named exactly as
+keras.applications names it in its cache (a test compares these with Keras' sources), and its size."""
+
+_MOBILENET_V2_SIZES_MB: dict[float, float] = {0.35: 1.7, 0.5: 2.9, 0.75: 5.6, 1.0: 9.4, 1.3: 15.3, 1.4: 18.3}
+
+
+def imagenet_file(class_name: str, cfg: Config, input_shape: Shape) -> tuple[str, str] | None:
+    """(file name, size in words) of the ImageNet weights Keras would load for this node, or None."""
+    if class_name == "MobileNetV2":
+        alpha = float(cfg.get("alpha", 1.0))
+        rows = input_shape[1] if len(input_shape) == 4 else None
+        cols = input_shape[2] if len(input_shape) == 4 else None
+        if rows != cols or rows not in MOBILENET_V2_WEIGHT_SIZES:
+            rows = 224
+        size = _MOBILENET_V2_SIZES_MB.get(alpha)
+        return (f"mobilenet_v2_weights_tf_dim_ordering_tf_kernels_{alpha}_{rows}_no_top.h5",
+                f"about {size} MB" if size else "size unknown")
+    return IMAGENET_FILES.get(class_name)
+
+
+def keras_cache_dirs() -> list[Path]:
+    """Where Keras keeps downloaded model weights: $KERAS_HOME/models (default ~/.keras/models), and
+    /tmp/.keras/models, which Keras falls back to when the first is not writable."""
+    home = os.environ.get("KERAS_HOME") or os.path.join(os.path.expanduser("~"), ".keras")
+    first = Path(home) / "models"
+    fallback = Path("/tmp") / ".keras" / "models"
+    return [first] if first == fallback else [first, fallback]
+
+
+def find_imagenet_file(class_name: str, cfg: Config, input_shape: Shape) -> Path | None:
+    """The cached ImageNet weights file for this node, when one is there."""
+    known = imagenet_file(class_name, cfg, input_shape)
+    if known is None:
+        return None
+    for folder in keras_cache_dirs():
+        path = folder / known[0]
+        if path.is_file() and path.stat().st_size > 0:
+            return path
+    return None
+
+
+def imagenet_missing_message(title: str, class_name: str, cfg: Config, input_shape: Shape) -> str | None:
+    """A sentence naming the exact missing file, its size and where to put it; None when present."""
+    if cfg.get("weights") != "imagenet":
+        return None
+    known = imagenet_file(class_name, cfg, input_shape)
+    if known is None or find_imagenet_file(class_name, cfg, input_shape) is not None:
+        return None
+    name, size = known
+    folder = keras_cache_dirs()[0]
+    return (f"{title} with weights='imagenet' needs the file '{name}' ({size}) in {os.fspath(folder)} "
+            "(Keras' cache: $KERAS_HOME/models, or ~/.keras/models). It is not there, and Layerforge never "
+            "downloads: copy it there from a machine that has it (keras.applications saves it in the same folder), "
+            "or set weights to None or a weights_file.")
+
+
+def _weights_warning(title: str, class_name: str, cfg: Config, inputs: Sequence[Shape]) -> list[ShapeError]:
+    """The ImageNet file is missing from the cache; a weights file together with ImageNet weights."""
+    found: list[ShapeError] = []
+    missing = imagenet_missing_message(title, class_name, cfg, inputs[0]) if inputs else None
+    if missing:
+        found.append(ShapeError(missing, port="input", fix=_no_imagenet_fix()))
+    if cfg.get("weights") == "imagenet" and cfg.get("weights_file"):
+        found.append(ShapeError(
+            f"{title} loads the ImageNet weights and then '{cfg['weights_file']}' over them: layers found in the "
+            "file take its weights. Set weights to None if the file holds the whole backbone.", port="input"))
+    return found
+
+
+# --- Training only the top layers -------------------------------------------------------------
+
+_LAYER_TABLE = Path(__file__).with_name("backbone_layers.json")
+
+
+@cache
+def _layer_table() -> dict[str, dict[str, list[list[int]]]]:
+    """Per-layer weight counts in Keras' layer order (built by tools/build_backbone_layers.py)."""
+    try:
+        return json.loads(_LAYER_TABLE.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+
+
+def backbone_layer_counts(class_name: str, cfg: Config, channels: int) -> list[tuple[int, int]] | None:
+    """(trainable, non-trainable) per layer of the fully trainable backbone, in Keras' ``layers`` order."""
+    key = f"{class_name}@{float(cfg.get('alpha', 1.0))}" if class_name == "MobileNetV2" else class_name
+    entry = _layer_table().get(key)
+    if entry is None:
+        return None
+    one, three = entry["c1"], entry["c3"]
+    # Every layer's count is linear in the input channel count (only the first layers depend on it).
+    return [(t1 + (t3 - t1) * (channels - 1) // 2, n1 + (n3 - n1) * (channels - 1) // 2)
+            for (t1, n1), (t3, n3) in zip(one, three, strict=True)]
+
+
+def backbone_layer_count(class_name: str, cfg: Config) -> int | None:
+    """How many layers Keras lists for this backbone (the most 'train_top_layers' can usefully be)."""
+    counts = backbone_layer_counts(class_name, cfg, 3)
+    return None if counts is None else len(counts)
+
+
+CountRule = Callable[[Config, Sequence[Shape]], tuple[int, int]]
+
+
+def _top_layers(class_name: str, count: CountRule) -> CountRule:
+    """Wrap a count rule: with 'train_top_layers' N, only the last N layers' trainable weights train."""
+
+    def counted(cfg: Config, inputs: Sequence[Shape]) -> tuple[int, int]:
+        trainable, non_trainable = count(cfg, inputs)
+        top = cfg.get("train_top_layers") or 0
+        if not cfg.get("trainable", True) or not isinstance(top, int) or top <= 0:
+            return trainable, non_trainable
+        channels = inputs[0][-1] if inputs and inputs[0] and isinstance(inputs[0][-1], int) else 3
+        layers = backbone_layer_counts(class_name, cfg, channels)
+        if layers is not None and cfg.get("pooling") in ("avg", "max"):
+            layers.append((0, 0))  # Keras adds the pooling layer last
+        if layers is None or top >= len(layers):
+            return trainable, non_trainable
+        trained = sum(t for t, _ in layers[len(layers) - top:])
+        return trained, trainable + non_trainable - trained
+
+    return counted
 
 
 # --- Input checks (mirroring Keras' obtain_input_shape and correct_pad) ---------------------
@@ -309,7 +496,8 @@ def _mobilenet_v2_count(cfg: Config, inputs: Sequence[Shape]) -> tuple[int, int]
 
 
 def _mobilenet_v2_warn(cfg: Config, inputs: Sequence[Shape]) -> list[ShapeError]:
-    warnings = _channel_warning("MobileNetV2", cfg, inputs)
+    warnings = [*_channel_warning("MobileNetV2", cfg, inputs),
+                *_weights_warning("MobileNetV2", "MobileNetV2", cfg, inputs)]
     shape = inputs[0]
     if cfg.get("weights") == "imagenet" and len(shape) == 4:
         height, width = shape[1], shape[2]
@@ -327,9 +515,9 @@ MOBILENET_V2 = LayerSpec(
     category=CATEGORY,
     module="keras.applications",
     name_prefix="mobilenetv2",
-    params=(_weights_param("roughly 9 MB"), _pooling_param(), _alpha_param(), _trainable_param()),
+    params=(_weights_param("roughly 9 MB"), _pooling_param(), _alpha_param(), _trainable_param(), *_transfer_params()),
     output=_mobilenet_v2_output,
-    count=_mobilenet_v2_count,
+    count=_top_layers("MobileNetV2", _mobilenet_v2_count),
     warn=_mobilenet_v2_warn,
     doc=LayerDoc(
         summary="A small, fast image backbone built for phones: 17 'inverted residual' blocks that expand "
@@ -390,10 +578,11 @@ RESNET50 = LayerSpec(
     category=CATEGORY,
     module="keras.applications",
     name_prefix="resnet50",
-    params=(_weights_param("roughly 95 MB"), _pooling_param(), _trainable_param()),
+    params=(_weights_param("roughly 95 MB"), _pooling_param(), _trainable_param(), *_transfer_params()),
     output=_resnet50_output,
-    count=_resnet50_count,
-    warn=lambda cfg, inputs: _channel_warning("ResNet50", cfg, inputs),
+    count=_top_layers("ResNet50", _resnet50_count),
+    warn=lambda cfg, inputs: [*_channel_warning("ResNet50", cfg, inputs),
+                              *_weights_warning("ResNet50", "ResNet50", cfg, inputs)],
     doc=LayerDoc(
         summary="A 50-layer residual network: each block learns a correction that is added to its input "
         "(a skip connection), which lets very deep networks train. This node is the whole network "
@@ -473,10 +662,11 @@ EFFICIENTNET_B0 = LayerSpec(
     category=CATEGORY,
     module="keras.applications",
     name_prefix="efficientnetb0",
-    params=(_weights_param("roughly 16 MB"), _pooling_param(), _trainable_param()),
+    params=(_weights_param("roughly 16 MB"), _pooling_param(), _trainable_param(), *_transfer_params()),
     output=_efficientnet_b0_output,
-    count=_efficientnet_b0_count,
-    warn=lambda cfg, inputs: _channel_warning("EfficientNetB0", cfg, inputs),
+    count=_top_layers("EfficientNetB0", _efficientnet_b0_count),
+    warn=lambda cfg, inputs: [*_channel_warning("EfficientNetB0", cfg, inputs),
+                              *_weights_warning("EfficientNetB0", "EfficientNetB0", cfg, inputs)],
     doc=LayerDoc(
         summary="The smallest EfficientNet: MobileNet-style blocks with squeeze-and-excitation (each block "
         "learns how much to weigh every channel), with depth, width and resolution balanced by search. "
@@ -521,10 +711,11 @@ VGG16 = LayerSpec(
     category=CATEGORY,
     module="keras.applications",
     name_prefix="vgg16",
-    params=(_weights_param("roughly 59 MB"), _pooling_param(), _trainable_param()),
+    params=(_weights_param("roughly 59 MB"), _pooling_param(), _trainable_param(), *_transfer_params()),
     output=_vgg16_output,
-    count=_vgg16_count,
-    warn=lambda cfg, inputs: _channel_warning("VGG16", cfg, inputs),
+    count=_top_layers("VGG16", _vgg16_count),
+    warn=lambda cfg, inputs: [*_channel_warning("VGG16", cfg, inputs),
+                              *_weights_warning("VGG16", "VGG16", cfg, inputs)],
     doc=LayerDoc(
         summary="A classic, plain CNN: 13 3x3 convolutions in five blocks, each block ending in a 2x2 max "
         "pool. No skips and no batch norm, so it is easy to read but heavy. This node is the network "
@@ -582,10 +773,11 @@ DENSENET121 = LayerSpec(
     category=CATEGORY,
     module="keras.applications",
     name_prefix="densenet121",
-    params=(_weights_param("roughly 29 MB"), _pooling_param(), _trainable_param()),
+    params=(_weights_param("roughly 29 MB"), _pooling_param(), _trainable_param(), *_transfer_params()),
     output=_densenet121_output,
-    count=_densenet121_count,
-    warn=lambda cfg, inputs: _channel_warning("DenseNet121", cfg, inputs),
+    count=_top_layers("DenseNet121", _densenet121_count),
+    warn=lambda cfg, inputs: [*_channel_warning("DenseNet121", cfg, inputs),
+                              *_weights_warning("DenseNet121", "DenseNet121", cfg, inputs)],
     doc=LayerDoc(
         summary="A densely connected network: inside a block every layer receives the feature maps of all "
         "layers before it (concatenated), and adds 32 new channels. Transitions between the four blocks "

@@ -46,6 +46,8 @@ LOSS = "loss"
 TRAIN_COLOR = "#1E6FD9"
 VALIDATION_COLOR = "#E8891C"
 BATCH_COLOR = (30, 111, 217, 110)
+PHASE_COLOR = "#7A3DB8"
+"""The line marking where fine-tuning (phase 2 of a two-phase run) starts."""
 COLUMNS = 2
 
 
@@ -121,9 +123,25 @@ class MetricPlot:
         # and so re-render its tick labels, on nearly every redraw.
         plot.disableAutoRange(axis="y")
         self._range: tuple[float, float] | None = None
+        self.phase_line: pg.InfiniteLine | None = None
+
+    def mark_phase(self, x: float | None) -> None:
+        """A dashed vertical line where fine-tuning (phase 2) starts; None removes it."""
+        if x is None:
+            if self.phase_line is not None:
+                self.plot.removeItem(self.phase_line)
+                self.phase_line = None
+            return
+        if self.phase_line is None:
+            self.phase_line = pg.InfiniteLine(angle=90, movable=False, pen=pg.mkPen(PHASE_COLOR, width=1.5,
+                                                                                   style=Qt.PenStyle.DashLine),
+                                              label="fine-tuning", labelOpts={"position": 0.92, "color": PHASE_COLOR})
+            self.plot.addItem(self.phase_line, ignoreBounds=True)
+        self.phase_line.setValue(x)
 
     def start(self, epochs: int | None) -> None:
         """Empty, ready for a run of ``epochs`` epochs."""
+        self.mark_phase(None)
         for series in self.series.values():
             series.clear()
             series.draw()
@@ -229,6 +247,8 @@ class LivePlots(QWidget):
         self._pool: dict[str, MetricPlot] = {}
         """Plots made earlier and not shown in this run (reused when their key comes up)."""
         self._epochs: int | None = None
+        self.phase_start: float | None = None
+        """The x (epochs done) where fine-tuning began in this run, when it has."""
         self._to_tighten: list[MetricPlot] = []
         """Plots whose value range fits the data again after an epoch, one per redraw."""
         self._timer = QTimer(self)
@@ -255,6 +275,7 @@ class LivePlots(QWidget):
             self._pool[plot.key] = plot
         self._plots = {}
         self._epochs = epochs
+        self.phase_start = None
         self.redraws = 0
         keys = list(dict.fromkeys([LOSS, *keys]))
         for key in keys:
@@ -297,6 +318,10 @@ class LivePlots(QWidget):
     def add_epoch(self, epoch: Any) -> None:
         """An epoch's final numbers (an engine ``EpochEnd``)."""
         x = float(epoch.epoch)
+        if getattr(epoch, "phase", 1) == 2 and self.phase_start is None:
+            self.phase_start = x - 1  # the line sits where the first fine-tuning epoch begins
+            for plot in self._plots.values():
+                plot.mark_phase(self.phase_start)
         self._to_tighten = list(self._plots.values())
         for key, value in (epoch.logs or {}).items():
             if not _is_number(value):
@@ -354,6 +379,8 @@ class LivePlots(QWidget):
         if plot is None:
             plot = MetricPlot(key)
             plot.start(self._epochs)
+        if self.phase_start is not None:
+            plot.mark_phase(self.phase_start)
         for shown in self._plots.values():
             self.canvas.ci.removeItem(shown.plot)
         # The loss first, metrics next, the learning rate last.

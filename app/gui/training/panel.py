@@ -46,7 +46,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.core.run_history import graph_fingerprint, make_record
-from app.core.training_settings import with_defaults
+from app.core.training_settings import total_epochs, with_defaults
 from app.gui.document import Document, follow_document
 from app.gui.jobs import Jobs
 from app.gui.last_folder import last_folder, remember_folder
@@ -628,7 +628,7 @@ class TrainingPanel(QWidget):
         self._result = None
         document.set_locked(True)
         # One output: Keras names the logs after the metrics, so every plot can be laid out now.
-        self.plots.reset(int(settings["epochs"]) if isinstance(settings["epochs"], int) else None,
+        self.plots.reset(total_epochs(settings) if isinstance(settings["epochs"], int) else None,
                          keys=self._plot_keys(), show=len(document.graph.output_nodes()) == 1)
         self.log.clear()
         self._show_result(None)

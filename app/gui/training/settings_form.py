@@ -68,9 +68,11 @@ INTEGERS: dict[str, tuple[int, int]] = {
     "seed": (0, 2**31 - 1),
     "patience": (0, 100_000),
     "reduce_lr_patience": (0, 100_000),
+    "fine_tune_layers": (0, 100_000),
+    "fine_tune_epochs": (0, 100_000),
 }
 FLOATS = ("learning_rate", "momentum", "weight_decay", "decay_rate", "validation_split", "test_split", "clipnorm",
-          "reduce_lr_factor")
+          "reduce_lr_factor", "fine_tune_learning_rate")
 BOOLEANS = ("nesterov", "shuffle", "early_stopping", "restore_best_weights", "reduce_lr", "checkpoint", "multi_gpu")
 
 FIELDS: dict[str, tuple[str, str]] = {
@@ -108,6 +110,17 @@ FIELDS: dict[str, tuple[str, str]] = {
     "checkpoint": ("Save best model", "Write the best model so far to a .keras file after each epoch."),
     "checkpoint_path": ("Checkpoint file", "A .keras file name; relative names go next to the project file."),
     "multi_gpu": ("Use all GPUs", "With more than one GPU, train on all of them (MirroredStrategy)."),
+    "pretrained_weights": ("Pretrained weights file", "Start from the weights in this file (.keras, .weights.h5 or "
+                                                      "a legacy .h5), matched layer by layer; empty: none. Relative "
+                                                      "to the project's folder. Training reports what matched."),
+    "fine_tune_epochs": ("Fine-tuning epochs", "Two-phase training: after 'Epochs' with the backbone frozen, "
+                                               "train this many more with its top layers unfrozen (0 = one "
+                                               "phase only)."),
+    "fine_tune_layers": ("Unfreeze top layers", "How many of the backbone's top layers phase 2 unfreezes (with "
+                                                "no backbone node: of the frozen layers)."),
+    "fine_tune_learning_rate": ("Fine-tuning learning rate", "The smaller learning rate of phase 2, so the "
+                                                             "pretrained weights change only a little (1e-5 is "
+                                                             "usual for Adam)."),
 }
 
 GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
@@ -118,11 +131,17 @@ GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
                           "seed")),
     ("Callbacks", ("early_stopping", "patience", "restore_best_weights", "reduce_lr", "reduce_lr_factor",
                    "reduce_lr_patience", "checkpoint", "checkpoint_path", "monitor")),
+    ("Transfer learning", ("pretrained_weights", "fine_tune_epochs", "fine_tune_layers", "fine_tune_learning_rate")),
     ("Hardware", ("multi_gpu",)),
 )
 assert sorted(k for _, keys in GROUPS for k in keys) == sorted(DEFAULT_SETTINGS)
 
 NOT_A_NUMBER = "enter a number, such as 0.001 or 1e-3"
+
+
+def _positive(value: Any) -> bool:
+    """A whole number above zero (fine-tuning on)."""
+    return isinstance(value, int) and not isinstance(value, bool) and value > 0
 
 
 def format_number(value: Any) -> str:
@@ -248,6 +267,11 @@ class SettingsForm(QWidget):
             metrics.setFixedHeight(rows + 2 * metrics.frameWidth() + 4)  # every metric visible, no empty space
             metrics.itemChanged.connect(lambda _item: self._write("metrics", self._checked_metrics()))
             return metrics
+        if key == "pretrained_weights":
+            edit = QLineEdit(parent)
+            edit.setPlaceholderText("none (e.g. backbone.keras, next to the project file)")
+            edit.editingFinished.connect(lambda e=edit: self._write("pretrained_weights", e.text().strip()))
+            return edit
         if key == "checkpoint_path":
             edit = QLineEdit(parent)
             edit.setPlaceholderText("model.best.keras (next to the project file)")
@@ -368,6 +392,8 @@ class SettingsForm(QWidget):
             "reduce_lr_factor": settings.get("reduce_lr") is True,
             "reduce_lr_patience": settings.get("reduce_lr") is True,
             "checkpoint_path": settings.get("checkpoint") is True,
+            "fine_tune_layers": _positive(settings.get("fine_tune_epochs")),
+            "fine_tune_learning_rate": _positive(settings.get("fine_tune_epochs")),
             "monitor": any(settings.get(k) is True for k in ("early_stopping", "reduce_lr", "checkpoint")),
         }
         problem_keys = self._problem_keys(settings)
