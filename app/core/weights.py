@@ -31,7 +31,7 @@ SHAPE_FREE_KEYS = frozenset({
     "name", "trainable", "activation", "recurrent_activation", "dtype", "seed", "rate", "dropout",
     "recurrent_dropout", "padding", "strides", "dilation_rate", "momentum", "epsilon", "negative_slope",
     "alpha", "axis_name", "synchronized", "unroll", "return_sequences", "return_state", "go_backwards",
-    "stateful", "noise_shape", "mask_zero", "training",
+    "stateful", "noise_shape", "mask_zero", "training", "train_top_layers",
 })
 """Config keys that never change a layer's weight shapes (initializers, regularizers and
 constraints are recognised by their suffix). Anything else counts: unknown keys drop
