@@ -208,10 +208,44 @@ class InspectorPanel(QWidget):
                     self.form.addRow(label, editor)
                 self.editors[key] = editor
                 self._config_keys[key] = param.name
+                if spec is not None and spec.is_application and param.name == "weights_file":
+                    self.form.addRow("", self._weights_file_button())
         self.advanced_button.setText(f"Advanced ({advanced})")
         self.advanced_button.setVisible(advanced > 0)
         self.advanced.setVisible(advanced > 0 and self.advanced_button.isChecked())
         self._apply_lock()
+
+    def _weights_file_button(self) -> QToolButton:
+        """A backbone's weights file, picked in a dialog and stored relative to the project's folder."""
+        button = QToolButton(self)
+        button.setText("Choose weights file…")
+        button.setToolTip("A .weights.h5, .keras or legacy .h5 file in the project's folder (or below it); its "
+                          "layers are matched by name when the model is built, and training reports what matched.")
+        button.clicked.connect(self._choose_weights_file)
+        return button
+
+    def _choose_weights_file(self) -> None:
+        from pathlib import Path
+
+        from PySide6.QtWidgets import QFileDialog
+
+        doc, editor = self._document, self.editors.get("weights_file")
+        if doc is None or editor is None:
+            return
+        if doc.path is None:
+            editor.show_error("save the project first: the weights file is named relative to its folder")
+            return
+        folder = Path(doc.path).parent.resolve()
+        chosen, _ = QFileDialog.getOpenFileName(self, "Backbone weights file", str(folder),
+                                                "Keras weights (*.weights.h5 *.keras *.h5)")
+        if not chosen:
+            return
+        try:
+            relative = Path(chosen).resolve().relative_to(folder).as_posix()
+        except ValueError:
+            editor.show_error(f"{Path(chosen).name} is outside the project's folder: copy it next to the project")
+            return
+        self._param_committed("weights_file", relative)
 
     def _sweep_this(self, key: str) -> None:
         node = self._node()
