@@ -769,6 +769,14 @@ _FREE = (
     "RandomTranslation", "RandomContrast", "RandomBrightness",
 )
 
+_AUGMENTATIONS_EXTRA = (
+    "RandomCrop", "RandomErasing", "RandomGrayscale", "RandomHue", "RandomSaturation", "RandomColorDegeneration",
+    "RandomColorJitter", "RandomSharpness", "RandomPosterization", "RandomInvert", "RandomGaussianBlur",
+    "RandomShear", "RandomPerspective", "RandomElasticTransform", "Solarization", "CutMix", "MixUp", "RandAugment",
+    "AugMix", "MaxNumBoundingBoxes",
+)
+"""Augmentations that do nothing at inference (RandomCrop then cuts the centre: only copies)."""
+
 _RULES: dict[str, CostRule] = {
     **dict.fromkeys(_FREE, _free),
     "Dense": _dense,
@@ -839,6 +847,9 @@ _RULES: dict[str, CostRule] = {
     "AlphaDropout": _free,
     "SpatialDropout3D": _free,
     "GroupNormalization": _per_output(LAYER_NORM_OPS),
+    **dict.fromkeys(_AUGMENTATIONS_EXTRA, _free),
+    "AutoContrast": _per_output(AFFINE_OPS),
+    "ContrastLimitedAdaptiveHistogramEqualization": _per_output(AFFINE_OPS),
     "RMSNormalization": _per_output(LAYER_NORM_OPS),
     "Attention": _attention,
     "MobileNetV2": _mobilenet_v2,

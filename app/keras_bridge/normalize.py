@@ -75,6 +75,26 @@ FACTOR_LOWER_BOUND: dict[str, float] = {"RandomRotation": -1.0, "RandomBrightnes
 """Layers whose ``factor`` Keras turns into a sorted ``[lower, upper]`` pair (a number f becomes
 ``[max(-|f|, bound), |f|]``), with the lower bound each one allows."""
 
+RANGE_LOWER_BOUND: dict[str, dict[str, float]] = {
+    "AugMix": {"factor": 0.0},
+    "CutMix": {"factor": 0.0},
+    "RandAugment": {"factor": 0.0},
+    "RandomColorDegeneration": {"factor": -1.0},
+    "RandomSaturation": {"factor": -1.0},
+    "RandomHue": {"factor": 0.0},
+    "RandomInvert": {"factor": 0.0},
+    "RandomPerspective": {"factor": 0.0},
+    "RandomPosterization": {"factor": 1.0},
+    "RandomSharpness": {"factor": 0.0},
+    "RandomErasing": {"factor": 0.0, "scale": 0.0},
+    "RandomElasticTransform": {"factor": 0.0, "scale": 0.0},
+    "RandomGaussianBlur": {"factor": 0.0, "sigma": 0.0},
+    "Solarization": {"addition_factor": 0.0, "threshold_factor": 0.0},
+}
+"""More ranges Keras saves as a sorted ``[lower, upper]`` pair, by layer and parameter, with the
+lower bound a single number is clipped to (as :data:`FACTOR_LOWER_BOUND`). RandomShear is not
+here: Keras saves its number f as [-f, f], which its own from_config then refuses."""
+
 ACTIVATION_ALIASES = {"swish": "silu"}
 """Names Keras resolves to the same function and writes back under the second name."""
 
@@ -240,6 +260,10 @@ def _class_rules(spec: LayerSpec, cfg: dict[str, Any], input_shapes: Sequence[Sh
         cfg["axis"] = [] if axis is None else [axis] if _is_int(axis) else axis
     elif name in FACTOR_LOWER_BOUND:
         cfg["factor"] = _factor(cfg.get("factor"), FACTOR_LOWER_BOUND[name])
+    elif name in RANGE_LOWER_BOUND:
+        for key, lower in RANGE_LOWER_BOUND[name].items():
+            if key in cfg:
+                cfg[key] = _factor(cfg[key], lower)
     elif name == "BatchNormalization":
         if cfg.get("renorm_clipping") == {}:
             cfg["renorm_clipping"] = None

@@ -38,8 +38,16 @@ def test_default_config_builds_keras_default_layer(class_name: str) -> None:
     import keras
 
     spec = CATALOG[class_name]
-    ours = getattr(keras.layers, class_name).from_config({"name": "probe", **spec.default_config()})
-    assert strip_names(ours.get_config()) == strip_names(keras_default_config(spec))
+    ours = strip_names(getattr(keras.layers, class_name).from_config({"name": "probe", **spec.default_config()})
+                       .get_config())
+    theirs = strip_names(keras_default_config(spec))
+    if class_name in RANDOM_DEFAULT_SEED:
+        ours.pop("seed"), theirs.pop("seed")
+    assert ours == theirs
+
+
+RANDOM_DEFAULT_SEED = frozenset({"RandomCrop"})
+"""Layers whose config carries a seed Keras draws at random when none is given."""
 
 
 @pytest.mark.parametrize("class_name", sorted(ALL_CASES))

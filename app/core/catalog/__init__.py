@@ -9,6 +9,7 @@ from __future__ import annotations
 from app.core.catalog import (
     applications,
     attention,
+    augmentation,
     convolution,
     convolution_extra,
     core_extra,
@@ -34,7 +35,7 @@ from app.core.catalog.spec import (
 
 _MODULES = (
     core_layers, core_extra, convolution, convolution_extra, pooling, normalization, normalization_extra, recurrent,
-    recurrent_extra, attention, merge, preprocessing, applications,
+    recurrent_extra, attention, merge, preprocessing, augmentation, applications,
 )
 
 CATALOG: dict[str, LayerSpec] = {}

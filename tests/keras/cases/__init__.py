@@ -7,6 +7,7 @@ that our rules and Keras both refuse them.
 
 from tests.keras.cases import (
     attention,
+    augmentation,
     convolution,
     convolution_extra,
     core,
@@ -26,7 +27,7 @@ EXAMPLES: dict[str, int] = {}
 """Hypothesis examples per layer where a module asks for fewer than the default (its ``EXAMPLES``)."""
 _MODULES = (
     core, core_extra, convolution, convolution_extra, pooling, normalization, normalization_extra, recurrent,
-    recurrent_extra, attention, merge, preprocessing,
+    recurrent_extra, attention, merge, preprocessing, augmentation,
 )
 for _module in _MODULES:
     overlap = ALL_CASES.keys() & _module.CASES.keys()
