@@ -769,6 +769,29 @@ _FREE = (
     "RandomTranslation", "RandomContrast", "RandomBrightness",
 )
 
+def _stft_cost(cfg: Mapping[str, Any], inputs: Sequence[Shape], output: Shape) -> Cost | None:
+    """STFTSpectrogram is a strided convolution: frame_length products per frequency, kernel and channel."""
+    fmt = cfg.get("data_format") or "channels_last"
+    shape = inputs[0]
+    samples, channels = (shape[2], shape[1]) if fmt == "channels_first" else (shape[1], shape[2])
+    step = cfg.get("frame_step") or cfg["frame_length"] // 2
+    if samples is None or channels is None:
+        return None
+    fft = cfg.get("fft_length") or 2 ** max(0, (cfg["frame_length"] - 1).bit_length())
+    kernels = int(cfg.get("mode") != "imag") + int(cfg.get("mode") != "real")
+    frames = max(0, samples // step)
+    return (frames * cfg["frame_length"] * (fft // 2 + 1) * kernels * channels, 0)
+
+
+def _mel_cost(cfg: Mapping[str, Any], inputs: Sequence[Shape], output: Shape) -> Cost | None:
+    """MelSpectrogram: an FFT per frame (≈ n·log2 n) plus the mel filter bank (bins × frequencies)."""
+    frames = output[-1]
+    if frames is None:
+        return None
+    n = cfg["fft_length"]
+    return (frames * cfg["num_mel_bins"] * (n // 2 + 1), frames * n * max(1, (n - 1).bit_length()))
+
+
 _AUGMENTATIONS_EXTRA = (
     "RandomCrop", "RandomErasing", "RandomGrayscale", "RandomHue", "RandomSaturation", "RandomColorDegeneration",
     "RandomColorJitter", "RandomSharpness", "RandomPosterization", "RandomInvert", "RandomGaussianBlur",
@@ -850,6 +873,10 @@ _RULES: dict[str, CostRule] = {
     **dict.fromkeys(_AUGMENTATIONS_EXTRA, _free),
     "AutoContrast": _per_output(AFFINE_OPS),
     "ContrastLimitedAdaptiveHistogramEqualization": _per_output(AFFINE_OPS),
+    **dict.fromkeys(("CategoryEncoding", "Hashing", "Discretization", "StringLookup", "IntegerLookup"),
+                    _per_output(1)),
+    "MelSpectrogram": _mel_cost,
+    "STFTSpectrogram": _stft_cost,
     "RMSNormalization": _per_output(LAYER_NORM_OPS),
     "Attention": _attention,
     "MobileNetV2": _mobilenet_v2,

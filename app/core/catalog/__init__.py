@@ -19,6 +19,7 @@ from app.core.catalog import (
     normalization_extra,
     pooling,
     preprocessing,
+    preprocessing_extra,
     recurrent,
     recurrent_extra,
 )
@@ -35,7 +36,7 @@ from app.core.catalog.spec import (
 
 _MODULES = (
     core_layers, core_extra, convolution, convolution_extra, pooling, normalization, normalization_extra, recurrent,
-    recurrent_extra, attention, merge, preprocessing, augmentation, applications,
+    recurrent_extra, attention, merge, preprocessing, preprocessing_extra, augmentation, applications,
 )
 
 CATALOG: dict[str, LayerSpec] = {}

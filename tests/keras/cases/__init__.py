@@ -17,6 +17,7 @@ from tests.keras.cases import (
     normalization_extra,
     pooling,
     preprocessing,
+    preprocessing_extra,
     recurrent,
     recurrent_extra,
 )
@@ -27,7 +28,7 @@ EXAMPLES: dict[str, int] = {}
 """Hypothesis examples per layer where a module asks for fewer than the default (its ``EXAMPLES``)."""
 _MODULES = (
     core, core_extra, convolution, convolution_extra, pooling, normalization, normalization_extra, recurrent,
-    recurrent_extra, attention, merge, preprocessing, augmentation,
+    recurrent_extra, attention, merge, preprocessing, preprocessing_extra, augmentation,
 )
 for _module in _MODULES:
     overlap = ALL_CASES.keys() & _module.CASES.keys()
