@@ -32,8 +32,8 @@ from app.core.project import dumps
 from app.gui import theme
 from app.gui.document import Document
 from app.gui.editor.edge_item import EdgeItem
-from app.gui.editor.node_item import HEIGHT, NodeItem
-from app.gui.editor.view import LAYER_MIME, MAX_ZOOM, GraphView
+from app.gui.editor.node_item import HEIGHT, SIMPLE_LOD, NodeItem
+from app.gui.editor.view import LAYER_MIME, MAX_ZOOM, READABLE_ZOOM, GraphView
 
 LEFT = Qt.MouseButton.LeftButton
 NONE = Qt.MouseButton.NoButton
@@ -423,6 +423,40 @@ def test_fit_all_shows_every_node(qtbot, view: GraphView, doc: Document) -> None
     view.set_document(small)
     view.fit_all()
     assert view.zoom() <= 1.25  # one node is not blown up to fill the screen
+
+
+def test_a_tall_model_opens_readable_from_its_inputs_and_f_still_fits_it_all(qtbot) -> None:
+    """Opening a model taller than the canvas shows readable cards from the top, not plain bars."""
+    tall = column_document(400)  # 1,200 px of model
+    widget = GraphView(tall)
+    qtbot.addWidget(widget)
+    widget.resize(600, 340)  # the canvas left between the docks on a small laptop screen
+    widget.show()
+    qtbot.waitExposed(widget)
+    qtbot.waitUntil(lambda: not widget._fit_pending)
+    assert widget.zoom() == pytest.approx(READABLE_ZOOM)
+    assert widget.zoom() >= SIMPLE_LOD, "cards are drawn with their text"
+    viewport = widget.viewport().rect()
+    first = widget.graph_scene().nodes[node_id(tall, "input")]
+    last = widget.graph_scene().nodes[node_id(tall, "dense")]
+    assert viewport.contains(widget.mapFromScene(first.sceneBoundingRect()).boundingRect()), "the input is in view"
+    assert not viewport.intersects(widget.mapFromScene(last.sceneBoundingRect()).boundingRect())
+    widget.setFocus()
+    key(qtbot, widget, Qt.Key.Key_F)  # asked for: everything, however small
+    assert viewport.contains(widget.mapFromScene(last.sceneBoundingRect()).boundingRect())
+    assert widget.zoom() < READABLE_ZOOM
+
+
+def test_a_short_model_opens_whole(qtbot, doc: Document) -> None:
+    widget = GraphView(doc)
+    qtbot.addWidget(widget)
+    widget.resize(900, 700)
+    widget.show()
+    qtbot.waitExposed(widget)
+    qtbot.waitUntil(lambda: not widget._fit_pending)
+    viewport = widget.viewport().rect()
+    for item in widget.graph_scene().nodes.values():
+        assert viewport.contains(widget.mapFromScene(item.sceneBoundingRect()).boundingRect())
 
 
 def test_wheel_zooms_around_the_cursor_within_limits(view: GraphView) -> None:

@@ -56,6 +56,8 @@ LAYER_MIME = "application/x-layerforge-layer"
 OVERVIEW_ZOOM = SIMPLE_LOD
 """Below this zoom nodes are plain blocks and edges one shared path."""
 MIN_ZOOM = 0.02
+READABLE_ZOOM = 0.8
+"""The first view of a model never shows it smaller than this (see :meth:`GraphView.show_start`)."""
 MAX_ZOOM = 4.0
 FIT_MAX_ZOOM = 1.25
 """Fit-all never blows a small model up beyond this: huge cards look broken on a projector."""
@@ -182,7 +184,7 @@ class GraphView(QGraphicsView):
         self._on_scene_selection()
         self._sync_detail()
         if self.isVisible():
-            self.fit_all()
+            self.show_start()
         else:
             self._fit_pending = True
 
@@ -342,6 +344,22 @@ class GraphView(QGraphicsView):
             self.resetTransform()
             self.scale(MIN_ZOOM, MIN_ZOOM)
         self.centerOn(rect.center())
+        self._sync_detail()
+
+    def show_start(self) -> None:
+        """The first view of a model: all of it when it fits at a readable size, else readable
+        cards from its top (the inputs), to scroll or zoom out from. A whole model fitted into a
+        short canvas drew its cards as plain bars, unreadable for someone opening it."""
+        self.fit_all()
+        if self._scene is None or self.graph_scene().presenter() or self.zoom() >= READABLE_ZOOM:
+            return
+        rect = self.graph_scene().itemsBoundingRect().adjusted(-40, -40, 40, 40)
+        self.resetTransform()
+        self.scale(READABLE_ZOOM, READABLE_ZOOM)
+        seen_w = self.viewport().width() / READABLE_ZOOM
+        seen_h = self.viewport().height() / READABLE_ZOOM
+        x = rect.center().x() if rect.width() <= seen_w else rect.left() + seen_w / 2
+        self.centerOn(x, rect.top() + seen_h / 2)
         self._sync_detail()
 
     def center_on_node(self, node_id: str) -> None:
@@ -687,7 +705,7 @@ class GraphView(QGraphicsView):
 
     def _fit_if_pending(self) -> None:
         if self._fit_pending and self._scene is not None:
-            self.fit_all()
+            self.show_start()
 
     def drawBackground(self, painter: QPainter, rect: QRectF) -> None:
         painter.fillRect(rect, self._bg)

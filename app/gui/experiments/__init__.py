@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QDockWidget
+from PySide6.QtWidgets import QDockWidget, QFrame, QScrollArea
 
 from app.gui.experiments.panel import ExperimentsPanel
 
@@ -22,7 +22,13 @@ def install_experiments(window: Any, area: Qt.DockWidgetArea) -> QDockWidget:
     Each trial the sweep records is checked in the Training dock's run history, so the trials'
     curves are overlaid there (the Training panel is built on first use, as always)."""
     panel = ExperimentsPanel(lambda: current_document(window))
-    dock = window.add_dock("Experiments", panel, area)
+    # In a scroll area, so the panel's row of controls never sets the bottom docks' (and the
+    # window's) minimum width: a narrow window scrolls this tab instead of squeezing the others.
+    scroll = QScrollArea()
+    scroll.setWidgetResizable(True)
+    scroll.setFrameShape(QFrame.Shape.NoFrame)
+    scroll.setWidget(panel)
+    dock = window.add_dock("Experiments", scroll, area)
 
     def sweep_this(name: str) -> None:
         panel.add_dimension(name)
