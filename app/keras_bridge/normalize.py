@@ -274,7 +274,8 @@ def _class_rules(spec: LayerSpec, cfg: dict[str, Any], input_shapes: Sequence[Sh
             cfg["output_shape"] = [cfg["output_shape"]]
     elif name == "GroupNormalization":
         _group_normalization(cfg, input_shapes)
-    elif name in ("StringLookup", "IntegerLookup"):  # Keras computes it when saving, ignores it when loading
+    elif name in ("StringLookup", "IntegerLookup", "TextVectorization"):
+        # Keras computes it when saving and ignores it when loading
         cfg["vocabulary_size"] = None
     elif name == "RMSNormalization":  # Keras' build saves the axes as a sorted list
         axis = cfg.get("axis", -1)

@@ -63,6 +63,9 @@ def keras_runs(
     for i, shape in enumerate(inputs):
         concrete = tuple(2 if j == 0 else (5 if d is None else d) for j, d in enumerate(shape))
         dtype = dtypes[i] if dtypes else "float32"
+        if dtype == "string":  # text layers: a batch of short sentences
+            arrays.append(np.full(concrete, "the cat sat"))
+            continue
         arrays.append(rng.integers(0, 2, concrete).astype(dtype) if "int" in dtype
                       else rng.standard_normal(concrete).astype(dtype))
     try:

@@ -21,6 +21,7 @@ from app.core.catalog.spec import (
     LayerSpec,
     Param,
     ParamKind,
+    PortSpec,
     Shape,
     ShapeError,
     base_params,
@@ -439,6 +440,117 @@ STFT_SPECTROGRAM = LayerSpec(
 )
 
 
+# --- HashedCrossing ---------------------------------------------------------------------------
+
+def _crossing_output(cfg: Config, inputs: Sequence[Shape]) -> Shape:
+    first, second = inputs
+    if first[-1] != second[-1] or len(first) != len(second):
+        raise ShapeError(
+            f"HashedCrossing crosses two features value by value, so they need the same shape, but they are "
+            f"{fmt_shape(first)} and {fmt_shape(second)}.",
+            port="inputs",
+        )
+    if cfg["output_mode"] == "int":
+        return tuple(first)
+    if cfg["output_mode"] == "one_hot" and first[-1] != 1:
+        return (*first, cfg["num_bins"])
+    return (*first[:-1], cfg["num_bins"])
+
+
+HASHED_CROSSING = LayerSpec(
+    class_name="HashedCrossing",
+    category=CATEGORY,
+    params=(
+        Param("num_bins", ParamKind.INT, 10, "Number of buckets the feature pairs are hashed into.", minimum=1,
+              required=True),
+        Param("output_mode", ParamKind.CHOICE, "int", "'int': one bucket id per pair; 'one_hot': a vector.",
+              choices=("int", "one_hot")),
+        Param("sparse", ParamKind.BOOL, False, "Return a sparse tensor (one_hot only).", advanced=True),
+        # Required, so exported code always names it: Keras' own default depends on output_mode.
+        Param("dtype", ParamKind.JSON, "int64", "Type of the output.", advanced=True, required=True,
+              check=lambda v: None if v in DTYPES or isinstance(v, dict) else f"'dtype' must be a dtype (got {v!r})"),
+    ),
+    ports=(PortSpec("inputs", variadic=True, min_count=2, max_count=2),),
+    call="list",
+    output=_crossing_output,
+    count=no_weights,
+    doc=LayerDoc(
+        summary="Combines two categorical features into one by hashing each pair of values into a bucket: "
+        "'city × weekday' becomes a single feature.",
+        formula="bucket = hash(a, b) mod num_bins",
+        shape="Two inputs of the same shape -> that shape (int) or (..., num_bins) (one_hot).",
+        use="Wide-and-deep and tabular models, where a combination of features matters more than each alone.",
+        mistake="Crossing features with many values into few bins, so different pairs collide.",
+    ),
+)
+
+
+# --- TextVectorization -------------------------------------------------------------------------
+
+def _text_output(cfg: Config, inputs: Sequence[Shape]) -> Shape:
+    (shape,) = inputs
+    if len(shape) > 2 or (len(shape) == 2 and shape[1] != 1):
+        raise ShapeError(
+            f"TextVectorization reads one string per sample, (None,) or (None, 1), not {fmt_shape(shape)}.",
+            port="input",
+        )
+    mode = cfg["output_mode"]
+    if mode != "int" and cfg["output_sequence_length"] is not None:
+        raise ShapeError("TextVectorization: output_sequence_length only applies to output_mode 'int'.")
+    if cfg["ragged"] and mode != "int":
+        raise ShapeError("TextVectorization: ragged only applies to output_mode 'int'.")
+    if mode == "tf_idf" and cfg["idf_weights"] is None:
+        raise ShapeError("TextVectorization: output_mode 'tf_idf' needs idf_weights, one per vocabulary token.")
+    if mode == "int":
+        return (shape[0], cfg["output_sequence_length"])
+    words = (*shape, None) if cfg["split"] is not None else ((*shape, 1) if len(shape) <= 1 else tuple(shape))
+    depth = cfg["max_tokens"] if cfg["pad_to_max_tokens"] else len(cfg["vocabulary"] or []) + 1
+    return _encoded(words, "count" if mode == "tf_idf" else mode, depth)
+
+
+TEXT_VECTORIZATION = LayerSpec(
+    class_name="TextVectorization",
+    category=CATEGORY,
+    params=(
+        *base_params(),
+        Param("max_tokens", ParamKind.INT, None, "Largest vocabulary size; empty for no limit.", nullable=True,
+              minimum=1, advanced=True),
+        Param("standardize", ParamKind.CHOICE, "lower_and_strip_punctuation", "How text is cleaned before "
+              "splitting (a custom function would be code, so only Keras' named ones).",
+              choices=("lower_and_strip_punctuation", "lower", "strip_punctuation"), nullable=True),
+        Param("split", ParamKind.CHOICE, "whitespace", "How text is cut into tokens.",
+              choices=("whitespace", "character"), nullable=True),
+        Param("ngrams", ParamKind.JSON, None, "Also make n-grams: a number n (2..n) or a list of sizes.",
+              nullable=True, advanced=True),
+        Param("output_mode", ParamKind.CHOICE, "int", "'int': a sequence of token ids; or one vector per text: "
+              "'multi_hot', 'count' or 'tf_idf'.", choices=("int", "multi_hot", "count", "tf_idf")),
+        Param("output_sequence_length", ParamKind.INT, None, "Pad or cut every sequence to this length "
+              "('int' only); empty keeps each batch's longest.", nullable=True, minimum=1),
+        Param("pad_to_max_tokens", ParamKind.BOOL, False, "Make vectors max_tokens long.", advanced=True),
+        Param("sparse", ParamKind.BOOL, False, "Return a sparse tensor (vector modes only).", advanced=True),
+        Param("ragged", ParamKind.BOOL, False, "Return ragged sequences ('int' only).", advanced=True),
+        Param("vocabulary", ParamKind.JSON, None, "The known words, written out as a list.", nullable=True,
+              check=_vocabulary_check(str)),
+        Param("idf_weights", ParamKind.JSON, None, "Inverse document frequencies for 'tf_idf'.", nullable=True,
+              advanced=True),
+        Param("encoding", ParamKind.STR, "utf-8", "Text encoding.", advanced=True),
+        Param("vocabulary_size", ParamKind.INT, None, "Filled in by Keras when saving; ignored when loading.",
+              nullable=True, advanced=True),
+    ),
+    output=_text_output,
+    count=no_weights,
+    doc=LayerDoc(
+        summary="Turns raw text into numbers: cleans it, splits it into words and maps each word to its id in "
+        "a fixed vocabulary (or counts the words into one vector).",
+        formula="'The cat.' -> ['the', 'cat'] -> [id('the'), id('cat')]; id 0 is padding, 1 unknown words",
+        shape="(None,) or (None, 1) strings -> (None, output_sequence_length) ids, or (None, vocabulary + 1) "
+        "for multi_hot/count.",
+        use="The first layer of a text model, before an Embedding (int) or a Dense bag-of-words (multi_hot).",
+        mistake="Leaving output_sequence_length empty, so sequence lengths change from batch to batch.",
+    ),
+)
+
+
 SPECS: tuple[LayerSpec, ...] = (
     CATEGORY_ENCODING,
     HASHING,
@@ -447,4 +559,6 @@ SPECS: tuple[LayerSpec, ...] = (
     INTEGER_LOOKUP,
     MEL_SPECTROGRAM,
     STFT_SPECTROGRAM,
+    HASHED_CROSSING,
+    TEXT_VECTORIZATION,
 )

@@ -74,7 +74,32 @@ def _stft(draw: Any) -> Case:
     return Case(cfg, [shape])
 
 
+@st.composite
+def _crossing(draw: Any) -> Case:
+    first = _ids(draw, 2)
+    second = first if draw(st.integers(0, 5)) else (None, 4)
+    cfg = {"num_bins": draw(st.integers(1, 8)), "output_mode": draw(st.sampled_from(["int", "one_hot"])),
+           "dtype": draw(st.sampled_from(["int64", "float32"]))}
+    return Case(cfg, [first, second], dtypes=["int64", draw(st.sampled_from(["int64", "string"]))])
+
+
+@st.composite
+def _text(draw: Any) -> Case:
+    mode = draw(st.sampled_from(["int", "int", "multi_hot", "count"]))
+    cfg = {
+        "vocabulary": [f"w{i}" for i in range(draw(st.integers(1, 6)))],
+        "output_mode": mode,
+        "output_sequence_length": draw(st.sampled_from([None, 4, 8])) if mode == "int" else None,
+        "standardize": draw(st.sampled_from(["lower_and_strip_punctuation", "lower", None])),
+        "split": draw(st.sampled_from(["whitespace", "character"])),
+    }
+    shape: Shape = draw(st.sampled_from([(None,), (None, 1), (None, 1), (None, 2)]))
+    return Case(cfg, [shape], dtypes=["string"])
+
+
 CASES = {
+    "HashedCrossing": _crossing(),
+    "TextVectorization": _text(),
     "CategoryEncoding": _category(),
     "Hashing": _hashing(),
     "Discretization": _discretization(),
