@@ -878,6 +878,7 @@ _RULES: dict[str, CostRule] = {
     "MelSpectrogram": _mel_cost,
     "STFTSpectrogram": _stft_cost,
     "RMSNormalization": _per_output(LAYER_NORM_OPS),
+    "ReversibleEmbedding": _free,
     "Attention": _attention,
     "MobileNetV2": _mobilenet_v2,
     "ResNet50": _resnet50,

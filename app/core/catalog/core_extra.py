@@ -11,7 +11,7 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from app.core.catalog.core_layers import _no_quantization
+from app.core.catalog.core_layers import EMBEDDING, _no_quantization
 from app.core.catalog.rules import fmt_shape
 from app.core.catalog.spec import (
     Config,
@@ -239,4 +239,38 @@ EINSUM_DENSE = LayerSpec(
 )
 
 
-SPECS: tuple[LayerSpec, ...] = (MASKING, IDENTITY, EINSUM_DENSE)
+# --- ReversibleEmbedding ----------------------------------------------------------------------
+
+def _reversible_count(cfg: Config, inputs: Sequence[Shape]) -> tuple[int, int]:
+    """The table, plus a second (output_dim × input_dim) one when the two directions are not tied."""
+    table = cfg["input_dim"] * cfg["output_dim"]
+    return (table if cfg["tie_weights"] else 2 * table, 0)
+
+
+REVERSIBLE_EMBEDDING = LayerSpec(
+    class_name="ReversibleEmbedding",
+    category=CATEGORY,
+    params=(
+        *EMBEDDING.params,
+        Param("tie_weights", ParamKind.BOOL, True, "Use the same table to map vectors back to token scores "
+              "(False learns a second table)."),
+        Param("reverse_dtype", ParamKind.JSON, None, "Numeric type of the reverse product; empty for the "
+              "layer's own.", nullable=True, advanced=True),
+        Param("logit_soft_cap", ParamKind.FLOAT, None, "Squash the reverse scores into ±cap with tanh; empty "
+              "for none.", nullable=True, minimum=0.0, exclusive_minimum=True, advanced=True),
+    ),
+    output=lambda cfg, inputs: (*inputs[0], cfg["output_dim"]),
+    count=_reversible_count,
+    doc=LayerDoc(
+        summary="An Embedding that also works backwards: called with reverse=True it scores a vector against "
+        "every token (a product with the transposed table), as language models do for their output.",
+        formula="forward: y[t] = E[x[t]]; reverse: logits = h · Eᵀ",
+        shape="(None, timesteps) -> (None, timesteps, output_dim) in the forward direction, the one the canvas "
+        "draws. Weights: input_dim·output_dim, twice that without tie_weights.",
+        use="Language models that share the input embedding with the output layer (weight tying).",
+        mistake="Expecting the canvas to draw the reverse call: a node calls the layer forwards.",
+    ),
+)
+
+
+SPECS: tuple[LayerSpec, ...] = (MASKING, IDENTITY, EINSUM_DENSE, REVERSIBLE_EMBEDDING)

@@ -43,6 +43,11 @@ CASES = {
     "Masking": st.builds(lambda v, s: Case({"mask_value": v}, [s]), st.sampled_from([0.0, -1.0]), any_shape(3, 4)),
     "Identity": st.builds(lambda s: Case({}, [s]), any_shape()),
     "EinsumDense": _einsum(),
+    "ReversibleEmbedding": st.builds(
+        lambda v, d, s, tie, mask: Case({"input_dim": v, "output_dim": d, "tie_weights": tie, "mask_zero": mask},
+                                        [s], dtypes=["int32"]),
+        dims(2, 50), dims(1, 8), any_shape(2, 3, 6), st.booleans(), st.booleans(),
+    ),
 }
 
-EXAMPLES = {"Masking": 5, "Identity": 5, "EinsumDense": 15}
+EXAMPLES = {"Masking": 5, "Identity": 5, "EinsumDense": 15, "ReversibleEmbedding": 6}
