@@ -225,6 +225,8 @@ class _Writer:
         self.graph: Graph = project.graph
         self.namer = Namer()
         self.tensors: dict[str, str] = {}
+        self.imports: set[str] = set()
+        """Imports of Keras-internal layer classes the script uses (catalog allow-list only)."""
         self.backbones: list[str] = []
         """Variables of the backbone models, in order (fine-tuning unfreezes their top layers)."""
         self._analysis: Analysis | None = None
@@ -258,6 +260,9 @@ class _Writer:
         ]
         for node_id in graph.topological_order():
             lines.extend(self._node(graph.node(node_id)))
+        if self.imports:
+            at = lines.index("from keras import layers") + 1
+            lines[at:at] = sorted(self.imports)
         inputs = [self.tensors[n.id] for n in graph.input_nodes()]
         outputs = [self.tensors[n.id] for n in graph.output_nodes()]
         if not inputs:
@@ -293,6 +298,8 @@ class _Writer:
             return self._input(node)
         if spec.is_application:
             return self._application(node, spec)
+        if spec.is_operation:
+            return self._operation(node, spec)
         var = self.namer.take(node.name)
         self.tensors[node.id] = var
         constructor = self._constructor(spec, node.config, node.name, node.name)
@@ -349,6 +356,36 @@ class _Writer:
         self.backbones.append(var)
         return lines
 
+    def _operation(self, node: Node, spec: LayerSpec) -> list[str]:
+        """A Keras operation as Keras' own examples write it: ``x / 127.5``, ``a + b``,
+        ``keras.ops.mean(x, axis=1)``. Keras then records the same operation; its name is Keras' own."""
+        from app.core.catalog.ops import OPERATORS, keras_class
+
+        cfg = node.config
+        tensors = [self.tensors[e.source] for e in self._edges(node, spec)]
+        if not tensors:
+            raise _Where(node.name, None).fail("no input is connected")
+        constant = cfg.get("constant")
+        if constant is not None:
+            operands = [_number(constant, _Where(node.name, "constant")), *tensors]
+            if not cfg.get("constant_first"):
+                operands.reverse()
+        else:
+            operands = tensors
+        name = keras_class(spec.class_name)
+        arguments = [f"{p.name}={literal(cfg[p.name], _Where(node.name, p.name), as_tuple=p.name == 'newshape')}"
+                     for p in spec.params if p.name in cfg and p.name not in ("constant", "constant_first")
+                     and (p.required or not _same(cfg[p.name], to_json_value(p.default)))]
+        if spec.variadic:
+            call = f"keras.ops.{spec.name_prefix}([{', '.join(operands)}]{''.join(', ' + a for a in arguments)})"
+        elif name in OPERATORS and len(operands) == 2 and not arguments:
+            call = f" {OPERATORS[name]} ".join(operands)
+        else:
+            call = f"keras.ops.{spec.name_prefix}({', '.join(operands + arguments)})"
+        var = self.namer.take(node.name)
+        self.tensors[node.id] = var
+        return [f"{var} = {call}"]
+
     def _backbone_weights_and_trainability(self, node: Node, var: str, source: str) -> list[str]:
         """The node's weights file, how much of it trains, and the call: a (partly) frozen backbone is
         called with ``training=False`` so its batch normalization stays in inference mode."""
@@ -397,7 +434,18 @@ class _Writer:
                 keywords.append(f"{param.name}={expr}")
         if name is not None:
             keywords.append(f"name={literal(name, _Where(node_name, 'name'))}")
-        return f"layers.{spec.class_name}({', '.join(positional + keywords)})"
+        return f"{self._class_reference(spec, node_name)}({', '.join(positional + keywords)})"
+
+    def _class_reference(self, spec: LayerSpec, node_name: str) -> str:
+        """``layers.Dense``; a Keras-internal class (ConvNeXt's LayerScale) is imported from its module by name."""
+        if spec.module == "keras.layers":
+            return f"layers.{spec.class_name}"
+        from app.core.catalog.ops import INTERNAL_LAYERS
+
+        if (spec.module, spec.class_name) not in INTERNAL_LAYERS:
+            raise _Where(node_name, None).fail(f"{spec.module}.{spec.class_name} cannot be built here")
+        self.imports.add(f"from {spec.module} import {spec.class_name}")
+        return spec.class_name
 
     def _param_value(self, param: Param, value: Any, node_name: str) -> str:
         where = _Where(node_name, param.name)

@@ -328,6 +328,20 @@ def _elementwise(extra: int = 0) -> CostRule:
     return rule
 
 
+def _operation_mean(cfg: Mapping[str, Any], inputs: Sequence[Shape], output: Shape) -> Cost | None:
+    """keras.ops.mean: one addition per input value (the division is per output, negligible)."""
+    return _times(_per_sample(inputs[0]), 1)
+
+
+def _operation_matmul(cfg: Mapping[str, Any], inputs: Sequence[Shape], output: Shape) -> Cost | None:
+    """keras.ops.matmul: each output value sums ``k`` products (MACs), k the shared last axis of x."""
+    k = inputs[0][-1] if inputs and inputs[0] else None
+    out = _per_sample(output)
+    if k is None or out is None:
+        return None
+    return (out * k, 0)
+
+
 def _dot(cfg: Mapping[str, Any], inputs: Sequence[Shape], output: Shape) -> Cost | None:
     """Each output value is a sum over the shared axis: (values in input 1) · (columns of input 2)."""
     first, second = inputs
@@ -802,6 +816,12 @@ _AUGMENTATIONS_EXTRA = (
 
 _RULES: dict[str, CostRule] = {
     **dict.fromkeys(_FREE, _free),
+    **dict.fromkeys(("ops.Reshape", "ops.Transpose", "ops.Concatenate"), _free),
+    **dict.fromkeys(("ops.Add", "ops.Subtract", "ops.Multiply", "ops.TrueDivide", "ops.Divide"), _per_output(1)),
+    "ops.Mean": _operation_mean,
+    "ops.Matmul": _operation_matmul,
+    "LayerScale": _per_output(1),
+    "CustomScaleLayer": _per_output(2),
     "Dense": _dense,
     "Activation": _activation,
     "ReLU": _per_output(1),

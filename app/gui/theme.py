@@ -24,6 +24,7 @@ CATEGORY_COLORS: dict[str, str] = {
     "Recurrent": "#C8489A",
     "Attention": "#5A5FD0",
     "Merge": "#2B9BC9",
+    "Math on tensors": "#B5556B",
     "Preprocessing": "#86A22A",
     "Augmentation": "#9B64D1",
     "Applications": "#4F6673",

@@ -16,7 +16,7 @@ from typing import Any
 from app.core.codegen import keras_model_name as model_name
 from app.core.graph import Graph
 from app.core.shapes import Analysis, Problem, analyze, keras_walk_depth
-from app.keras_bridge.layers import build_layer, call_layer, spec_for
+from app.keras_bridge.layers import build_layer, call_layer, call_operation, spec_for
 
 KERAS_STATE_LOCK = threading.RLock()
 """Held while Keras' process-wide state is reset or seeded and a model built from it (a training
@@ -66,6 +66,9 @@ def compile_graph(graph: Graph, name: str = "model", analysis: Analysis | None =
         layer = build_layer(node.class_name, node.name, node.config, shapes)
         if spec.is_application:
             tensors[node_id] = _call_backbone(layer, node.config, inputs)
+            continue
+        if spec.is_operation:
+            tensors[node_id] = call_operation(layer, spec, node.config, inputs)
             continue
         tensors[node_id] = call_layer(layer, spec, inputs, [e.target_port for e in edges])
     inputs = [tensors[n.id] for n in graph.input_nodes()]

@@ -32,6 +32,9 @@ from pathlib import Path
 from typing import Any
 
 from app.core.catalog import get_spec
+from app.core.catalog.ops import INTERNAL_LAYERS
+from app.core.catalog.ops import KERAS_CLASSES as OPERATION_CLASSES
+from app.core.catalog.ops import PREFIX as OPERATION_PREFIX
 from app.core.catalog.spec import LayerSpec
 from app.core.graph import Graph
 from app.core.layout import apply_layout
@@ -325,6 +328,7 @@ class _Layer:
     call: _Call | None = None
     model: _Model | None = None
     op: bool = False
+    module: str | None = None
 
 
 @dataclass(eq=False)
@@ -460,11 +464,14 @@ class _Parser:
         self.layer_count += 1
         if self.layer_count > MAX_LAYERS:
             raise ImportRefused(f"the model has more than {MAX_LAYERS:,} layers")
-        layer = _Layer(key, name, class_name, config, where)
+        layer = _Layer(key, name, class_name, config, where, module=data.get("module") if isinstance(
+            data.get("module"), str) else None)
         if class_name in MODEL_CLASSES and data.get("module") in (None, *MODEL_MODULES):
             layer.model = self.model(data, depth + 1, model)
         else:
             layer.op = self._check_layer_class(data, where)
+            if layer.op and (data.get("module"), class_name) in OPERATION_CLASSES:
+                layer.class_name, layer.op = OPERATION_PREFIX + class_name, False  # a node: catalog/ops.py
             _check_objects(config, where)
             if class_name == "Embedding" and config.get("mask_zero") is True:
                 self.embedding_masks = True
@@ -491,6 +498,8 @@ class _Parser:
                                 "Layerforge imports only built-in Keras layers")
         if module is not None and module.startswith("keras.src.ops"):
             return True
+        if (module, class_name) in INTERNAL_LAYERS:
+            return False
         if not _layer_module(module):
             raise ImportRefused(f"{where} is {class_name} from {module!r}, which is not a Keras layer module; "
                                 "Layerforge imports only the layers in its catalog")
@@ -659,6 +668,18 @@ def _refs(value: Any) -> Iterator[_Ref]:
     elif isinstance(value, dict):
         for v in value.values():
             yield from _refs(v)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _short_value(value: Any, limit: int = 60) -> str:
+    """Call arguments for a message: tensors as 'a tensor', the rest as a shortened repr."""
+    if isinstance(value, _Ref):
+        return "a tensor"
+    text = ("[" + ", ".join(_short_value(v, limit) for v in value) + "]") if isinstance(value, list) else repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _constants(value: Any) -> list[Any]:
@@ -858,6 +879,8 @@ class _Builder:
     def _add(self, layer: _Layer, produced: dict[str, Any], by_key: dict[str, _Layer], frozen: bool) -> str:
         spec = self._spec(layer)
         assert layer.call is not None
+        if spec.is_operation:
+            return self._add_operation(layer, spec, produced, by_key, frozen)
         args = layer.call.args
         constants = [c for c in _constants(args) if c is not None]
         if constants:
@@ -892,6 +915,51 @@ class _Builder:
         inputs = [(self._resolve(ref, produced, by_key, layer), port, slot) for ref, port, slot in bound]
         shapes = [ref.shape for ref, _, _ in bound]
         return self._node(layer, inputs, frozen, shapes if all(s is not None for s in shapes) else None)
+
+    def _add_operation(self, layer: _Layer, spec: LayerSpec, produced: dict[str, Any], by_key: dict[str, _Layer],
+                       frozen: bool) -> str:
+        """A Keras operation: tensors go to its ports, a number operand becomes the ``constant``
+        parameter (``constant_first`` when it comes first, as in ``2 - x``); anything else is refused."""
+        assert layer.call is not None
+        what = f"{layer.where} (the Keras operation {spec.class_name.removeprefix(OPERATION_PREFIX)})"
+        self._check_kwargs(layer, produced, by_key, allow_tensors=False)
+        args = layer.call.args
+        ports = [p.name for p in spec.ports]
+        bound: list[tuple[_Ref, str, int]] = []
+        extra: dict[str, Any] = {}
+        if spec.variadic:
+            if len(args) != 1 or not isinstance(args[0], list) or not all(isinstance(a, _Ref) for a in args[0]):
+                raise ImportRefused(f"{what} is called with {_short_value(args)}; it takes one list of tensors")
+            bound = [(ref, ports[0], slot) for slot, ref in enumerate(args[0])]
+        else:
+            if len(args) != len(ports) or not all(isinstance(a, _Ref) or _is_number(a) for a in args):
+                raise ImportRefused(f"{what} is called with {_short_value(args)}; it takes {len(ports)} operand(s), "
+                                    "tensors or numbers")
+            numbers = [a for a in args if not isinstance(a, _Ref)]
+            if numbers and (spec.param("constant") is None or len(numbers) > 1):
+                raise ImportRefused(f"{what} has the number operand {numbers[0]!r}; Layerforge keeps a number only "
+                                    "as one operand of add, subtract, multiply or divide")
+            if numbers:
+                extra = {"constant": numbers[0], "constant_first": not isinstance(args[0], _Ref)}
+            refs = [a for a in args if isinstance(a, _Ref)]
+            bound = [(ref, port, 0) for ref, port in zip(refs, ports, strict=False)]
+        config = {k: v for k, v in layer.config.items() if k != "name"}
+        unknown = sorted(set(config) - spec.param_names)
+        if unknown:
+            raise ImportRefused(f"{what} has the argument {unknown[0]!r}, which Layerforge does not know")
+        config.update(extra)
+        missing = [p.name for p in spec.params if p.required and p.name not in config]
+        if missing:
+            raise ImportRefused(f"{what} has no {missing[0]!r}, which Keras needs")
+        for param in spec.params:
+            problem = param.validate(config.get(param.name, param.default))
+            if problem:
+                raise ImportRefused(f"{what}: {problem}")
+        node = self.graph.add_node(spec.class_name, self.names[id(layer)], config)
+        for ref, port, slot in bound:
+            source, port_index = self._resolve(ref, produced, by_key, layer)
+            self.graph.connect(source, node.id, port, slot, port_index, check=False)
+        return node.id
 
     def _check_kwargs(self, layer: _Layer, produced: dict[str, Any], by_key: dict[str, _Layer],
                       allow_tensors: bool) -> dict[str, _Ref]:
@@ -934,8 +1002,10 @@ class _Builder:
             raise ImportRefused(f"{who} reads from {ref.layer!r}, which is not a layer of the model")
         kind, value = entry
         if kind == "op":
-            raise ImportRefused(f"{value.where} is a Keras operation ({value.class_name}), not a layer; Layerforge "
-                                "models are made of layers only (use a layer such as Add, Multiply or Rescaling)")
+            supported = ", ".join(sorted(c for _, c in OPERATION_CLASSES))
+            raise ImportRefused(f"{value.where} is the Keras operation {value.class_name} (module "
+                                f"{by_key[ref.layer].module!r}), which Layerforge does not support; the operations "
+                                f"it imports are {supported} from keras.src.ops.numpy")
         if kind == "node":
             return (value, ref.tensor)
         if kind == "tensor":

@@ -35,7 +35,9 @@ def build_layer(class_name: str, name: str, config: Mapping[str, Any], input_sha
         return build_application(spec, name, config, input_shapes[0])
     if class_name == "InputLayer":
         raise UnsupportedLayerError("Input nodes become keras.Input tensors; they are not built as layers")
-    cls = getattr(keras.layers, class_name)
+    if spec.is_operation:
+        return build_operation(spec, name, config)
+    cls = _internal_class(spec) if spec.module != "keras.layers" else getattr(keras.layers, class_name)
     return cls.from_config({"name": name, **config})
 
 
@@ -62,6 +64,47 @@ def build_application(spec: LayerSpec, name: str, config: Mapping[str, Any], inp
     from app.keras_bridge.backbones import build_backbone
 
     return build_backbone(spec, name, config, input_shape)
+
+
+def _internal_class(spec: LayerSpec) -> Any:
+    """A Keras-internal layer class (ConvNeXt's LayerScale), only from the catalog's exact allow-list."""
+    import importlib
+
+    from app.core.catalog.ops import INTERNAL_LAYERS
+
+    if (spec.module, spec.class_name) not in INTERNAL_LAYERS:
+        raise UnsupportedLayerError(f"layer class '{spec.module}.{spec.class_name}' is not supported by Layerforge")
+    return getattr(importlib.import_module(spec.module), spec.class_name)
+
+
+OPERATION_ONLY_PARAMS = frozenset({"constant", "constant_first"})
+"""Node parameters of an operation that are operands, not constructor arguments."""
+
+
+def build_operation(spec: LayerSpec, name: str, config: Mapping[str, Any]) -> Any:
+    """The Keras operation object (``keras.src.ops.numpy.TrueDivide(name=...)``), named like the
+    node so the model's config is the one Keras writes for ``x / 127.5``. The class comes from
+    the catalog's allow-list, never from the config."""
+    from keras.src.ops import numpy as keras_numpy
+
+    from app.core.catalog.ops import KERAS_CLASSES, keras_class
+
+    if (spec.module, keras_class(spec.class_name)) not in KERAS_CLASSES:
+        raise UnsupportedLayerError(f"{name!r}: operation {spec.class_name!r} is not supported by Layerforge")
+    cls = getattr(keras_numpy, keras_class(spec.class_name))
+    kwargs = {k: (tuple(v) if k == "newshape" else v) for k, v in config.items() if k not in OPERATION_ONLY_PARAMS}
+    return cls(name=name, **kwargs)
+
+
+def call_operation(op: Any, spec: LayerSpec, config: Mapping[str, Any], tensors: Sequence[Any]) -> Any:
+    """Call an operation as Keras records it: ``op(x, c)``, ``op(c, x)``, ``op(x, y)`` or ``op([xs])``."""
+    if spec.variadic:
+        return op(list(tensors))
+    constant = config.get("constant")
+    if constant is not None:
+        (tensor,) = tensors
+        return op(constant, tensor) if config.get("constant_first") else op(tensor, constant)
+    return op(*tensors)
 
 
 def call_layer(layer: Any, spec: LayerSpec, tensors: Sequence[Any], port_names: Sequence[str]) -> Any:

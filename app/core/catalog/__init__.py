@@ -17,6 +17,7 @@ from app.core.catalog import (
     merge,
     normalization,
     normalization_extra,
+    ops,
     pooling,
     preprocessing,
     preprocessing_extra,
@@ -36,7 +37,7 @@ from app.core.catalog.spec import (
 
 _MODULES = (
     core_layers, core_extra, convolution, convolution_extra, pooling, normalization, normalization_extra, recurrent,
-    recurrent_extra, attention, merge, preprocessing, preprocessing_extra, augmentation, applications,
+    recurrent_extra, attention, merge, preprocessing, preprocessing_extra, augmentation, ops, applications,
 )
 
 CATALOG: dict[str, LayerSpec] = {}

@@ -456,6 +456,11 @@ class LayerSpec:
         return "list" if self.variadic else "single"
 
     @property
+    def is_operation(self) -> bool:
+        """A Keras operation (``x + y``, ``keras.ops.mean``) shown as a node: see :mod:`app.core.catalog.ops`."""
+        return self.module.startswith("keras.src.ops")
+
+    @property
     def is_application(self) -> bool:
         """A whole keras.applications backbone shown as one node."""
         return self.module == "keras.applications"
