@@ -11,7 +11,7 @@ same range; the importer writes it as the pair Keras saves).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from app.core.catalog.preprocessing import (
@@ -51,14 +51,14 @@ def _channels(cfg: Config, shape: Shape) -> int | None:
     return shape[1] if len(shape) == 4 else shape[0]
 
 
-def _image_rule(layer: str, colours: tuple[int, ...] = (), when: tuple[str, ...] = ()) -> OutputRule:
+def _image_rule(layer: str, colours: tuple[int, ...] = (), when: Callable[[Config], bool] | None = None) -> OutputRule:
     """Same shape out; ``colours`` lists the channel counts the layer's colour maths accepts (only
-    once one of the ``when`` parameters is set, if any are named)."""
+    when ``when`` says the colour code runs at all, if given)."""
     def output(cfg: Config, inputs: Sequence[Shape]) -> Shape:
         (shape,) = inputs
         require_image(shape, layer, cfg["data_format"])
         channels = _channels(cfg, shape)
-        active = not when or any(cfg[name] is not None for name in when)
+        active = when is None or when(cfg)
         if colours and active and channels is not None and channels not in colours:
             wanted = " or ".join(map(str, colours))
             raise ShapeError(
@@ -206,7 +206,8 @@ RANDOM_COLOR_JITTER = _spec("RandomColorJitter", (
     shape="Output shape equals input shape; needs RGB (3 channels).",
     use="One layer for the usual colour augmentations of photos.",
     mistake="Leaving every factor empty: the layer then does nothing.",
-), output=_image_rule("RandomColorJitter", (3,), ("saturation_factor", "hue_factor")))
+), output=_image_rule("RandomColorJitter", (3,),
+                    lambda cfg: cfg["saturation_factor"] is not None or cfg["hue_factor"] is not None))
 
 RANDOM_SHARPNESS = _spec("RandomSharpness", (
     _range("factor", [0, 0.5], "Sharpness change range: 0 blurs, 1 sharpens strongly.", 0, 1, required=True),
@@ -355,7 +356,7 @@ RAND_AUGMENT = _spec("RandAugment", (
     shape="Output shape equals input shape; grey or RGB images.",
     use="A strong ready-made augmentation policy for image classifiers with just two settings.",
     mistake="Stacking it with many other augmentation layers, which over-distorts the images.",
-), colours=(1, 3))
+), output=_image_rule("RandAugment", (1, 3), lambda cfg: cfg["num_ops"] > 0))
 
 AUG_MIX = _spec("AugMix", (
     _value_range(),
