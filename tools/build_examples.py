@@ -280,19 +280,21 @@ def mobilenet_transfer() -> Project:
     b.add("Dense", x, name="class_scores", units=5, activation="softmax")
     return b.project(
         "Transfer learning with a frozen MobileNetV2",
-        "Reuses MobileNetV2, a network designed for phones, as a feature extractor and trains only a small new "
-        "head on top. The backbone is frozen (trainable off): its weights stay as they are, its batch "
-        "normalization keeps the statistics it learned, and only the final Dense layer learns. Rescaling maps "
-        "pixels from 0..255 to -1..1, the range MobileNetV2 expects. Honest note on the weights: this is the "
-        "narrow MobileNetV2 (alpha 0.35), and its weights file, mobilenet_transfer_backbone.weights.h5 beside "
-        "this project, was not trained on ImageNet. We pretrained it ourselves, offline, to tell the ten MNIST "
-        "digits apart, drawn in random colours on random backgrounds at 96x96 pixels "
-        "(tools/build_mobilenet_backbone.py rebuilds it). It never saw a shape, yet its edge and stroke "
-        "detectors let the head learn the five classes of the bundled 'shapes' images, drawn by Layerforge. "
-        "With a network connection and Keras' ImageNet file in its cache, set weights to imagenet and clear "
-        "the weights file to use the real thing.",
-        {**CLASSIFY, "epochs": 5, "batch_size": 32},
-        {"name": "shapes", "pixels": "0-255", "image_size": 96},
+        "Reuses MobileNetV2, a network designed for phones, as a feature extractor and trains a small new head "
+        "on top, in two phases. Phase 1: the backbone is frozen (trainable off), so its weights stay as they "
+        "are, its batch normalization keeps the statistics it learned, and only the final Dense layer learns. "
+        "Phase 2 (the fine-tuning settings) unfreezes the top 20 layers of the backbone and trains on with a "
+        "ten times smaller learning rate; the plots mark where it starts. Rescaling maps pixels from 0..255 to "
+        "-1..1, the range MobileNetV2 expects. Honest note on the weights: this is the narrow MobileNetV2 (alpha "
+        "0.35), and its weights file, mobilenet_transfer_backbone.weights.h5 beside this project, was not "
+        "trained on ImageNet. We pretrained it ourselves, offline, to tell the ten MNIST digits apart, drawn in "
+        "random colours on random backgrounds at 96x96 pixels (tools/build_mobilenet_backbone.py rebuilds it). "
+        "It never saw a shape, yet its edge and stroke detectors let the head learn the five classes of the "
+        "bundled 'shapes' images, drawn by Layerforge. With Keras' ImageNet file in its cache folder, set "
+        "weights to imagenet and clear the weights file to use the real thing.",
+        {**CLASSIFY, "epochs": 5, "batch_size": 32, "learning_rate": 0.003, "fine_tune_epochs": 5,
+         "fine_tune_layers": 20, "fine_tune_learning_rate": 0.0003},
+        {"name": "shapes", "pixels": "0-255", "image_size": 96, "samples": 1500},
     )
 
 

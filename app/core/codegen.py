@@ -394,7 +394,10 @@ class _Writer:
         weights_file = cfg.get("weights_file") or ""
         if weights_file:
             lines += ["# Weights from a file, its path relative to the project folder (run the script there).",
-                      f"{var}.load_weights({literal(weights_file, _Where(node.name, 'weights_file'))})"]
+                      "try:",
+                      f"{_INDENT}{var}.load_weights({literal(weights_file, _Where(node.name, 'weights_file'))})",
+                      "except FileNotFoundError:",
+                      f"{_INDENT}pass"]
         trainable = cfg.get("trainable", True)
         if not isinstance(trainable, bool):
             raise _Where(node.name, "trainable").fail("must be true or false")

@@ -74,7 +74,8 @@ _REPORTS: contextvars.ContextVar[list[WeightsReport] | None] = contextvars.Conte
 
 @contextmanager
 def weights_context(folder: Path | None) -> Iterator[list[WeightsReport]]:
-    """While building: take backbone ``weights_file`` paths relative to ``folder`` and collect the reports."""
+    """While building: load backbone ``weights_file`` paths relative to ``folder`` and collect the reports.
+    Outside it (shape checks, insight views of the architecture) backbones build without their files."""
     reports: list[WeightsReport] = []
     folder_token = _FOLDER.set(folder)
     reports_token = _REPORTS.set(reports)
@@ -154,12 +155,10 @@ def build_backbone(spec: LayerSpec, name: str, config: Mapping[str, Any], input_
                                 f"({type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''}); "
                                 "delete it and copy a good one there") from None
     value = config.get("weights_file") or ""
-    if value:
+    reports = _REPORTS.get()
+    if value and reports is not None:  # outside weights_context (a shape check, a view) nothing is loaded
         path = resolve_weights_file(value, _FOLDER.get(), name)
-        report = load_weights_file(model, path, shown=value, target=f"backbone '{name}'")
-        reports = _REPORTS.get()
-        if reports is not None:
-            reports.append(report)
+        reports.append(load_weights_file(model, path, shown=value, target=f"backbone '{name}'"))
     set_trainability(model, config)
     return model
 

@@ -375,7 +375,7 @@ def test_application_defaults_are_keras_defaults_except_weights(class_name: str)
 
     signature = inspect.signature(getattr(keras.applications, class_name)).parameters
     for param in CATALOG[class_name].params:
-        if param.name not in ("weights", "trainable"):
+        if param.name not in ("weights", "trainable", "weights_file", "train_top_layers"):  # the last two are ours
             assert signature[param.name].default == param.default, param.name
 
 
