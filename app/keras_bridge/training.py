@@ -15,6 +15,7 @@ second. Stopping (the user's Stop or a NaN loss) sets ``model.stop_training``, w
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import math
 import os
@@ -496,6 +497,7 @@ class TrainingSession:
         self.listener: TrainingListener = listener or _Silent()
         self._stop = threading.Event()
         self._model: Any = None
+        self._gradients_before: frozenset[str] | None = None
         self.history: dict[str, list[float]] = {}
         self.probe = probe
         self.prepared: Prepared | None = None
@@ -537,6 +539,8 @@ class TrainingSession:
         except Exception as err:  # a run must never take the app down; the reason is shown
             result.status = "failed"
             result.reason = f"training failed ({type(err).__name__}): {_first_lines(str(err))}"
+        finally:
+            self._release()
         result.history = self.history
         result.epochs_run = len(self.history.get("loss", []))
         result.seconds = time.perf_counter() - started
@@ -567,9 +571,11 @@ class TrainingSession:
         import keras
 
         from app.keras_bridge.compile import KERAS_STATE_LOCK, compile_graph
+        from app.keras_bridge.release import custom_gradient_names
 
         with KERAS_STATE_LOCK:
             keras.backend.clear_session(free_memory=self.collect_garbage)
+            self._gradients_before = custom_gradient_names()
             keras.utils.set_random_seed(int(settings["seed"]))
             result.device, strategy = _device(settings)
             self.listener.message(f"training on {result.device}")
@@ -611,6 +617,19 @@ class TrainingSession:
             result.test_metrics = {key: _float(value) for key, value in scores.items()}
             predictions = model.predict(_as_inputs(x_test), batch_size=int(settings["batch_size"]), verbose=0)
             result.test_predictions = np.asarray(predictions[0] if isinstance(predictions, list) else predictions)
+
+    def _release(self) -> None:
+        """Let TensorFlow forget this run's traced train step, or every run stays in memory (issue 11).
+
+        See :mod:`app.keras_bridge.release`. The model stays usable: predict, evaluate, save.
+        """
+        before, self._gradients_before = self._gradients_before, None
+        if before is None or self._model is None:
+            return
+        from app.keras_bridge.release import release_gradients
+
+        with contextlib.suppress(Exception):  # freeing memory must never turn a finished run into a failed one
+            release_gradients(before, self._model)
 
     def _compile_with_weights_files(self, compile_graph: Any, analysis: Analysis) -> Any:
         """Build the model; backbone weights files and the pretrained-weights setting load, with reports."""
