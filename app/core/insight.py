@@ -816,9 +816,12 @@ _AUGMENTATIONS_EXTRA = (
 
 _RULES: dict[str, CostRule] = {
     **dict.fromkeys(_FREE, _free),
-    **dict.fromkeys(("ops.Reshape", "ops.Transpose", "ops.Concatenate"), _free),
-    **dict.fromkeys(("ops.Add", "ops.Subtract", "ops.Multiply", "ops.TrueDivide", "ops.Divide"), _per_output(1)),
+    **dict.fromkeys(("ops.Reshape", "ops.Transpose", "ops.Concatenate", "ops.ExpandDims", "ops.Squeeze"), _free),
+    **dict.fromkeys(("ops.Add", "ops.Subtract", "ops.Multiply", "ops.TrueDivide", "ops.Divide", "ops.Power",
+                     "ops.Maximum", "ops.Minimum", "ops.Square", "ops.Sqrt", "ops.Exp", "ops.Absolute",
+                     "ops.Negative"), _per_output(1)),
     "ops.Mean": _operation_mean,
+    "ops.Sum": _operation_mean,
     "ops.Matmul": _operation_matmul,
     "LayerScale": _per_output(1),
     "CustomScaleLayer": _per_output(2),

@@ -29,6 +29,7 @@ from app.core.catalog.spec import (
     ShapeError,
     base_params,
     no_weights,
+    same_shape,
 )
 
 CATEGORY = "Math on tensors"
@@ -36,7 +37,7 @@ PREFIX = "ops."
 MODULE = "keras.src.ops.numpy"
 """The module Keras 3 writes for every operation here: the import allow-list is (module, class)."""
 
-OPERATORS: dict[str, str] = {"Add": "+", "Subtract": "-", "Multiply": "*", "TrueDivide": "/"}
+OPERATORS: dict[str, str] = {"Add": "+", "Subtract": "-", "Multiply": "*", "TrueDivide": "/", "Power": "**"}
 """Operations Python writes as operators (``x / 127.5`` is what Keras records as TrueDivide)."""
 
 
@@ -155,6 +156,156 @@ DIVIDE = _binary("Divide", "/", LayerDoc(
 ), "divide")
 
 
+def _axes(value: Any, rank: int, title: str) -> list[int]:
+    items = [value] if isinstance(value, int) else list(value)
+    out = []
+    for axis in items:
+        if not -rank <= axis < rank:
+            raise ShapeError(f"{title}: axis {axis} does not exist in a {rank}-D tensor (batch included).",
+                             port="x")
+        out.append(axis % rank)
+    return out
+
+
+def _axis_problem(value: Any) -> str | None:
+    if value is None or (isinstance(value, int) and not isinstance(value, bool)):
+        return None
+    if isinstance(value, list) and all(isinstance(a, int) and not isinstance(a, bool) for a in value):
+        return None
+    return "'axis' must be empty (all axes), a whole number or a list of whole numbers"
+
+
+POWER = _binary("Power", "**", LayerDoc(
+    summary="x to the power y, element by element: what Keras records for `x ** y` or `keras.ops.power`.",
+    formula="out = x ** y (y a tensor or a number)",
+    shape=_BROADCAST,
+    use="Squares and cubes in hand-written formulas, e.g. GELU's tanh approximation `x ** 3`.",
+    mistake="A fractional power of negative values gives NaN; square first or use abs.",
+), "power (x ** y)")
+
+MAXIMUM = _binary("Maximum", "max", LayerDoc(
+    summary="The larger of x and y at each position (`keras.ops.maximum`).",
+    formula="out = max(x, y), element-wise",
+    shape=_BROADCAST,
+    use="Clipping from below, e.g. `keras.ops.maximum(x, 1e-6)` before a log or a division.",
+    mistake="Expecting the maximum over an axis: that is a reduction (max pooling), not this.",
+), "maximum")
+
+MINIMUM = _binary("Minimum", "min", LayerDoc(
+    summary="The smaller of x and y at each position (`keras.ops.minimum`).",
+    formula="out = min(x, y), element-wise",
+    shape=_BROADCAST,
+    use="Clipping from above, e.g. `keras.ops.minimum(x, 6.0)` as in ReLU6.",
+    mistake="Expecting the minimum over an axis: this compares x and y position by position.",
+), "minimum")
+
+
+def _unary(name: str, doc: LayerDoc, title: str) -> LayerSpec:
+    return LayerSpec(class_name=PREFIX + name, category=CATEGORY, params=(), ports=(PortSpec("x"),),
+                     output=same_shape, count=no_weights, doc=doc, title=title, module=MODULE,
+                     name_prefix=_snake(name))
+
+
+_SAME = "Output shape equals the input shape."
+SQUARE = _unary("Square", LayerDoc(summary="x², element by element (`keras.ops.square`).", formula="out = x · x",
+                                   shape=_SAME, use="Squared errors and energies inside a model.",
+                                   mistake="Expecting a matrix square: this is element-wise."), "square")
+SQRT = _unary("Sqrt", LayerDoc(summary="√x, element by element (`keras.ops.sqrt`).", formula="out = √x",
+                               shape=_SAME, use="Norms and standard deviations written by hand.",
+                               mistake="Negative inputs give NaN, and √0 has an infinite gradient: add an epsilon."),
+              "sqrt")
+EXP = _unary("Exp", LayerDoc(summary="eˣ, element by element (`keras.ops.exp`).", formula="out = exp(x)",
+                             shape=_SAME, use="Turning a predicted log-variance into a variance (VAEs).",
+                             mistake="Large inputs overflow to inf; keep them in a modest range."), "exp")
+ABS = _unary("Absolute", LayerDoc(summary="|x|, element by element (`keras.ops.abs`).", formula="out = |x|",
+                                  shape=_SAME, use="Distances (L1), magnitudes.",
+                                  mistake="Its gradient at 0 is 0, which can stall training there."), "absolute")
+NEGATIVE = _unary("Negative", LayerDoc(summary="−x, element by element (what Keras records for `-x`).",
+                                       formula="out = −x", shape=_SAME, use="Flipping a sign in a formula.",
+                                       mistake="Writing 0 - x: that records a subtract with a constant instead."),
+                  "negative (-x)")
+
+
+def _sum_doc() -> LayerDoc:
+    return LayerDoc(
+        summary="Sum over one or more axes (`keras.ops.sum`).",
+        formula="out = Σ x over the chosen axes",
+        shape="(None, 7, 64) with axis 1 gives (None, 64); with keepdims, (None, 1, 64).",
+        use="Pooling by hand, e.g. summing attention-weighted values over time.",
+        mistake="Summing over axis 0, the batch: every sample then gets the same value.",
+    )
+
+
+def _expand_output(cfg: Config, inputs: Sequence[Shape]) -> Shape:
+    shape = list(inputs[0])
+    axis = cfg["axis"]
+    axes = [axis] if isinstance(axis, int) else list(axis)
+    rank = len(shape) + len(axes)
+    where = _axes(axes, rank, "expand_dims")
+    if len(set(where)) != len(where):
+        raise ShapeError(f"expand_dims: axis {axis} repeats an axis.", port="x")
+    rest = iter(shape)
+    return tuple(1 if a in where else next(rest) for a in range(rank))
+
+
+EXPAND_DIMS = LayerSpec(
+    class_name=PREFIX + "ExpandDims",
+    category=CATEGORY,
+    params=(Param("axis", ParamKind.JSON, -1, "Where the new axis (or axes) of size 1 go, batch axis = 0.",
+                  required=True, check=_axis_problem),),
+    ports=(PortSpec("x"),),
+    output=_expand_output,
+    count=no_weights,
+    doc=LayerDoc(
+        summary="Adds an axis of size 1 (`keras.ops.expand_dims`).",
+        formula="same values, one more axis",
+        shape="(None, 64) with axis 1 gives (None, 1, 64).",
+        use="Making a per-sample vector broadcast against a sequence or an image.",
+        mistake="Counting axes without the batch: axis 0 here is the batch axis.",
+    ),
+    title="expand_dims",
+    module=MODULE,
+    name_prefix="expand_dims",
+)
+
+
+def _squeeze_output(cfg: Config, inputs: Sequence[Shape]) -> Shape:
+    shape = list(inputs[0])
+    axis = cfg.get("axis")
+    if axis is None:
+        return tuple(d for d in shape if d != 1)
+    axes = [axis] if isinstance(axis, int) else list(axis)
+    where = _axes(axes, len(shape), "squeeze")
+    for a in where:
+        if shape[a] != 1:
+            raise ShapeError(f"squeeze: axis {a} of {fmt_shape(tuple(shape))} has size {shape[a]}, not 1.",
+                             port="x")
+    for a in sorted(set(where), reverse=True):
+        del shape[a]
+    return tuple(shape)
+
+
+SQUEEZE = LayerSpec(
+    class_name=PREFIX + "Squeeze",
+    category=CATEGORY,
+    params=(Param("axis", ParamKind.JSON, None, "Axis or axes of size 1 to remove (empty: every size-1 axis).",
+                  nullable=True, check=_axis_problem),),
+    ports=(PortSpec("x"),),
+    output=_squeeze_output,
+    count=no_weights,
+    doc=LayerDoc(
+        summary="Removes axes of size 1 (`keras.ops.squeeze`).",
+        formula="same values, fewer axes",
+        shape="(None, 1, 64) with axis 1 gives (None, 64).",
+        use="Dropping the length-1 axis left by keepdims or a 1-step sequence.",
+        mistake="Leaving axis empty: a batch of one then loses its batch axis too.",
+    ),
+    title="squeeze",
+    module=MODULE,
+    name_prefix="squeeze",
+)
+
+
 def _matmul_output(cfg: Config, inputs: Sequence[Shape]) -> Shape:
     """Keras' ``compute_matmul_output_shape``: the last two axes multiply, the rest broadcast."""
     if len(inputs) != 2:
@@ -199,25 +350,6 @@ MATMUL = LayerSpec(
 
 # --- Reductions and reshaping ----------------------------------------------------------------
 
-def _axes(value: Any, rank: int, title: str) -> list[int]:
-    items = [value] if isinstance(value, int) else list(value)
-    out = []
-    for axis in items:
-        if not -rank <= axis < rank:
-            raise ShapeError(f"{title}: axis {axis} does not exist in a {rank}-D tensor (batch included).",
-                             port="x")
-        out.append(axis % rank)
-    return out
-
-
-def _axis_problem(value: Any) -> str | None:
-    if value is None or (isinstance(value, int) and not isinstance(value, bool)):
-        return None
-    if isinstance(value, list) and all(isinstance(a, int) and not isinstance(a, bool) for a in value):
-        return None
-    return "'axis' must be empty (all axes), a whole number or a list of whole numbers"
-
-
 def _mean_output(cfg: Config, inputs: Sequence[Shape]) -> Shape:
     shape = list(inputs[0])
     axis = cfg.get("axis")
@@ -254,6 +386,20 @@ MEAN = LayerSpec(
     title="mean",
     module=MODULE,
     name_prefix="mean",
+)
+
+
+SUM = LayerSpec(
+    class_name=PREFIX + "Sum",
+    category=CATEGORY,
+    params=MEAN.params,
+    ports=(PortSpec("x"),),
+    output=_mean_output,
+    count=no_weights,
+    doc=_sum_doc(),
+    title="sum",
+    module=MODULE,
+    name_prefix="sum",
 )
 
 
@@ -452,8 +598,9 @@ INTERNAL_LAYERS: frozenset[tuple[str, str]] = frozenset({(LAYER_SCALE.module, "L
 """Keras-internal layer classes allowed in an imported model, by exact (module, class)."""
 
 
-SPECS: tuple[LayerSpec, ...] = (ADD, SUBTRACT, MULTIPLY, TRUE_DIVIDE, DIVIDE, MATMUL, MEAN, CONCATENATE, RESHAPE,
-                                TRANSPOSE, LAYER_SCALE, CUSTOM_SCALE)
+SPECS: tuple[LayerSpec, ...] = (ADD, SUBTRACT, MULTIPLY, TRUE_DIVIDE, DIVIDE, POWER, MAXIMUM, MINIMUM, SQUARE, SQRT,
+                                EXP, ABS, NEGATIVE, MATMUL, MEAN, SUM, CONCATENATE, RESHAPE, TRANSPOSE, EXPAND_DIMS,
+                                SQUEEZE, LAYER_SCALE, CUSTOM_SCALE)
 
 KERAS_CLASSES: frozenset[tuple[str, str]] = frozenset((MODULE, keras_class(s.class_name)) for s in SPECS
                                                       if s.is_operation)

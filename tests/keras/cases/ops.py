@@ -140,12 +140,49 @@ def _custom_scale(draw: Any) -> Case:
     return Case({"scale": draw(st.sampled_from([0.17, 0.1, 1.0]))}, [x, (None, *draw(_partner(x[1:])))])
 
 
+@st.composite
+def _unary(draw: Any) -> Case:
+    return Case({}, [draw(_shape())])
+
+
+@st.composite
+def _expand_dims(draw: Any) -> Case:
+    x = draw(_shape(1, 3))
+    rank = len(x) + 1
+    if draw(st.booleans()):
+        return Case({"axis": draw(st.integers(-rank - 1, rank))}, [x])
+    axes = sorted(draw(st.sets(st.integers(0, rank), min_size=1, max_size=2)))
+    return Case({"axis": axes}, [x])
+
+
+@st.composite
+def _squeeze(draw: Any) -> Case:
+    x = draw(_shape(1, 4))
+    if draw(st.booleans()):
+        return Case({"axis": None}, [x])
+    ones = [i for i, d in enumerate(x) if d == 1]
+    if ones and draw(st.integers(0, 3)):
+        return Case({"axis": draw(st.sampled_from(ones))}, [x])
+    return Case({"axis": draw(st.integers(-len(x), len(x) - 1))}, [x])
+
+
 CASES = {
     "ops.Add": _binary(),
     "ops.Subtract": _binary(),
     "ops.Multiply": _binary(),
     "ops.TrueDivide": _binary(),
     "ops.Divide": _binary(),
+    "ops.Power": _binary(),
+    "ops.Maximum": _binary(),
+    "ops.Minimum": _binary(),
+    "ops.Square": _unary(),
+    "ops.Sqrt": _unary(),
+    "ops.Exp": _unary(),
+    "ops.Absolute": _unary(),
+    "ops.Negative": _unary(),
+    "ops.Sum": _mean(),
+    "ops.ExpandDims": _expand_dims(),
+    "ops.Squeeze": _squeeze(),
     "ops.Matmul": _matmul(),
     "ops.Mean": _mean(),
     "ops.Concatenate": _concatenate(),
