@@ -47,6 +47,18 @@ def follow_document(old: Document | None, new: Document | None, slots: Mapping[s
             getattr(new, name).connect(slot)
 
 
+def _weak_document(document: Document) -> Document:
+    """The document, for one of its own undo commands to hold: a weak proxy.
+
+    The document's undo stack owns its commands (in C++), so a command that held the document
+    itself would make a cycle through C++ that only the garbage collector can break, and PySide
+    crashes collecting a Document whose stack holds two or more such commands (the GUI tests'
+    leak check, tests/gui/conftest.py, found it). With a proxy the document is freed as soon as
+    its last user lets go. A command runs only from its document's stack, so the document is alive.
+    """
+    return weakref.proxy(document)
+
+
 class StateCommand(QUndoCommand):
     """An edit as two graph states; undo and redo sync the graph to one or the other.
 
@@ -59,8 +71,7 @@ class StateCommand(QUndoCommand):
         self._graph = graph
         self.before = before
         self.after = after
-        self._document = weakref.proxy(document) if document is not None else None  # a weak proxy: the stack owns
-        # its commands in C++, so a strong reference would make a cycle only the collector breaks
+        self._document = weakref.proxy(document) if document is not None else None  # see _weak_document
         self.weights = weights
 
     def redo(self) -> None:
@@ -79,7 +90,7 @@ class WeightsCommand(QUndoCommand):
 
     def __init__(self, document: Document, text: str, before: ModelWeights, after: ModelWeights) -> None:
         super().__init__(text)
-        self._document = weakref.proxy(document)
+        self._document = _weak_document(document)
         self.before = before
         self.after = after
 
@@ -99,7 +110,7 @@ class ProjectFieldsCommand(QUndoCommand):
 
     def __init__(self, document: Document, text: str, before: dict[str, Any], after: dict[str, Any]) -> None:
         super().__init__(text)
-        self._document = document
+        self._document = _weak_document(document)
         self.before = before
         self.after = after
 
@@ -115,7 +126,7 @@ class RemoveRunCommand(QUndoCommand):
 
     def __init__(self, document: Document, record: dict[str, Any], index: int) -> None:
         super().__init__(f"Delete run {record.get('id', '')}".rstrip())
-        self._document = document
+        self._document = _weak_document(document)
         self.record = record
         self.index = index
 
@@ -161,7 +172,6 @@ class Document(QObject):
     weights_changed = Signal(str)
     """The model's weights changed; the text says what happened ("Weights dropped for out
     (...)"), empty when there is nothing to announce."""
-
 
     def __init__(self, project: Project | None = None, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -336,7 +346,6 @@ class Document(QObject):
             return f"Weights dropped: {self.dropped[node_id]} (Undo brings them back); starts from initial"
         return "Weights: initial"
 
-
     def add_node(self, class_name: str, position: Position = (0.0, 0.0),
                  config: Mapping[str, Any] | None = None, name: str | None = None) -> str:
         """Add a layer (a palette drop): it starts with :data:`NEW_LAYER_SETTINGS` under ``config``."""
@@ -371,12 +380,12 @@ class Document(QObject):
         label = self.graph.node(ids[0]).name if len(ids) == 1 else f"{len(ids)} layers"
         self.edit(f"Delete {label}", lambda g: [g.remove_node(nid) for nid in ids])
 
-    def connect(self, source: str, target: str, port: str = "input") -> Edge:
+    def connect_nodes(self, source: str, target: str, port: str = "input") -> Edge:
         """Raises GraphError (with a sentence saying why) when the connection is not allowed."""
         names = (self.graph.node(source).name, self.graph.node(target).name)
         return self.edit(f"Connect {names[0]} → {names[1]}", lambda g: g.connect(source, target, port))
 
-    def disconnect(self, edges: Iterable[Edge]) -> None:
+    def disconnect_edges(self, edges: Iterable[Edge]) -> None:
         edges = list(edges)
         if edges:
             self.edit("Disconnect", lambda g: [g.disconnect(e) for e in edges])

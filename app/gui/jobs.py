@@ -27,7 +27,7 @@ class BackgroundJob(QObject):
         super().__init__()
         self.token = token
         self._function = function
-        self.thread = threading.Thread(target=self._run, name=f"layerforge-job-{token}", daemon=True)
+        self.worker_thread = threading.Thread(target=self._run, name=f"layerforge-job-{token}", daemon=True)
 
     def _run(self) -> None:
         try:
@@ -38,8 +38,8 @@ class BackgroundJob(QObject):
             self.done.emit(self.token, value, error)
 
     def start(self) -> None:
-        gc_guard.watch(self.thread)  # no garbage collection on that thread (it could free Qt objects there)
-        self.thread.start()
+        gc_guard.watch(self.worker_thread)  # no garbage collection on that thread (it could free Qt objects there)
+        self.worker_thread.start()
 
 
 class Jobs(QObject):
@@ -81,7 +81,7 @@ class Jobs(QObject):
         if entry is None:
             return
         job, callback = entry
-        job.thread.join()
+        job.worker_thread.join()
         gc_guard.check_now()
         job.deleteLater()
         try:
@@ -95,4 +95,4 @@ class Jobs(QObject):
         """Let running jobs end (the window is closing); their answers are not delivered."""
         for job, _callback in list(self._jobs.values()):
             with contextlib.suppress(RuntimeError):
-                job.thread.join(timeout_s)
+                job.worker_thread.join(timeout_s)

@@ -186,7 +186,7 @@ class MainWindow(QMainWindow):
 
         self.view = GraphView(document)
         self.setCentralWidget(self.view)
-        self.palette = PalettePanel()
+        self.palette_panel = PalettePanel()
         self.inspector = InspectorPanel(document)
         self.problems = ProblemsPanel(document)
         self.summary = SummaryPanel(document)
@@ -202,11 +202,11 @@ class MainWindow(QMainWindow):
         self._build_status_bar()
         self.teaching = Teaching(self)
 
-        self.palette.add_requested.connect(self.add_layer)
+        self.palette_panel.add_requested.connect(self.add_layer)
         self.view.selection_changed.connect(self._selection_changed)
         self.problems.node_activated.connect(self.reveal_node)
         self.summary.node_activated.connect(self.reveal_node)
-        self.palette.set_document(document)
+        self.palette_panel.set_document(document)
         QApplication.clipboard().dataChanged.connect(self._update_actions)
 
         self._connect_document(document)
@@ -230,7 +230,7 @@ class MainWindow(QMainWindow):
         # Side docks run full height; the bottom docks sit under the canvas only.
         self.setCorner(Qt.Corner.BottomLeftCorner, left)
         self.setCorner(Qt.Corner.BottomRightCorner, right)
-        self.palette_dock = self.add_dock("Layers", self.palette, left)
+        self.palette_dock = self.add_dock("Layers", self.palette_panel, left)
         self.inspector_dock = self.add_dock("Inspector", self.inspector, right)
         self.undo_dock = self.add_dock("Undo History", self.undo_view, bottom)
         self.problems_dock = self.add_dock("Problems", self.problems, bottom)
@@ -433,7 +433,7 @@ class MainWindow(QMainWindow):
         self.inspector.set_document(document)
         self.problems.set_document(document)
         self.summary.set_document(document)
-        self.palette.set_document(document)
+        self.palette_panel.set_document(document)
         if self._training_panel is not None:
             self._training_panel.set_document(document)
         self.inspector.show_node(None)

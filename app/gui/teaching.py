@@ -68,7 +68,7 @@ class Teaching(QObject):
         placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.insight_dock = window.add_dock("Insight", placeholder, Qt.DockWidgetArea.BottomDockWidgetArea)
         self.insight_dock.visibilityChanged.connect(self._insight_visible)
-        window.palette.help_requested.connect(self.explain_layer)
+        window.palette_panel.help_requested.connect(self.explain_layer)
         self._build_actions()
 
     # --- actions and menus ----------------------------------------------------------------------

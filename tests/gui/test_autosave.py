@@ -78,7 +78,7 @@ def test_timer_writes_only_while_dirty(qtbot) -> None:
 def test_window_autosaves_and_clean_close_leaves_nothing(qtbot, quiet: list[str]) -> None:
     window = MainWindow(open_copy(EXAMPLE), autosave_interval_ms=20)
     qtbot.addWidget(window)
-    window.palette.add_requested.emit("Dropout")
+    window.palette_panel.add_requested.emit("Dropout")
     with qtbot.waitSignal(window.autosaver.saved, timeout=2000):
         pass
     assert len(markers()) == 1
@@ -205,7 +205,7 @@ def test_unreadable_autosave_is_set_aside_with_a_message(qtbot, quiet: list[str]
 
 def test_error_hook_autosaves_and_keeps_running(qtbot, quiet: list[str]) -> None:
     window = gui_app.new_window(open_copy(EXAMPLE))
-    window.palette.add_requested.emit("Dropout")
+    window.palette_panel.add_requested.emit("Dropout")
     handler = gui_app.ErrorHandler()
     try:
         raise ValueError("something broke in a slot")

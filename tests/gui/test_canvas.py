@@ -117,7 +117,7 @@ def column_document(row: float = 120) -> Document:
         document.add_node("Dense", (0, 3 * row), {"units": 10}),
     ]
     for a, b in itertools.pairwise(ids):
-        document.connect(a, b)
+        document.connect_nodes(a, b)
     document.undo_stack.clear()
     document.revalidate()
     return document
@@ -162,7 +162,7 @@ def test_items_appear_and_disappear_with_graph_events(view: GraphView, doc: Docu
     assert set(scene.edges) == set(doc.graph.edges())
     new = doc.add_node("Dropout", (200, 240))
     assert isinstance(view.scene_node_item(new), NodeItem)
-    doc.connect(node_id(doc, "flatten"), new)
+    doc.connect_nodes(node_id(doc, "flatten"), new)
     assert len(scene.edges) == 4
     doc.remove_nodes([node_id(doc, "flatten")])
     assert len(scene.nodes) == 4 and len(scene.edges) == 1
@@ -241,9 +241,9 @@ def test_invalid_connections_are_refused_with_a_reason(view: GraphView, doc: Doc
     assert view._label.isVisible() and "itself" in view._label.text()
     # A cycle: dense -> concat -> dense2 -> back into concat.
     concat = doc.add_node("Concatenate", (260, 480))
-    doc.connect(dense.node_id, concat, "inputs")
+    doc.connect_nodes(dense.node_id, concat, "inputs")
     tail = doc.add_node("Dense", (260, 600), {"units": 4})
-    doc.connect(concat, tail)
+    doc.connect_nodes(concat, tail)
     before, steps = dumps(doc.project), doc.undo_stack.count()
     concat_item, flatten_item = view.scene_node_item(concat), view.scene_node_item(node_id(doc, "flatten"))
 
@@ -353,7 +353,7 @@ def test_badges_update_downstream_after_a_parameter_edit(qtbot, view: GraphView,
 
 def test_problem_node_gets_red_outline_and_message_tooltip(view: GraphView, doc: Document) -> None:
     flatten = node_id(doc, "flatten")
-    doc.disconnect([e for e in doc.graph.edges() if e.target == flatten])
+    doc.disconnect_edges([e for e in doc.graph.edges() if e.target == flatten])
     doc.revalidate()
     item = view.scene_node_item(flatten)
     assert item.severity == "error" and item.outline_color() == QColor(theme.ERROR)
@@ -368,7 +368,7 @@ def test_problem_node_gets_red_outline_and_message_tooltip(view: GraphView, doc:
 
 def test_warning_node_gets_amber_outline(view: GraphView, doc: Document) -> None:
     dense = doc.add_node("Dense", (260, 240), {"units": 4})
-    doc.connect(node_id(doc, "conv2d"), dense)  # Dense on an image: allowed, but usually a mistake
+    doc.connect_nodes(node_id(doc, "conv2d"), dense)  # Dense on an image: allowed, but usually a mistake
     doc.revalidate()
     item = view.scene_node_item(dense)
     assert item.severity == "warning" and item.outline_color() == QColor(theme.WARNING)
@@ -573,7 +573,7 @@ def test_set_document_rebuilds_the_scene(view: GraphView, doc: Document) -> None
     other = Document()
     a = other.add_node("InputLayer", (0, 0), {"batch_shape": [None, 4]})
     b = other.add_node("Dense", (0, 120), {"units": 2})
-    other.connect(a, b)
+    other.connect_nodes(a, b)
     other.revalidate()
     old_scene = view.graph_scene()
     view.select_nodes([node_id(doc, "dense")])
@@ -614,8 +614,8 @@ def test_paints_in_detail_and_zoomed_out_overview(qtbot, view: GraphView, doc: D
     doc.revalidate()
     concat = doc.add_node("Concatenate", (260, 480))  # a wide port, labelled ports below
     attention = doc.add_node("MultiHeadAttention", (-260, 480), {"num_heads": 2, "key_dim": 4})
-    doc.connect(node_id(doc, "flatten"), concat, "inputs")
-    doc.connect(node_id(doc, "dense"), concat, "inputs")
+    doc.connect_nodes(node_id(doc, "flatten"), concat, "inputs")
+    doc.connect_nodes(node_id(doc, "dense"), concat, "inputs")
     view.select_nodes([attention])
     scene = view.graph_scene()
     detail = _render(view)
@@ -625,7 +625,7 @@ def test_paints_in_detail_and_zoomed_out_overview(qtbot, view: GraphView, doc: D
     assert not scene._edge_layer.path().isEmpty()
     _render(view)
     extra = doc.add_node("Dropout", (0, 480))
-    doc.connect(node_id(doc, "dense"), extra)  # the shared edge path follows, on the next turn
+    doc.connect_nodes(node_id(doc, "dense"), extra)  # the shared edge path follows, on the next turn
     qtbot.waitUntil(lambda: scene._edge_layer.path().elementCount() > 0 and len(scene.edges) == 6
                     and not scene._layer_timer.isActive())
     assert not scene.edges[doc.graph.in_edges(extra)[0]].isVisible()

@@ -191,7 +191,7 @@ def test_unknown_costs_say_so(qtbot, view: GraphView, doc: Document) -> None:
     assert view.scene_node_item(loose).chip_texts == ["? FLOPs", "? memory"]
     doc.revalidate()
     assert view.scene_node_item(loose).chip_texts == ["? FLOPs", "? memory"]
-    doc.connect(node_id(doc, "dense"), loose)
+    doc.connect_nodes(node_id(doc, "dense"), loose)
     doc.revalidate()
     assert view.scene_node_item(loose).chip_texts == ["60 FLOPs", "12 B"]  # 10 x 3 multiply-adds; 3 floats
 
@@ -301,7 +301,7 @@ def test_presenter_and_badges_survive_a_document_switch(view: GraphView) -> None
     other = Document()
     a = other.add_node("InputLayer", (0, 0), {"batch_shape": [None, 4]})
     b = other.add_node("Dense", (0, 110), {"units": 2})
-    other.connect(a, b)
+    other.connect_nodes(a, b)
     other.revalidate()
     view.set_document(other)
     scene = view.graph_scene()

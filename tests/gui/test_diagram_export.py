@@ -26,7 +26,7 @@ def view(qtbot) -> GraphView:
         document.add_node("Dense", (0, 330), {"units": 10}),
     ]
     for a, b in itertools.pairwise(ids):
-        document.connect(a, b)
+        document.connect_nodes(a, b)
     document.revalidate()
     widget = GraphView(document)
     qtbot.addWidget(widget)

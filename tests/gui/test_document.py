@@ -14,7 +14,7 @@ def doc(qtbot) -> Document:
     document = Document()
     i = document.add_node("InputLayer", (0, 0), {"batch_shape": [None, 28, 28, 1]})
     d = document.add_node("Dense", (0, 120), {"units": 10})
-    document.connect(i, d)
+    document.connect_nodes(i, d)
     return document
 
 
@@ -46,7 +46,7 @@ def test_refused_connection_changes_nothing(doc: Document) -> None:
     count = doc.undo_stack.count()
     dense = doc.graph.node_by_name("dense").id
     with pytest.raises(GraphError, match="itself"):
-        doc.connect(dense, dense)
+        doc.connect_nodes(dense, dense)
     assert doc.undo_stack.count() == count
 
 

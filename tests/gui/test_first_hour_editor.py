@@ -59,11 +59,11 @@ def _type(qtbot, line_edit, text: str) -> None:
 
 
 def _double_click_palette(qtbot, window: MainWindow, class_name: str) -> None:
-    tree = window.palette.tree
-    item = window.palette.item_for(class_name)
+    tree = window.palette_panel.tree
+    item = window.palette_panel.item_for(class_name)
     tree.scrollToItem(item)
     rect = tree.visualItemRect(item)
-    with qtbot.waitSignal(window.palette.add_requested, timeout=2000):
+    with qtbot.waitSignal(window.palette_panel.add_requested, timeout=2000):
         # QTest's double click in Qt 6 sends no first press, which item views need: click first.
         qtbot.mouseClick(tree.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
         qtbot.mouseDClick(tree.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
@@ -84,7 +84,7 @@ def _no_overlaps(doc: Document) -> bool:
 def test_input_inspector_offers_shape_and_an_advanced_batch_size(qtbot, doc: Document) -> None:
     image = doc.add_node("InputLayer", (0, 0), {"batch_shape": [None, 784]}, name="image")
     conv = doc.add_node("Conv2D", (0, ROW_GAP), name="conv")
-    doc.connect(image, conv)
+    doc.connect_nodes(image, conv)
     doc.revalidate()
     panel = InspectorPanel(doc)
     qtbot.addWidget(panel)
@@ -128,7 +128,7 @@ def test_input_inspector_offers_shape_and_an_advanced_batch_size(qtbot, doc: Doc
 def test_a_batch_size_taken_for_part_of_the_shape_is_explained_and_fixed(qtbot, doc: Document) -> None:
     image = doc.add_node("InputLayer", (0, 0), {"batch_shape": [28, 28, 1]}, name="image")  # an old file
     conv = doc.add_node("Conv2D", (0, ROW_GAP), name="conv")
-    doc.connect(image, conv)
+    doc.connect_nodes(image, conv)
     doc.revalidate()
     panel = ProblemsPanel(doc)
     qtbot.addWidget(panel)
@@ -195,8 +195,8 @@ def _cnn_without_flatten(doc: Document) -> tuple[str, str, str]:
     image = doc.add_node("InputLayer", (0, 0), {"batch_shape": [None, 8, 8, 1]}, name="image")
     conv = doc.add_node("Conv2D", (0, ROW_GAP), {"filters": 2}, name="conv")
     head = doc.add_node("Dense", (0, 2 * ROW_GAP), {"units": 3, "activation": "softmax"}, name="head")
-    doc.connect(image, conv)
-    doc.connect(conv, head)
+    doc.connect_nodes(image, conv)
+    doc.connect_nodes(conv, head)
     doc.revalidate()
     return image, conv, head
 
@@ -259,7 +259,7 @@ def test_a_relu_classifier_output_is_flagged_once_a_dataset_is_chosen_and_fixed_
                                                                                              ) -> None:
     pixels = doc.add_node("InputLayer", (0, 0), {"batch_shape": [None, 4]}, name="pixels")
     out = doc.add_node("Dense", (0, ROW_GAP), {"units": 3}, name="out")  # from the palette: relu
-    doc.connect(pixels, out)
+    doc.connect_nodes(pixels, out)
     doc.revalidate()
     panel = ProblemsPanel(doc)
     qtbot.addWidget(panel)

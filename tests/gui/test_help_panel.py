@@ -21,8 +21,8 @@ def cnn(qtbot) -> Document:
     image = doc.add_node("InputLayer", (0, 0), {"batch_shape": [None, 28, 28, 1]}, name="image")
     conv = doc.add_node("Conv2D", (0, 120), {"filters": 32, "kernel_size": [3, 3]}, name="conv")
     flat = doc.add_node("Flatten", (0, 240), name="flat")
-    doc.connect(image, conv)
-    doc.connect(conv, flat)
+    doc.connect_nodes(image, conv)
+    doc.connect_nodes(conv, flat)
     doc.revalidate()
     return doc
 
@@ -140,7 +140,7 @@ def test_node_with_unknown_shapes_explains_why(qtbot, panel: HelpPanel) -> None:
     doc = Document()
     flat = doc.add_node("InputLayer", (0, 0), {"batch_shape": [None, 784]}, name="flat")
     conv = doc.add_node("Conv2D", (0, 120), name="conv")
-    doc.connect(flat, conv)
+    doc.connect_nodes(flat, conv)
     doc.revalidate()
     panel.show_node(doc, conv)
     assert "not known yet" in panel.text() and "4-D" in panel.text()

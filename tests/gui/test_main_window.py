@@ -87,7 +87,7 @@ def add_input_and_dense(window: MainWindow) -> tuple[str, str]:
 def test_palette_add_requested_adds_one_layer_as_one_undo_step(window: MainWindow, qtbot) -> None:
     before = len(window.document.graph)
     steps = window.document.undo_stack.count()
-    window.palette.add_requested.emit("Dense")
+    window.palette_panel.add_requested.emit("Dense")
     assert len(window.document.graph) == before + 1
     assert window.document.undo_stack.count() == steps + 1
     (new_id,) = set(window.view.selected_node_ids())
@@ -101,10 +101,10 @@ def test_connect_and_disconnect_update_the_status_bar(qtbot, prompts: Prompts) -
     qtbot.addWidget(win)
     source, target = add_input_and_dense(win)
     doc = win.document
-    edge = doc.connect(source, target)
+    edge = doc.connect_nodes(source, target)
     qtbot.waitUntil(lambda: win.validation_label.text() == "valid · 36 params")
     assert [e.target for e in doc.graph.out_edges(source)] == [target]
-    doc.disconnect([edge])
+    doc.disconnect_edges([edge])
     qtbot.waitUntil(lambda: "error" in win.validation_label.text())
     assert doc.graph.out_edges(source) == []
     assert win.validation_label.text() == MainWindow.validation_text(doc.analysis)
@@ -125,7 +125,7 @@ def test_undo_and_redo_through_the_edit_menu_return_identical_projects(window: M
     states = [snapshot(window)]
     dense = doc.add_node("Dense", (300, 0), {"units": 3})
     states.append(snapshot(window))
-    doc.connect(doc.graph.node_by_name("hidden_2").id, dense)
+    doc.connect_nodes(doc.graph.node_by_name("hidden_2").id, dense)
     states.append(snapshot(window))
     doc.set_param(dense, "units", 5)
     states.append(snapshot(window))
@@ -210,7 +210,7 @@ def test_open_recent_menu_lists_and_opens_files(window: MainWindow, prompts: Pro
 
 
 def test_unsaved_changes_prompt_on_close(window: MainWindow, prompts: Prompts, qtbot) -> None:
-    window.palette.add_requested.emit("Dropout")
+    window.palette_panel.add_requested.emit("Dropout")
     prompts.unsaved = [Button.Cancel]
     assert window.close() is False
     assert window.isVisible() and prompts.asked == 1
@@ -221,7 +221,7 @@ def test_unsaved_changes_prompt_on_close(window: MainWindow, prompts: Prompts, q
 
 
 def test_save_answer_saves_before_closing(window: MainWindow, prompts: Prompts, tmp_path: Path) -> None:
-    window.palette.add_requested.emit("Dropout")
+    window.palette_panel.add_requested.emit("Dropout")
     prompts.unsaved = [Button.Save]
     prompts.save_path = tmp_path / "kept.json"
     assert window.close() is True
@@ -229,7 +229,7 @@ def test_save_answer_saves_before_closing(window: MainWindow, prompts: Prompts, 
 
 
 def test_cancelled_save_as_keeps_the_window_open(window: MainWindow, prompts: Prompts) -> None:
-    window.palette.add_requested.emit("Dropout")
+    window.palette_panel.add_requested.emit("Dropout")
     prompts.unsaved = [Button.Save]
     prompts.save_path = None  # the file dialog is cancelled
     assert window.close() is False
@@ -237,7 +237,7 @@ def test_cancelled_save_as_keeps_the_window_open(window: MainWindow, prompts: Pr
 
 
 def test_new_asks_about_unsaved_changes(window: MainWindow, prompts: Prompts) -> None:
-    window.palette.add_requested.emit("Dropout")
+    window.palette_panel.add_requested.emit("Dropout")
     prompts.unsaved = [Button.Cancel]
     window.new_action.trigger()
     assert len(window.document.graph) == 6
@@ -248,7 +248,7 @@ def test_new_asks_about_unsaved_changes(window: MainWindow, prompts: Prompts) ->
 
 def test_title_shows_the_file_and_an_unsaved_marker(window: MainWindow) -> None:
     assert window.windowTitle() == "MLP tabular classifier — Layerforge"
-    window.palette.add_requested.emit("Dense")
+    window.palette_panel.add_requested.emit("Dense")
     assert window.windowTitle() == "MLP tabular classifier * — Layerforge"
     window.undo_action.trigger()
     assert window.windowTitle() == "MLP tabular classifier — Layerforge"
@@ -262,7 +262,7 @@ def test_new_from_example_opens_an_untitled_copy(window: MainWindow, prompts: Pr
     assert window.document.path is None
     assert window.document.project.name == load_project(example).name
     prompts.save_path = tmp_path / "lenet_copy.json"
-    window.palette.add_requested.emit("Dropout")
+    window.palette_panel.add_requested.emit("Dropout")
     window.save_action.trigger()  # Save on an untitled copy asks for a new file
     assert (tmp_path / "lenet_copy.json").is_file()
     assert example.read_bytes() == original
@@ -369,7 +369,7 @@ def test_export_keras_writes_a_model_file(window: MainWindow, prompts: Prompts, 
 
 
 def test_locked_document_disables_edits_and_undo(window: MainWindow) -> None:
-    window.palette.add_requested.emit("Dense")
+    window.palette_panel.add_requested.emit("Dense")
     window.document.set_locked(True)
     assert not window.undo_action.isEnabled()
     assert not window.delete_action.isEnabled() and not window.layout_action.isEnabled()
@@ -496,8 +496,8 @@ def test_canvas_shortcuts_act_once(window: MainWindow, qtbot) -> None:
     assert len(graph) == count + 1
     qtbot.keyClick(window.view, Qt.Key.Key_Delete)
     assert len(graph) == count
-    window.palette.search.setFocus()
-    qtbot.waitUntil(window.palette.search.hasFocus)
+    window.palette_panel.search.setFocus()
+    qtbot.waitUntil(window.palette_panel.search.hasFocus)
     window.view.select_nodes([graph.node_by_name("dropout").id])
-    qtbot.keyClick(window.palette.search, Qt.Key.Key_Delete)  # edits the search text, not the model
+    qtbot.keyClick(window.palette_panel.search, Qt.Key.Key_Delete)  # edits the search text, not the model
     assert len(graph) == count

@@ -69,9 +69,9 @@ def test_f1_explains_the_selected_layer_and_says_what_to_do_without_one(window: 
 
 def test_the_question_mark_in_the_palette_explains_the_layer_without_adding_it(window: MainWindow, qtbot) -> None:
     before = len(window.document.graph)
-    window.palette.tree.scrollToItem(window.palette.item_for("LSTM"))
-    rect = window.palette.help_rect("LSTM")
-    qtbot.mouseClick(window.palette.tree.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    window.palette_panel.tree.scrollToItem(window.palette_panel.item_for("LSTM"))
+    rect = window.palette_panel.help_rect("LSTM")
+    qtbot.mouseClick(window.palette_panel.tree.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
     qtbot.waitUntil(lambda: window.teaching.help.class_name() == "LSTM")
     assert window.teaching.help_dock.isVisible()
     assert len(window.document.graph) == before

@@ -20,9 +20,10 @@ from PySide6.QtWidgets import QComboBox, QDoubleSpinBox, QSpinBox
 
 from app.data import Dataset
 from app.gui.training.dataset_picker import FILE_KIND_KEYS, DatasetPicker, read_columns
-from app.gui.training.preview import DatasetPreview, as_images, class_ids, decode_tokens, to_uint8_image
+from app.gui.training.preview import DatasetPreview, as_images
 from app.gui.training.results import ResultsView, confusion_counts, metric_text, predicted_classes
 from app.gui.training.run_history import RunHistoryView, metric_order
+from app.gui.widgets import class_ids, decode_tokens, to_uint8_image
 
 ROOT = Path(__file__).resolve().parents[2]
 LOAD_TIMEOUT = 60_000

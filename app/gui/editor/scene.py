@@ -562,7 +562,7 @@ class GraphScene(QGraphicsScene):
             return None
         source, node_id, port_name = target
         try:
-            return self.document.connect(source, node_id, port_name)
+            return self.document.connect_nodes(source, node_id, port_name)
         except (GraphError, PermissionError) as error:
             self.message.emit(_sentence(str(error)))
             return None

@@ -582,7 +582,7 @@ class GraphView(QGraphicsView):
         if not edges:
             self.document.remove_nodes(node_ids)
         elif not node_ids:
-            self.document.disconnect(edges)
+            self.document.disconnect_edges(edges)
         else:
             def change(graph: Any) -> None:
                 for edge in edges:

@@ -42,7 +42,7 @@ from app.gui.insight.common import (
     to_rgb,
 )
 from app.gui.theme import TEXT, TEXT_SECONDARY
-from app.gui.training.preview import make_plot_widget
+from app.gui.widgets import make_plot_widget
 
 MAX_CHANNELS = 32
 """Feature maps shown at most (the first ones; the caption says how many there are)."""

@@ -19,7 +19,7 @@ from PySide6.QtWidgets import QLabel, QStackedWidget, QVBoxLayout, QWidget
 
 from app.gui.insight.common import follow_font, message_label, set_message
 from app.gui.theme import TEXT, TEXT_MUTED
-from app.gui.training.preview import color_for, make_plot_widget
+from app.gui.widgets import color_for, make_plot_widget
 
 MAX_POINTS = 1500
 """Points drawn at most (the first ones); the 2-D sets have a few hundred."""

@@ -17,7 +17,7 @@ from PySide6.QtWidgets import QLabel, QStackedWidget, QVBoxLayout, QWidget
 
 from app.gui.insight.common import ColorBar, colorize, image_plot, message_label, set_message, to_rgb
 from app.gui.theme import TEXT, WARNING
-from app.gui.training.preview import class_label
+from app.gui.widgets import class_label
 
 ALPHA = 0.45
 """How much of the heat map shows over the picture."""

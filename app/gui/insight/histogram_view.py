@@ -19,7 +19,7 @@ from PySide6.QtWidgets import QLabel, QListWidget, QListWidgetItem, QSplitter, Q
 
 from app.gui.insight.common import follow_font, message_label, set_message
 from app.gui.theme import ERROR, TEXT, TEXT_MUTED
-from app.gui.training.preview import make_plot_widget
+from app.gui.widgets import make_plot_widget
 
 WEIGHT_COLOR = "#3F7CC4"
 ACTIVATION_COLOR = "#2E9E5B"

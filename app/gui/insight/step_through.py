@@ -27,7 +27,7 @@ from app.gui.insight.common import error_text, is_picture
 from app.gui.insight.material import is_hint
 from app.gui.jobs import Jobs
 from app.gui.theme import TEXT, TEXT_MUTED
-from app.gui.training.preview import class_label, decode_tokens, format_number, image_pixmap
+from app.gui.widgets import class_label, decode_tokens, format_number, image_pixmap
 
 if TYPE_CHECKING:
     from app.gui.insight.material import Material

@@ -23,7 +23,7 @@ from app.gui.insight.histogram_view import HistogramView
 from app.gui.insight.material import HINTS as MATERIAL_HINTS
 from app.gui.jobs import Jobs
 from app.gui.theme import TEXT_MUTED
-from app.gui.training.preview import class_ids, class_label
+from app.gui.widgets import class_ids, class_label
 
 if TYPE_CHECKING:
     from app.gui.insight.material import Material

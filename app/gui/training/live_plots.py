@@ -31,7 +31,7 @@ from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from app.core.training_settings import METRICS, label_of
 from app.gui.theme import TEXT, TEXT_MUTED
-from app.gui.training.preview import OutsideLegend, plain_values
+from app.gui.widgets import OutsideLegend, plain_values
 
 REFRESH_MS = 100
 """Redraws happen at most this often (10 Hz; see the module docstring)."""

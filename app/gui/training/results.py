@@ -36,20 +36,15 @@ from PySide6.QtWidgets import (
 )
 
 from app.gui.theme import ERROR, TEXT, TEXT_MUTED, VALID_TARGET, WARNING, mix
-from app.gui.training.preview import (
-    MAX_POINTS,
-    ImageGrid,
-    RowsModel,
+from app.gui.training.preview import MAX_POINTS, ImageGrid, RowsModel, as_images, empty_label, make_table_view
+from app.gui.widgets import (
     add_legend,
-    as_images,
     class_ids,
     class_label,
     color_for,
     decode_tokens,
-    empty_label,
     format_number,
     make_plot_widget,
-    make_table_view,
 )
 
 SAMPLE_COUNT = 16

@@ -35,8 +35,9 @@ from PySide6.QtWidgets import (
 )
 
 from app.gui.theme import ERROR, TEXT, TEXT_MUTED, VALID_TARGET, WARNING
-from app.gui.training.preview import add_legend, color_for, empty_label, format_number, make_plot_widget
+from app.gui.training.preview import empty_label
 from app.gui.training.results import METRIC_NAMES, metric_text
+from app.gui.widgets import add_legend, color_for, format_number, make_plot_widget
 
 ID_ROLE = Qt.ItemDataRole.UserRole
 COLUMNS = ("Run", "Dataset", "Optimizer", "LR", "Epochs", "Loss", "Val loss", "Test", "Model", "Status")
@@ -188,7 +189,7 @@ class RunHistoryView(QWidget):
         return list(self._runs)
 
     @property
-    def metric(self) -> str:
+    def current_metric(self) -> str:
         return str(self.metric_combo.currentData() or "loss")
 
     def set_metric(self, key: str) -> bool:
@@ -252,7 +253,7 @@ class RunHistoryView(QWidget):
             history = record.get("history")
             if isinstance(history, Mapping):
                 keys.update(k for k, v in history.items() if isinstance(v, Sequence) and v)
-        current = self.metric
+        current = self.current_metric
         order = metric_order(keys) or ["loss"]
         if order == self.metrics():
             return
@@ -403,7 +404,7 @@ class RunHistoryView(QWidget):
             item.removeItem(curve)
         self.curves = {}
         self.legend.clear()
-        key = self.metric
+        key = self.current_metric
         item.setLabel("left", metric_label(key), color=TEXT)
         missing = []
         for index, record in enumerate(self._runs):
