@@ -336,7 +336,14 @@ class _Interrupts:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        if self.previous is not None:
+        if self.previous is None:
+            return
+        if self.pressed:
+            # The user asked to stop and the command is ending with 130: a Ctrl+C that comes
+            # after the run (a second press timed just after the stop) must not raise a
+            # KeyboardInterrupt into the interpreter's teardown, which ended the process by SIGINT.
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+        else:
             signal.signal(signal.SIGINT, self.previous)
 
     def _on_sigint(self, signum: int, frame: object) -> None:

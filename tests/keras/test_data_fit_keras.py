@@ -42,7 +42,7 @@ def fit_briefly(graph: Graph, prepared: Prepared, loss: str, n: int = 64) -> flo
 def test_every_example_trains_on_its_prepared_data(name: str) -> None:
     project = load_project(MODELS / f"{name}.json")
     assert project.dataset is not None
-    ds = load_dataset(project.dataset)
+    ds = load_dataset(project.dataset, base_dir=MODELS)  # a data file of an example sits beside it
     settings = project.training
     splits = split_dataset(ds, settings["validation_split"], settings["test_split"], settings["seed"])
     prepared = prepare(ds, splits, project.graph, settings, project.dataset)

@@ -298,12 +298,12 @@ CONFIGS: dict[str, tuple[dict[str, Any], str]] = {
         "the Python function 'eval'"),
     "layer from outside keras": (functional(layer("Dense", "dense", {"units": 2}, module="evil.layers"),
                                             output="dense"), "from module 'evil.layers', which is outside Keras"),
-    "unknown keras layer": (functional(layer("Conv3D", "c3", {}), output="c3"),
-                            "layer 'c3' is a Conv3D layer, which Layerforge does not support"),
+    "unknown keras layer": (functional(layer("RNN", "rnn", {}), output="rnn"),
+                            "layer 'rnn' is a RNN layer, which Layerforge does not support"),
     "keras operation as an input": (
-        functional(layer("Add", "plus", {}, module="keras.src.ops.numpy", registered_name="Add"),
+        functional(layer("Log", "plus", {}, module="keras.src.ops.numpy", registered_name="Log"),
                    layer("Dense", "dense", {"units": 2}, source="plus"), output="dense"),
-        "layer 'plus' is a Keras operation (Add), not a layer"),
+        "layer 'plus' is the Keras operation Log (module 'keras.src.ops.numpy'), which Layerforge does not support"),
     "subclassed model": ({"module": "mymodels", "class_name": "MyModel", "config": {"layers": []},
                           "registered_name": "Custom>MyModel"}, "custom model class 'Custom>MyModel'"),
     "shared layer": (functional({**layer("Dense", "shared", {"units": 8}), "inbound_nodes": [

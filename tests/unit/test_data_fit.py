@@ -394,10 +394,11 @@ EXAMPLE_REFS: dict[str, dict[str, Any]] = {
     "lenet_mnist": {"name": "mnist_5k"},
     "mlp_tabular": {"name": "iris"},
     "moons_boundary": {"name": "moons", "samples": 400},
-    "mobilenet_transfer": {"name": "shapes", "pixels": "0-255"},
+    "mobilenet_transfer": {"name": "shapes", "pixels": "0-255", "image_size": 96, "samples": 1500},
     "residual_cnn": {"name": "mnist_5k"},
     "text_lstm": {"name": "sentiment"},
     "transformer_encoder": {"name": "sentiment"},
+    "transfer_digits": {"name": "npz", "path": "digits_5_to_9.npz"},
     "two_input_concat": {"name": "wine", "inputs": {"chemistry": "columns 0-9", "colour": "columns 10-12"}},
     "vgg_augmented": {"name": "mnist_5k"},
 }
@@ -411,7 +412,7 @@ def test_every_example_has_a_dataset_ref_here() -> None:
 def test_example_project_data_fits_its_model(name: str) -> None:
     project = load_project(MODELS / f"{name}.json")
     ref = EXAMPLE_REFS[name]
-    ds = load_dataset(ref)
+    ds = load_dataset(ref, base_dir=MODELS)  # a data file of an example sits beside it
     settings = project.training
     splits = split_dataset(ds, settings["validation_split"], settings["test_split"], settings["seed"])
     prepared = prepare(ds, splits, project.graph, settings, ref)
