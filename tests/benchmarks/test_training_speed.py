@@ -14,15 +14,14 @@ import gc
 import time
 from pathlib import Path
 
+import keras  # a hard dependency: a broken install fails here, never skips
 import numpy as np
 import pytest
 
-keras = pytest.importorskip("keras")
-
-from app.core.project import Project, load_project  # noqa: E402
-from app.keras_bridge.compile import compile_graph  # noqa: E402
-from app.keras_bridge.training import TrainingSession  # noqa: E402
-from tests.slow.test_training_quality import _rss_mib  # noqa: E402
+from app.core.project import Project, load_project
+from app.keras_bridge.compile import compile_graph
+from app.keras_bridge.training import TrainingSession
+from tests.slow.test_training_quality import _rss_mib
 
 MODELS = Path(__file__).resolve().parents[2] / "models"
 ROUNDS = 3

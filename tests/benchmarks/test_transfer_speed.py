@@ -12,13 +12,11 @@ from pathlib import Path
 
 import pytest
 
-keras = pytest.importorskip("keras")
-
-from app.core.graph import Graph  # noqa: E402
-from app.core.project import load_project  # noqa: E402
-from app.core.shapes import analyze  # noqa: E402
-from app.keras_bridge.backbones import load_weights_file  # noqa: E402
-from app.keras_bridge.compile import compile_graph  # noqa: E402
+from app.core.graph import Graph
+from app.core.project import load_project
+from app.core.shapes import analyze
+from app.keras_bridge.backbones import load_weights_file
+from app.keras_bridge.compile import compile_graph
 
 MODELS = Path(__file__).resolve().parents[2] / "models"
 

@@ -361,7 +361,7 @@ def test_export_of_an_invalid_model_explains_and_writes_nothing(window: MainWind
 
 
 def test_export_keras_writes_a_model_file(window: MainWindow, prompts: Prompts, tmp_path: Path) -> None:
-    pytest.importorskip("keras")
+    import keras  # noqa: F401  (a hard dependency: fail, never skip)
     prompts.save_path = tmp_path / "model"
     window.export_keras_action.trigger()
     assert prompts.messages == []

@@ -12,13 +12,12 @@ import inspect
 from collections.abc import Iterator
 from typing import Any
 
+import keras  # a hard dependency: a broken install fails here, never skips
 import pytest
 
 from app.core.catalog.applications import SPECS
 from app.core.catalog.spec import Shape
 from tests.keras.oracle import check_against_keras
-
-keras = pytest.importorskip("keras")
 
 # (class name, config overrides, input shape, expected outcome)
 CASES: list[tuple[str, dict[str, Any], Shape, str]] = [

@@ -6,22 +6,20 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import keras  # a hard dependency: a broken install fails here, never skips
 import numpy as np
 import pytest
 
 from app.core.catalog.applications import imagenet_file
 from app.core.graph import Graph
 from app.core.shapes import analyze
-
-keras = pytest.importorskip("keras")
-
-from app.keras_bridge.backbones import (  # noqa: E402
+from app.keras_bridge.backbones import (
     BackboneError,
     load_weights_file,
     preflight,
     weights_context,
 )
-from app.keras_bridge.compile import compile_graph  # noqa: E402
+from app.keras_bridge.compile import compile_graph
 
 SMALL = {"alpha": 0.35, "pooling": "avg"}
 """The cheapest MobileNetV2 Keras has ImageNet weights for (with 96x96 inputs)."""

@@ -6,14 +6,13 @@ where our rule refuses a case, Keras must refuse it too.
 
 from __future__ import annotations
 
+import keras
 import pytest
 from hypothesis import given, settings
 
 from app.core.catalog import CATALOG
 from tests.keras.cases import ALL_CASES, EXAMPLES, Case
 from tests.keras.oracle import check_against_keras, keras_default_config, strip_names
-
-pytest.importorskip("keras")
 
 LAYER_SPECS = sorted(
     name for name, spec in CATALOG.items() if spec.module == "keras.layers" and name != "InputLayer"
@@ -35,7 +34,6 @@ def test_config_keys_equal_keras(class_name: str) -> None:
 @pytest.mark.parametrize("class_name", LAYER_SPECS)
 def test_default_config_builds_keras_default_layer(class_name: str) -> None:
     """Our defaults are Keras' defaults: the layer built from our config is Keras' default one."""
-    import keras
 
     spec = CATALOG[class_name]
     ours = strip_names(getattr(keras.layers, class_name).from_config({"name": "probe", **spec.default_config()})
@@ -65,7 +63,6 @@ def test_shapes_and_params_equal_keras(class_name: str) -> None:
 
 @pytest.mark.parametrize("class_name", LAYER_SPECS)
 def test_new_nodes_are_named_like_keras_names_them(class_name: str) -> None:
-    import keras
 
     from tests.keras.oracle import keras_default_config
 

@@ -16,6 +16,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import keras
 import pytest
 from hypothesis import HealthCheck, given, settings
 
@@ -25,8 +26,6 @@ from app.core.graph import Graph
 from app.core.project import Project, load_project
 from app.core.shapes import analyze
 from tests.keras.cases import ALL_CASES, Case
-
-pytest.importorskip("keras")
 
 MODELS = sorted((Path(__file__).resolve().parents[2] / "models").glob("*.json"))
 HOSTILE_NAME = 'x"); __import__("os").system("touch pwned") #'
@@ -188,7 +187,6 @@ def sweep_projects() -> dict[str, Project]:
 
 def application_projects() -> dict[str, Project]:
     """Whole keras.applications models, imported as full graphs of their real layers."""
-    import keras
 
     from app.keras_bridge.importer import import_config
     from tests.keras.test_roundtrip_keras import APPLICATIONS
@@ -246,7 +244,6 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
 
 
 def expected(project: Project) -> dict[str, Any]:
-    import keras
     import numpy as np
 
     from app.keras_bridge.compile import compile_graph
@@ -357,7 +354,6 @@ def test_hostile_names_stay_data_and_touch_nothing(run: dict[str, Any]) -> None:
                                               if s.module == "keras.layers" and n != "InputLayer"))
 def test_a_lone_required_parameter_is_keras_first_positional_argument(class_name: str) -> None:
     """Codegen writes ``Dense(10)``: the catalog's only required parameter must come first in Keras."""
-    import keras
 
     spec = CATALOG[class_name]
     required = [p.name for p in spec.params if p.required]
@@ -371,7 +367,6 @@ def test_a_lone_required_parameter_is_keras_first_positional_argument(class_name
 @pytest.mark.parametrize("class_name", sorted(n for n, s in CATALOG.items() if s.is_application))
 def test_application_defaults_are_keras_defaults_except_weights(class_name: str) -> None:
     """Codegen leaves out default-valued backbone arguments, but always writes weights."""
-    import keras
 
     signature = inspect.signature(getattr(keras.applications, class_name)).parameters
     for param in CATALOG[class_name].params:
@@ -380,7 +375,6 @@ def test_application_defaults_are_keras_defaults_except_weights(class_name: str)
 
 
 def test_every_exported_optimizer_exists_in_keras() -> None:
-    import keras
 
     for class_name in OPTIMIZERS.values():
         assert isinstance(getattr(keras.optimizers, class_name), type)

@@ -9,6 +9,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+import keras  # a hard dependency: a broken install fails here, never skips
 import numpy as np
 import pytest
 
@@ -18,8 +19,6 @@ from app.core.graph import Graph
 from app.core.project import Project, load_project, save_project
 from app.keras_bridge.compile import CompileError, compile_graph
 from app.keras_bridge.export import ExportError, export_keras, export_python
-
-keras = pytest.importorskip("keras")
 
 MODELS = Path(__file__).resolve().parents[2] / "models"
 

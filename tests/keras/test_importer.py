@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import keras  # a hard dependency: a broken install fails here, never skips
 import pytest
 from hypothesis import HealthCheck, given, settings
 
@@ -28,8 +29,6 @@ from app.keras_bridge.normalize import INITIALIZER_FORMS, normalize_config
 from tests.keras.cases import ALL_CASES, Case
 from tests.keras.graph_compare import canonical_config
 from tests.keras.oracle import full_config
-
-keras = pytest.importorskip("keras")
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import keras  # a hard dependency: a broken install fails here, never skips
 import pytest
 from hypothesis import given, settings
 
@@ -27,8 +28,6 @@ from app.keras_bridge.layers import build_layer, call_operation
 from tests.keras.cases import Case
 from tests.keras.cases.ops import CASES
 from tests.keras.oracle import check_against_keras
-
-keras = pytest.importorskip("keras")
 
 OPERATIONS = sorted(name for name, spec in CATALOG.items() if spec.is_operation)
 INTERNAL = sorted(class_name for _, class_name in INTERNAL_LAYERS)

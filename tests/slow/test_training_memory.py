@@ -13,14 +13,13 @@ import time
 import weakref
 from pathlib import Path
 
+import keras  # a hard dependency: a broken install fails here, never skips
 import numpy as np
 import pytest
 
-keras = pytest.importorskip("keras")
-
-from app.core.project import Project, load_project  # noqa: E402
-from app.keras_bridge.release import custom_gradient_names, release_gradients  # noqa: E402
-from app.keras_bridge.training import TrainingSession  # noqa: E402
+from app.core.project import Project, load_project
+from app.keras_bridge.release import custom_gradient_names, release_gradients
+from app.keras_bridge.training import TrainingSession
 
 MODELS = Path(__file__).resolve().parents[2] / "models"
 RUNS = 10

@@ -169,7 +169,6 @@ def test_time_distributed_dense_applies_per_step() -> None:
     assert result([None, 6, 3], "TimeDistributed", cfg) == ((None, 6, 4), 3 * 4 + 4)
 
 
-@pytest.mark.skipif(get_spec("Conv2D") is None, reason="convolution catalog not available")
 def test_time_distributed_conv2d_on_video() -> None:
     cfg = {"layer": layer_value("Conv2D", {"filters": 2, "kernel_size": [3, 3]})}
     assert result([None, 4, 8, 8, 1], "TimeDistributed", cfg) == ((None, 4, 6, 6, 2), 2 * 9 + 2)
