@@ -1,13 +1,21 @@
-"""Automatic layered layout of the DAG (imported or messy graphs, and the examples).
+"""Automatic layered layout of the DAG (imported or messy graphs, the examples, the folded view).
 
-Layers come from networkx's ``topological_generations`` (longest path from the
-inputs), then a few barycenter sweeps order nodes within a layer to reduce crossings
-(the Sugiyama heuristic, as in grandalf/dot, kept small with networkx doing the graph work).
+grandalf's Sugiyama layout does the graph drawing: ranks (each node below all its inputs),
+crossing reduction and Brandes-Köpf placement, in which a long edge (a residual connection)
+runs through placeholders one column wide, so the two branches of a residual block sit side by
+side. On top of that, long networks wrap: a column more than a screenful of rows deep is cut
+at a narrow rank (where the whole network passes through one layer) and continues at the top
+of the next column, so a 175-layer ResNet is a page of columns, not an 18,000 px strip.
+
+The layout works on plain ids and edges (:func:`layered_layout`), so the canvas can lay out
+its folded view (a collapsed block is one card) with the same code as the full graph.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import math
+from collections.abc import Hashable, Iterable, Sequence
+from typing import Any, TypeVar
 
 import networkx as nx
 
@@ -23,32 +31,139 @@ about 212 x 72-96 pixels, and the layered layout's own spacing leaves a little m
 SEARCH_COLUMNS = 4
 """How many columns each side of the wanted spot :func:`free_position` tries, row by row."""
 
+CARD_WIDTH = 212.0
+EDGE_LANE = 60.0
+"""Width a long edge takes beside the cards it passes (a residual branch's lane)."""
+WRAP_AFTER_ROWS = 24
+"""A network at most this many rows deep is one column; deeper ones wrap into several."""
+MIN_BAND_ROWS = 12
+"""A wrapped column is at least this many rows deep."""
+TARGET_ASPECT = 1.6
+"""Wrapped columns are chosen so the whole picture is about as wide as a 1280 x 800 window."""
+NARROW_SEARCH = 0.35
+"""A column is cut at a rank where the network is one layer wide, searched up to this share
+of a column above the ideal cut (else it is cut where it is)."""
 
-def layered_positions(graph: Graph, sweeps: int = 4) -> dict[str, Position]:
-    """Top-to-bottom positions: inputs in the first row, each node below all its inputs."""
-    g = nx.DiGraph(graph.nx_graph())
+Key = TypeVar("Key", bound=Hashable)
+
+
+class _Card:
+    """What grandalf reads of a vertex: its size (and where it writes the centre, ``xy``)."""
+
+    def __init__(self, w: float = CARD_WIDTH, h: float = ROW_GAP - 20.0) -> None:
+        self.w, self.h = w, h
+        self.xy: tuple[float, float] = (0.0, 0.0)
+
+
+def layered_layout(ids: Sequence[Key], edges: Iterable[tuple[Key, Key]], *,
+                   wrap_rows: int | None = None) -> dict[Key, Position]:
+    """Card centres for ``ids`` joined by ``edges`` (source, target): each card at least one row
+    below its inputs, rows :data:`ROW_GAP` apart, cards in a row :data:`COLUMN_GAP` apart or more.
+
+    Deep networks wrap into columns of ``wrap_rows`` rows (by default chosen so the picture is
+    about as wide as a window, and only past :data:`WRAP_AFTER_ROWS` rows). Separate pieces of
+    the graph sit side by side in the order of ``ids``; edges between unknown ids are ignored
+    and a cycle (an invalid graph) is drawn with its back edge dropped.
+    """
+    order = list(dict.fromkeys(ids))
+    g = nx.DiGraph()
+    g.add_nodes_from(order)
+    g.add_edges_from((s, t) for s, t in edges if s != t and s in g and t in g)
     if not nx.is_directed_acyclic_graph(g):
         g = _break_cycles(g)
-    depth: dict[str, int] = {}
-    for node_id in nx.topological_sort(g):
-        depth[node_id] = max((depth[p] + 1 for p in g.predecessors(node_id)), default=0)
-    rows: dict[int, list[str]] = {}
-    insertion = {n.id: i for i, n in enumerate(graph.nodes())}
-    for node_id in sorted(depth, key=insertion.__getitem__):
-        rows.setdefault(depth[node_id], []).append(node_id)
-    order = {n: i for row in rows.values() for i, n in enumerate(row)}
-    for sweep in range(sweeps):
-        down = sweep % 2 == 0
-        for level in sorted(rows, reverse=not down):
-            neighbours = g.predecessors if down else g.successors
-            rows[level].sort(key=lambda n: _barycenter(n, neighbours, order))
-            order.update({n: i for i, n in enumerate(rows[level])})
-    positions: dict[str, Position] = {}
-    for level, row in rows.items():
-        width = (len(row) - 1) * COLUMN_GAP
-        for i, node_id in enumerate(row):
-            positions[node_id] = (i * COLUMN_GAP - width / 2, level * ROW_GAP)
+    index = {key: i for i, key in enumerate(order)}
+    pieces = sorted((sorted(c, key=index.__getitem__) for c in nx.weakly_connected_components(g)),
+                    key=lambda c: index[c[0]])
+    positions: dict[Key, Position] = {}
+    left = 0.0
+    for piece in pieces:
+        placed = _wrapped(*_sugiyama(piece, g), wrap_rows)
+        low = min(x for x, _ in placed.values())
+        for key, (x, y) in placed.items():
+            positions[key] = (x - low + left, y)
+        left = max(x for x, _ in positions.values()) + COLUMN_GAP
+    if positions:
+        middle = (min(x for x, _ in positions.values()) + max(x for x, _ in positions.values())) / 2
+        positions = {key: (round(x - middle, 1), y) for key, (x, y) in positions.items()}
     return positions
+
+
+def _sugiyama(piece: list[Key], g: nx.DiGraph) -> tuple[dict[Key, int], dict[Key, float], list[list[float]]]:
+    """grandalf's layout of one connected piece: each id's rank and x, and the x of everything
+    in each rank (cards and the lanes of long edges)."""
+    if len(piece) == 1:
+        return {piece[0]: 0}, {piece[0]: 0.0}, [[0.0]]
+    from grandalf.graphs import Edge, Vertex, graph_core
+    from grandalf.layouts import SugiyamaLayout
+
+    vertices: dict[Key, Any] = {}
+    for key in piece:
+        vertex = Vertex(key)
+        vertex.view = _Card()
+        vertices[key] = vertex
+    edges = [Edge(vertices[s], vertices[t]) for s in piece for t in g.successors(s)]
+    layout = SugiyamaLayout(graph_core(list(vertices.values()), edges))
+    layout.xspace = COLUMN_GAP - CARD_WIDTH
+    layout.dw = EDGE_LANE  # the placeholders of long edges: narrow lanes beside the cards
+    layout.init_all(roots=[vertices[k] for k in piece if g.in_degree(k) == 0], inverted_edges=[])
+    layout.draw(N=1.5)
+    ranks = {key: int(layout.grx[v].rank) for key, v in vertices.items()}
+    xs = {key: float(v.view.xy[0]) for key, v in vertices.items()}
+    rows = [[float(v.view.xy[0]) for v in layer] for layer in layout.layers]
+    return ranks, xs, rows
+
+
+def _wrapped(ranks: dict[Key, int], xs: dict[Key, float], rows: list[list[float]],
+             wrap_rows: int | None) -> dict[Key, Position]:
+    """Cut the ranks into columns (see :func:`band_cuts`) and put the columns side by side."""
+    cuts = band_cuts([len(row) for row in rows], _band_rows(rows, wrap_rows))
+    placed: dict[Key, Position] = {}
+    offset = 0.0
+    for start, end in cuts:
+        band_xs = [x for row in rows[start:end] for x in row]
+        low, high = min(band_xs), max(band_xs)
+        for key, rank in ranks.items():
+            if start <= rank < end:
+                placed[key] = (xs[key] - low + offset, (rank - start) * ROW_GAP)
+        offset += high - low + COLUMN_GAP + EDGE_LANE
+    return placed
+
+
+def _band_rows(rows: list[list[float]], wrap_rows: int | None) -> int:
+    """How many ranks a column holds: ``wrap_rows``, or enough columns for a window's shape."""
+    depth = len(rows)
+    if wrap_rows is not None:
+        return max(1, wrap_rows)
+    if depth <= WRAP_AFTER_ROWS:
+        return depth
+    all_xs = [x for row in rows for x in row]
+    width = max(all_xs) - min(all_xs) + COLUMN_GAP + EDGE_LANE
+    columns = max(1, round(math.sqrt(TARGET_ASPECT * depth * ROW_GAP / width)))
+    return max(MIN_BAND_ROWS, math.ceil(depth / columns))
+
+
+def band_cuts(widths: Sequence[int], rows: int) -> list[tuple[int, int]]:
+    """Split ranks ``0..len(widths)`` into runs of at most ``rows``; a run ends, where it can,
+    just after a rank one item wide (the whole network passes through one layer there, so only
+    that layer's outputs cross to the next column, no residual branch)."""
+    depth = len(widths)
+    cuts: list[tuple[int, int]] = []
+    start = 0
+    while depth - start > rows:
+        ideal = start + rows
+        reach = max(start + 1, ideal - int(rows * NARROW_SEARCH))
+        end = next((c for c in range(ideal, reach - 1, -1) if widths[c - 1] == 1), ideal)
+        cuts.append((start, end))
+        start = end
+    cuts.append((start, depth))
+    return cuts
+
+
+def layered_positions(graph: Graph, wrap_rows: int | None = None) -> dict[str, Position]:
+    """Top-to-bottom positions of every node: inputs in the first row, each node below all its
+    inputs, deep networks wrapped into columns (see :func:`layered_layout`)."""
+    return layered_layout([n.id for n in graph.nodes()], ((e.source, e.target) for e in graph.edges()),
+                          wrap_rows=wrap_rows)
 
 
 def apply_layout(graph: Graph) -> None:
@@ -99,11 +214,6 @@ def make_room(graph: Graph, position: Position, keep: Iterable[str] = ()) -> lis
         x, y = graph.node(node_id).position
         graph.move(node_id, (x, y + ROW_GAP))
     return moved
-
-
-def _barycenter(node_id: str, neighbours, order: dict[str, int]) -> float:
-    linked = [order[n] for n in neighbours(node_id) if n in order]
-    return sum(linked) / len(linked) if linked else float(order[node_id])
 
 
 def _break_cycles(g: nx.DiGraph) -> nx.DiGraph:
