@@ -25,6 +25,7 @@ from typing import Any
 import networkx as nx
 
 from app.core.atomic import atomic_write_bytes
+from app.core.blocks import BLOCK_KINDS, BlockTree
 from app.core.catalog import get_spec
 from app.core.catalog.spec import to_json_value
 from app.core.graph import Graph, GraphError
@@ -33,11 +34,20 @@ from app.core.userfiles import FileTooLarge, mib, read_limited, sizes
 from app.core.weights import ModelWeights
 
 FORMAT_NAME = "layerforge-project"
-FORMAT_VERSION = 1
-"""The version this app writes. Bump it together with a new entry in :data:`MIGRATIONS`."""
+FORMAT_VERSION = 2
+"""The version this app writes. Bump it together with a new entry in :data:`MIGRATIONS`.
+Version 2 added ``"blocks"`` (groups and nested models, :mod:`app.core.blocks`)."""
 
 Migration = Callable[[dict[str, Any]], dict[str, Any]]
-MIGRATIONS: dict[int, Migration] = {}
+
+
+def _add_blocks(data: dict[str, Any]) -> dict[str, Any]:
+    """Version 1 -> 2: files before blocks existed have none."""
+    data.setdefault("blocks", [])
+    return data
+
+
+MIGRATIONS: dict[int, Migration] = {1: _add_blocks}
 """``MIGRATIONS[n]`` upgrades the raw dict of a version-``n`` file to version ``n + 1``.
 
 It receives a deep copy and returns the upgraded dict; the loader sets ``"version"``.
@@ -127,6 +137,8 @@ class Project:
     weights: ModelWeights = field(default_factory=ModelWeights)
     """The arrays the model has (empty: initial weights); read and written beside the project
     file by :mod:`app.keras_bridge.weights_io`."""
+    blocks: BlockTree = field(default_factory=BlockTree)
+    """Groups and nested models over the graph's nodes (see :mod:`app.core.blocks`)."""
     weights_meta: dict[str, Any] | None = None
     """The file's ``"weights"`` entry: the sidecar's name, its token, where the weights came
     from and each layer's fingerprint and shapes (see :func:`weights_entry`)."""
@@ -322,7 +334,7 @@ class _Checker:
         """A current-version document whose values :meth:`plain` already accepted."""
         self.obj(data, "", {"format": True, "version": True, "name": False, "description": False,
                             "graph": True, "training": False, "dataset": False, "runs": False,
-                            "weights": False},
+                            "weights": False, "blocks": False},
                  "the project")
         if "name" in data:
             self.text_field(data["name"], "name")
@@ -338,7 +350,9 @@ class _Checker:
             runs = self.typed(data["runs"], "runs", lambda v: isinstance(v, list), "a list of runs")
             for i, run in enumerate(runs):
                 self.typed(run, f"runs[{i}]", lambda v: isinstance(v, dict), "an object")
-        self.graph(data["graph"], "graph")
+        node_ids = self.graph(data["graph"], "graph")
+        if "blocks" in data:
+            self.blocks(data["blocks"], "blocks", node_ids)
         if data.get("weights") is not None:
             self.weights(data["weights"], "weights")
 
@@ -360,7 +374,49 @@ class _Checker:
             self.obj(layer, here, {"fingerprint": True, "shapes": False, "name": False}, "a layer's weights")
             self.text_field(layer["fingerprint"], f"{here}.fingerprint")
 
-    def graph(self, graph: Any, loc: JsonPath) -> None:
+    def blocks(self, blocks: Any, loc: JsonPath, node_ids: Mapping[str, str]) -> None:
+        """The blocks: unique ids, a known kind, a parent listed earlier, members that are
+        nodes of the graph and in one block only (nesting goes through ``parent``)."""
+        items = self.typed(blocks, loc, lambda v: isinstance(v, list), "a list of blocks")
+        seen: dict[str, JsonPath] = {}
+        owner: dict[str, JsonPath] = {}
+        for i, block in enumerate(items):
+            here = f"{loc}[{i}]"
+            self.obj(block, here, {"id": True, "name": True, "kind": True, "parent": False, "members": False,
+                                   "collapsed": False, "trainable": False, "training": False}, "a block")
+            block_id = self.text_field(block["id"], f"{here}.id", non_empty=True)
+            if block_id in seen:
+                raise self.fail(f"{here}.id", f"block id {block_id!r} is already used by {seen[block_id]}; "
+                                "ids must be unique")
+            name = self.text_field(block["name"], f"{here}.name", non_empty=True)
+            kind = self.text_field(block["kind"], f"{here}.kind")
+            if kind not in BLOCK_KINDS:
+                raise self.fail(f"{here}.kind", f"block {name!r} has the kind {_describe(kind)}; expected "
+                                f"{' or '.join(repr(k) for k in BLOCK_KINDS)}")
+            parent = block.get("parent")
+            if parent is not None:
+                self.text_field(parent, f"{here}.parent")
+                if parent not in seen:
+                    raise self.fail(f"{here}.parent", f"block {name!r} names the parent block {parent!r}, which "
+                                    "is not listed before it")
+            members = self.typed(block.get("members", []), f"{here}.members", _is_text_list, "a list of node ids")
+            for j, node_id in enumerate(members):
+                if node_id not in node_ids:
+                    raise self.fail(f"{here}.members[{j}]", f"block {name!r} lists node {node_id!r}, which is "
+                                    "not in the graph")
+                if node_id in owner:
+                    raise self.fail(f"{here}.members[{j}]", f"node {node_id!r} is already in the block at "
+                                    f"{owner[node_id]}; a node belongs to one block (blocks nest through "
+                                    "'parent')")
+                owner[node_id] = here
+            for key in ("collapsed", "trainable"):
+                if key in block:
+                    self.typed(block[key], f"{here}.{key}", *_BOOL)
+            if block.get("training") is not None:
+                self.typed(block["training"], f"{here}.training", lambda v: isinstance(v, bool), "true, false or null")
+            seen[block_id] = here
+
+    def graph(self, graph: Any, loc: JsonPath) -> dict[str, str]:
         self.obj(graph, loc, {"nodes": True, "edges": False, "outputs": False}, "'graph'")
         nodes = self.typed(graph["nodes"], f"{loc}.nodes", lambda v: isinstance(v, list), "a list of layers")
         names: dict[str, str] = {}
@@ -395,6 +451,7 @@ class _Checker:
             if node_id in listed:
                 raise self.fail(here, f"node {node_id!r} is listed twice in the outputs")
             listed.add(node_id)
+        return names
 
     def node(self, node: Any, loc: JsonPath) -> tuple[str, str]:
         self.obj(node, loc, {"id": True, "class_name": True, "name": True, "config": False, "position": False},
@@ -484,6 +541,7 @@ def project_to_dict(project: Project) -> dict[str, Any]:
         "training": to_json_value(project.training),
         "dataset": to_json_value(project.dataset),
         "runs": to_json_value(project.runs),
+        "blocks": project.blocks.to_list(),
         **({"weights": to_json_value(project.weights_meta)} if project.weights_meta else {}),
     }
 
@@ -509,6 +567,7 @@ def project_from_dict(data: Any, source: str | os.PathLike[str] | None = None) -
         training=copy.deepcopy(data.get("training", {})),
         dataset=copy.deepcopy(data.get("dataset")),
         runs=copy.deepcopy(data.get("runs", [])),
+        blocks=BlockTree.from_list(copy.deepcopy(data.get("blocks", []))),
         weights_meta=copy.deepcopy(data.get("weights")),
     )
 

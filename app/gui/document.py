@@ -20,6 +20,7 @@ from typing import Any
 from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtGui import QUndoCommand, QUndoStack
 
+from app.core.blocks import BlockTree, duplicate_block
 from app.core.catalog import get_spec
 from app.core.catalog.spec import Fix
 from app.core.clipboard import copy_nodes, paste_nodes
@@ -66,21 +67,28 @@ class StateCommand(QUndoCommand):
     before and after, so undo brings the dropped arrays back (``document`` is then set)."""
 
     def __init__(self, graph: Graph, text: str, before: GraphState, after: GraphState,
-                 document: Document | None = None, weights: tuple[ModelWeights, ModelWeights] | None = None) -> None:
+                 document: Document | None = None, weights: tuple[ModelWeights, ModelWeights] | None = None,
+                 blocks: tuple[list[dict[str, Any]], list[dict[str, Any]]] | None = None) -> None:
         super().__init__(text)
         self._graph = graph
         self.before = before
         self.after = after
         self._document = weakref.proxy(document) if document is not None else None  # see _weak_document
         self.weights = weights
+        self.blocks = blocks
+        """(before, after) of the block tree when the edit changed it (a group, a deletion)."""
 
     def redo(self) -> None:
         sync_graph(self._graph, self.after)
+        if self._document is not None and self.blocks is not None:
+            self._document._restore_blocks(self.blocks[1])
         if self._document is not None and self.weights is not None:
             self._document._swap_weights(self.weights[0], self.weights[1])
 
     def undo(self) -> None:
         sync_graph(self._graph, self.before)
+        if self._document is not None and self.blocks is not None:
+            self._document._restore_blocks(self.blocks[0])
         if self._document is not None and self.weights is not None:
             self._document._swap_weights(self.weights[1], self.weights[0])
 
@@ -169,6 +177,8 @@ class Document(QObject):
     """The training settings or the dataset reference changed (an edit, an undo or a redo)."""
     runs_changed = Signal()
     """The run history (``project.runs``) changed."""
+    blocks_changed = Signal()
+    """The block tree (``project.blocks``: groups, nested models, collapsed flags) changed."""
     weights_changed = Signal(str)
     """The model's weights changed; the text says what happened ("Weights dropped for out
     (...)"), empty when there is nothing to announce."""
@@ -251,16 +261,94 @@ class Document(QObject):
         if self._locked:
             raise PermissionError("the model is locked while training runs")
         before = self.graph.snapshot()
+        blocks_before = self.blocks.snapshot()
         try:
             result = change(self.graph)
+            self.blocks.prune(self.graph)  # deleted layers leave their blocks
         except Exception:
             sync_graph(self.graph, before)
+            self._restore_blocks(blocks_before)
             raise
         after = self.graph.snapshot()
-        if after != before:
+        blocks_after = self.blocks.snapshot()
+        blocks_changed = blocks_after is not blocks_before
+        if after != before or blocks_changed:
             weights = self._weights_after_edit()
-            self.undo_stack.push(StateCommand(self.graph, text, before, after, self, weights))
+            blocks = (blocks_before, blocks_after) if blocks_changed else None
+            self.undo_stack.push(StateCommand(self.graph, text, before, after, self, weights, blocks))
+            if blocks_changed:
+                self.blocks_changed.emit()
         return result
+
+    # --- blocks: groups and nested models (app.core.blocks), each one undo step ---------------
+
+    @property
+    def blocks(self) -> BlockTree:
+        return self.project.blocks
+
+    def _restore_blocks(self, state: list[dict[str, Any]]) -> None:
+        if self.blocks.snapshot() != state:
+            self.blocks.restore(state)
+            self.blocks_changed.emit()
+
+    def _block_edit(self, text: str, change: Callable[[BlockTree], Any]) -> Any:
+        return self.edit(text, lambda _graph: change(self.blocks))
+
+    def group_nodes(self, node_ids: Iterable[str], name: str = "block", kind: str = "group",
+                    block_ids: Iterable[str] = ()) -> str:
+        """Group a selection (Ctrl+G) into a new block; returns its id. Raises BlockError."""
+        taken = [n.name for n in self.graph.nodes()]
+        nodes, blocks = list(node_ids), list(block_ids)
+        return self._block_edit(f"Group {name}", lambda tree: tree.group(
+            nodes, tree.unique_name(name, taken), kind, blocks).id)
+
+    def ungroup(self, block_id: str) -> list[str]:
+        name = self.blocks.block(block_id).name
+        return self._block_edit(f"Ungroup {name}", lambda tree: tree.ungroup(block_id))
+
+    def rename_block(self, block_id: str, name: str) -> None:
+        old = self.blocks.block(block_id).name
+        if old != name:
+            self._block_edit(f"Rename {old} → {name}", lambda tree: tree.rename(block_id, name))
+
+    def set_block_kind(self, block_id: str, kind: str) -> None:
+        """Group <-> nested model."""
+        block = self.blocks.block(block_id)
+        if block.kind != kind:
+            label = "nested model" if kind == "nested_model" else "group"
+            self._block_edit(f"Make {block.name} a {label}", lambda tree: tree.set_kind(block_id, kind))
+
+    def set_block_trainable(self, block_id: str, trainable: bool) -> None:
+        block = self.blocks.block(block_id)
+        if block.trainable != trainable:
+            self._block_edit(f"{'Unfreeze' if trainable else 'Freeze'} {block.name}",
+                             lambda tree: tree.set_trainable(block_id, trainable))
+
+    def set_collapsed(self, block_id: str, collapsed: bool) -> None:
+        block = self.blocks.block(block_id)
+        if block.collapsed != collapsed:
+            self._block_edit(f"{'Collapse' if collapsed else 'Expand'} {block.name}",
+                             lambda tree: tree.set_collapsed(block_id, collapsed))
+
+    def duplicate_block(self, block_id: str, offset: Position = (60.0, 60.0)) -> str:
+        """A copy of the block with fresh layer names beside it; returns the new block's id."""
+        name = self.blocks.block(block_id).name
+        return self.edit(f"Duplicate {name}", lambda g: duplicate_block(g, self.blocks, block_id, offset).id)
+
+    def save_block_to_library(self, block_id: str, folder: Path | None = None) -> Path:
+        """Keep a copy of the block in the personal block library (not an undo step)."""
+        from app.core.block_library import save_block
+        from app.gui.recent import data_dir
+
+        return save_block(self.graph, self.blocks, block_id, folder or data_dir() / "blocks")
+
+    def insert_library_block(self, path: Path, position: Position = (0.0, 0.0)) -> str:
+        """Drop a block from the library (fresh layer names), one undo step; returns its id."""
+        from app.core.block_library import insert_block, read_block
+
+        fragment = read_block(path)
+        return self.edit(f"Insert {fragment.name}",
+                         lambda g: insert_block(g, self.blocks, fragment, position).id)
 
     # --- weights -------------------------------------------------------------------------------
 
