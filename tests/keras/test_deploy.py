@@ -1,0 +1,168 @@
+"""Deployable exports (SavedModel, TFLite, ONNX): each artifact is run and matches Keras, carries the
+project's weights, is written atomically, and a model a converter refuses gets a message naming the layer."""
+
+from __future__ import annotations
+
+import os
+import warnings
+from pathlib import Path
+from typing import Any
+
+import keras  # a hard dependency: a broken install fails here, never skips
+import numpy as np
+import onnxruntime  # the layerforge[onnx] extra, which `make test` installs
+import pytest
+import tensorflow as tf
+
+from app.cli import main
+from app.core.project import Project, load_project
+from app.core.weights import WeightsSource
+from app.keras_bridge import deploy
+from app.keras_bridge.deploy import DeployError, export_onnx, export_saved_model, export_tflite
+from app.keras_bridge.export import model_with_weights
+from app.keras_bridge.weights_io import extract_weights, save_project_with_weights
+
+MODELS = Path(__file__).resolve().parents[2] / "models"
+EXAMPLES = ["mlp_tabular", "lenet_mnist"]  # the MLP and a small CNN
+TOLERANCE = 1e-4
+
+
+def example(name: str) -> Project:
+    return load_project(MODELS / f"{name}.json")
+
+
+def trained_like(model: Any, seed: int = 1) -> None:
+    """Weights no initializer would give, so an artifact with initial weights cannot match."""
+    rng = np.random.default_rng(seed)
+    model.set_weights([rng.normal(0.0, 0.3, size=w.shape).astype(w.dtype) for w in model.get_weights()])
+
+
+def batch(model: Any, rows: int = 5) -> np.ndarray:
+    shape = [rows, *(int(size) for size in model.inputs[0].shape[1:])]
+    return np.random.default_rng(7).random(shape, dtype=np.float32)
+
+
+def run_artifact(fmt: str, path: Path, x: np.ndarray) -> np.ndarray:
+    """Our own run of the written artifact, independent of the exporter's verification."""
+    if fmt == "saved_model":
+        loaded = tf.saved_model.load(os.fspath(path))  # kept: serve() needs the object's variables alive
+        return np.asarray(loaded.serve(x))
+    if fmt == "tflite":
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            interpreter = tf.lite.Interpreter(model_path=os.fspath(path))
+        runner = interpreter.get_signature_runner("serving_default")
+        (name,) = runner.get_input_details()
+        (out,) = runner(**{name: x}).values()
+        return np.asarray(out)
+    session = onnxruntime.InferenceSession(os.fspath(path), providers=["CPUExecutionProvider"])
+    return np.asarray(session.run(None, {session.get_inputs()[0].name: x})[0])
+
+
+TARGETS = {"saved_model": ("saved", export_saved_model), "tflite": ("net.tflite", export_tflite),
+           "onnx": ("net.onnx", export_onnx)}
+
+
+@pytest.mark.parametrize("fmt", list(TARGETS))
+@pytest.mark.parametrize("name", EXAMPLES)
+def test_each_format_round_trips_numerically_with_the_models_weights(tmp_path: Path, name: str, fmt: str) -> None:
+    project = example(name)
+    model, _ = model_with_weights(project)
+    trained_like(model)
+    file_name, exporter = TARGETS[fmt]
+    verified = exporter(model, tmp_path / file_name)
+
+    assert verified.path == (tmp_path / file_name).resolve()
+    assert verified.max_abs_diff <= verified.tolerance <= TOLERANCE * 2
+    x = batch(model)  # another batch size than the verification's: the batch dimension stays free
+    diff = float(np.max(np.abs(run_artifact(fmt, tmp_path / file_name, x) - np.asarray(model(x)))))
+    print(f"{name} × {fmt}: max abs diff {diff:.2e} (exporter reported {verified.max_abs_diff:.2e})")
+    assert diff <= TOLERANCE
+    fresh, _ = model_with_weights(project)
+    assert np.max(np.abs(run_artifact(fmt, tmp_path / file_name, x) - np.asarray(fresh(x)))) > 1e-2, \
+        "the artifact holds the given weights, not initial ones"
+    assert sorted(p.name for p in tmp_path.iterdir()) == [file_name], "no temp file or folder is left"
+
+
+def test_cli_writes_all_three_with_the_projects_saved_weights(tmp_path: Path, capsys: pytest.CaptureFixture[str]
+                                                              ) -> None:
+    project = example("mlp_tabular")
+    model, _ = model_with_weights(project)
+    trained_like(model, seed=3)
+    project.weights = extract_weights(model, project.graph, WeightsSource(kind="file", file="mine.weights.h5"))
+    path = tmp_path / "iris.json"
+    save_project_with_weights(project, path)
+
+    code = main(["export", str(path), "--saved-model", str(tmp_path / "served"), "--tflite",
+                 str(tmp_path / "iris.tflite"), "--onnx", str(tmp_path / "iris.onnx")])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    for written in ("served", "iris.tflite", "iris.onnx"):
+        assert f"wrote {tmp_path / written}" in out
+    assert out.count("max abs difference from Keras") == 3 and "the weights" in out
+    x = batch(model)
+    for fmt, written in (("saved_model", "served"), ("tflite", "iris.tflite"), ("onnx", "iris.onnx")):
+        assert np.max(np.abs(run_artifact(fmt, tmp_path / written, x) - np.asarray(model(x)))) <= TOLERANCE
+
+
+def lstm_model() -> Any:
+    tokens = keras.Input((12,), dtype="int32", name="tokens")
+    x = keras.layers.Embedding(50, 8, name="embed")(tokens)
+    x = keras.layers.LSTM(6, name="reader")(x)
+    return keras.Model(tokens, keras.layers.Dense(2, name="head")(x), name="sentiment")
+
+
+def test_a_layer_tflite_cannot_convert_is_named_and_nothing_is_written(tmp_path: Path) -> None:
+    with pytest.raises(DeployError) as caught:
+        export_tflite(lstm_model(), tmp_path / "text.tflite")
+    message = str(caught.value)
+    assert message.startswith('cannot convert to TFLite: layer "reader" (LSTM): ')
+    assert "TensorList" in message and "loc(" not in message and "Traceback" not in message
+    assert caught.value.refused
+    assert list(tmp_path.iterdir()) == []
+    # the same model converts to ONNX, integer token inputs included
+    assert export_onnx(lstm_model(), tmp_path / "text.onnx").max_abs_diff <= TOLERANCE
+
+
+def test_cli_reports_the_refusal_without_a_traceback_and_writes_the_other_formats(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["export", str(MODELS / "text_lstm.json"), "--tflite", str(tmp_path / "t.tflite"), "--onnx",
+                 str(tmp_path / "t.onnx")])
+    captured = capsys.readouterr()
+    assert code == 1
+    assert 'error: cannot convert to TFLite: layer "lstm" (LSTM)' in captured.err
+    assert "Traceback" not in captured.err
+    assert f"wrote {tmp_path / 't.onnx'}" in captured.out
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["t.onnx"]
+
+
+def test_an_artifact_that_does_not_match_keras_is_refused_and_not_written(tmp_path: Path,
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    model, _ = model_with_weights(example("mlp_tabular"))
+    real = deploy._run_onnx
+    monkeypatch.setattr(deploy, "_run_onnx", lambda *a: [out + 1e-2 for out in real(*a)])
+    (tmp_path / "net.onnx").write_bytes(b"the previous file")
+    with pytest.raises(DeployError, match=r"differ from Keras' by up to 0\.01"):
+        export_onnx(model, tmp_path / "net.onnx")
+    assert (tmp_path / "net.onnx").read_bytes() == b"the previous file"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["net.onnx"]
+
+
+def test_saved_model_replaces_an_earlier_one_but_never_another_folder(tmp_path: Path) -> None:
+    model, _ = model_with_weights(example("mlp_tabular"))
+    target = tmp_path / "served"
+    export_saved_model(model, target)
+    trained_like(model, seed=5)
+    export_saved_model(model, target)  # over the earlier SavedModel
+    x = batch(model)
+    assert np.max(np.abs(run_artifact("saved_model", target, x) - np.asarray(model(x)))) <= TOLERANCE
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["served"]
+
+    mine = tmp_path / "photos"
+    mine.mkdir()
+    (mine / "cat.jpg").write_bytes(b"...")
+    with pytest.raises(DeployError, match="not empty and holds no SavedModel"):
+        export_saved_model(model, mine)
+    assert [p.name for p in mine.iterdir()] == ["cat.jpg"]
+    with pytest.raises(DeployError, match=r"must end in \.tflite"):
+        export_tflite(model, tmp_path / "net.lite")
