@@ -65,6 +65,9 @@ class Node:
     name: str
     config: dict[str, Any]
     position: Position = (0.0, 0.0)
+    shared_with: str | None = None
+    """Another call of one shared layer (Siamese towers, shared embeddings): the id of the node that owns
+    the layer (its name is the Keras layer's, its config is kept equal to ours); None for an own layer."""
     revision: int = field(default_factory=lambda: next(_REVISIONS), compare=False)
     _snapshot: tuple[tuple[Any, ...], dict[str, Any]] | None = field(default=None, compare=False, repr=False)
 
@@ -77,19 +80,22 @@ class Node:
         return {"name": self.name, **copy.deepcopy(self.config)}
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        data = {
             "id": self.id,
             "class_name": self.class_name,
             "name": self.name,
             "config": copy.deepcopy(self.config),
             "position": [float(self.position[0]), float(self.position[1])],
         }
+        if self.shared_with is not None:
+            data["shared_with"] = self.shared_with
+        return data
 
     def snapshot(self) -> dict[str, Any]:
         """Like :meth:`to_dict`, but shared and reused until the node changes: read-only!
         Undo keeps a snapshot of the whole graph per edit, so copying only what changed
         keeps an edit of a 250-node graph cheap."""
-        key = (self.revision, self.name, self.position)
+        key = (self.revision, self.name, self.position, self.shared_with)
         if self._snapshot is None or self._snapshot[0] != key:
             self._snapshot = (key, self.to_dict())
         return self._snapshot[1]
@@ -150,6 +156,9 @@ class Graph:
         self._cycle_cache: tuple[int, list[set[str]]] | None = None
         self._ids = itertools.count(1)
         self.output_order: list[str] = []
+        self.output_ports: dict[str, list[int]] = {}
+        """Outputs other than a node's first that are model outputs (an encoder's states: {id: [1, 2]});
+        a node listed here is a model output at these ports instead of port 0."""
         self.revision = 0
         self.structure_revision = 0
         self._topo_cache: tuple[int, list[str]] | None = None
@@ -249,6 +258,53 @@ class Graph:
                  if n.class_name != "InputLayer" and not self._out[n.id] and n.id not in named]
         return listed + sinks
 
+    def output_refs(self) -> list[tuple[Node, int]]:
+        """The model's outputs as (node, output port), in order: port 0 unless ``output_ports`` says otherwise."""
+        return [(node, port) for node in self.output_nodes() for port in self.output_ports.get(node.id, [0])]
+
+    # --- shared layers -------------------------------------------------------------------
+
+    def layer_owner(self, node_id: str) -> str:
+        """The id of the node that owns ``node_id``'s layer: itself unless it is another call of a shared one."""
+        owner = self.node(node_id).shared_with
+        return owner if owner is not None and owner in self._nodes else node_id
+
+    def shared_group(self, node_id: str) -> list[str]:
+        """Every node that calls the same layer as ``node_id``, the owner first; just ``[node_id]`` if not shared."""
+        owner = self.layer_owner(node_id)
+        calls = [n.id for n in self._nodes.values() if n.shared_with == owner and n.id != owner]
+        return [owner, *calls]
+
+    def add_shared_call(self, node_id: str, position: Position | None = None, node_id_new: str | None = None) -> Node:
+        """Call ``node_id``'s layer once more (same weights): a new node that shares its layer and config."""
+        owner = self.node(self.layer_owner(node_id))
+        if owner.class_name == "InputLayer" or (owner.spec is not None and owner.spec.is_application):
+            raise GraphError(f"{owner.name} cannot be shared: only layers are called several times")
+        x, y = owner.position
+        node = self.add_node(owner.class_name, self.unique_name(f"{owner.name}_call"), owner.config,
+                             position if position is not None else (x + 40.0, y + 40.0), node_id_new)
+        self.set_shared(node.id, owner.id)
+        return node
+
+    def set_shared(self, node_id: str, owner: str | None) -> None:
+        """Make ``node_id`` another call of ``owner``'s layer (its config becomes the owner's), or its own layer."""
+        node = self.node(node_id)
+        if owner is not None:
+            target = self.node(owner)
+            if owner == node_id or target.shared_with is not None:
+                raise GraphError(f"{node.name} can only share the layer of a node that owns one")
+            if target.class_name != node.class_name:
+                raise GraphError(f"{node.name} is a {node.class_name}; it cannot call {target.name}'s "
+                                 f"{target.class_name}")
+            node.config = copy.deepcopy(target.config)
+        if node.shared_with == owner:
+            return
+        node.shared_with = owner
+        self._touch(node_id)
+        self._bump(structure=True)
+        self.node_changed.emit(node)
+        self.changed.emit()
+
     def unique_name(self, base: str, exclude: str | None = None) -> str:
         """Keras-style names: ``dense``, ``dense_1``, ``dense_2`` ..."""
         taken = {n.name for n in self._nodes.values() if n.id != exclude}
@@ -301,6 +357,7 @@ class Graph:
 
     def remove_node(self, node_id: str) -> Node:
         node = self.node(node_id)
+        calls = self.shared_group(node_id)[1:] if node.shared_with is None else []
         for edge in self.in_edges(node_id) + self.out_edges(node_id):
             self._remove_edge(edge)
         del self._nodes[node_id]
@@ -308,6 +365,11 @@ class Graph:
         del self._in[node_id], self._out[node_id]
         if node_id in self.output_order:
             self.output_order.remove(node_id)
+        self.output_ports.pop(node_id, None)
+        if calls:  # the next call owns the shared layer now
+            self.set_shared(calls[0], None)
+            for other in calls[1:]:
+                self.set_shared(other, calls[0])
         self._bump(structure=True)
         self.node_removed.emit(node)
         self.changed.emit()
@@ -381,19 +443,24 @@ class Graph:
         self.edge_removed.emit(edge)
 
     def set_param(self, node_id: str, key: str, value: Any) -> None:
-        node = self.node(node_id)
-        node.config[key] = to_json_value(value)
-        self._touch(node_id)
-        self._bump()
-        self.node_changed.emit(node)
+        """Set one parameter; every call of a shared layer changes with it (one layer, one config)."""
+        self.node(node_id)
+        for member in self.shared_group(node_id):
+            node = self._nodes[member]
+            node.config[key] = to_json_value(value)
+            self._touch(member)
+            self._bump()
+            self.node_changed.emit(node)
         self.changed.emit()
 
     def set_config(self, node_id: str, config: Mapping[str, Any]) -> None:
-        node = self.node(node_id)
-        node.config = to_json_value(dict(config))
-        self._touch(node_id)
-        self._bump()
-        self.node_changed.emit(node)
+        self.node(node_id)
+        for member in self.shared_group(node_id):
+            node = self._nodes[member]
+            node.config = to_json_value(dict(config))
+            self._touch(member)
+            self._bump()
+            self.node_changed.emit(node)
         self.changed.emit()
 
     def rename(self, node_id: str, name: str) -> None:
@@ -414,6 +481,7 @@ class Graph:
         for node_id in list(reversed(self._nodes)):
             self.remove_node(node_id)
         self.output_order.clear()
+        self.output_ports.clear()
 
     def _touch(self, node_id: str) -> None:
         self._nodes[node_id].revision = next(_REVISIONS)
@@ -427,19 +495,26 @@ class Graph:
 
     def to_dict(self) -> dict[str, Any]:
         """Nodes and edges as plain data (the graph part of a project file)."""
-        return {
+        data = {
             "nodes": [n.to_dict() for n in self._nodes.values()],
             "edges": [e.to_dict() for e in self.edges()],
             "outputs": list(self.output_order),
         }
+        return self._with_output_ports(data)
+
+    def _with_output_ports(self, data: dict[str, Any]) -> dict[str, Any]:
+        ports = {nid: list(p) for nid, p in self.output_ports.items() if nid in self._nodes}
+        if ports:  # only then: files without state outputs stay as they were
+            data["output_ports"] = ports
+        return data
 
     def snapshot(self) -> dict[str, Any]:
         """:meth:`to_dict` with shared, read-only node dicts (see :meth:`Node.snapshot`)."""
-        return {
+        return self._with_output_ports({
             "nodes": [n.snapshot() for n in self._nodes.values()],
             "edges": [e.to_dict() for e in self.edges()],
             "outputs": list(self.output_order),
-        }
+        })
 
     def node_order(self) -> list[str]:
         return list(self._nodes)
@@ -463,6 +538,11 @@ class Graph:
             graph.connect(e["source"], e["target"], e.get("target_port", "input"), e.get("slot", 0),
                           e.get("source_port", 0), check=False)
         graph.output_order = [nid for nid in data.get("outputs", []) if nid in graph]
+        graph.output_ports = {nid: list(ports) for nid, ports in data.get("output_ports", {}).items() if nid in graph}
+        for n in data.get("nodes", []):
+            owner = n.get("shared_with")
+            if owner is not None and owner in graph and owner != n["id"]:
+                graph.node(n["id"]).shared_with = owner
         return graph
 
     def copy(self) -> Graph:

@@ -53,6 +53,7 @@ def sync_graph(graph: Graph, target: GraphState) -> bool:
         if list(node.position) != list(want["position"]):
             graph.move(node_id, tuple(want["position"]))
             changed = True
+    changed = _sync_shared(graph, wanted_nodes) or changed
     existing = set(graph.edges())
     for edge in sorted(wanted_edges - existing):
         graph.connect(edge.source, edge.target, edge.target_port, edge.slot, edge.source_port, check=False)
@@ -65,7 +66,23 @@ def sync_graph(graph: Graph, target: GraphState) -> bool:
     if outputs != graph.output_order:
         graph.output_order = outputs
         changed = True
+    ports = {nid: list(p) for nid, p in target.get("output_ports", {}).items() if nid in graph}
+    if ports != graph.output_ports:
+        graph.output_ports = ports
+        changed = True
     return changed
+
+
+def _sync_shared(graph: Graph, wanted_nodes: Mapping[str, Mapping[str, Any]]) -> bool:
+    """Shared-layer links as saved: unlink first, then link, so an owner is never itself a call then."""
+    differ = [nid for nid, want in wanted_nodes.items() if graph.node(nid).shared_with != want.get("shared_with")]
+    for node_id in differ:
+        graph.set_shared(node_id, None)
+    for node_id in differ:
+        owner = wanted_nodes[node_id].get("shared_with")
+        if owner is not None:
+            graph.set_shared(node_id, owner)
+    return bool(differ)
 
 
 def same_state(a: GraphState, b: GraphState) -> bool:
@@ -74,6 +91,7 @@ def same_state(a: GraphState, b: GraphState) -> bool:
         nodes = sorted((n["id"], n["class_name"], n["name"], repr(n["config"]), tuple(n["position"]))
                        for n in state.get("nodes", []))
         edges = sorted(_edge(e) for e in state.get("edges", []))
-        return (nodes, edges, list(state.get("outputs", [])))
+        shared = sorted((n["id"], n.get("shared_with")) for n in state.get("nodes", []) if n.get("shared_with"))
+        return (nodes, edges, list(state.get("outputs", [])), shared, dict(state.get("output_ports", {})))
 
     return key(a) == key(b)

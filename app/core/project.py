@@ -417,7 +417,7 @@ class _Checker:
             seen[block_id] = here
 
     def graph(self, graph: Any, loc: JsonPath) -> dict[str, str]:
-        self.obj(graph, loc, {"nodes": True, "edges": False, "outputs": False}, "'graph'")
+        self.obj(graph, loc, {"nodes": True, "edges": False, "outputs": False, "output_ports": False}, "'graph'")
         nodes = self.typed(graph["nodes"], f"{loc}.nodes", lambda v: isinstance(v, list), "a list of layers")
         names: dict[str, str] = {}
         where: dict[str, JsonPath] = {}
@@ -451,11 +451,29 @@ class _Checker:
             if node_id in listed:
                 raise self.fail(here, f"node {node_id!r} is listed twice in the outputs")
             listed.add(node_id)
+        self.calls_and_ports(graph, nodes, names, loc)
         return names
 
+    def calls_and_ports(self, graph: dict[str, Any], nodes: list[Any], names: Mapping[str, str], loc: JsonPath) -> None:
+        """Shared-layer links name another node of the file; state outputs are node ids -> output numbers."""
+        for i, node in enumerate(nodes):
+            owner = node.get("shared_with")
+            if owner is not None and (self.text_field(owner, f"{loc}.nodes[{i}].shared_with") not in names
+                                      or owner == node["id"]):
+                raise self.fail(f"{loc}.nodes[{i}].shared_with", f"shares the layer of {owner!r}, another node "
+                                "of the file is needed")
+        ports = self.typed(graph.get("output_ports", {}), f"{loc}.output_ports", lambda v: isinstance(v, dict),
+                           "an object of node ids")
+        for node_id, numbers in ports.items():
+            here = _key_path(f"{loc}.output_ports", node_id)
+            if node_id not in names:
+                raise self.fail(here, f"names node {node_id!r}, which is not in the file")
+            for j, n in enumerate(self.typed(numbers, here, lambda v: isinstance(v, list) and bool(v), "a list")):
+                self.count(n, f"{here}[{j}]")
+
     def node(self, node: Any, loc: JsonPath) -> tuple[str, str]:
-        self.obj(node, loc, {"id": True, "class_name": True, "name": True, "config": False, "position": False},
-                 "a node")
+        self.obj(node, loc, {"id": True, "class_name": True, "name": True, "config": False, "position": False,
+                             "shared_with": False}, "a node")
         node_id = self.text_field(node["id"], f"{loc}.id", non_empty=True)
         name = self.text_field(node["name"], f"{loc}.name")
         class_name = self.text_field(node["class_name"], f"{loc}.class_name")

@@ -140,6 +140,7 @@ class ShapeAnalyzer:
             infos[node_id] = self._node_info(graph, node, infos)
         for node_id in self._cache.keys() - set(infos):
             del self._cache[node_id]
+        _count_shared_once(graph, infos)
         for node_id in order:
             problems.extend(infos[node_id].problems)
         problems.extend(_graph_problems(graph))
@@ -153,16 +154,16 @@ class ShapeAnalyzer:
         if spec is None:
             return NodeInfo(problems=[_problem(node, "unknown_layer",
                                                f"'{node.class_name}' is not a layer Layerforge supports.")])
-        port_problems, inputs = _gather_inputs(graph, node, spec, infos)
-        if port_problems or inputs is None:
+        port_problems, ported = _gather_inputs(graph, node, spec, infos)
+        if port_problems or ported is None:
             # Parameters are still checked, so every mistake shows at once, not one at a time.
-            return NodeInfo(problems=port_problems + _param_problems(node, spec), blocked=inputs is None)
-        key: _CacheKey = (node.revision, node.class_name, tuple(map(tuple, inputs)))
+            return NodeInfo(problems=port_problems + _param_problems(node, spec), blocked=ported is None)
+        key: _CacheKey = (node.revision, node.class_name, tuple((port, tuple(shape)) for port, shape in ported))
         cached = self._cache.get(node.id)
         if cached is not None and cached[0] == key:
             return cached[1]
         self.recomputed += 1
-        info = _infer(graph, node, spec, inputs)
+        info = _infer(graph, node, spec, ported)
         self._cache[node.id] = (key, info)
         return info
 
@@ -181,8 +182,8 @@ def _problem(node: Node, code: str, message: str, port: str | None = None, param
 
 def _gather_inputs(
     graph: Graph, node: Node, spec: LayerSpec, infos: Mapping[str, NodeInfo]
-) -> tuple[list[Problem], list[Shape] | None]:
-    """The input shapes in port order, or the port problems that prevent inference."""
+) -> tuple[list[Problem], list[tuple[str, Shape]] | None]:
+    """The input shapes in port order with their port's name, or the port problems that prevent inference."""
     problems: list[Problem] = []
     by_port: dict[str, list[Edge]] = {}
     for edge in graph.in_edges(node.id):
@@ -191,7 +192,7 @@ def _gather_inputs(
     for port_name in sorted(by_port.keys() - port_names):
         problems.append(_problem(node, "unknown_port", f"{spec.title} has no input port '{port_name}'.", port_name,
                                  fix=_remove_edges_fix(by_port[port_name], "Remove this connection")))
-    inputs: list[Shape] = []
+    inputs: list[tuple[str, Shape]] = []
     ready = True
     for port in spec.ports:
         edges = sorted(by_port.get(port.name, []), key=lambda e: e.slot)
@@ -230,21 +231,50 @@ def _gather_inputs(
                                          f"{graph.node(edge.source).name} has no output {edge.source_port}.",
                                          port.name))
                 continue
-            inputs.append(upstream.output_shapes[edge.source_port])
+            inputs.append((port.name, upstream.output_shapes[edge.source_port]))
     return problems, (inputs if ready else None)
+
+
+def _count_shared_once(graph: Graph, infos: dict[str, NodeInfo]) -> None:
+    """A shared layer's weights belong to the node that owns it (as Keras counts them once); every other
+    call must fit those weights: same class, same config, inputs that give the same weight sizes."""
+    for node in graph.nodes():
+        owner_id = node.shared_with
+        if owner_id is None or owner_id not in graph or node.id not in infos:
+            continue
+        info, owner = infos[node.id], graph.node(owner_id)
+        owned = infos.get(owner_id)
+        problem = None
+        if owner.class_name != node.class_name or owner.config != node.config:
+            problem = (f"calls the shared layer of '{owner.name}' but its settings differ from it; a shared layer "
+                       "has one set of settings. Edit either node and both change.")
+        elif info.ok and owned is not None and owned.ok and owned.params != info.params:
+            problem = (f"calls the shared layer of '{owner.name}' with an input that needs {info.params:,} weights, "
+                       f"but the layer was built for {owned.params:,} by its first call: a shared layer needs "
+                       "inputs of the same size at every call.")
+        if problem is not None:
+            infos[node.id] = NodeInfo(None, 0, 0, [*info.problems, _problem(node, "shared_layer", problem)])
+        elif info.params:
+            infos[node.id] = NodeInfo(info.output_shapes, 0, 0, info.problems, info.blocked)
 
 
 def _remove_edges_fix(edges: Sequence[Edge], text: str) -> Fix:
     return Fix(text, {"op": "remove_edges", "edges": [e.to_dict() for e in edges]})
 
 
-def _infer(graph: Graph, node: Node, spec: LayerSpec, inputs: list[Shape]) -> NodeInfo:
+def _infer(graph: Graph, node: Node, spec: LayerSpec, ported: list[tuple[str, Shape]]) -> NodeInfo:
     problems = _param_problems(node, spec)
     if problems:
         return NodeInfo(problems=problems)
     cfg = node.config
+    inputs = [shape for _, shape in ported]
     try:
-        shape = spec.output(cfg, inputs)
+        if spec.outputs is not None:
+            shapes = [tuple(s) for s in spec.outputs(cfg, dict(ported))]
+            shape = shapes[0]
+        else:
+            shape = spec.output(cfg, inputs)
+            shapes = [tuple(shape)]
         trainable, non_trainable = spec.count(cfg, inputs)
     except ShapeError as err:
         fix = _contextual_fix(graph, node, err) or _bind_fix(err.fix, node)
@@ -266,7 +296,7 @@ def _infer(graph: Graph, node: Node, spec: LayerSpec, inputs: list[Shape]) -> No
                  else None, severity="warning")
         for w in (spec.warn(cfg, inputs) if spec.warn else [])
     ]
-    return NodeInfo([tuple(shape)], trainable, non_trainable, warnings)
+    return NodeInfo(shapes, trainable, non_trainable, warnings)
 
 
 SIZE_PARAMS = ("units", "filters", "output_dim", "input_dim", "num_heads", "key_dim", "batch_shape",

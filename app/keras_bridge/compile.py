@@ -45,40 +45,63 @@ def compile_graph(graph: Graph, name: str = "model", analysis: Analysis | None =
     if too_big:
         # Building would try to allocate it all: refuse in words instead of a MemoryError or a swapping machine.
         raise CompileError(too_big[0].message, too_big)
-    tensors: dict[str, Any] = {}
+    tensors: dict[str, list[Any]] = {}
+    """Each node's outputs (one, or the output and the states of a recurrent layer with return_state)."""
+    shared: dict[str, Any] = {}
+    """Shared layers by the id of the node that owns them: built once, called at each of their nodes."""
     for node_id in analysis.order:
         node = graph.node(node_id)
         if node.class_name == "InputLayer":
             cfg = node.config
-            tensors[node_id] = keras.Input(
+            tensors[node_id] = [keras.Input(
                 batch_shape=tuple(cfg["batch_shape"]),
                 dtype=cfg.get("dtype", "float32"),
                 sparse=cfg.get("sparse", False),
                 ragged=cfg.get("ragged", False),
                 optional=cfg.get("optional", False),
                 name=node.name,
-            )
+            )]
             continue
         spec = spec_for(node.class_name)
         edges = graph.ordered_in_edges(node_id)
-        inputs = [tensors[e.source] for e in edges]
+        inputs = [tensors[e.source][e.source_port] for e in edges]
         shapes = [analysis.nodes[e.source].output_shapes[e.source_port] for e in edges]  # type: ignore[index]
-        layer = build_layer(node.class_name, node.name, node.config, shapes)
+        owner = graph.layer_owner(node_id)
+        layer = shared.get(owner)
+        if layer is None:
+            first = graph.node(owner)  # the layer bears its owner's name, whichever call comes first
+            layer = build_layer(node.class_name, first.name, first.config, shapes)
+            shared[owner] = layer
         if spec.is_application:
-            tensors[node_id] = _call_backbone(layer, node.config, inputs)
+            tensors[node_id] = [_call_backbone(layer, node.config, inputs)]
             continue
         if spec.is_operation:
-            tensors[node_id] = call_operation(layer, spec, node.config, inputs)
+            tensors[node_id] = [call_operation(layer, spec, node.config, inputs)]
             continue
-        tensors[node_id] = call_layer(layer, spec, inputs, [e.target_port for e in edges])
-    inputs = [tensors[n.id] for n in graph.input_nodes()]
-    outputs = [tensors[n.id] for n in graph.output_nodes()]
+        ports = [e.target_port for e in edges]
+        result = _call_recurrent(layer, inputs, ports) if spec.call_style == "recurrent" else \
+            call_layer(layer, spec, inputs, ports)
+        tensors[node_id] = list(result) if isinstance(result, (list, tuple)) else [result]
+    inputs = [tensors[n.id][0] for n in graph.input_nodes()]
+    outputs = [tensors[node.id][port] for node, port in graph.output_refs()]
     with recursion_room(keras_walk_depth(graph)[0]):
         return keras.Model(
             inputs=inputs[0] if len(inputs) == 1 else inputs,
             outputs=outputs[0] if len(outputs) == 1 else outputs,
             name=model_name(name),
         )
+
+
+def _call_recurrent(layer: Any, tensors: list[Any], ports: list[str]) -> Any:
+    """``layer(x, mask=m, initial_state=[h, c])``: the ports are Keras' call arguments (only those connected)."""
+    by_port = dict(zip(ports, tensors, strict=True))
+    kwargs: dict[str, Any] = {}
+    if "mask" in by_port:
+        kwargs["mask"] = by_port["mask"]
+    states = [by_port[p] for p in ("initial_h", "initial_c") if p in by_port]
+    if states:
+        kwargs["initial_state"] = states
+    return layer(by_port["input"], **kwargs)
 
 
 def _call_backbone(layer: Any, config: Any, inputs: list[Any]) -> Any:

@@ -35,6 +35,7 @@ from app.core.catalog import get_spec
 from app.core.catalog.ops import INTERNAL_LAYERS
 from app.core.catalog.ops import KERAS_CLASSES as OPERATION_CLASSES
 from app.core.catalog.ops import PREFIX as OPERATION_PREFIX
+from app.core.catalog.recurrent import STATE_PORTS
 from app.core.catalog.spec import LayerSpec
 from app.core.graph import Graph
 from app.core.layout import apply_layout
@@ -329,6 +330,8 @@ class _Layer:
     model: _Model | None = None
     op: bool = False
     module: str | None = None
+    more_calls: list[_Call] = field(default_factory=list)
+    """The calls after the first of a shared layer (one node each, linked to the first's)."""
 
 
 @dataclass(eq=False)
@@ -476,7 +479,8 @@ class _Parser:
             if class_name == "Embedding" and config.get("mask_zero") is True:
                 self.embedding_masks = True
         if not sequential:
-            layer.call = _one_call(data, layer)
+            calls = _layer_calls(data, layer)
+            layer.call, layer.more_calls = (calls[0], calls[1:]) if calls else (None, [])
         return layer
 
     def _check_layer_class(self, data: dict[str, Any], where: str) -> bool:
@@ -597,19 +601,20 @@ def _check_object(value: dict[str, Any], where: str, key: str) -> None:
                             "constraints or dtype policies Layerforge imports")
 
 
-def _one_call(data: dict[str, Any], layer: _Layer) -> _Call | None:
+def _layer_calls(data: dict[str, Any], layer: _Layer) -> list[_Call]:
+    """Every call of the layer; several for a shared layer (Siamese towers, shared embeddings)."""
     nodes = data.get("inbound_nodes", [])
     if not isinstance(nodes, list):
         raise ImportRefused(f"{layer.where}: 'inbound_nodes' must be a list")
     if layer.class_name == "InputLayer":
-        return None
-    if len(nodes) > 1:
-        raise ImportRefused(f"{layer.where} is a shared layer: it is called {len(nodes)} times in the model. "
-                            "A Layerforge node is called once; give each use its own layer (weights are then "
-                            "no longer shared)")
-    if not nodes:
-        return None
-    return _parse_call(nodes[0], layer.where)
+        return []
+    if len(nodes) > 1 and (layer.model is not None or layer.op):
+        what = "nested model" if layer.model is not None else "Keras operation"
+        raise ImportRefused(f"{layer.where} is a {what} called {len(nodes)} times in the model; Layerforge shares "
+                            "layers between calls, not nested models or operations")
+    if len(nodes) > MAX_LAYERS:
+        raise ImportRefused(f"{layer.where} is called more than {MAX_LAYERS:,} times")
+    return [_parse_call(node, layer.where) for node in nodes]
 
 
 def _parse_call(node: Any, where: str) -> _Call:
@@ -752,6 +757,7 @@ class _Builder:
         self.notes = notes
         self.embedding_masks = embedding_masks
         self.flattened: list[str] = []
+        self.calls: list[_Layer] = []
 
     def build(self, top: _Model) -> Graph:
         if top.dict_io:
@@ -804,7 +810,29 @@ class _Builder:
                 produced[layer.key] = ("tensors", self._nested(layer, tensors, frozen))
                 continue
             produced[layer.key] = ("node", self._add(layer, produced, by_key, frozen))
+            if layer.more_calls:
+                self._shared_calls(layer, produced, by_key, frozen)
         return [self._resolve(ref, produced, by_key, None) for ref in model.outputs]
+
+    def _shared_calls(self, layer: _Layer, produced: dict[str, Any], by_key: dict[str, _Layer], frozen: bool) -> None:
+        """A shared layer's later calls: one node each, sharing the first node's layer (same config and weights)."""
+        spec = self._spec(layer)
+        if spec.is_operation or spec.is_application:
+            raise ImportRefused(f"{layer.where} is called several times; Layerforge shares only layers")
+        first = produced[layer.key][1]
+        nodes = [first]
+        for number, call in enumerate(layer.more_calls, start=1):
+            name = _free(f"{self.names[id(layer)]}_call_{number}", self.taken)
+            self.taken.add(name)
+            again = _Layer(layer.key, layer.name, layer.class_name, layer.config,
+                           f"{layer.where} (call {number + 1})", call, module=layer.module)
+            self.calls.append(again)  # keeps id(again) unique while names refer to it
+            self.names[id(again)] = name
+            produced[layer.key] = ("calls", nodes)
+            node_id = self._add(again, produced, by_key, frozen)
+            self.graph.set_shared(node_id, first)
+            nodes.append(node_id)
+        produced[layer.key] = ("calls", nodes)
 
     def sequential(self, model: _Model, given: Tensor | None, frozen: bool) -> list[Tensor]:
         frozen = frozen or not model.trainable
@@ -826,7 +854,7 @@ class _Builder:
                 current = outputs[0]
                 continue
             spec = self._spec(layer)
-            if len(spec.ports) != 1 or spec.ports[0].variadic:
+            if sum(not p.optional for p in spec.ports) != 1 or spec.ports[0].variadic:
                 raise ImportRefused(f"{layer.where} takes several inputs, so it cannot sit in a Sequential model")
             current = (self._node(layer, [(current, spec.ports[0].name, 0)], frozen), 0)
         return [current]
@@ -886,6 +914,8 @@ class _Builder:
         if constants:
             raise ImportRefused(f"{layer.where} is called with the constant {constants[0]!r}; Layerforge graphs "
                                 "connect layers to tensors only")
+        if spec.call_style == "recurrent":
+            return self._add_recurrent(layer, spec, produced, by_key, frozen)
         keyword = self._check_kwargs(layer, produced, by_key, allow_tensors=spec.call_style == "kwargs")
         flat = list(_refs(args))
         ports = [p.name for p in spec.ports]
@@ -915,6 +945,37 @@ class _Builder:
         inputs = [(self._resolve(ref, produced, by_key, layer), port, slot) for ref, port, slot in bound]
         shapes = [ref.shape for ref, _, _ in bound]
         return self._node(layer, inputs, frozen, shapes if all(s is not None for s in shapes) else None)
+
+    def _add_recurrent(self, layer: _Layer, spec: LayerSpec, produced: dict[str, Any], by_key: dict[str, _Layer],
+                       frozen: bool) -> str:
+        """``lstm(x, mask=m, initial_state=[h, c])``: an explicit mask and the initial states go to the
+        node's ``mask`` and ``initial_h``/``initial_c`` ports (Keras' own masks are left to Keras)."""
+        assert layer.call is not None
+        flat = list(_refs(layer.call.args))
+        if len(flat) != 1:
+            raise ImportRefused(f"{layer.where} is called with {len(flat)} tensors; it takes one sequence")
+        bound: list[tuple[_Ref, str, int]] = [(flat[0], "input", 0)]
+        kwargs = dict(layer.call.kwargs)
+        mask = kwargs.pop("mask", None)
+        states = kwargs.pop("initial_state", None)
+        if isinstance(mask, _Ref) and not self._derived_mask(mask, by_key):
+            bound.append((mask, "mask", 0))
+        elif mask is not None and not isinstance(mask, _Ref):
+            raise ImportRefused(f"{layer.where} is called with mask={_short_value(mask)}; Layerforge takes one "
+                                "mask tensor (batch, timesteps)")
+        if states is not None:
+            refs = states if isinstance(states, list) else [states]
+            ports = STATE_PORTS[spec.class_name]
+            if len(refs) != len(ports) or not all(isinstance(r, _Ref) for r in refs):
+                raise ImportRefused(f"{layer.where} is called with initial_state={_short_value(states)}; a "
+                                    f"{spec.class_name} takes {len(ports)} state tensor(s) ({', '.join(ports)})")
+            bound += [(ref, port, 0) for ref, port in zip(refs, ports, strict=True)]
+        rest = _Layer(layer.key, layer.name, layer.class_name, layer.config, layer.where,
+                      _Call(layer.call.args, kwargs))
+        self._check_kwargs(rest, produced, by_key, allow_tensors=False)
+        inputs = [(self._resolve(ref, produced, by_key, layer), port, slot) for ref, port, slot in bound]
+        shape = flat[0].shape
+        return self._node(layer, inputs, frozen, [shape] if shape is not None else None)
 
     def _add_operation(self, layer: _Layer, spec: LayerSpec, produced: dict[str, Any], by_key: dict[str, _Layer],
                        frozen: bool) -> str:
@@ -989,11 +1050,14 @@ class _Builder:
     def _check_mask(self, layer: _Layer, ref: _Ref, by_key: dict[str, _Layer]) -> None:
         """Masks Keras computed itself (Embedding(mask_zero=True) -> keras.ops) come back by
         themselves when the model is compiled; an explicit mask cannot be represented."""
-        source = by_key.get(ref.layer)
-        if source is not None and source.op and self.embedding_masks and _only_masks(source, by_key):
+        if self._derived_mask(ref, by_key):
             return
         raise ImportRefused(f"{layer.where} is called with an explicit mask computed by '{ref.layer}'; Layerforge "
                             "keeps only the masks Keras derives itself (Embedding with mask_zero=True)")
+
+    def _derived_mask(self, ref: _Ref, by_key: dict[str, _Layer]) -> bool:
+        source = by_key.get(ref.layer)
+        return source is not None and source.op and self.embedding_masks and _only_masks(source, by_key)
 
     def _resolve(self, ref: _Ref, produced: dict[str, Any], by_key: dict[str, _Layer], reader: _Layer | None) -> Tensor:
         entry = produced.get(ref.layer)
@@ -1008,6 +1072,11 @@ class _Builder:
                                 f"it imports are {supported} from keras.src.ops.numpy")
         if kind == "node":
             return (value, ref.tensor)
+        if kind == "calls":
+            if ref.node >= len(value):
+                raise ImportRefused(f"{who} reads call {ref.node + 1} of the shared layer {ref.layer!r} before it is "
+                                    "made (a call that feeds another call of the same layer)")
+            return (value[ref.node], ref.tensor)
         if kind == "tensor":
             return value
         if ref.tensor >= len(value):
@@ -1016,19 +1085,25 @@ class _Builder:
         return value[ref.tensor]
 
     def _set_outputs(self, outputs: list[Tensor]) -> None:
-        order: list[str] = []
+        """The model's outputs in order; outputs other than a node's first (an encoder's states) by port."""
+        ports: dict[str, list[int]] = {}
+        wanted: list[tuple[str, int]] = []
         for node_id, port in outputs:
             node = self.graph.node(node_id)
             if node.class_name == "InputLayer":
                 self.notes.append(f"the model returns its input '{node.name}' as an output; a Layerforge model's "
                                   "outputs are layers, so it is not kept as one")
-            elif node_id in order:
+            elif port in ports.get(node_id, []):
                 self.notes.append(f"the model returns '{node.name}' twice; it is kept once")
-            elif port != 0:
-                self.notes.append(f"the model returns output {port} of '{node.name}', which a node does not have")
             else:
-                order.append(node_id)
-        self.graph.output_order = order
+                ports.setdefault(node_id, []).append(port)
+                wanted.append((node_id, port))
+        self.graph.output_order = list(ports)
+        self.graph.output_ports = {nid: p for nid, p in ports.items() if p != [0]}
+        got = [(node.id, port) for node, port in self.graph.output_refs() if node.id in ports]
+        if got != wanted:
+            self.notes.append("the model's outputs are kept grouped by layer: "
+                              + ", ".join(f"'{self.graph.node(n).name}' output {p}" for n, p in got))
 
 
 def _config(layer: _Layer, class_name: str, shapes: Sequence[Any] | None = None) -> dict[str, Any]:
@@ -1073,11 +1148,12 @@ def _call_order(model: _Model, by_key: dict[str, _Layer]) -> list[_Layer]:
     needs: dict[str, set[str]] = {}
     for layer in model.layers:
         deps: set[str] = set()
-        if layer.call is not None:
-            for ref in (*_refs(layer.call.args), *_refs(layer.call.kwargs)):
+        for call in ([layer.call] if layer.call is not None else []) + layer.more_calls:
+            for ref in (*_refs(call.args), *_refs(call.kwargs)):
                 if ref.layer not in by_key:
                     raise ImportRefused(f"{layer.where} reads from {ref.layer!r}, which is not a layer of the model")
                 deps.add(ref.layer)
+        deps.discard(layer.key)  # a shared layer's call reading an earlier call: made in call order
         needs[layer.key] = deps
     users: dict[str, list[str]] = {key: [] for key in needs}
     for key, deps in needs.items():
@@ -1096,6 +1172,11 @@ def _call_order(model: _Model, by_key: dict[str, _Layer]) -> list[_Layer]:
                 heapq.heappush(ready, index[user])
     if len(order) != len(model.layers):
         stuck = [layer.name for layer in model.layers if waiting[layer.key] > 0]
+        shared = [layer.name for layer in model.layers if waiting[layer.key] > 0 and layer.more_calls]
+        if shared:
+            raise ImportRefused(f"the shared layer {shared[0]!r} of model '{model.name}' is called again on what "
+                                "its own earlier call fed to other layers; Layerforge keeps shared layers whose "
+                                "calls read the model's other layers only")
         raise ImportRefused(f"the layers {', '.join(repr(n) for n in stuck[:5])} of model '{model.name}' form a loop")
     return order
 

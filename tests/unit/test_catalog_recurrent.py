@@ -84,11 +84,41 @@ def test_stacked_lstm_without_return_sequences_is_explained() -> None:
     assert problem.fix is not None
 
 
-def test_return_state_is_refused_as_a_parameter() -> None:
-    analysis, node = chain([None, 10, 8], "LSTM", {"units": 8, "return_state": True})
-    problem = only_problem(analysis, node)
-    assert problem.param == "return_state"
-    assert "one output" in problem.message
+@pytest.mark.parametrize(("class_name", "sequences", "outputs"), [
+    ("LSTM", False, [(None, 8), (None, 8), (None, 8)]),
+    ("LSTM", True, [(None, 10, 8), (None, 8), (None, 8)]),
+    ("GRU", True, [(None, 10, 8), (None, 8)]),
+    ("SimpleRNN", False, [(None, 8), (None, 8)]),
+])
+def test_return_state_adds_the_final_states_as_outputs(class_name: str, sequences: bool,
+                                                       outputs: list[tuple[Any, ...]]) -> None:
+    analysis, node = chain([None, 10, 8], class_name, {"units": 8, "return_state": True,
+                                                       "return_sequences": sequences})
+    assert analysis.nodes[node].output_shapes == outputs
+    assert analysis.problems_for(node) == []
+
+
+def _decoder(states: dict[str, list[Any]], units: int = 8, mask: list[Any] | None = None) -> tuple[Analysis, str]:
+    """Input (None, 10, 3) -> LSTM, with initial states (and a mask) from Inputs of the given shapes."""
+    g = Graph()
+    src = g.add_node("InputLayer", config={"batch_shape": [None, 10, 3]})
+    node = g.add_node("LSTM", config={"units": units})
+    g.connect(src.id, node.id)
+    for port, shape in {**states, **({"mask": mask} if mask else {})}.items():
+        given = g.add_node("InputLayer", config={"batch_shape": shape})
+        g.connect(given.id, node.id, port)
+    return analyze(g), node.id
+
+
+def test_initial_states_and_mask_are_checked_by_port() -> None:
+    analysis, node = _decoder({"initial_h": [None, 8], "initial_c": [None, 8]}, mask=[None, 10])
+    assert analysis.nodes[node].output_shapes == [(None, 8)]
+    wrong = only_problem(_decoder({"initial_h": [None, 8], "initial_c": [None, 5]})[0], node)
+    assert wrong.port == "initial_c" and "(None, 8)" in wrong.message
+    half = only_problem(_decoder({"initial_h": [None, 8]})[0], node)
+    assert half.port == "initial_c" and "or none" in half.message
+    mask = only_problem(_decoder({}, mask=[None, 7])[0], node)
+    assert mask.port == "mask" and "timesteps" in mask.message
 
 
 def test_stateful_needs_a_batch_size() -> None:
@@ -159,7 +189,7 @@ def test_bidirectional_wrapped_value_is_validated() -> None:
     assert "must wrap one of" in param.validate(layer_value("Dense", {"units": 4}))
     assert "no parameter 'filters'" in param.validate(layer_value("LSTM", {"filters": 4}))
     assert "'units' must be ≥ 1" in param.validate(layer_value("GRU", {"units": 0}))
-    assert "one output" in param.validate(layer_value("GRU", {"return_state": True}))
+    assert "states are not given out" in param.validate(layer_value("GRU", {"return_state": True}))
 
 
 # --- TimeDistributed ----------------------------------------------------------------------------

@@ -1,8 +1,11 @@
 """Recurrent layers: SimpleRNN, LSTM, GRU and the Bidirectional and TimeDistributed wrappers.
 
-A node has exactly one output, so ``return_state=True`` (which makes Keras return the
-output plus the final states) is refused, as is ``Bidirectional(merge_mode=None)``
-(which returns the two directions separately).
+SimpleRNN, LSTM and GRU have extra ports for what Keras takes and gives besides the sequence:
+input ports ``mask`` (an explicit boolean mask, (batch, timesteps)) and ``initial_h``/``initial_c``
+(``initial_state=[h, c]``), and with ``return_state=True`` extra outputs: output 1 is the final
+``h`` and, for LSTM, output 2 the final ``c`` (Keras' ``output, h, c = lstm(x)``).
+``Bidirectional(merge_mode=None)`` (the two directions as separate outputs) and a wrapped layer
+with ``return_state`` stay refused.
 
 Wrappers hold the wrapped layer the way Keras serialises it:
 ``{"module": "keras.layers", "class_name": "LSTM", "config": {...}, "registered_name": None}``.
@@ -23,6 +26,7 @@ from app.core.catalog.spec import (
     LayerSpec,
     Param,
     ParamKind,
+    PortSpec,
     Shape,
     ShapeError,
     activation,
@@ -70,10 +74,22 @@ def layer_value(class_name: str, config: Mapping[str, Any] | None = None) -> dic
 # --- Shared recurrent rules -----------------------------------------------------------------
 
 def _no_return_state(value: object) -> str | None:
-    if value is True:
-        return ("'return_state' must stay false: a node has one output, and return_state would add the "
-                "final states as extra outputs. Use return_sequences to get every timestep instead.")
+    if isinstance(value, Mapping) and isinstance(value.get("config"), Mapping) \
+            and value["config"].get("return_state") is True:
+        return ("the wrapped layer's 'return_state' must stay false: inside a wrapper its states are not "
+                "given out. Use the recurrent layer itself (outputs 1 and 2 are its states) instead.")
     return None
+
+
+STATE_PORTS: dict[str, tuple[str, ...]] = {"SimpleRNN": ("initial_h",), "GRU": ("initial_h",),
+                                           "LSTM": ("initial_h", "initial_c")}
+"""The input ports that make ``initial_state`` (in Keras' order) and the extra outputs with return_state."""
+
+
+def recurrent_ports(kind: str) -> tuple[PortSpec, ...]:
+    """The sequence, then the optional explicit mask and initial states (Keras' call arguments)."""
+    return (PortSpec(), PortSpec("mask", optional=True),
+            *(PortSpec(name, optional=True) for name in STATE_PORTS[kind]))
 
 
 def _recurrent_params(kind: str) -> tuple[Param, ...]:
@@ -91,8 +107,9 @@ def _recurrent_params(kind: str) -> tuple[Param, ...]:
         Param("use_bias", ParamKind.BOOL, True, "Add learned biases."),
         Param("return_sequences", ParamKind.BOOL, False,
               "Output every timestep (needed to stack another recurrent layer) instead of only the last."),
-        Param("return_state", ParamKind.BOOL, False, "Also return the final states (not supported: one output).",
-              advanced=True, check=_no_return_state),
+        Param("return_state", ParamKind.BOOL, False,
+              "Also give out the final states: output 1 is h (and, for LSTM, output 2 is c); an encoder hands "
+              "them to a decoder's initial_h/initial_c.", advanced=True),
         Param("go_backwards", ParamKind.BOOL, False, "Read the sequence from the end to the start.", advanced=True),
         Param("stateful", ParamKind.BOOL, False,
               "Carry the state from one batch to the next (needs a fixed batch size).", advanced=True),
@@ -196,20 +213,54 @@ def _recurrent_weights(kind: str, cfg: Config, features: int) -> int:
     return total
 
 
-def _recurrent_rules(kind: str) -> tuple[Callable[..., Shape], Callable[..., tuple[int, int]]]:
+def _check_state(cfg: Config, port: str, state: Shape, sequence: Shape, kind: str) -> None:
+    want = (sequence[0], cfg["units"])
+    if len(state) != 2 or state[1] != cfg["units"] or (None not in (state[0], sequence[0])
+                                                       and state[0] != sequence[0]):
+        raise ShapeError(f"{kind}'s initial state '{port}' must be (batch, units) = {fmt_shape(want)}, but gets "
+                         f"{fmt_shape(state)}. Connect a state of a recurrent layer with {cfg['units']} units "
+                         "(an encoder's output 1 or 2 with return_state=True).", port=port)
+
+
+def _check_mask(mask: Shape, sequence: Shape, kind: str) -> None:
+    steps = sequence[1] if len(sequence) > 1 else None
+    if len(mask) != 2 or (None not in (mask[1], steps) and mask[1] != steps):
+        raise ShapeError(f"{kind}'s mask must be (batch, timesteps) = {fmt_shape((sequence[0], steps))}, one "
+                         f"true/false per step, but gets {fmt_shape(mask)}.", port="mask")
+
+
+def _recurrent_rules(kind: str) -> tuple[Callable[..., Shape], Callable[..., tuple[int, int]],
+                                          Callable[..., list[Shape]]]:
     def output(cfg: Config, inputs: Sequence[Shape]) -> Shape:
         return _recurrent_shape(cfg, inputs[0], kind)
+
+    def outputs(cfg: Config, by_port: Mapping[str, Shape]) -> list[Shape]:
+        sequence = by_port["input"]
+        out = _recurrent_shape(cfg, sequence, kind)
+        states = STATE_PORTS[kind]
+        given = [port for port in states if port in by_port]
+        if given and len(given) != len(states):
+            missing = next(port for port in states if port not in by_port)
+            raise ShapeError(f"{kind} takes all its initial states ({', '.join(states)}) or none; '{missing}' is "
+                             "not connected.", port=missing)
+        for port in given:
+            _check_state(cfg, port, by_port[port], sequence, kind)
+        if "mask" in by_port:
+            _check_mask(by_port["mask"], sequence, kind)
+        if not cfg["return_state"]:
+            return [out]
+        return [out, *[(sequence[0], cfg["units"])] * len(states)]
 
     def count(cfg: Config, inputs: Sequence[Shape]) -> tuple[int, int]:
         features = check_sequence(inputs[0], kind)
         return (_recurrent_weights(kind, cfg, features), 0)
 
-    return output, count
+    return output, count, outputs
 
 
-_SIMPLE_OUT, _SIMPLE_COUNT = _recurrent_rules("SimpleRNN")
-_LSTM_OUT, _LSTM_COUNT = _recurrent_rules("LSTM")
-_GRU_OUT, _GRU_COUNT = _recurrent_rules("GRU")
+_SIMPLE_OUT, _SIMPLE_COUNT, _SIMPLE_OUTS = _recurrent_rules("SimpleRNN")
+_LSTM_OUT, _LSTM_COUNT, _LSTM_OUTS = _recurrent_rules("LSTM")
+_GRU_OUT, _GRU_COUNT, _GRU_OUTS = _recurrent_rules("GRU")
 
 _SEQUENCE_SHAPE = ("(None, timesteps, features) -> (None, units), or (None, timesteps, units) "
                    "with return_sequences=True.")
@@ -220,6 +271,9 @@ SIMPLE_RNN = LayerSpec(
     params=_recurrent_params("SimpleRNN"),
     output=_SIMPLE_OUT,
     count=_SIMPLE_COUNT,
+    outputs=_SIMPLE_OUTS,
+    ports=recurrent_ports("SimpleRNN"),
+    call="recurrent",
     doc=LayerDoc(
         summary="The plainest recurrent layer: it reads a sequence step by step and keeps one hidden "
         "vector that mixes the new input with what it remembered.",
@@ -237,6 +291,9 @@ LSTM = LayerSpec(
     params=_recurrent_params("LSTM"),
     output=_LSTM_OUT,
     count=_LSTM_COUNT,
+    outputs=_LSTM_OUTS,
+    ports=recurrent_ports("LSTM"),
+    call="recurrent",
     doc=LayerDoc(
         summary="Long short-term memory: a recurrent layer whose gates decide what to forget, what to store "
         "and what to output, so it can remember across many timesteps.",
@@ -256,6 +313,9 @@ GRU = LayerSpec(
     params=_recurrent_params("GRU"),
     output=_GRU_OUT,
     count=_GRU_COUNT,
+    outputs=_GRU_OUTS,
+    ports=recurrent_ports("GRU"),
+    call="recurrent",
     doc=LayerDoc(
         summary="Gated recurrent unit: like an LSTM with two gates (update and reset) and no separate cell, "
         "so it is smaller and often just as good.",
@@ -358,11 +418,12 @@ def _inner_count(spec: LayerSpec, cfg: Config, shape: Shape) -> tuple[int, int]:
 # --- Bidirectional --------------------------------------------------------------------------
 
 def _bidirectional_layer_check(value: object) -> str | None:
-    return wrapped_problem(value, "layer") if isinstance(value, Mapping) else None
+    return (wrapped_problem(value, "layer") or _no_return_state(value)) if isinstance(value, Mapping) else None
 
 
 def _backward_layer_check(value: object) -> str | None:
-    return wrapped_problem(value, "backward_layer") if isinstance(value, Mapping) else None
+    return (wrapped_problem(value, "backward_layer") or _no_return_state(value)) if isinstance(value, Mapping) \
+        else None
 
 
 def _copy_forward_fix() -> Fix:

@@ -393,6 +393,7 @@ class LayerDoc:
 OutputRule = Callable[[Config, Sequence[Shape]], Shape]
 CountRule = Callable[[Config, Sequence[Shape]], tuple[int, int]]
 WarnRule = Callable[[Config, Sequence[Shape]], list[ShapeError]]
+OutputsRule = Callable[[Config, Mapping[str, Shape]], list[Shape]]
 
 
 def no_weights(cfg: Config, inputs: Sequence[Shape]) -> tuple[int, int]:
@@ -428,6 +429,8 @@ class LayerSpec:
     name_prefix: str = ""
     warn: WarnRule | None = None
     call: str = ""
+    outputs: OutputsRule | None = None
+    """Every output's shape from the inputs by port name (return_state adds the states); replaces ``output``."""
     _by_name: dict[str, Param] = field(default_factory=dict, init=False, repr=False, compare=False)
     _names: frozenset[str] = field(default=frozenset(), init=False, repr=False, compare=False)
 
