@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 
+from app.core.catalog import get_spec
 from app.core.graph import Graph
 from app.core.shapes import Analysis
 
@@ -188,6 +189,44 @@ def dropped_text(graph: Graph, node_ids: Iterable[str]) -> str:
     return f"Weights dropped for {shown} ({why}; Undo brings them back)"
 
 
+def _backbones(graph: Graph) -> list[Any]:
+    return [node for node in graph.nodes() if (spec := get_spec(node.class_name)) is not None and spec.is_application]
+
+
+def kept_backbones(graph: Graph, analysis: Analysis, weights: ModelWeights) -> frozenset[str]:
+    """Names of the backbone nodes whose kept weights still fit. Those win over the node's
+    ``weights_file`` and ``weights = imagenet``: they are what the user trained or imported on
+    top of the file. Choosing another file (or ImageNet) changes the node's fingerprint, which
+    drops the kept weights, so the new file's weights are used from then on."""
+    ids = [node.id for node in _backbones(graph) if node.id in weights.layers]
+    now = fingerprints(graph, analysis, ids)
+    return frozenset(graph.node(nid).name for nid in ids if now.get(nid) == weights.layers[nid].fingerprint)
+
+
+def backbone_sources(graph: Graph, analysis: Analysis, weights: ModelWeights) -> list[str]:
+    """Backbones whose weights come from a file when the model is built (not covered by kept
+    weights), in words: ["'backbone' from digits.weights.h5", "'resnet' ImageNet (Keras' cache)"]."""
+    kept = kept_backbones(graph, analysis, weights)
+    found: list[str] = []
+    for node in _backbones(graph):
+        if node.name in kept:
+            continue
+        value = node.config.get("weights_file") or ""
+        if value:
+            found.append(f"'{node.name}' from {value}")
+        elif node.config.get("weights") == "imagenet":
+            found.append(f"'{node.name}' ImageNet (Keras' cache)")
+    return found
+
+
+def backbone_text(graph: Graph, analysis: Analysis, weights: ModelWeights) -> str:
+    """'' or '; backbone 'b' from digits.weights.h5' to append to a weights line."""
+    found = backbone_sources(graph, analysis, weights)
+    if not found:
+        return ""
+    return f"; backbone{'s' if len(found) > 1 else ''} " + ", ".join(found)
+
+
 def run_source(record: Mapping[str, Any], number: int) -> WeightsSource:
     """Where a run's weights come from, for the status bar and the project file."""
     metrics = record.get("test_metrics") or {}
@@ -202,5 +241,6 @@ def run_source(record: Mapping[str, Any], number: int) -> WeightsSource:
                          stopped=record.get("status") == "stopped")
 
 
-__all__ = ["KINDS", "SHAPE_FREE_KEYS", "LayerWeights", "ModelWeights", "WeightsSource", "dropped_text",
-           "fingerprints", "layer_fingerprint", "run_source", "stale_layers", "with_fingerprints"]
+__all__ = ["KINDS", "SHAPE_FREE_KEYS", "LayerWeights", "ModelWeights", "WeightsSource", "backbone_sources",
+           "backbone_text", "dropped_text", "fingerprints", "kept_backbones", "layer_fingerprint", "run_source",
+           "stale_layers", "with_fingerprints"]

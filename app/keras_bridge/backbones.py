@@ -70,20 +70,26 @@ class WeightsReport:
 _FOLDER: contextvars.ContextVar[Path | None] = contextvars.ContextVar("weights_folder", default=None)
 _REPORTS: contextvars.ContextVar[list[WeightsReport] | None] = contextvars.ContextVar("weights_reports",
                                                                                       default=None)
+_KEPT: contextvars.ContextVar[frozenset[str]] = contextvars.ContextVar("weights_kept", default=frozenset())
 
 
 @contextmanager
-def weights_context(folder: Path | None) -> Iterator[list[WeightsReport]]:
+def weights_context(folder: Path | None, kept: frozenset[str] = frozenset()) -> Iterator[list[WeightsReport]]:
     """While building: load backbone ``weights_file`` paths relative to ``folder`` and collect the reports.
-    Outside it (shape checks, insight views of the architecture) backbones build without their files."""
+    Backbones named in ``kept`` skip their file (and ImageNet cache): the project's own weights for them
+    are put in afterwards and win, so the file need not even be there. Outside this context (shape
+    checks) backbones build without their files; every real build goes through
+    :func:`app.keras_bridge.weights_io.build_model`, which enters it."""
     reports: list[WeightsReport] = []
     folder_token = _FOLDER.set(folder)
     reports_token = _REPORTS.set(reports)
+    kept_token = _KEPT.set(frozenset(kept))
     try:
         yield reports
     finally:
         _FOLDER.reset(folder_token)
         _REPORTS.reset(reports_token)
+        _KEPT.reset(kept_token)
 
 
 def resolve_weights_file(value: str, folder: Path | None, node: str) -> Path:
@@ -103,14 +109,15 @@ def resolve_weights_file(value: str, folder: Path | None, node: str) -> Path:
 
 # --- preflight: before any data is loaded or model built ------------------------------------------
 
-def preflight(graph: Any, analysis: Any, folder: Path | None) -> list[str]:
-    """Every backbone weights file that is missing or unusable, in words, without building anything."""
+def preflight(graph: Any, analysis: Any, folder: Path | None, kept: frozenset[str] = frozenset()) -> list[str]:
+    """Every backbone weights file that is missing or unusable, in words, without building anything.
+    Backbones named in ``kept`` (the project's own weights cover them) need no file."""
     from app.core.catalog import get_spec
 
     problems: list[str] = []
     for node in graph.nodes():
         spec = get_spec(node.class_name)
-        if spec is None or not spec.is_application:
+        if spec is None or not spec.is_application or node.name in kept:
             continue
         edges = graph.ordered_in_edges(node.id)
         info = analysis.nodes.get(edges[0].source) if edges else None
@@ -143,6 +150,9 @@ def build_backbone(spec: LayerSpec, name: str, config: Mapping[str, Any], input_
     factory = getattr(keras.applications, spec.class_name)
     kwargs = {k: v for k, v in config.items() if k not in OUR_PARAMS}
     model = factory(input_shape=tuple(input_shape[1:]), include_top=False, weights=None, name=name, **kwargs)
+    if name in _KEPT.get():  # the project's own weights for this backbone go in after the build
+        set_trainability(model, config)
+        return model
     if config.get("weights") == "imagenet":
         cached = find_imagenet_file(spec.class_name, config, input_shape)
         if cached is None:

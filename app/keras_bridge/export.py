@@ -21,7 +21,7 @@ from app.core.atomic import atomic_write, pid_alive
 from app.core.codegen import generate_python
 from app.core.project import Project
 from app.core.shapes import analyze
-from app.keras_bridge.compile import CompileError, compile_graph
+from app.keras_bridge.compile import CompileError
 
 KERAS_SUFFIX = ".keras"
 
@@ -52,29 +52,39 @@ def export_keras(project: Project, path: str | os.PathLike[str], model: Any = No
 
 
 def model_with_weights(project: Project) -> tuple[Any, list[str]]:
-    """The project's model with the weights it has (:attr:`Project.weights`; initial where none
-    are kept) and notes naming any layer whose kept weights did not fit."""
-    from app.keras_bridge.compile import apply_weights
+    """The project's model with the weights it has: its backbones' weights files, then its kept
+    weights on top (see :func:`app.keras_bridge.weights_io.build_model`), and notes naming any layer
+    left with initial weights. A backbone's missing weights file is a CompileError naming it."""
+    from app.keras_bridge.backbones import BackboneError
+    from app.keras_bridge.weights_io import build_model
 
-    model = compile_graph(project.graph, project.name)
-    notes = apply_weights(model, project.weights, project.graph) if project.weights else []
-    return model, notes
+    folder = project.path.parent if project.path is not None else None
+    try:
+        built = build_model(project.graph, project.name, folder=folder, weights=project.weights)
+    except BackboneError as err:
+        raise CompileError(str(err)) from None
+    notes = [report.text() for report in built.reports if report.unmatched] + built.notes
+    return built.model, notes
 
 
 def weights_text(project: Project) -> str:
     """What an export holds, in words: 'initial weights', 'the weights imported from m.keras'."""
+    from app.core.weights import backbone_sources
+
     weights = project.weights
-    if not weights:
-        return "initial (untrained) weights"
-    layers = len(weights.layers)
     analysis = analyze(project.graph)
+    files = backbone_sources(project.graph, analysis, weights)
+    backbones = f"; backbone{'s' if len(files) > 1 else ''} {', '.join(files)}" if files else ""
+    if not weights:
+        return f"initial (untrained) weights{backbones.replace(';', ', except', 1)}"
+    layers = len(weights.layers)
     initial = [project.graph.node(nid).name for nid in analysis.order
                if analysis.nodes[nid].params > 0 and nid not in weights.layers]
     if not initial:
-        return f"the weights {weights.describe()} ({layers} layer{'s' if layers != 1 else ''})"
+        return f"the weights {weights.describe()} ({layers} layer{'s' if layers != 1 else ''}){backbones}"
     shown = ", ".join(initial[:5]) + (f" and {len(initial) - 5} more" if len(initial) > 5 else "")
     return (f"the weights {weights.describe()} for {layers} of {layers + len(initial)} layers ({shown}: "
-            "initial weights)")
+            f"initial weights){backbones}")
 
 
 def python_weights_path(script: str | os.PathLike[str]) -> Path:

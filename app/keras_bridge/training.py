@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 import numpy as np
 
 from app.core.project import Project
+from app.core.recipes import RecipeError, RecipePlan, plan_recipe
 from app.core.shapes import Analysis, analyze
 from app.core.training_settings import (
     check_settings,
@@ -156,17 +157,28 @@ def _graph_problems(analysis: Analysis) -> list[str]:
     return [f"model: {p.message}" for p in analysis.errors]
 
 
-def _weights_problems(graph: Any, analysis: Analysis, settings: Mapping[str, Any], folder: Path | None) -> list[str]:
-    """Missing ImageNet files and weights files, named before any data is loaded or model built."""
+def _weights_problems(graph: Any, analysis: Analysis, settings: Mapping[str, Any], folder: Path | None,
+                      weights: Any = None) -> list[str]:
+    """Missing ImageNet files and weights files, named before any data is loaded or model built
+    (a backbone that the kept ``weights`` cover needs no file: they win over it)."""
+    from app.core.weights import ModelWeights, kept_backbones
     from app.keras_bridge.backbones import BackboneError, preflight, resolve_weights_file
 
-    problems = preflight(graph, analysis, folder)
+    problems = preflight(graph, analysis, folder, kept_backbones(graph, analysis, weights or ModelWeights()))
     if settings.get("pretrained_weights"):
         try:
             resolve_weights_file(settings["pretrained_weights"], folder, "the model")
         except BackboneError as err:
             problems.append(f"training setting pretrained_weights: {err}")
     return problems
+
+
+def _recipe_plan(graph: Any, settings: Mapping[str, Any], analysis: Analysis) -> RecipePlan | None:
+    """The recipe's parts and roles (None: supervised); a graph that does not fit is refused by name."""
+    try:
+        return plan_recipe(graph, settings, analysis)
+    except RecipeError as err:
+        raise _Failed(f"model: {err}") from None
 
 
 def _load(ref: Mapping[str, Any] | None, dataset: Dataset | None, base_dir: Path | None) -> Dataset:
@@ -199,13 +211,20 @@ def check_before_training(project: Project, dataset: Dataset | None = None,
     problems += _graph_problems(analysis)
     if problems:
         return problems
-    problems += _weights_problems(project.graph, analysis, settings, _base_dir(project, base_dir))
+    problems += _weights_problems(project.graph, analysis, settings, _base_dir(project, base_dir),
+                                  getattr(project, "weights", None))
     if problems:
         return problems
     try:
+        plan = _recipe_plan(project.graph, settings, analysis)
         ds = _load(project.dataset, dataset, _base_dir(project, base_dir))
         splits = split_dataset(ds, settings["validation_split"], settings["test_split"], settings["seed"])
-        prepare(ds, splits, project.graph, settings, project.dataset, analysis)
+        if plan is None:
+            prepare(ds, splits, project.graph, settings, project.dataset, analysis)
+        else:
+            from app.keras_bridge.recipes import prepare_recipe_data
+
+            prepare_recipe_data(ds, splits, project.graph, plan, settings, project.dataset)
     except _Failed as err:
         problems.append(str(err))
     except DataMismatch as err:
@@ -339,8 +358,8 @@ def _reporter_class() -> type:
         def on_train_batch_end(self, batch: int, logs: Any = None) -> None:
             values = {key: _float(value) for key, value in (logs or {}).items()}
             self.position = (self.epoch, batch + 1)
-            loss = values.get("loss", 0.0)
-            if not math.isfinite(loss) and self.nan_at is None:
+            losses = [v for k, v in values.items() if k == "loss" or k.endswith("_loss")]  # a GAN has two
+            if not all(math.isfinite(v) for v in losses) and self.nan_at is None:
                 self.nan_at = self.position
                 self.model.stop_training = True
             done = (self.epoch - 1) * self.batches + batch + 1
@@ -505,6 +524,10 @@ class TrainingSession:
         self.phase = 1
         """2 once a two-phase run has started fine-tuning."""
         self.start_weights = getattr(project, "weights", None)
+        self.plan: RecipePlan | None = None
+        """The recipe's parts once the run has checked the graph (None: supervised)."""
+        self.recipe_data: Any = None
+        """A recipe's :class:`app.keras_bridge.recipes.RecipeData` (labels beside the arrays)."""
         """The project's kept weights: the run starts from them (empty: from the initializers)."""
 
     @property
@@ -542,7 +565,7 @@ class TrainingSession:
         finally:
             self._release()
         result.history = self.history
-        result.epochs_run = len(self.history.get("loss", []))
+        result.epochs_run = self._epochs_recorded()
         result.seconds = time.perf_counter() - started
         return result
 
@@ -552,13 +575,21 @@ class TrainingSession:
         analysis = analyze(self.graph)
         problems += _graph_problems(analysis)
         if not problems:
-            problems += _weights_problems(self.graph, analysis, settings, self.base_dir)
+            problems += _weights_problems(self.graph, analysis, settings, self.base_dir, self.start_weights)
         if problems:
             raise _Failed("cannot train yet:\n" + "\n".join(f"  - {p}" for p in problems))
+        plan = self.plan = _recipe_plan(self.graph, settings, analysis)
         dataset = _load(self.dataset_ref, self.dataset, self.base_dir)
         result.dataset = dataset
         splits = split_dataset(dataset, settings["validation_split"], settings["test_split"], settings["seed"])
-        prepared = prepare(dataset, splits, self.graph, settings, self.dataset_ref, analysis)
+        if plan is None:
+            prepared = prepare(dataset, splits, self.graph, settings, self.dataset_ref, analysis)
+        else:
+            from app.keras_bridge.recipes import prepare_recipe_data
+
+            self.recipe_data = prepare_recipe_data(dataset, splits, self.graph, plan, settings, self.dataset_ref)
+            prepared = self.recipe_data.prepared
+            self.listener.message(plan.describe())
         result.prepared = prepared
         self.prepared = prepared
         result.notes = [*dataset.notes, *prepared.notes]
@@ -570,7 +601,7 @@ class TrainingSession:
 
         import keras
 
-        from app.keras_bridge.compile import KERAS_STATE_LOCK, compile_graph
+        from app.keras_bridge.compile import KERAS_STATE_LOCK
         from app.keras_bridge.release import custom_gradient_names
 
         with KERAS_STATE_LOCK:
@@ -579,11 +610,13 @@ class TrainingSession:
             keras.utils.set_random_seed(int(settings["seed"]))
             result.device, strategy = _device(settings)
             self.listener.message(f"training on {result.device}")
-            if strategy is not None:
+            if plan is not None:
+                model = self._build_recipe(plan)
+            elif strategy is not None:
                 with strategy.scope():
-                    model = self._build(compile_graph, analysis)
+                    model = self._build(analysis)
             else:
-                model = self._build(compile_graph, analysis)
+                model = self._build(analysis)
         self._model = model
         result.model = model
         fit_started = time.perf_counter()
@@ -598,7 +631,7 @@ class TrainingSession:
                              "stopped: lower the learning rate, add gradient clipping, or check the data for "
                              "huge or missing values")
             return
-        epochs_run = len(self.history.get("loss", []))
+        epochs_run = self._epochs_recorded()
         if self._stop.is_set():
             epoch, batch = reporter.position
             result.status = "stopped"
@@ -615,8 +648,14 @@ class TrainingSession:
             scores = model.evaluate(_as_inputs(x_test), _as_inputs(y_test), batch_size=int(settings["batch_size"]),
                                     verbose=0, return_dict=True)
             result.test_metrics = {key: _float(value) for key, value in scores.items()}
+            if plan is not None:  # a recipe's outputs are pictures, not answers to score
+                return
             predictions = model.predict(_as_inputs(x_test), batch_size=int(settings["batch_size"]), verbose=0)
             result.test_predictions = np.asarray(predictions[0] if isinstance(predictions, list) else predictions)
+
+    def _epochs_recorded(self) -> int:
+        """Epochs that reported (every epoch records its learning rate, whatever its losses are called)."""
+        return len(self.history.get("learning_rate", []))
 
     def _release(self) -> None:
         """Let TensorFlow forget this run's traced train step, or every run stays in memory (issue 11).
@@ -631,39 +670,57 @@ class TrainingSession:
         with contextlib.suppress(Exception):  # freeing memory must never turn a finished run into a failed one
             release_gradients(before, self._model)
 
-    def _compile_with_weights_files(self, compile_graph: Any, analysis: Analysis) -> Any:
-        """Build the model; backbone weights files and the pretrained-weights setting load, with reports."""
-        from app.keras_bridge.backbones import BackboneError, load_weights_file, resolve_weights_file, weights_context
+    def _compile_with_weights_files(self, analysis: Analysis) -> Any:
+        """Build the model as export and insight do (:func:`app.keras_bridge.weights_io.build_model`):
+        backbone weights files, then the pretrained-weights setting, then the kept weights (an import,
+        an earlier run), which win; the reports and what did not fit become messages."""
+        from app.keras_bridge.backbones import BackboneError, resolve_weights_file
+        from app.keras_bridge.weights_io import build_model
 
         value = self.settings["pretrained_weights"]
         try:
+            model_file = (resolve_weights_file(value, self.base_dir, "the model"), value) if value else None
+            built = build_model(self.graph, self.name, folder=self.base_dir, weights=self.start_weights,
+                                analysis=analysis, model_file=model_file)
+        except BackboneError as err:
+            raise _Failed(str(err)) from None
+        for report in built.reports:
+            self.listener.message(report.text())
+        if self.start_weights:
+            self.listener.message(f"starting from the weights {self.start_weights.describe()}")
+        for note in built.notes:
+            self.listener.message(note)
+        return built.model
+
+    def _build(self, analysis: Analysis) -> Any:
+        settings = self.settings
+        model = self._compile_with_weights_files(analysis)
+        model.compile(optimizer=_optimizer(settings), loss=settings["loss"], metrics=_metrics(settings))
+        return model
+
+    def _build_recipe(self, plan: RecipePlan) -> Any:
+        """A recipe model (:mod:`app.keras_bridge.recipes`) over its parts, each compiled from its own
+        sub-graph (backbone weights files loaded, with reports) and given the kept weights that fit it."""
+        from app.core.codegen import keras_model_name
+        from app.core.recipes import subgraph
+        from app.keras_bridge.backbones import BackboneError, weights_context
+        from app.keras_bridge.compile import apply_weights, compile_graph
+        from app.keras_bridge.recipes import build_recipe_model, compile_parts
+
+        try:
             with weights_context(self.base_dir) as reports:
-                model = compile_graph(self.graph, self.name, analysis)
-            if value:
-                path = resolve_weights_file(value, self.base_dir, "the model")
-                reports.append(load_weights_file(model, path, shown=value))
+                parts = compile_parts(self.graph, plan, self.name, compile_graph)
         except BackboneError as err:
             raise _Failed(str(err)) from None
         for report in reports:
             self.listener.message(report.text())
-        return model
-
-    def _build(self, compile_graph: Any, analysis: Analysis) -> Any:
-        settings = self.settings
-        model = self._compile_with_weights_files(compile_graph, analysis)
-        self._start_from_weights(model)
-        model.compile(optimizer=_optimizer(settings), loss=settings["loss"], metrics=_metrics(settings))
-        return model
-
-    def _start_from_weights(self, model: Any) -> None:
-        """Continue from the kept weights (an import, an earlier run); what no longer fits is named."""
-        if not self.start_weights:
-            return
-        from app.keras_bridge.compile import apply_weights
-
-        self.listener.message(f"starting from the weights {self.start_weights.describe()}")
-        for note in apply_weights(model, self.start_weights, self.graph):
-            self.listener.message(note)
+        if self.start_weights:
+            self.listener.message(f"starting from the weights {self.start_weights.describe()}")
+            for role, part in parts.items():
+                for note in apply_weights(part, self.start_weights, subgraph(self.graph, plan.parts[role])):
+                    self.listener.message(note)
+        return build_recipe_model(plan, parts, self.settings, lambda: _optimizer(self.settings),
+                                  keras_model_name(self.name))
 
     def _callbacks(self, settings: Mapping[str, Any], reporter: Any) -> list[Any]:
         import keras

@@ -24,6 +24,7 @@ import tempfile
 import uuid
 import zipfile
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -32,8 +33,15 @@ import numpy as np
 from app.core.atomic import atomic_write
 from app.core.graph import Graph
 from app.core.project import Project, ProjectError, save_project, weights_entry
-from app.core.shapes import analyze
-from app.core.weights import LayerWeights, ModelWeights, WeightsSource, fingerprints, with_fingerprints
+from app.core.shapes import Analysis, analyze
+from app.core.weights import (
+    LayerWeights,
+    ModelWeights,
+    WeightsSource,
+    fingerprints,
+    kept_backbones,
+    with_fingerprints,
+)
 
 SIDECAR_SUFFIX = ".weights.h5"
 MAX_WEIGHTS_BYTES = 8 * 1024**3
@@ -434,6 +442,45 @@ def _shapes_text(shapes: Mapping[str, tuple[int, ...]]) -> str:
     return ", ".join(str(tuple(shape)) for _path, shape in sorted(shapes.items(), key=lambda kv: _path_key(kv[0])))
 
 
+@dataclass
+class BuiltModel:
+    """A model built from a graph with every weight it should have, and what was loaded into it."""
+
+    model: Any
+    reports: list[Any] = field(default_factory=list)
+    """One :class:`app.keras_bridge.backbones.WeightsReport` per weights file loaded."""
+    notes: list[str] = field(default_factory=list)
+    """Kept layers whose weights did not fit (they start from their initializers)."""
+
+
+def build_model(graph: Graph, name: str = "model", *, folder: Path | None, weights: ModelWeights | None = None,
+                analysis: Analysis | None = None, model_file: tuple[Path, str] | None = None) -> BuiltModel:
+    """THE way a model is built for use (export, insight, training): the architecture, then weights
+    in rising precedence:
+
+    1. each backbone's ``weights_file`` (relative to ``folder``) or cached ImageNet file;
+    2. ``model_file`` (path, name as shown): a whole-model weights file (training's
+       ``pretrained_weights`` setting), matched by layer name;
+    3. the project's kept weights (trained, imported, loaded), which win where they fit.
+       A backbone covered by them skips step 1 altogether (its file need not be there).
+
+    Raises :class:`app.keras_bridge.compile.CompileError` for an invalid graph and
+    :class:`app.keras_bridge.backbones.BackboneError` for a weights file that is missing or unusable."""
+    from app.keras_bridge.backbones import load_weights_file, weights_context
+    from app.keras_bridge.compile import compile_graph
+
+    analysis = analysis or analyze(graph)
+    weights = weights or ModelWeights()
+    with weights_context(folder, kept_backbones(graph, analysis, weights)) as reports:
+        model = compile_graph(graph, name, analysis)
+    built = BuiltModel(model, list(reports))
+    if model_file is not None:
+        built.reports.append(load_weights_file(model, model_file[0], shown=model_file[1]))
+    if weights:
+        built.notes = apply_weights(model, weights, graph)
+    return built
+
+
 def save_keras_weights(model: Any, path: str | os.PathLike[str]) -> Path:
     """Keras' own ``model.save_weights`` to ``path``, atomically (temp file beside it, then rename)."""
     target = Path(path)
@@ -444,6 +491,6 @@ def save_keras_weights(model: Any, path: str | os.PathLike[str]) -> Path:
     return target
 
 
-__all__ = ["ARCHIVE_WEIGHTS", "SIDECAR_SUFFIX", "WeightsError", "apply_weights", "extract_weights",
-           "load_project_weights", "open_project", "read_weights_file", "save_keras_weights",
+__all__ = ["ARCHIVE_WEIGHTS", "SIDECAR_SUFFIX", "BuiltModel", "WeightsError", "apply_weights", "build_model",
+           "extract_weights", "load_project_weights", "open_project", "read_weights_file", "save_keras_weights",
            "save_project_with_weights", "sidecar_path", "weights_from_file", "write_sidecar"]
