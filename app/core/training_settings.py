@@ -86,6 +86,26 @@ CLASS_WEIGHTS: tuple[Choice, ...] = (
 
 MONITORS = ("val_loss", "loss")
 
+RECIPES: tuple[Choice, ...] = (
+    Choice("supervised", "Supervised", "Learn the dataset's targets from its inputs (fit x -> y)."),
+    Choice("autoencoder", "Autoencoder", "Rebuild the input from itself through a bottleneck; no labels needed."),
+    Choice("vae", "Variational autoencoder",
+           "An encoder gives z_mean and z_log_var, a decoder rebuilds the input from a sample of z."),
+    Choice("gan", "GAN", "A generator turns noise into samples; a discriminator learns to tell them from real ones."),
+)
+
+DENOISE: tuple[Choice, ...] = (
+    Choice("none", "None", "The autoencoder sees the clean input."),
+    Choice("gaussian", "Gaussian noise", "Add noise with this standard deviation to the input (not the target)."),
+    Choice("masking", "Masking", "Set this share of the input's values to zero (not the target's)."),
+)
+
+ROLES = {"autoencoder": (), "vae": ("encoder", "decoder"), "gan": ("generator", "discriminator")}
+"""The parts each recipe needs, one disconnected sub-graph (with its own Input) each."""
+
+RECIPE_LOSSES = frozenset({"mse", "mae", "huber", "binary_crossentropy"})
+"""Losses an autoencoder or VAE can rebuild its input with (pixel by pixel)."""
+
 DEFAULT_SETTINGS: dict[str, Any] = {
     "optimizer": "adam",
     "learning_rate": 0.001,
@@ -120,8 +140,17 @@ DEFAULT_SETTINGS: dict[str, Any] = {
     "fine_tune_epochs": 0,
     "fine_tune_learning_rate": 1e-5,
     "pretrained_weights": "",
+    "recipe": "supervised",
+    "denoise": "none",
+    "denoise_strength": 0.3,
+    "beta": 1.0,
+    "label_smoothing": 0.0,
 }
-"""Every setting with its default. A project file may leave any of them out."""
+"""Every setting with its default. A project file may leave any of them out.
+
+``roles`` is optional and has no default: a mapping from a recipe's role ("encoder",
+"generator", ...) to the name of the Input of the sub-graph that plays it; without it the
+roles follow from the sub-graphs' shapes (:mod:`app.core.recipes`)."""
 
 FINE_TUNE_KEYS = ("fine_tune_layers", "fine_tune_epochs", "fine_tune_learning_rate")
 """Two-phase training: after ``epochs`` with the backbone frozen, unfreeze its top ``fine_tune_layers``
@@ -268,9 +297,63 @@ def check_settings(settings: Mapping[str, Any]) -> list[SettingProblem]:
             bad("metrics", f"{', '.join(binary_only)} compare one score per class with one-hot or 0/1 labels, but "
                            "sparse categorical cross-entropy uses class numbers: remove them, or use categorical "
                            "cross-entropy (one-hot) or binary cross-entropy (two classes)")
+    problems += _recipe_problems(s)
     if s["reduce_lr"] is True and s["schedule"] != "constant":
         bad("reduce_lr", f"reduce-on-plateau and the {label_of(SCHEDULES, s['schedule']).lower()} schedule would "
                          "both set the learning rate; use one of them")
+    return problems
+
+
+def _recipe_problems(s: Mapping[str, Any]) -> list[SettingProblem]:
+    """The recipe and the settings it reads; the settings it cannot honour, named."""
+    recipe = s["recipe"]
+    if recipe not in keys_of(RECIPES):
+        return [SettingProblem("recipe", f"unknown value {recipe!r}; choose one of {', '.join(keys_of(RECIPES))}")]
+    problems: list[SettingProblem] = []
+
+    def bad(key: str, message: str) -> None:
+        problems.append(SettingProblem(key, message))
+
+    if s["denoise"] not in keys_of(DENOISE):
+        bad("denoise", f"unknown value {s['denoise']!r}; choose one of {', '.join(keys_of(DENOISE))}")
+    for key, high in (("denoise_strength", 10.0), ("beta", 1000.0), ("label_smoothing", 0.5)):
+        value = s[key]
+        if not _number(value) or not 0 <= value <= high or (key == "label_smoothing" and value >= high):
+            bad(key, f"must be a number from 0 to {'under ' if key == 'label_smoothing' else ''}{high:g} "
+                     f"(got {value!r})")
+    if s["denoise"] == "masking" and _number(s["denoise_strength"]) and s["denoise_strength"] >= 1:
+        bad("denoise_strength", "masking sets this share of the values to zero; it must be below 1")
+    roles = s.get("roles", {})
+    allowed = ROLES.get(recipe, ())
+    if not isinstance(roles, Mapping) or not all(isinstance(v, str) for v in roles.values()):
+        bad("roles", f"must map a role to the name of its sub-graph's Input (got {roles!r})")
+    elif roles and set(roles) - set(allowed):
+        unknown = ", ".join(sorted(map(str, set(roles) - set(allowed))))
+        known = ", ".join(allowed) or "none: it uses the whole graph"
+        bad("roles", f"the {recipe} recipe has no role {unknown}; its roles are {known}")
+    if recipe == "supervised":
+        return problems
+    name = label_of(RECIPES, recipe)
+    if recipe in ("autoencoder", "vae") and s["loss"] not in RECIPE_LOSSES:
+        bad("loss", f"the {name} recipe rebuilds its input, so the loss compares values: use "
+                    f"{', '.join(sorted(RECIPE_LOSSES))} (not {s['loss']!r})")
+    if s["class_weight"] != "none":
+        bad("class_weight", f"the {name} recipe uses no labels, so class weights mean nothing: set it to none")
+    if _whole(s["fine_tune_epochs"]) and s["fine_tune_epochs"] > 0:
+        bad("fine_tune_epochs", f"two-phase fine-tuning is for the supervised recipe; set it to 0 for {name}")
+    if s["checkpoint"] is True:
+        bad("checkpoint", f"the {name} recipe trains a model around its parts; save the parts after the run "
+                          "(Export, or layerforge train --out) instead")
+    if s["pretrained_weights"]:
+        bad("pretrained_weights", f"the {name} recipe starts each part from the project's kept weights; "
+                                  "a whole-model weights file does not apply")
+    if recipe == "gan":
+        for key in ("early_stopping", "reduce_lr"):
+            if s[key] is True:
+                bad(key, "a GAN has two losses that fight each other and no single loss to watch: turn it off")
+        if s["schedule"] != "constant" or (_whole(s["warmup_epochs"]) and s["warmup_epochs"] > 0):
+            bad("schedule", "a GAN trains with two optimizers at the constant learning rate: set the schedule to "
+                            "constant and warm-up to 0")
     return problems
 
 
@@ -375,11 +458,15 @@ __all__ = [
     "CLASSIFICATION_LOSSES",
     "CLASS_WEIGHTS",
     "DEFAULT_SETTINGS",
+    "DENOISE",
     "LOSSES",
     "METRICS",
     "MONITORS",
     "ONE_HOT_LOSSES",
     "OPTIMIZERS",
+    "RECIPES",
+    "RECIPE_LOSSES",
+    "ROLES",
     "SCHEDULES",
     "Choice",
     "SettingProblem",

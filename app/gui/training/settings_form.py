@@ -33,10 +33,12 @@ from PySide6.QtWidgets import (
 from app.core.training_settings import (
     CLASS_WEIGHTS,
     DEFAULT_SETTINGS,
+    DENOISE,
     LOSSES,
     METRICS,
     MONITORS,
     OPTIMIZERS,
+    RECIPES,
     SCHEDULES,
     Choice,
     check_settings,
@@ -58,6 +60,8 @@ COMBOS: dict[str, tuple[Choice, ...]] = {
     "schedule": SCHEDULES,
     "class_weight": CLASS_WEIGHTS,
     "monitor": MONITOR_CHOICES,
+    "recipe": RECIPES,
+    "denoise": DENOISE,
 }
 
 INTEGERS: dict[str, tuple[int, int]] = {
@@ -72,10 +76,21 @@ INTEGERS: dict[str, tuple[int, int]] = {
     "fine_tune_epochs": (0, 100_000),
 }
 FLOATS = ("learning_rate", "momentum", "weight_decay", "decay_rate", "validation_split", "test_split", "clipnorm",
-          "reduce_lr_factor", "fine_tune_learning_rate")
+          "reduce_lr_factor", "fine_tune_learning_rate", "denoise_strength", "beta", "label_smoothing")
 BOOLEANS = ("nesterov", "shuffle", "early_stopping", "restore_best_weights", "reduce_lr", "checkpoint", "multi_gpu")
 
 FIELDS: dict[str, tuple[str, str]] = {
+    "recipe": ("Recipe", "What training learns: the targets (supervised), the input itself (autoencoder), a "
+                         "latent space to sample from (VAE), or to generate samples (GAN). VAE and GAN need two "
+                         "separate sub-graphs on the canvas, each with its own Input."),
+    "denoise": ("Denoising", "Corrupt the autoencoder's input (never its target), so it learns to clean images."),
+    "denoise_strength": ("Noise strength", "Gaussian: the noise's standard deviation; masking: the share of "
+                                           "values set to zero."),
+    "beta": ("KL weight (beta)", "How much the VAE's KL term counts against the reconstruction: 1 is the "
+                                 "classic VAE; larger gives a smoother, blurrier latent space."),
+    "label_smoothing": ("Label smoothing", "The GAN's discriminator learns 'real' as 1 minus this (0.1 is "
+                                           "usual), so it stays less sure of itself and the generator keeps "
+                                           "learning."),
     "optimizer": ("Optimizer", "How the weights are changed after each batch."),
     "learning_rate": ("Learning rate", "How big a step each update takes. Too big: the loss jumps or becomes NaN; "
                                        "too small: training crawls. 0.001 suits Adam."),
@@ -124,6 +139,7 @@ FIELDS: dict[str, tuple[str, str]] = {
 }
 
 GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("Recipe", ("recipe", "denoise", "denoise_strength", "beta", "label_smoothing")),
     ("Optimizer", ("optimizer", "learning_rate", "momentum", "nesterov", "weight_decay", "clipnorm")),
     ("Learning-rate schedule", ("schedule", "decay_rate", "decay_epochs", "warmup_epochs")),
     ("Loss and metrics", ("loss", "metrics")),
@@ -385,6 +401,10 @@ class SettingsForm(QWidget):
             "weight_decay": optimizer == "adamw",
             "decay_rate": schedule in ("step", "exponential"),
             "decay_epochs": schedule in ("step", "exponential"),
+            "denoise": settings.get("recipe") == "autoencoder",
+            "denoise_strength": settings.get("recipe") == "autoencoder",
+            "beta": settings.get("recipe") == "vae",
+            "label_smoothing": settings.get("recipe") == "gan",
         }
         enabled = {
             "patience": settings.get("early_stopping") is True,
@@ -395,6 +415,7 @@ class SettingsForm(QWidget):
             "fine_tune_layers": _positive(settings.get("fine_tune_epochs")),
             "fine_tune_learning_rate": _positive(settings.get("fine_tune_epochs")),
             "monitor": any(settings.get(k) is True for k in ("early_stopping", "reduce_lr", "checkpoint")),
+            "denoise_strength": settings.get("denoise") in ("gaussian", "masking"),
         }
         problem_keys = self._problem_keys(settings)
         for key, field in self._fields.items():
