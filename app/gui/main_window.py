@@ -276,6 +276,11 @@ class MainWindow(QMainWindow):
                                                 tip="Build the model with Keras and save it as a .keras file")
         self.export_python_action = self._action("&Python Script (.py)…", self.export_python,
                                                  tip="Write a standalone Python script that builds this model")
+        self.export_deploy_actions = {
+            fmt: self._action(label, lambda f=fmt: self.export_deployable(f), tip=tip) for fmt, (label, tip) in {
+                "saved_model": ("&SavedModel (folder)…", "A TensorFlow SavedModel for serving, checked against Keras"),
+                "tflite": ("&TFLite (.tflite)…", "A LiteRT model for phones and browsers, checked against Keras"),
+                "onnx": ("&ONNX (.onnx)…", "An ONNX model (needs layerforge[onnx]), checked against Keras")}.items()}
         self.quit_action = self._action("&Quit", self._quit, key.Quit, "Close Layerforge")
 
         self.undo_action = self.undo_group.createUndoAction(self, "&Undo")
@@ -325,6 +330,8 @@ class MainWindow(QMainWindow):
         file_menu.addActions([self.save_action, self.save_as_action])
         self.export_menu = file_menu.addMenu("&Export")
         self.export_menu.addActions([self.export_keras_action, self.export_python_action])
+        self.export_menu.addSeparator()
+        self.export_menu.addActions(list(self.export_deploy_actions.values()))
         file_menu.addSeparator()
         file_menu.addAction(self.quit_action)
         self.file_menu = file_menu
@@ -809,6 +816,36 @@ class MainWindow(QMainWindow):
             return False
         QApplication.restoreOverrideCursor()
         self.statusBar().showMessage(f"Exported {path.name} with {weights}", 15000)
+        if notes:
+            self.notify(QMessageBox.Icon.Information, "Exported with some initial weights",
+                        f"“{path.name}” holds {weights}.", "\n".join(notes))
+        return True
+
+    def export_deployable(self, fmt: str) -> bool:
+        """SavedModel / TFLite / ONNX with the model's weights (:mod:`app.keras_bridge.deploy`): written only
+        after the artifact has been run and matched Keras; the status bar gives the difference."""
+        title, suffix, file_filter = {"saved_model": ("Export SavedModel Folder", "", "SavedModel folders (*)"),
+                                      "tflite": ("Export TFLite Model", ".tflite", "TFLite models (*.tflite)"),
+                                      "onnx": ("Export ONNX Model", ".onnx", "ONNX models (*.onnx)")}[fmt]
+        path = self.ask_save_path(title, suffix, file_filter, kind=fmt)
+        if path is None:
+            return False
+        self.statusBar().showMessage(f"Exporting and checking {path.name}… (the first export waits for TensorFlow)")
+        QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
+        try:
+            from app.keras_bridge import deploy, export
+
+            project = self._document.project
+            weights = export.weights_text(project)
+            model, notes = export.model_with_weights(project)
+            verified = deploy.EXPORTERS[fmt](model, path)
+        except Exception as err:  # a converter's refusal (naming the layer), Keras and file errors alike
+            QApplication.restoreOverrideCursor()
+            self.statusBar().clearMessage()
+            self.notify(QMessageBox.Icon.Critical, "Export failed", f"“{path.name}” was not written.", str(err))
+            return False
+        QApplication.restoreOverrideCursor()
+        self.statusBar().showMessage(f"Exported {path.name} with {weights} ({verified.describe()})", 15000)
         if notes:
             self.notify(QMessageBox.Icon.Information, "Exported with some initial weights",
                         f"“{path.name}” holds {weights}.", "\n".join(notes))
