@@ -297,6 +297,9 @@ class MainWindow(QMainWindow):
         self.delete_action = self._action("&Delete", self.view.delete_selection, key.Delete, on_view=True)
         self.delete_action.setShortcuts([QKeySequence(key.Delete), QKeySequence(Qt.Key.Key_Backspace)])
         self.select_all_action = self._action("Select &All", self.select_all, key.SelectAll, on_view=True)
+        self.find_action = self._action("&Find…", self.view.find_bar.open_bar, "Ctrl+F", "Find a layer by name or type")
+        self.find_next_action = self._action("Find &Next", self.view.find_bar.next, "F3")
+        self.find_previous_action = self._action("Find Pre&vious", self.view.find_bar.previous, "Shift+F3")
 
         self.fit_action = self._action("&Fit to View", self.view.fit_all, "F", "Show the whole model", on_view=True)
         self.layout_action = self._action("Auto &Layout", self.auto_layout, "Ctrl+L",
@@ -328,6 +331,9 @@ class MainWindow(QMainWindow):
         self._rebuild_recent_menu()
         file_menu.addSeparator()
         file_menu.addActions([self.save_action, self.save_as_action])
+        self.load_weights_action = file_menu.addAction("Load &Weights…", self.load_weights)
+        self.load_weights_action.setStatusTip("Load a .weights.h5, .keras or weights-only .h5 file into the model, "
+                                              "matched by layer name (one undo step)")
         self.export_menu = file_menu.addMenu("&Export")
         self.export_menu.addActions([self.export_keras_action, self.export_python_action])
         self.export_menu.addSeparator()
@@ -343,10 +349,16 @@ class MainWindow(QMainWindow):
                               self.delete_action])
         edit_menu.addSeparator()
         edit_menu.addAction(self.select_all_action)
+        edit_menu.addSeparator()
+        edit_menu.addActions([self.find_action, self.find_next_action, self.find_previous_action])
         self.edit_menu = edit_menu
 
         view_menu = bar.addMenu("&View")
         view_menu.addActions([self.fit_action, self.zoom_in_action, self.zoom_out_action])
+        self.overview_action = view_menu.addAction("&Overview")
+        self.overview_action.setCheckable(True)
+        self.overview_action.setStatusTip("A map of the whole model in the canvas' corner; drag in it to move")
+        self.overview_action.toggled.connect(self.view.overview.setVisible)
         view_menu.addSeparator()
         view_menu.addAction(self.layout_action)
         view_menu.addSeparator()
@@ -405,6 +417,14 @@ class MainWindow(QMainWindow):
         self.reset_weights_action.setEnabled(bool(document.weights) and not document.locked)
         if message:
             self.statusBar().showMessage(message, 10000)
+
+    def load_weights(self, path: Path | None = None) -> bool:
+        """File › Load Weights…: see :mod:`app.gui.weights_dialog`."""
+        from app.gui.weights_dialog import choose_weights_file, load_weights
+
+        document = self._document
+        path = path or choose_weights_file(self, document.path.parent if document.path else None)
+        return path is not None and load_weights(self, document, path) is not None
 
     def reset_weights(self) -> bool:
         try:

@@ -47,7 +47,9 @@ from app.core.graph import GraphError
 from app.gui import theme
 from app.gui.document import Document
 from app.gui.editor.edge_item import EdgeItem
+from app.gui.editor.find_bar import FindBar
 from app.gui.editor.node_item import HEIGHT, SIMPLE_LOD, NodeItem
+from app.gui.editor.overview import Overview
 from app.gui.editor.scene import LOCKED_MESSAGE, GraphScene
 
 LAYER_MIME = "application/x-layerforge-layer"
@@ -156,6 +158,10 @@ class GraphView(QGraphicsView):
         self._label_timer = QTimer(self)
         self._label_timer.setSingleShot(True)
         self._label_timer.timeout.connect(self._label.hide)
+        self.find_bar = FindBar(self)
+        """Ctrl+F: finds layers by name or class (see :mod:`app.gui.editor.find_bar`)."""
+        self.overview = Overview(self)
+        """The minimap in the canvas' corner (View › Overview), hidden at first."""
         self.set_document(document)
 
     # --- documents ---------------------------------------------------------------------------
@@ -183,6 +189,8 @@ class GraphView(QGraphicsView):
         self._paste_count = 0
         self._on_scene_selection()
         self._sync_detail()
+        if self.overview.isVisible():
+            self.overview.follow_scene()
         if self.isVisible():
             self.show_start()
         else:
@@ -374,6 +382,13 @@ class GraphView(QGraphicsView):
             self.scale(least, least)
         self.centerOn(item.scenePos())  # the card's centre, not its bounds (port labels, marker)
         self._sync_detail()
+
+    def reveal_node(self, node_id: str) -> None:
+        """Select a node and centre it, readable (Find, a click in the Problems or Summary list)."""
+        if node_id not in self.document.graph:
+            return
+        self.select_nodes([node_id])
+        self.center_on_node(node_id)
 
     # --- presenter mode: a readable scale, and the user's view kept for afterwards ------------------
 

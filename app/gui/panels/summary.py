@@ -98,9 +98,12 @@ def totals_tip(costs: ModelCosts) -> str:
 class SummaryPanel(QWidget):
     """Layer, output shape, parameter count and inputs of every layer, plus totals.
     Clicking a row emits ``node_activated(node_id)``; the rows of the nodes selected on the
-    canvas are selected here too (:meth:`select_nodes`, or :meth:`follow_view`)."""
+    canvas are selected here too (:meth:`select_nodes`, or :meth:`follow_view`), and rows the
+    user selects here (several with Ctrl or Shift) are selected on the followed canvas."""
 
     node_activated = Signal(str)
+    selection_requested = Signal(list)
+    """The node ids of the rows the user selected (not emitted when the canvas set the rows)."""
 
     def __init__(self, document: Document | None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -116,7 +119,7 @@ class SummaryPanel(QWidget):
         self.tree.setRootIsDecorated(False)
         self.tree.setUniformRowHeights(True)
         self.tree.setAlternatingRowColors(True)
-        self.tree.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.tree.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         header = self.tree.header()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setStretchLastSection(True)
@@ -125,8 +128,9 @@ class SummaryPanel(QWidget):
             header_item.setTextAlignment(column, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         for column, tip in HEADER_TIPS.items():
             header_item.setToolTip(column, tip)
-        self.tree.itemClicked.connect(self._item_activated)
+        self.tree.itemClicked.connect(self._item_clicked)
         self.tree.itemActivated.connect(self._item_activated)
+        self.tree.itemSelectionChanged.connect(self._rows_selected)
         layout.addWidget(self.tree, 1)
         self.totals_label = QLabel(self)
         self.totals_label.setWordWrap(True)
@@ -232,6 +236,21 @@ class SummaryPanel(QWidget):
         costs = model_costs(graph, analysis)
         self.costs = costs
         tree = self.tree
+        # Rows are rebuilt below: removing one changes the tree's selection, which is not the user's
+        # choice and must not reach the canvas (the wanted rows are selected again at the end).
+        tree.blockSignals(True)
+        try:
+            self._fill(rows, costs)
+        finally:
+            tree.blockSignals(False)
+        self.totals_label.setText(totals_html(analysis, costs, sum(1 for r in rows if not r.known)))
+        self.totals_label.setToolTip(totals_tip(costs))
+        if self._selected_ids:  # rows are reused in place: the selection may now sit on other rows
+            self._apply_selection()
+        self._weights_changed()
+
+    def _fill(self, rows: list, costs: ModelCosts) -> None:
+        tree = self.tree
         while tree.topLevelItemCount() > len(rows):
             tree.takeTopLevelItem(tree.topLevelItemCount() - 1)
         missing = [QTreeWidgetItem() for _ in range(len(rows) - tree.topLevelItemCount())]
@@ -254,11 +273,6 @@ class SummaryPanel(QWidget):
             for column in range(len(COLUMNS) - 1):
                 tree.resizeColumnToContents(column)
             self._sized = True
-        self.totals_label.setText(totals_html(analysis, costs, sum(1 for r in rows if not r.known)))
-        self.totals_label.setToolTip(totals_tip(costs))
-        if self._selected_ids:  # rows are reused in place: the selection may now sit on other rows
-            self._apply_selection()
-        self._weights_changed()
 
     def _weights_changed(self, _message: str = "") -> None:
         """The weights line: which weights the model has, and which layers start from initial ones."""
@@ -271,6 +285,22 @@ class SummaryPanel(QWidget):
             text += f"<br>Dropped by the last edit (Undo brings them back): {html.escape(', '.join(dropped))}"
         if self.weights_label.text() != text:
             self.weights_label.setText(text)
+
+    def _rows_selected(self) -> None:
+        """The user changed the rows (the canvas' own changes come with the tree's signals
+        blocked): select the same nodes on the canvas."""
+        ids = self.selected_node_ids()
+        self._selected_ids = ids
+        self.selection_requested.emit(list(ids))
+        if self._view is not None and hasattr(self._view, "select_nodes"):
+            with contextlib.suppress(RuntimeError):
+                if list(self._view.selected_node_ids()) != ids:
+                    self._view.select_nodes(ids)
+
+    def _item_clicked(self, item: QTreeWidgetItem, column: int = 0) -> None:
+        """A plain click shows the layer on the canvas; Ctrl/Shift-clicks only extend the selection."""
+        if len(self.tree.selectedItems()) <= 1:
+            self._item_activated(item, column)
 
     def _item_activated(self, item: QTreeWidgetItem, _column: int = 0) -> None:
         node_id = item.data(0, NODE_ROLE)
