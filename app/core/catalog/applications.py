@@ -17,10 +17,16 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import Protocol, TypeVar
 
+from app.core.catalog.costs import AFFINE_OPS, BATCH_NORM_OPS
+from app.core.catalog.explaining import arrow, params_text
 from app.core.catalog.rules import conv_length, fmt_shape
 from app.core.catalog.spec import (
     Config,
+    Cost,
+    CostRule,
+    ExplainContext,
     Fix,
     LayerDoc,
     LayerSpec,
@@ -411,31 +417,188 @@ def _stride2_valid(height: Dim, dim: Dim, kernel: int) -> Dim:
 # --- Weight counting ----------------------------------------------------------------------
 
 class _Weights:
-    """Adds up weights layer by layer, split the way Keras splits them."""
+    """Visitor that adds up a backbone's weights layer by layer, split the way Keras splits them."""
 
-    def __init__(self) -> None:
+    def __init__(self, channels: int) -> None:
+        self.channels = channels
         self.trainable = 0
         self.non_trainable = 0
 
-    def conv(self, channels_in: int, filters: int, kernel: int, bias: bool) -> int:
-        self.trainable += kernel * kernel * channels_in * filters + (filters if bias else 0)
-        return filters
+    def conv(self, filters: int, kernel: int, stride: int = 1, padding: str = "valid", *, bias: bool) -> None:
+        self.trainable += kernel * kernel * self.channels * filters + (filters if bias else 0)
+        self.channels = filters
 
-    def depthwise(self, channels: int, kernel: int) -> int:
-        self.trainable += kernel * kernel * channels
-        return channels
+    def depthwise(self, kernel: int, stride: int = 1, padding: str = "valid") -> None:
+        self.trainable += kernel * kernel * self.channels
 
-    def batch_norm(self, channels: int) -> None:
+    def batch_norm(self) -> None:
         """gamma and beta learn; the moving mean and variance do not."""
-        self.trainable += 2 * channels
-        self.non_trainable += 2 * channels
+        self.trainable += 2 * self.channels
+        self.non_trainable += 2 * self.channels
 
-    def normalization(self, channels: int) -> None:
+    def normalization(self) -> None:
         """keras.layers.Normalization: mean and variance per channel plus a sample count, never trained."""
-        self.non_trainable += 2 * channels + 1
+        self.non_trainable += 2 * self.channels + 1
 
-    def totals(self) -> tuple[int, int]:
-        return (self.trainable, self.non_trainable)
+    def squeeze_excite(self, squeezed: int) -> None:
+        """Two 1x1 convs with biases, to ``squeezed`` channels and back."""
+        self.trainable += 2 * self.channels * squeezed + squeezed + self.channels
+
+    def act(self) -> None:
+        """Activations, paddings, pooling, rescaling and merges hold no weights."""
+
+    rescale = add = act
+
+    def pad(self, before: int, after: int | None = None) -> None:
+        pass
+
+    def correct_pad(self, kernel: int) -> None:
+        pass
+
+    def pool(self, kernel: int, stride: int) -> None:
+        pass
+
+    def branch(self) -> _Weights:
+        return _Weights(self.channels)
+
+    def merge(self, branch: _Weights, concat: bool = False) -> None:
+        """A branch joins the main path: added (its channels match) or concatenated."""
+        self.trainable += branch.trainable
+        self.non_trainable += branch.non_trainable
+        if concat:
+            self.channels += branch.channels
+
+
+class _Walk:
+    """Visitor that follows a backbone's feature map and adds up the same costs each of its
+    layers' own ``cost`` rule gives (MACs, other operations), for one sample."""
+
+    def __init__(self, height: int, width: int, channels: int) -> None:
+        self.h, self.w, self.channels = height, width, channels
+        self.macs = 0
+        self.ops = 0
+
+    @property
+    def size(self) -> int:
+        return self.h * self.w * self.channels
+
+    def _window(self, kernel: int, stride: int, padding: str) -> None:
+        h, w = conv_length(self.h, kernel, stride, padding), conv_length(self.w, kernel, stride, padding)
+        assert h is not None and w is not None
+        self.h, self.w = h, w
+
+    def conv(self, filters: int, kernel: int, stride: int = 1, padding: str = "valid", *, bias: bool) -> None:
+        channels = self.channels
+        self._window(kernel, stride, padding)
+        self.channels = filters
+        self.macs += self.size * kernel * kernel * channels
+
+    def depthwise(self, kernel: int, stride: int = 1, padding: str = "valid") -> None:
+        self._window(kernel, stride, padding)
+        self.macs += self.size * kernel * kernel
+
+    def batch_norm(self) -> None:
+        self.ops += BATCH_NORM_OPS * self.size
+
+    def normalization(self) -> None:
+        self.ops += AFFINE_OPS * self.size
+
+    rescale = normalization
+
+    def squeeze_excite(self, squeezed: int) -> None:
+        """Pool to 1x1, two 1x1 convs, then scale every value."""
+        self.ops += self.size  # GlobalAveragePooling2D
+        self.macs += 2 * self.channels * squeezed
+        self.ops += self.size  # Multiply
+
+    def act(self) -> None:
+        self.ops += self.size
+
+    add = act
+
+    def pad(self, before: int, after: int | None = None) -> None:
+        self.h += before + (before if after is None else after)
+        self.w += before + (before if after is None else after)
+
+    def correct_pad(self, kernel: int) -> None:
+        """Keras' ``imagenet_utils.correct_pad`` for a known height and width."""
+        half = kernel // 2
+        self.h += 2 * half - (1 - self.h % 2)
+        self.w += 2 * half - (1 - self.w % 2)
+
+    def pool(self, kernel: int, stride: int) -> None:
+        self._window(kernel, stride, "valid")
+        self.ops += self.size * kernel * kernel
+
+    def branch(self) -> _Walk:
+        return _Walk(self.h, self.w, self.channels)
+
+    def merge(self, branch: _Walk, concat: bool = False) -> None:
+        self.macs += branch.macs
+        self.ops += branch.ops
+        if concat:
+            self.channels += branch.channels
+
+
+_V = TypeVar("_V", bound="_Visitor")
+
+
+class _Visitor(Protocol):
+    """What a backbone's layer list calls, layer by layer: :class:`_Weights` or :class:`_Walk`."""
+
+    channels: int
+
+    def conv(self, filters: int, kernel: int, stride: int = 1, padding: str = "valid", *, bias: bool) -> None: ...
+    def depthwise(self, kernel: int, stride: int = 1, padding: str = "valid") -> None: ...
+    def batch_norm(self) -> None: ...
+    def normalization(self) -> None: ...
+    def rescale(self) -> None: ...
+    def squeeze_excite(self, squeezed: int) -> None: ...
+    def act(self) -> None: ...
+    def add(self) -> None: ...
+    def pad(self, before: int, after: int | None = None) -> None: ...
+    def correct_pad(self, kernel: int) -> None: ...
+    def pool(self, kernel: int, stride: int) -> None: ...
+    def branch(self: _V) -> _V: ...
+    def merge(self: _V, branch: _V, concat: bool = False) -> None: ...
+
+
+Layers = Callable[[_Visitor, Config], None]
+"""A backbone's layer list, written once: it walks the backbone's block table and calls a
+visitor for each layer, so the weight count and the cost cannot drift apart."""
+
+
+def _backbone_count(title: str, layers: Layers, pads_from_height: bool) -> CountRule:
+    """Weights of a backbone: its layer list walked by :class:`_Weights` (and 'train_top_layers' applied)."""
+    def count(cfg: Config, inputs: Sequence[Shape]) -> tuple[int, int]:
+        image = check_image_input(title, cfg, inputs, pads_from_height=pads_from_height)
+        weights = _Weights(image.channels)
+        layers(weights, cfg)
+        return (weights.trainable, weights.non_trainable)
+    return _top_layers(title, count)
+
+
+def _backbone_cost(layers: Layers) -> CostRule:
+    """MACs and operations of a backbone: its layer list walked by :class:`_Walk` (a known image size only)."""
+    def cost(cfg: Config, inputs: Sequence[Shape], output: Shape) -> Cost | None:
+        shape = inputs[0]
+        if len(shape) != 4 or None in shape[1:]:
+            return None
+        _, h, w, c = shape
+        assert h is not None and w is not None and c is not None
+        walk = _Walk(h, w, c)
+        layers(walk, cfg)
+        if cfg.get("pooling") in ("avg", "max"):
+            walk.ops += walk.size  # GlobalAveragePooling2D / GlobalMaxPooling2D
+        return (walk.macs, walk.ops)
+    return cost
+
+
+def _application_explain(ctx: ExplainContext) -> list[str]:
+    trainable, frozen = ctx.spec.count(ctx.cfg, ctx.inputs)
+    total = trainable + frozen
+    split = f"{trainable:,} trainable + {frozen:,} non-trainable (running statistics) = " if frozen else ""
+    return [f"{arrow(ctx)}: the whole {ctx.spec.title} without its classifier: {split}{params_text(total)}"]
 
 
 def _make_divisible(value: float, divisor: int = 8) -> int:
@@ -475,24 +638,30 @@ def _mobilenet_v2_output(cfg: Config, inputs: Sequence[Shape]) -> Shape:
     return _pooled(image, height, width, mobilenet_v2_last_filters(cfg["alpha"]), cfg)
 
 
-def _mobilenet_v2_count(cfg: Config, inputs: Sequence[Shape]) -> tuple[int, int]:
-    image = check_image_input("MobileNetV2", cfg, inputs, pads_from_height=True)
+def _mobilenet_v2_layers(v: _Visitor, cfg: Config) -> None:
     alpha = cfg["alpha"]
-    w = _Weights()
-    channels = w.conv(image.channels, _make_divisible(32 * alpha), 3, bias=False)
-    w.batch_norm(channels)
-    for index, (filters, _, expansion) in enumerate(_MOBILENET_V2_BLOCKS):
-        expanded = channels
-        if index:
-            expanded = w.conv(channels, expansion * channels, 1, bias=False)
-            w.batch_norm(expanded)
-        w.depthwise(expanded, 3)
-        w.batch_norm(expanded)
-        channels = w.conv(expanded, _make_divisible(int(filters * alpha)), 1, bias=False)
-        w.batch_norm(channels)
-    channels = w.conv(channels, mobilenet_v2_last_filters(alpha), 1, bias=False)
-    w.batch_norm(channels)
-    return w.totals()
+    v.conv(_make_divisible(32 * alpha), 3, 2, "same", bias=False)
+    v.batch_norm()
+    v.act()
+    for index, (filters, stride, expansion) in enumerate(_MOBILENET_V2_BLOCKS):
+        channels = v.channels
+        project = _make_divisible(int(filters * alpha))
+        if index:  # the first block does not expand
+            v.conv(expansion * channels, 1, 1, "same", bias=False)
+            v.batch_norm()
+            v.act()
+        if stride == 2:
+            v.correct_pad(3)
+        v.depthwise(3, stride, "same" if stride == 1 else "valid")
+        v.batch_norm()
+        v.act()
+        v.conv(project, 1, 1, "same", bias=False)
+        v.batch_norm()
+        if channels == project and stride == 1:
+            v.add()
+    v.conv(mobilenet_v2_last_filters(alpha), 1, bias=False)
+    v.batch_norm()
+    v.act()
 
 
 def _mobilenet_v2_warn(cfg: Config, inputs: Sequence[Shape]) -> list[ShapeError]:
@@ -517,7 +686,9 @@ MOBILENET_V2 = LayerSpec(
     name_prefix="mobilenetv2",
     params=(_weights_param("roughly 9 MB"), _pooling_param(), _alpha_param(), _trainable_param(), *_transfer_params()),
     output=_mobilenet_v2_output,
-    count=_top_layers("MobileNetV2", _mobilenet_v2_count),
+    count=_backbone_count("MobileNetV2", _mobilenet_v2_layers, pads_from_height=True),
+    cost=_backbone_cost(_mobilenet_v2_layers),
+    explain=_application_explain,
     warn=_mobilenet_v2_warn,
     doc=LayerDoc(
         summary="A small, fast image backbone built for phones: 17 'inverted residual' blocks that expand "
@@ -542,6 +713,16 @@ MOBILENET_V2 = LayerSpec(
 _RESNET50_STAGES: tuple[tuple[int, int, int], ...] = ((64, 3, 1), (128, 4, 2), (256, 6, 2), (512, 3, 2))
 
 
+def _resnet_stem_layers(v: _Visitor, bias: bool) -> None:
+    """ResNet and DenseNet: pad 3, 7x7/2 conv, batch norm, relu, pad 1, 3x3/2 max pool."""
+    v.pad(3)
+    v.conv(64, 7, 2, bias=bias)
+    v.batch_norm()
+    v.act()
+    v.pad(1)
+    v.pool(3, 2)
+
+
 def _resnet_stem(dim: Dim) -> Dim:
     """ZeroPadding 3 + 7x7 stride-2 conv, then ZeroPadding 1 + 3x3 stride-2 max pool (all 'valid')."""
     dim = conv_length(_padded(dim, 3, 3), 7, 2, "valid")
@@ -557,20 +738,26 @@ def _resnet50_output(cfg: Config, inputs: Sequence[Shape]) -> Shape:
     return _pooled(image, height, width, 4 * _RESNET50_STAGES[-1][0], cfg)
 
 
-def _resnet50_count(cfg: Config, inputs: Sequence[Shape]) -> tuple[int, int]:
-    image = check_image_input("ResNet50", cfg, inputs, pads_from_height=False)
-    w = _Weights()
-    channels = w.conv(image.channels, 64, 7, bias=True)
-    w.batch_norm(channels)
-    for filters, blocks, _ in _RESNET50_STAGES:
+def _resnet50_layers(v: _Visitor, cfg: Config) -> None:
+    _resnet_stem_layers(v, bias=True)
+    for filters, blocks, first_stride in _RESNET50_STAGES:
         for block in range(blocks):
-            if block == 0:
-                w.batch_norm(w.conv(channels, 4 * filters, 1, bias=True))
-            w.batch_norm(w.conv(channels, filters, 1, bias=True))
-            w.batch_norm(w.conv(filters, filters, 3, bias=True))
-            channels = w.conv(filters, 4 * filters, 1, bias=True)
-            w.batch_norm(channels)
-    return w.totals()
+            stride = first_stride if block == 0 else 1
+            if block == 0:  # 1x1 projection shortcut, on its own copy of the input
+                shortcut = v.branch()
+                shortcut.conv(4 * filters, 1, stride, bias=True)
+                shortcut.batch_norm()
+                v.merge(shortcut)
+            v.conv(filters, 1, stride, bias=True)
+            v.batch_norm()
+            v.act()
+            v.conv(filters, 3, 1, "same", bias=True)
+            v.batch_norm()
+            v.act()
+            v.conv(4 * filters, 1, bias=True)
+            v.batch_norm()
+            v.add()
+            v.act()
 
 
 RESNET50 = LayerSpec(
@@ -580,7 +767,9 @@ RESNET50 = LayerSpec(
     name_prefix="resnet50",
     params=(_weights_param("roughly 95 MB"), _pooling_param(), _trainable_param(), *_transfer_params()),
     output=_resnet50_output,
-    count=_top_layers("ResNet50", _resnet50_count),
+    count=_backbone_count("ResNet50", _resnet50_layers, pads_from_height=False),
+    cost=_backbone_cost(_resnet50_layers),
+    explain=_application_explain,
     warn=lambda cfg, inputs: [*_channel_warning("ResNet50", cfg, inputs),
                               *_weights_warning("ResNet50", "ResNet50", cfg, inputs)],
     doc=LayerDoc(
@@ -636,25 +825,36 @@ def _efficientnet_b0_output(cfg: Config, inputs: Sequence[Shape]) -> Shape:
     return _pooled(image, height, width, _EFFICIENTNET_B0_TOP, cfg)
 
 
-def _efficientnet_b0_count(cfg: Config, inputs: Sequence[Shape]) -> tuple[int, int]:
-    image = check_image_input("EfficientNetB0", cfg, inputs, pads_from_height=True)
-    w = _Weights()
-    w.normalization(image.channels)
-    w.batch_norm(w.conv(image.channels, 32, 3, bias=False))
+def _efficientnet_b0_layers(v: _Visitor, cfg: Config) -> None:
+    v.rescale()  # Rescaling(1/255)
+    v.normalization()
+    if cfg.get("weights") == "imagenet":
+        v.rescale()  # Rescaling by 1/std
+    v.correct_pad(3)
+    v.conv(32, 3, 2, bias=False)
+    v.batch_norm()
+    v.act()
     for stage in _EFFICIENTNET_B0_STAGES:
-        filters_in = stage.filters_in
-        for _ in range(stage.repeats):
-            expanded = filters_in * stage.expand
+        for repeat in range(stage.repeats):
+            stride = stage.stride if repeat == 0 else 1
+            block_in = stage.filters_in if repeat == 0 else stage.filters_out
             if stage.expand != 1:
-                w.batch_norm(w.conv(filters_in, expanded, 1, bias=False))
-            w.batch_norm(w.depthwise(expanded, stage.kernel))
-            squeezed = max(1, int(filters_in * _EFFICIENTNET_SE_RATIO))
-            w.conv(expanded, squeezed, 1, bias=True)
-            w.conv(squeezed, expanded, 1, bias=True)
-            w.batch_norm(w.conv(expanded, stage.filters_out, 1, bias=False))
-            filters_in = stage.filters_out
-    w.batch_norm(w.conv(_EFFICIENTNET_B0_STAGES[-1].filters_out, _EFFICIENTNET_B0_TOP, 1, bias=False))
-    return w.totals()
+                v.conv(block_in * stage.expand, 1, 1, "same", bias=False)
+                v.batch_norm()
+                v.act()
+            if stride == 2:
+                v.correct_pad(stage.kernel)
+            v.depthwise(stage.kernel, stride, "same" if stride == 1 else "valid")
+            v.batch_norm()
+            v.act()
+            v.squeeze_excite(max(1, int(block_in * _EFFICIENTNET_SE_RATIO)))
+            v.conv(stage.filters_out, 1, 1, "same", bias=False)
+            v.batch_norm()
+            if stride == 1 and block_in == stage.filters_out:
+                v.add()  # dropout does nothing at inference
+    v.conv(_EFFICIENTNET_B0_TOP, 1, 1, "same", bias=False)
+    v.batch_norm()
+    v.act()
 
 
 EFFICIENTNET_B0 = LayerSpec(
@@ -664,7 +864,9 @@ EFFICIENTNET_B0 = LayerSpec(
     name_prefix="efficientnetb0",
     params=(_weights_param("roughly 16 MB"), _pooling_param(), _trainable_param(), *_transfer_params()),
     output=_efficientnet_b0_output,
-    count=_top_layers("EfficientNetB0", _efficientnet_b0_count),
+    count=_backbone_count("EfficientNetB0", _efficientnet_b0_layers, pads_from_height=True),
+    cost=_backbone_cost(_efficientnet_b0_layers),
+    explain=_application_explain,
     warn=lambda cfg, inputs: [*_channel_warning("EfficientNetB0", cfg, inputs),
                               *_weights_warning("EfficientNetB0", "EfficientNetB0", cfg, inputs)],
     doc=LayerDoc(
@@ -696,14 +898,11 @@ def _vgg16_output(cfg: Config, inputs: Sequence[Shape]) -> Shape:
     return _pooled(image, height, width, _VGG16_BLOCKS[-1][-1], cfg)
 
 
-def _vgg16_count(cfg: Config, inputs: Sequence[Shape]) -> tuple[int, int]:
-    image = check_image_input("VGG16", cfg, inputs, pads_from_height=False)
-    w = _Weights()
-    channels = image.channels
+def _vgg16_layers(v: _Visitor, cfg: Config) -> None:
     for block in _VGG16_BLOCKS:
         for filters in block:
-            channels = w.conv(channels, filters, 3, bias=True)
-    return w.totals()
+            v.conv(filters, 3, 1, "same", bias=True)  # relu fused into the conv: not counted
+        v.pool(2, 2)
 
 
 VGG16 = LayerSpec(
@@ -713,7 +912,9 @@ VGG16 = LayerSpec(
     name_prefix="vgg16",
     params=(_weights_param("roughly 59 MB"), _pooling_param(), _trainable_param(), *_transfer_params()),
     output=_vgg16_output,
-    count=_top_layers("VGG16", _vgg16_count),
+    count=_backbone_count("VGG16", _vgg16_layers, pads_from_height=False),
+    cost=_backbone_cost(_vgg16_layers),
+    explain=_application_explain,
     warn=lambda cfg, inputs: [*_channel_warning("VGG16", cfg, inputs),
                               *_weights_warning("VGG16", "VGG16", cfg, inputs)],
     doc=LayerDoc(
@@ -751,21 +952,26 @@ def _densenet121_output(cfg: Config, inputs: Sequence[Shape]) -> Shape:
     return _pooled(image, height, width, channels, cfg)
 
 
-def _densenet121_count(cfg: Config, inputs: Sequence[Shape]) -> tuple[int, int]:
-    image = check_image_input("DenseNet121", cfg, inputs, pads_from_height=False)
-    w = _Weights()
-    channels = w.conv(image.channels, 2 * _DENSENET_GROWTH, 7, bias=False)
-    w.batch_norm(channels)
+def _densenet121_layers(v: _Visitor, cfg: Config) -> None:
+    _resnet_stem_layers(v, bias=False)
     for index, blocks in enumerate(_DENSENET121_BLOCKS):
         for _ in range(blocks):
-            w.batch_norm(channels)
-            w.batch_norm(w.conv(channels, 4 * _DENSENET_GROWTH, 1, bias=False))
-            channels += w.conv(4 * _DENSENET_GROWTH, _DENSENET_GROWTH, 3, bias=False)
+            branch = v.branch()
+            branch.batch_norm()
+            branch.act()
+            branch.conv(4 * _DENSENET_GROWTH, 1, bias=False)
+            branch.batch_norm()
+            branch.act()
+            branch.conv(_DENSENET_GROWTH, 3, 1, "same", bias=False)
+            v.merge(branch, concat=True)
         if index < len(_DENSENET121_BLOCKS) - 1:
-            w.batch_norm(channels)
-            channels = w.conv(channels, int(channels * _DENSENET_REDUCTION), 1, bias=False)
-    w.batch_norm(channels)
-    return w.totals()
+            # Transition: 1x1 conv halving the channels, then a 2x2 stride-2 average pool.
+            v.batch_norm()
+            v.act()
+            v.conv(int(v.channels * _DENSENET_REDUCTION), 1, bias=False)
+            v.pool(2, 2)
+    v.batch_norm()
+    v.act()
 
 
 DENSENET121 = LayerSpec(
@@ -775,7 +981,9 @@ DENSENET121 = LayerSpec(
     name_prefix="densenet121",
     params=(_weights_param("roughly 29 MB"), _pooling_param(), _trainable_param(), *_transfer_params()),
     output=_densenet121_output,
-    count=_top_layers("DenseNet121", _densenet121_count),
+    count=_backbone_count("DenseNet121", _densenet121_layers, pads_from_height=False),
+    cost=_backbone_cost(_densenet121_layers),
+    explain=_application_explain,
     warn=lambda cfg, inputs: [*_channel_warning("DenseNet121", cfg, inputs),
                               *_weights_warning("DenseNet121", "DenseNet121", cfg, inputs)],
     doc=LayerDoc(

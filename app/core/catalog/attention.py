@@ -10,15 +10,20 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from app.core.catalog.costs import SOFTMAX_OPS, per_sample
+from app.core.catalog.explaining import params_text
 from app.core.catalog.rules import elements, fmt_shape, require_known
 from app.core.catalog.spec import (
     Config,
+    Cost,
+    ExplainContext,
     Fix,
     LayerDoc,
     LayerSpec,
     Param,
     ParamKind,
     PortSpec,
+    Sentence,
     Shape,
     ShapeError,
     base_params,
@@ -30,6 +35,120 @@ from app.core.catalog.spec import (
 )
 
 CATEGORY = "Attention"
+
+# --- Cost and explanation rules ---------------------------------------------------------------
+
+def _attention_cost(cfg: Config, inputs: Sequence[Shape], output: Shape) -> Cost | None:
+    """Luong (dot) or Bahdanau-like (concat) attention without projections."""
+    query, value = inputs[0], inputs[1]
+    key = inputs[2] if len(inputs) > 2 else value
+    lead = per_sample(query[:-2])
+    tq, tv, d, dv = query[-2], value[-2], key[-1], value[-1]
+    if None in (lead, tq, tv, d, dv):
+        return None
+    assert lead is not None and tq is not None and tv is not None and d is not None and dv is not None
+    scores = lead * tq * tv
+    macs = scores * dv
+    ops = SOFTMAX_OPS * scores + (scores if cfg.get("use_scale") else 0)
+    if cfg.get("score_mode") == "concat":
+        ops += 3 * scores * d  # add, tanh and sum for every feature of every pair
+    else:
+        macs += scores * d
+    return (macs, ops)
+
+
+def _additive_attention_cost(cfg: Config, inputs: Sequence[Shape], output: Shape) -> Cost | None:
+    return _attention_cost({**cfg, "score_mode": "concat"}, inputs, output)
+
+
+def _attention_explain(ctx: ExplainContext) -> Sentence:
+    query, value = ctx.inputs[0], ctx.inputs[1]
+    total = int(bool(ctx.cfg["use_scale"])) + int(ctx.cfg["score_mode"] == "concat")
+    learned = "" if total else "no learned projections, "
+    return (f"query {fmt_shape(query)}, value {fmt_shape(value)} -> {fmt_shape(ctx.output)}: {learned}each of the "
+            f"{query[-2]} query positions takes a weighted average of the {value[-2]} values; {params_text(total)}",
+            total)
+
+
+def _multi_head_attention_cost(cfg: Config, inputs: Sequence[Shape], output: Shape) -> Cost | None:
+    """Projections of query, key and value, scores Q·Kᵀ, weights·V and the output projection.
+
+    T (S) is the number of query (key) positions; scores only span the attended axes of the key.
+    Other operations: scaling the query by 1/√key_dim and the softmax over the scores.
+    """
+    query, value = inputs[0], inputs[1]
+    key = inputs[2] if len(inputs) > 2 else value
+    heads, key_dim = cfg["num_heads"], cfg["key_dim"]
+    value_dim = cfg.get("value_dim") or key_dim
+    rank = len(query)
+    axes = cfg.get("attention_axes")
+    attended = range(1, rank - 1) if axes is None else [a + rank if a < 0 else a for a in axes]
+    t_all, s_all = per_sample(query[:-1]), per_sample(key[:-1])
+    s_att = elements(key[a] for a in attended)
+    dq, dk, dv = query[-1], key[-1], value[-1]
+    out_dim = elements(cfg["output_shape"]) if cfg.get("output_shape") else dq
+    if None in (t_all, s_all, s_att, dq, dk, dv, out_dim):
+        return None
+    assert t_all is not None and s_all is not None and s_att is not None  # for the type checker
+    assert dq is not None and dk is not None and dv is not None and out_dim is not None
+    macs = (t_all * dq * heads * key_dim            # query projection
+            + s_all * dk * heads * key_dim          # key projection
+            + s_all * dv * heads * value_dim        # value projection
+            + heads * t_all * s_att * key_dim       # scores Q·Kᵀ
+            + heads * t_all * s_att * value_dim     # weights · V
+            + t_all * heads * value_dim * out_dim)  # output projection
+    ops = t_all * heads * key_dim + SOFTMAX_OPS * heads * t_all * s_att
+    if cfg.get("use_gate"):
+        macs += t_all * dq * heads * value_dim
+        ops += 2 * t_all * heads * value_dim  # sigmoid and the gating product
+    return (macs, ops)
+
+
+def _multi_head_attention_explain(ctx: ExplainContext) -> list[str]:
+    cfg = ctx.cfg
+    query, value = ctx.inputs[0], ctx.inputs[1]
+    key = ctx.inputs[2] if len(ctx.inputs) > 2 else value
+    heads, key_dim = cfg["num_heads"], cfg["key_dim"]
+    value_dim = cfg["value_dim"] or key_dim
+    dq, dk, dv = query[-1], key[-1], value[-1]
+    assert dq is not None and dk is not None and dv is not None
+    out = elements(cfg["output_shape"]) if cfg["output_shape"] else dq
+    assert out is not None
+    hk, hv = heads * key_dim, heads * value_dim
+    weights = [f"query {dq} x {hk}", f"key {dk} x {hk}", f"value {dv} x {hv}", f"output {hv} x {out}"]
+    total = (dq + dk) * hk + dv * hv + hv * out
+    biases = 2 * hk + hv + out
+    if cfg["use_gate"]:
+        weights.append(f"gate {dq} x {hv}")
+        total += dq * hv
+        biases += hv
+    bias = f" + {biases:,} biases" if cfg["use_bias"] else ""
+    total += biases if cfg["use_bias"] else 0
+    ports = f"query {fmt_shape(query)}, value {fmt_shape(value)}"
+    if len(ctx.inputs) > 2:
+        ports += f", key {fmt_shape(key)}"
+    text = [f"{ports} -> {fmt_shape(ctx.output)}: {heads} heads x key_dim {key_dim}: "
+            f"{' + '.join(weights)} weights{bias} = {params_text(total)}"]
+    if len(query) == 3 and query[1] is not None and key[1] is not None:
+        scores = heads * query[1] * key[1]
+        text.append(f"Each of the {query[1]} query positions weighs all {key[1]} key positions in each of the "
+                    f"{heads} heads: {scores:,} attention weights per sample.")
+    return text
+
+
+def _group_query_attention_cost(cfg: Config, inputs: Sequence[Shape], output: Shape) -> Cost | None:
+    """Projections (query and gate to U·h, key and value to V·h, back to the features), scores and mixing."""
+    query, value = inputs[0], inputs[1]
+    key = inputs[2] if len(inputs) > 2 else value
+    t, s, q, k, v = query[1], value[1], query[-1], key[-1], value[-1]
+    if None in (t, s, q, k, v):
+        return None
+    assert t is not None and s is not None and q is not None and k is not None and v is not None
+    u, kv, h = cfg["num_query_heads"], cfg["num_key_value_heads"], cfg["head_dim"]
+    gates = 2 if cfg.get("use_gate") else 1
+    macs = gates * t * q * u * h + s * (k + v) * kv * h + 2 * t * s * u * h + t * u * h * q
+    return (macs, SOFTMAX_OPS * u * t * s + t * u * h)
+
 
 PORTS = (PortSpec("query"), PortSpec("value"), PortSpec("key", optional=True))
 
@@ -118,6 +237,8 @@ def _attention_count(cfg: Config, inputs: Sequence[Shape]) -> tuple[int, int]:
 
 ATTENTION = LayerSpec(
     class_name="Attention",
+    cost=_attention_cost,
+    explain=_attention_explain,
     category=CATEGORY,
     params=(
         *base_params(),
@@ -232,6 +353,8 @@ def _mha_count(cfg: Config, inputs: Sequence[Shape]) -> tuple[int, int]:
 
 MULTI_HEAD_ATTENTION = LayerSpec(
     class_name="MultiHeadAttention",
+    cost=_multi_head_attention_cost,
+    explain=_multi_head_attention_explain,
     category=CATEGORY,
     params=(
         *base_params(),
@@ -296,6 +419,7 @@ def _additive_count(cfg: Config, inputs: Sequence[Shape]) -> tuple[int, int]:
 
 ADDITIVE_ATTENTION = LayerSpec(
     class_name="AdditiveAttention",
+    cost=_additive_attention_cost,
     category=CATEGORY,
     params=(
         *base_params(),
@@ -374,6 +498,7 @@ def _gqa_count(cfg: Config, inputs: Sequence[Shape]) -> tuple[int, int]:
 
 GROUP_QUERY_ATTENTION = LayerSpec(
     class_name="GroupQueryAttention",
+    cost=_group_query_attention_cost,
     category=CATEGORY,
     name_prefix="grouped_query_attention",
     params=(

@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from app.core.catalog.costs import AFFINE_OPS, free, per_output
 from app.core.catalog.preprocessing import (
     AFFINE_INTERPOLATIONS,
     AUGMENTATION_CATEGORY,
@@ -29,6 +30,7 @@ from app.core.catalog.preprocessing import (
 from app.core.catalog.rules import fmt_shape
 from app.core.catalog.spec import (
     Config,
+    CostRule,
     LayerDoc,
     LayerSpec,
     OutputRule,
@@ -109,7 +111,9 @@ def _interpolation() -> Param:
 
 
 def _spec(class_name: str, params: Sequence[Param], doc: LayerDoc, *, colours: tuple[int, ...] = (),
-          category: str = AUGMENTATION_CATEGORY, output: OutputRule | None = None, prefix: str = "") -> LayerSpec:
+          category: str = AUGMENTATION_CATEGORY, output: OutputRule | None = None, prefix: str = "",
+          cost: CostRule = free) -> LayerSpec:
+    """An image layer; by default it does nothing at inference (augmentations), so it costs nothing."""
     return LayerSpec(
         class_name=class_name,
         category=category,
@@ -119,6 +123,7 @@ def _spec(class_name: str, params: Sequence[Param], doc: LayerDoc, *, colours: t
         count=no_weights,
         warn=_image_warn(class_name),
         doc=doc,
+        cost=cost,
     )
 
 
@@ -383,7 +388,7 @@ AUTO_CONTRAST = _spec("AutoContrast", (_value_range(),), LayerDoc(
     shape="Output shape equals input shape.",
     use="Normalizing under- or over-exposed images.",
     mistake="A value_range that does not match the data's range.",
-), category=CATEGORY)
+), category=CATEGORY, cost=per_output(AFFINE_OPS))
 
 CLAHE = _spec("ContrastLimitedAdaptiveHistogramEqualization", (
     _value_range(),
@@ -397,7 +402,7 @@ CLAHE = _spec("ContrastLimitedAdaptiveHistogramEqualization", (
     shape="Output shape equals input shape.",
     use="Medical and microscopy images with uneven lighting.",
     mistake="Many tiles on a small image, so each tile holds too few pixels to equalize.",
-), category=CATEGORY, prefix="contrast_limited_adaptive_histogram_equalization")
+), category=CATEGORY, prefix="contrast_limited_adaptive_histogram_equalization", cost=per_output(AFFINE_OPS))
 
 MAX_NUM_BOUNDING_BOXES = _spec("MaxNumBoundingBoxes", (
     Param("max_number", ParamKind.INT, 10, "Number of boxes every sample is padded or cut to.", minimum=1,

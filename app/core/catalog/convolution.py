@@ -11,14 +11,20 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
+from app.core.catalog.costs import RESIZE_OPS, free, per_sample, times
+from app.core.catalog.explaining import arrow, dims, params_text
 from app.core.catalog.rules import conv_length, deconv_length, elements, fmt_shape
 from app.core.catalog.spec import (
     Config,
+    Cost,
+    ExplainContext,
+    ExplainRule,
     Fix,
     LayerDoc,
     LayerSpec,
     Param,
     ParamKind,
+    Sentence,
     Shape,
     ShapeError,
     activation,
@@ -296,11 +302,165 @@ def _conv_rules(layer: str, n: int, counterpart: str) -> tuple[Any, Any]:
     return output, count
 
 
+# --- Cost and explanation rules (shared with convolution_extra and pooling) --------------------
+
+_AXIS_NAMES: dict[int, tuple[str, ...]] = {1: ("length",), 2: ("height", "width"), 3: ("depth", "height", "width")}
+
+
+def window_sentence(ctx: ExplainContext, kernel: Sequence[int], strides: Sequence[int],
+                    dilation: Sequence[int]) -> str | None:
+    """How each spatial output size follows from the input, kernel, strides and padding."""
+    fmt = ctx.cfg.get("data_format") or "channels_last"
+    padding = ctx.cfg["padding"]
+    spatial, _ = split_channels(ctx.shape_in, fmt)
+    names = _AXIS_NAMES.get(len(spatial))
+    if names is None:
+        return None
+    clauses: list[tuple[str, str]] = []
+    for name, length, k, s, d in zip(names, spatial, kernel, strides, dilation, strict=True):
+        if length is None:
+            continue
+        out = conv_length(length, k, s, padding, d)
+        if padding in ("same", "causal"):
+            text = f"ceil({length} / {s}) = {out}"
+        else:
+            span = (k - 1) * d + 1
+            text = f"floor(({length} − {span}) / {s}) + 1 = {out}"
+        clauses.append((name, text))
+    if not clauses:
+        return None
+    if len({text for _, text in clauses}) == 1 and len(clauses) > 1:
+        return f"With padding '{padding}', height and width are each {clauses[0][1]}."
+    joined = "; ".join(f"the {name} is {text}" for name, text in clauses)
+    return f"With padding '{padding}', {joined}."
+
+
+def conv_cost(cfg: Config, inputs: Sequence[Shape], output: Shape) -> Cost | None:
+    """Conv1D/2D/3D: each output value sums kernel · (input channels / groups) products."""
+    shape = inputs[0]
+    fmt = cfg.get("data_format") or "channels_last"
+    _, channels = split_channels(shape, fmt)
+    out = per_sample(output)
+    if channels is None or out is None:
+        return None
+    kernel = elements(per_axis(cfg["kernel_size"], len(shape) - 2))
+    return (out * (kernel or 0) * (channels // cfg.get("groups", 1)), 0)
+
+
+def depthwise_cost(cfg: Config, inputs: Sequence[Shape], output: Shape) -> Cost | None:
+    """Each output channel filters one input channel: kernel products per output value."""
+    out = per_sample(output)
+    kernel = elements(per_axis(cfg["kernel_size"], len(inputs[0]) - 2))
+    return None if out is None else (out * (kernel or 0), 0)
+
+
+def separable_cost(cfg: Config, inputs: Sequence[Shape], output: Shape) -> Cost | None:
+    """Depthwise step (kernel per value of C·m maps) plus a 1x1 pointwise step to the filters."""
+    fmt = cfg.get("data_format") or "channels_last"
+    _, channels = split_channels(inputs[0], fmt)
+    spatial, _ = split_channels(output, fmt)
+    positions = elements(spatial)
+    if channels is None or positions is None:
+        return None
+    mid = channels * cfg["depth_multiplier"]
+    kernel = elements(per_axis(cfg["kernel_size"], len(spatial))) or 0
+    return (positions * mid * kernel + positions * mid * cfg["filters"], 0)
+
+
+def transpose_cost(cfg: Config, inputs: Sequence[Shape], output: Shape) -> Cost | None:
+    """Every input value spreads its kernel over the output for every filter."""
+    n = per_sample(inputs[0])
+    kernel = elements(per_axis(cfg["kernel_size"], len(inputs[0]) - 2)) or 0
+    return None if n is None else (n * kernel * cfg["filters"], 0)
+
+
+def resize_cost(cfg: Config, inputs: Sequence[Shape], output: Shape) -> Cost | None:
+    """Resizing and upsampling: :data:`~app.core.catalog.costs.RESIZE_OPS` per output value."""
+    ops = RESIZE_OPS.get(cfg.get("interpolation", "nearest"))
+    return None if ops is None else times(per_sample(output), ops)
+
+
+def _conv_explain(ctx: ExplainContext) -> list[str]:
+    cfg = ctx.cfg
+    fmt = cfg.get("data_format") or "channels_last"
+    _, channels = split_channels(ctx.shape_in, fmt)
+    assert channels is not None
+    n = len(ctx.shape_in) - 2
+    kernel = per_axis(cfg["kernel_size"], n)
+    per_group = channels // cfg["groups"]
+    filters = cfg["filters"]
+    weights = f"{dims(kernel)}x{per_group}"
+    each = f"({weights} + 1 bias)" if cfg["use_bias"] else weights
+    total = filters * ((elements(kernel) or 0) * per_group + int(bool(cfg["use_bias"])))
+    text = [f"{arrow(ctx)}: {filters} filters x {each} = {params_text(total)}"]
+    if cfg["groups"] > 1:
+        text.append(f"With groups={cfg['groups']}, each filter sees {per_group} of the {channels} input channels.")
+    window = window_sentence(ctx, kernel, per_axis(cfg["strides"], n), per_axis(cfg["dilation_rate"], n))
+    if window:
+        text.append(window)
+    return text
+
+
+def _transpose_explain(ctx: ExplainContext) -> Sentence:
+    cfg = ctx.cfg
+    _, channels = split_channels(ctx.shape_in, cfg.get("data_format") or "channels_last")
+    assert channels is not None
+    kernel = per_axis(cfg["kernel_size"], 2)
+    weights = f"{dims(kernel)}x{channels}"
+    each = f"({weights} + 1 bias)" if cfg["use_bias"] else weights
+    total = cfg["filters"] * ((elements(kernel) or 0) * channels + int(bool(cfg["use_bias"])))
+    return f"{arrow(ctx)}: {cfg['filters']} filters x {each} = {params_text(total)}", total
+
+
+def _depthwise_explain(ctx: ExplainContext) -> list[str]:
+    cfg = ctx.cfg
+    _, channels = split_channels(ctx.shape_in, cfg.get("data_format") or "channels_last")
+    assert channels is not None
+    kernel = per_axis(cfg["kernel_size"], 2)
+    m = cfg["depth_multiplier"]
+    each = f"({dims(kernel)} + 1 bias)" if cfg["use_bias"] else dims(kernel)
+    by = f" x {m}" if m != 1 else ""
+    total = channels * m * ((elements(kernel) or 0) + int(bool(cfg["use_bias"])))
+    text = [f"{arrow(ctx)}: {channels} channels{by} x {each} = {params_text(total)}"]
+    window = window_sentence(ctx, kernel, per_axis(cfg["strides"], 2), per_axis(cfg["dilation_rate"], 2))
+    return [*text, window] if window else text
+
+
+def _separable_explain(ctx: ExplainContext) -> list[str]:
+    cfg = ctx.cfg
+    _, channels = split_channels(ctx.shape_in, cfg.get("data_format") or "channels_last")
+    assert channels is not None
+    kernel = per_axis(cfg["kernel_size"], 2)
+    mid, filters = channels * cfg["depth_multiplier"], cfg["filters"]
+    bias = f" + {filters} biases" if cfg["use_bias"] else ""
+    total = (elements(kernel) or 0) * mid + mid * filters + (filters if cfg["use_bias"] else 0)
+    text = [f"{arrow(ctx)}: depthwise {dims(kernel)} x {mid} channels + pointwise {mid} x {filters}{bias} "
+            f"= {params_text(total)}"]
+    window = window_sentence(ctx, kernel, per_axis(cfg["strides"], 2), per_axis(cfg["dilation_rate"], 2))
+    return [*text, window] if window else text
+
+
+def _upsampling_explain(ctx: ExplainContext) -> Sentence:
+    size = per_axis(ctx.cfg["size"], 2)
+    return (f"{arrow(ctx)}: each pixel becomes a {dims(size)} block ({ctx.cfg['interpolation']}); "
+            f"{params_text(0)}", 0)
+
+
+def _border_explain(key: str, verb: str) -> ExplainRule:
+    """ZeroPadding2D and Cropping2D: how many rows and columns each side gains or loses."""
+    def build(ctx: ExplainContext) -> Sentence:
+        (top, bottom), (left, right) = _pairs(ctx.cfg[key])
+        return (f"{arrow(ctx)}: {verb} {top} + {bottom} rows and {left} + {right} columns; {params_text(0)}", 0)
+    return build
+
+
 _conv1d_output, _conv1d_count = _conv_rules("Conv1D", 1, "Conv2D")
 _conv2d_output, _conv2d_count = _conv_rules("Conv2D", 2, "Conv1D")
 
 CONV1D = LayerSpec(
     class_name="Conv1D",
+    cost=conv_cost,
+    explain=_conv_explain,
     category=CATEGORY,
     name_prefix="conv1d",
     params=_conv_params(1, causal=True),
@@ -320,6 +480,8 @@ CONV1D = LayerSpec(
 
 CONV2D = LayerSpec(
     class_name="Conv2D",
+    cost=conv_cost,
+    explain=_conv_explain,
     category=CATEGORY,
     name_prefix="conv2d",
     params=_conv_params(2, causal=False),
@@ -389,6 +551,8 @@ def _deconv_warn(cfg: Config, inputs: Sequence[Shape]) -> list[ShapeError]:
 
 CONV2D_TRANSPOSE = LayerSpec(
     class_name="Conv2DTranspose",
+    cost=transpose_cost,
+    explain=_transpose_explain,
     category=CATEGORY,
     name_prefix="conv2d_transpose",
     params=(
@@ -456,6 +620,8 @@ def _separable_count(cfg: Config, inputs: Sequence[Shape]) -> tuple[int, int]:
 
 SEPARABLE_CONV2D = LayerSpec(
     class_name="SeparableConv2D",
+    cost=separable_cost,
+    explain=_separable_explain,
     category=CATEGORY,
     name_prefix="separable_conv2d",
     params=(
@@ -511,6 +677,8 @@ def _depthwise_count(cfg: Config, inputs: Sequence[Shape]) -> tuple[int, int]:
 
 DEPTHWISE_CONV2D = LayerSpec(
     class_name="DepthwiseConv2D",
+    cost=depthwise_cost,
+    explain=_depthwise_explain,
     category=CATEGORY,
     name_prefix="depthwise_conv2d",
     params=(
@@ -558,6 +726,8 @@ def _upsampling_output(cfg: Config, inputs: Sequence[Shape]) -> Shape:
 
 UP_SAMPLING2D = LayerSpec(
     class_name="UpSampling2D",
+    cost=resize_cost,
+    explain=_upsampling_explain,
     category=RESHAPING_CATEGORY,
     name_prefix="up_sampling2d",
     params=(
@@ -616,6 +786,8 @@ def _zero_padding_output(cfg: Config, inputs: Sequence[Shape]) -> Shape:
 
 ZERO_PADDING2D = LayerSpec(
     class_name="ZeroPadding2D",
+    cost=free,
+    explain=_border_explain("padding", "adds zeros around each image:"),
     category=RESHAPING_CATEGORY,
     name_prefix="zero_padding2d",
     params=(
@@ -655,6 +827,8 @@ def _cropping_output(cfg: Config, inputs: Sequence[Shape]) -> Shape:
 
 CROPPING2D = LayerSpec(
     class_name="Cropping2D",
+    cost=free,
+    explain=_border_explain("cropping", "cuts off"),
     category=RESHAPING_CATEGORY,
     name_prefix="cropping2d",
     params=(

@@ -18,16 +18,22 @@ from app.core.catalog.convolution import (
     _conv_params,
     _conv_rules,
     _cpu_channels_first_warn,
+    conv_cost,
     data_format_param,
+    depthwise_cost,
     int_tuple,
     join_channels,
     known_channels,
     padding_param,
     per_axis,
     require_spatial_rank,
+    resize_cost,
+    separable_cost,
     split_channels,
+    transpose_cost,
     window_lengths,
 )
+from app.core.catalog.costs import free
 from app.core.catalog.rules import deconv_length, elements, fmt_shape
 from app.core.catalog.spec import (
     Config,
@@ -52,6 +58,7 @@ _conv3d_output, _conv3d_count = _conv_rules("Conv3D", 3, "Conv2D")
 
 CONV3D = LayerSpec(
     class_name="Conv3D",
+    cost=conv_cost,
     category=CATEGORY,
     name_prefix="conv3d",
     params=_conv_params(3, causal=False),
@@ -149,7 +156,7 @@ def _transpose_spec(class_name: str, n: int, doc: LayerDoc) -> LayerSpec:
     output, count, warn = _transpose_rules(class_name, n)
     return LayerSpec(class_name=class_name, category=CATEGORY, name_prefix=class_name.lower()
                      .replace("transpose", "_transpose"), params=_transpose_params(n), output=output, count=count,
-                     warn=warn, doc=doc)
+                     warn=warn, doc=doc, cost=transpose_cost)
 
 
 CONV1D_TRANSPOSE = _transpose_spec("Conv1DTranspose", 1, LayerDoc(
@@ -201,6 +208,7 @@ def _separable_count(cfg: Config, inputs: Sequence[Shape]) -> tuple[int, int]:
 
 SEPARABLE_CONV1D = LayerSpec(
     class_name="SeparableConv1D",
+    cost=separable_cost,
     category=CATEGORY,
     name_prefix="separable_conv1d",
     params=(
@@ -256,6 +264,7 @@ def _depthwise_count(cfg: Config, inputs: Sequence[Shape]) -> tuple[int, int]:
 
 DEPTHWISE_CONV1D = LayerSpec(
     class_name="DepthwiseConv1D",
+    cost=depthwise_cost,
     category=CATEGORY,
     name_prefix="depthwise_conv1d",
     params=(
@@ -370,6 +379,7 @@ _SIDES_3D = "one number for all sides, [depth, height, width], or [[front, back]
 
 ZERO_PADDING1D = LayerSpec(
     class_name="ZeroPadding1D",
+    cost=free,
     category=RESHAPING_CATEGORY,
     name_prefix="zero_padding1d",
     params=(
@@ -390,6 +400,7 @@ ZERO_PADDING1D = LayerSpec(
 
 ZERO_PADDING3D = LayerSpec(
     class_name="ZeroPadding3D",
+    cost=free,
     category=RESHAPING_CATEGORY,
     name_prefix="zero_padding3d",
     params=(
@@ -410,6 +421,7 @@ ZERO_PADDING3D = LayerSpec(
 
 CROPPING1D = LayerSpec(
     class_name="Cropping1D",
+    cost=free,
     category=RESHAPING_CATEGORY,
     name_prefix="cropping1d",
     params=(
@@ -429,6 +441,7 @@ CROPPING1D = LayerSpec(
 
 CROPPING3D = LayerSpec(
     class_name="Cropping3D",
+    cost=free,
     category=RESHAPING_CATEGORY,
     name_prefix="cropping3d",
     params=(
@@ -449,6 +462,7 @@ CROPPING3D = LayerSpec(
 
 UP_SAMPLING1D = LayerSpec(
     class_name="UpSampling1D",
+    cost=resize_cost,
     category=RESHAPING_CATEGORY,
     name_prefix="up_sampling1d",
     params=(
@@ -467,6 +481,7 @@ UP_SAMPLING1D = LayerSpec(
 
 UP_SAMPLING3D = LayerSpec(
     class_name="UpSampling3D",
+    cost=resize_cost,
     category=RESHAPING_CATEGORY,
     name_prefix="up_sampling3d",
     params=(

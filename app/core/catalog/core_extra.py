@@ -12,9 +12,11 @@ from collections.abc import Sequence
 from typing import Any
 
 from app.core.catalog.core_layers import EMBEDDING, _no_quantization
-from app.core.catalog.rules import fmt_shape
+from app.core.catalog.costs import free, per_output, per_sample
+from app.core.catalog.rules import elements, fmt_shape
 from app.core.catalog.spec import (
     Config,
+    Cost,
     LayerDoc,
     LayerSpec,
     Param,
@@ -34,6 +36,7 @@ CATEGORY = "Core"
 
 MASKING = LayerSpec(
     class_name="Masking",
+    cost=per_output(1),
     category=CATEGORY,
     params=(
         *base_params(),
@@ -53,6 +56,7 @@ MASKING = LayerSpec(
 
 IDENTITY = LayerSpec(
     class_name="Identity",
+    cost=free,
     category=CATEGORY,
     params=base_params(),
     output=same_shape,
@@ -200,8 +204,22 @@ def _einsum_count(cfg: Config, inputs: Sequence[Shape]) -> tuple[int, int]:
     return (total, 0)
 
 
+def _einsum_dense_cost(cfg: Config, inputs: Sequence[Shape], output: Shape) -> Cost | None:
+    """Every output value sums over the weight axes it does not keep: output values · contracted sizes."""
+    kernel, _, _ = einsum_analysis(cfg, inputs[0])
+    parts = _split(cfg["equation"])
+    out = per_sample(output)
+    if parts is None or out is None:
+        return None
+    _, weight_spec, output_spec, _ = parts
+    contracted = [size for letter, size in zip(weight_spec, kernel, strict=True) if letter not in output_spec]
+    total = elements(contracted)
+    return None if total is None else (out * total, 0)
+
+
 EINSUM_DENSE = LayerSpec(
     class_name="EinsumDense",
+    cost=_einsum_dense_cost,
     category=CATEGORY,
     params=(
         *base_params(),
@@ -249,6 +267,7 @@ def _reversible_count(cfg: Config, inputs: Sequence[Shape]) -> tuple[int, int]:
 
 REVERSIBLE_EMBEDDING = LayerSpec(
     class_name="ReversibleEmbedding",
+    cost=free,
     category=CATEGORY,
     params=(
         *EMBEDDING.params,

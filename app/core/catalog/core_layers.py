@@ -4,19 +4,32 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from app.core.catalog.costs import SOFTMAX_OPS, activation_ops, free, per_output, per_sample, times
+from app.core.catalog.explaining import (
+    arrow,
+    dropout_explain,
+    every_value,
+    no_weights_sentence,
+    params_text,
+    plural,
+)
 from app.core.catalog.rules import elements, fmt_shape, normalize_axis, require_known, require_min_rank, require_rank
 from app.core.catalog.spec import (
     Config,
+    Cost,
+    ExplainContext,
     Fix,
     LayerDoc,
     LayerSpec,
     Param,
     ParamKind,
+    Sentence,
     Shape,
     ShapeError,
     activation,
     base_params,
     constraint,
+    dtype_name,
     initializer,
     no_weights,
     rate,
@@ -38,6 +51,103 @@ def _no_quantization(value: object) -> str | None:
             "(quantize the exported model with Keras' model.quantize instead)")
 
 
+# --- Cost and explanation rules -------------------------------------------------------------
+
+def _input_explain(ctx: ExplainContext) -> list[str]:
+    sample = ctx.output[1:]
+    n = elements(sample)
+    count = "?" if n is None else f"{n:,}"
+    if len(sample) > 1:
+        count = " x ".join("?" if d is None else str(d) for d in sample) + f" = {count}"
+    return [f"{fmt_shape(ctx.output)}: each sample holds {count} values of type {dtype_name(ctx.cfg)}; "
+            f"the batch size (None) is set when data flows; {params_text(0)}"]
+
+
+def _dense_cost(cfg: Config, inputs: Sequence[Shape], output: Shape) -> Cost | None:
+    """Every input value meets every unit: (positions · features) · units."""
+    n = per_sample(inputs[0])
+    return None if n is None else (n * cfg["units"], 0)
+
+
+def _dense_explain(ctx: ExplainContext) -> list[str]:
+    features, units = ctx.shape_in[-1], ctx.cfg["units"]
+    assert features is not None
+    total = features * units + (units if ctx.cfg["use_bias"] else 0)
+    bias = f" + {units:,} {plural(units, 'bias', 'biases')}" if ctx.cfg["use_bias"] else ""
+    text = [f"{arrow(ctx)}: {features:,} x {units:,} weights{bias} = {params_text(total)}"]
+    positions = elements(ctx.shape_in[1:-1])
+    if len(ctx.shape_in) > 2:
+        where = f"each of the {positions:,} positions" if positions else "every position"
+        text.append(f"The same weights are applied at {where}; only the last axis changes.")
+    return text
+
+
+def _activation_cost(cfg: Config, inputs: Sequence[Shape], output: Shape) -> Cost | None:
+    return times(per_sample(output), activation_ops(cfg.get("activation")))
+
+
+def _activation_explain(ctx: ExplainContext) -> Sentence:
+    return f"{arrow(ctx)}: applies {ctx.cfg['activation']} to {every_value(ctx)}; {params_text(0)}", 0
+
+
+def _relu_explain(ctx: ExplainContext) -> Sentence:
+    return f"{arrow(ctx)}: keeps {every_value(ctx)} if positive, else sets it to 0; {params_text(0)}", 0
+
+
+def _softmax_explain(ctx: ExplainContext) -> Sentence:
+    axis = ctx.cfg["axis"]
+    size = ctx.output[axis] if isinstance(axis, int) else None
+    what = f"the {size} values" if size is not None else "the values"
+    return f"{arrow(ctx)}: turns {what} along axis {axis} into probabilities that sum to 1; {params_text(0)}", 0
+
+
+def _prelu_explain(ctx: ExplainContext) -> Sentence:
+    shape = list(ctx.shape_in[1:])
+    shared = ctx.cfg.get("shared_axes") or []
+    for axis in shared:
+        shape[axis - 1] = 1
+    total = elements(shape) or 0
+    note = f" (axes {shared} share one)" if shared else ""
+    return (f"{arrow(ctx)}: one learned slope per value{note}: {' x '.join(map(str, shape))} = "
+            f"{params_text(total)}", total)
+
+
+def _embedding_explain(ctx: ExplainContext) -> list[str]:
+    vocab, dim = ctx.cfg["input_dim"], ctx.cfg["output_dim"]
+    total = vocab * dim
+    text = [f"{arrow(ctx)}: a table of {vocab:,} rows (one per token id) x {dim} values = {params_text(total)}"]
+    if len(ctx.shape_in) == 2 and ctx.shape_in[1] is not None:
+        steps = ctx.shape_in[1]
+        text.append(f"Each of the {steps} token ids picks its row: {steps} x {dim} values per sample.")
+    return text
+
+
+def _flatten_explain(ctx: ExplainContext) -> Sentence:
+    sample = ctx.shape_in[1:]
+    n = elements(sample)
+    count = "?" if n is None else f"{n:,}"
+    shown = " x ".join("?" if d is None else str(d) for d in sample)
+    return f"{arrow(ctx)}: {shown} = {count} values per sample; {params_text(0)}", 0
+
+
+def _reshape_explain(ctx: ExplainContext) -> Sentence:
+    n = elements(ctx.shape_in[1:])
+    values = f"the same {n:,} values" if n is not None else "the same values"
+    return f"{arrow(ctx)}: {values}, rearranged; {params_text(0)}", 0
+
+
+def _permute_explain(ctx: ExplainContext) -> Sentence:
+    return f"{arrow(ctx)}: the axes are reordered as dims {list(ctx.cfg['dims'])}; {params_text(0)}", 0
+
+
+def _repeat_vector_explain(ctx: ExplainContext) -> Sentence:
+    return f"{arrow(ctx)}: the {ctx.shape_in[-1]} values are repeated {ctx.cfg['n']} times; {params_text(0)}", 0
+
+
+_leaky_explain = no_weights_sentence("keeps positive values and multiplies negative ones by {cfg[negative_slope]:g}")
+_elu_explain = no_weights_sentence("keeps positive values and bends negative ones towards −{cfg[alpha]:g}")
+
+
 # --- Input ---------------------------------------------------------------------------
 
 def _input_output(cfg: Config, inputs: Sequence[Shape]) -> Shape:
@@ -52,6 +162,8 @@ def _check_batch_shape(value: object) -> str | None:
 
 INPUT = LayerSpec(
     class_name="InputLayer",
+    cost=free,
+    explain=_input_explain,
     title="Input",
     category=CATEGORY,
     ports=(),
@@ -109,6 +221,8 @@ def _dense_warn(cfg: Config, inputs: Sequence[Shape]) -> list[ShapeError]:
 
 DENSE = LayerSpec(
     class_name="Dense",
+    cost=_dense_cost,
+    explain=_dense_explain,
     category=CATEGORY,
     params=(
         *base_params(),
@@ -142,6 +256,8 @@ DENSE = LayerSpec(
 
 ACTIVATION = LayerSpec(
     class_name="Activation",
+    cost=_activation_cost,
+    explain=_activation_explain,
     category=ACTIVATION_CATEGORY,
     params=(
         *base_params(),
@@ -159,6 +275,8 @@ ACTIVATION = LayerSpec(
 
 RELU = LayerSpec(
     class_name="ReLU",
+    cost=per_output(1),
+    explain=_relu_explain,
     category=ACTIVATION_CATEGORY,
     name_prefix="re_lu",
     params=(
@@ -180,6 +298,8 @@ RELU = LayerSpec(
 
 LEAKY_RELU = LayerSpec(
     class_name="LeakyReLU",
+    cost=per_output(1),
+    explain=_leaky_explain,
     category=ACTIVATION_CATEGORY,
     name_prefix="leaky_re_lu",
     params=(
@@ -213,6 +333,8 @@ def _prelu_count(cfg: Config, inputs: Sequence[Shape]) -> tuple[int, int]:
 
 PRELU = LayerSpec(
     class_name="PReLU",
+    cost=per_output(1),
+    explain=_prelu_explain,
     category=ACTIVATION_CATEGORY,
     name_prefix="p_re_lu",
     params=(
@@ -236,6 +358,8 @@ PRELU = LayerSpec(
 
 ELU = LayerSpec(
     class_name="ELU",
+    cost=per_output(1),
+    explain=_elu_explain,
     category=ACTIVATION_CATEGORY,
     params=(*base_params(), Param("alpha", ParamKind.FLOAT, 1.0, "Scale of the negative part.", minimum=0.0)),
     output=same_shape,
@@ -259,6 +383,8 @@ def _softmax_output(cfg: Config, inputs: Sequence[Shape]) -> Shape:
 
 SOFTMAX = LayerSpec(
     class_name="Softmax",
+    cost=per_output(SOFTMAX_OPS),
+    explain=_softmax_explain,
     category=ACTIVATION_CATEGORY,
     params=(
         *base_params(),
@@ -280,6 +406,8 @@ SOFTMAX = LayerSpec(
 
 DROPOUT = LayerSpec(
     class_name="Dropout",
+    cost=free,
+    explain=dropout_explain("values"),
     category=CATEGORY,
     params=(
         *base_params(),
@@ -306,6 +434,8 @@ def _flatten_output(cfg: Config, inputs: Sequence[Shape]) -> Shape:
 
 FLATTEN = LayerSpec(
     class_name="Flatten",
+    cost=free,
+    explain=_flatten_explain,
     category=CATEGORY,
     params=(
         *base_params(),
@@ -362,6 +492,8 @@ def _check_target_shape(value: object) -> str | None:
 
 RESHAPE = LayerSpec(
     class_name="Reshape",
+    cost=free,
+    explain=_reshape_explain,
     category=CATEGORY,
     params=(
         *base_params(),
@@ -391,6 +523,8 @@ def _permute_output(cfg: Config, inputs: Sequence[Shape]) -> Shape:
 
 PERMUTE = LayerSpec(
     class_name="Permute",
+    cost=free,
+    explain=_permute_explain,
     category=CATEGORY,
     params=(
         *base_params(),
@@ -415,6 +549,8 @@ def _repeat_output(cfg: Config, inputs: Sequence[Shape]) -> Shape:
 
 REPEAT_VECTOR = LayerSpec(
     class_name="RepeatVector",
+    cost=free,
+    explain=_repeat_vector_explain,
     category=CATEGORY,
     params=(*base_params(), Param("n", ParamKind.INT, 3, "How many times to repeat.", minimum=1, required=True)),
     output=_repeat_output,
@@ -438,6 +574,8 @@ def _embedding_count(cfg: Config, inputs: Sequence[Shape]) -> tuple[int, int]:
 
 EMBEDDING = LayerSpec(
     class_name="Embedding",
+    cost=free,
+    explain=_embedding_explain,
     category=CATEGORY,
     params=(
         *base_params(),

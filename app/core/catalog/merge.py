@@ -9,9 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from app.core.catalog.costs import UNIT_NORM_OPS, elementwise, free, per_sample
+from app.core.catalog.explaining import arrow, params_text
 from app.core.catalog.rules import fmt_shape
 from app.core.catalog.spec import (
     Config,
+    Cost,
+    ExplainContext,
+    ExplainRule,
     Fix,
     LayerDoc,
     LayerSpec,
@@ -19,6 +24,7 @@ from app.core.catalog.spec import (
     Param,
     ParamKind,
     PortSpec,
+    Sentence,
     Shape,
     ShapeError,
     base_params,
@@ -103,8 +109,16 @@ def elementwise_rule(layer: str, exact: int | None = None) -> OutputRule:
     return output
 
 
-def _elementwise(class_name: str, summary: str, formula: str, use: str, mistake: str,
-                 exact: int | None = None) -> LayerSpec:
+def _merge_explain(verb: str) -> ExplainRule:
+    """``verb`` says what happens to the inputs, ``{n}`` standing for how many there are."""
+    def build(ctx: ExplainContext) -> Sentence:
+        return f"{arrow(ctx)}: {verb.format(n=len(ctx.inputs))}; {params_text(0)}", 0
+    return build
+
+
+def _elementwise(class_name: str, summary: str, formula: str, use: str, mistake: str, verb: str,
+                 exact: int | None = None, extra_ops: int = 0) -> LayerSpec:
+    """An element-wise merge; ``extra_ops`` are its operations per value beyond the n − 1 of combining."""
     count = "exactly two tensors" if exact == 2 else "two or more tensors"
     return LayerSpec(
         class_name=class_name,
@@ -113,6 +127,8 @@ def _elementwise(class_name: str, summary: str, formula: str, use: str, mistake:
         ports=_ports(exact),
         output=elementwise_rule(class_name, exact),
         count=no_weights,
+        cost=elementwise(extra_ops),
+        explain=_merge_explain(verb),
         doc=LayerDoc(
             summary=summary + f" It takes {count} of the same shape.",
             formula=formula,
@@ -131,6 +147,7 @@ ADD = _elementwise(
     "Residual (skip) connections as in ResNet: add a block's input to its output.",
     "Adding tensors with a different number of channels, e.g. after a Conv2D that changed the filters: "
     "project the shortcut with a 1×1 Conv2D (or Dense) to the same size first.",
+    "adds the {n} inputs value by value",
 )
 
 SUBTRACT = _elementwise(
@@ -139,6 +156,7 @@ SUBTRACT = _elementwise(
     "y = x1 − x2",
     "Differences between two branches, e.g. in siamese networks.",
     "Connecting the inputs in the wrong order: the result is input 1 minus input 2.",
+    "subtracts input 2 from input 1 value by value",
     exact=2,
 )
 
@@ -149,6 +167,7 @@ MULTIPLY = _elementwise(
     "Gating and attention weights, e.g. squeeze-and-excitation in EfficientNet scales each channel "
     "by a learned (None, 1, 1, C) weight.",
     "Expecting a matrix product: Multiply is element-wise; use Dot for dot products.",
+    "multiplies the {n} inputs value by value",
 )
 
 AVERAGE = _elementwise(
@@ -157,6 +176,8 @@ AVERAGE = _elementwise(
     "y = (x1 + x2 + … + xn) / n",
     "Ensembling the predictions of several branches.",
     "Averaging branches whose outputs mean different things; they should be on the same scale.",
+    "averages the {n} inputs value by value",
+    extra_ops=1,
 )
 
 MAXIMUM = _elementwise(
@@ -165,6 +186,7 @@ MAXIMUM = _elementwise(
     "y = max(x1, x2, …, xn), element-wise",
     "Max-out style units and combining detectors where the strongest response should win.",
     "Expecting a max over an axis of one tensor: that is a pooling layer.",
+    "keeps the largest of the {n} inputs at each position",
 )
 
 MINIMUM = _elementwise(
@@ -173,6 +195,7 @@ MINIMUM = _elementwise(
     "y = min(x1, x2, …, xn), element-wise",
     "Clipping one branch by another, or pessimistic ensembles.",
     "Expecting a min over an axis of one tensor: Minimum compares inputs with each other.",
+    "keeps the smallest of the {n} inputs at each position",
 )
 
 
@@ -239,8 +262,19 @@ def _concatenate_mismatch(inputs: Sequence[Shape], axis: int, other: int) -> Non
     )
 
 
+def _concatenate_explain(ctx: ExplainContext) -> Sentence:
+    axis = ctx.cfg["axis"]
+    sizes = [s[axis] for s in ctx.inputs]
+    joined = " + ".join("?" if d is None else str(d) for d in sizes)
+    result = ctx.output[axis]
+    return (f"{arrow(ctx)}: joined along axis {axis}, so {joined} = {'?' if result is None else result}; "
+            f"{params_text(0)}", 0)
+
+
 CONCATENATE = LayerSpec(
     class_name="Concatenate",
+    cost=free,
+    explain=_concatenate_explain,
     category=CATEGORY,
     params=(
         *base_params(),
@@ -319,8 +353,27 @@ def _dot_output(cfg: Config, inputs: Sequence[Shape]) -> Shape:
     return tuple(out)
 
 
+def _dot_cost(cfg: Config, inputs: Sequence[Shape], output: Shape) -> Cost | None:
+    """Each output value is a sum over the shared axis: (values in input 1) · (columns of input 2)."""
+    first, second = inputs
+    axes = cfg["axes"]
+    a0, a1 = (axes, axes) if isinstance(axes, int) else axes
+    size = first[a0]
+    out = per_sample(output)
+    if size is None or out is None or (first[a0] != second[a1]):
+        return None
+    ops = 0
+    if cfg.get("normalize"):
+        n1, n2 = per_sample(first), per_sample(second)
+        if n1 is None or n2 is None:
+            return None
+        ops = UNIT_NORM_OPS * (n1 + n2)
+    return (out * size, ops)
+
+
 DOT = LayerSpec(
     class_name="Dot",
+    cost=_dot_cost,
     category=CATEGORY,
     params=(
         *base_params(),

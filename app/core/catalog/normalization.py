@@ -7,15 +7,19 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from app.core.catalog.costs import BATCH_NORM_OPS, LAYER_NORM_OPS, UNIT_NORM_OPS, free, per_output
+from app.core.catalog.explaining import arrow, dropout_explain, no_weights_sentence, params_text
 from app.core.catalog.rules import elements, fmt_shape, normalize_axis, require_rank
 from app.core.catalog.spec import (
     Config,
+    ExplainContext,
     Fix,
     LayerDoc,
     LayerSpec,
     OutputRule,
     Param,
     ParamKind,
+    Sentence,
     Shape,
     ShapeError,
     base_params,
@@ -149,8 +153,62 @@ def _batch_norm_count(cfg: Config, inputs: Sequence[Shape]) -> tuple[int, int]:
     return (trainable, frozen)
 
 
+# --- Explanation rules --------------------------------------------------------------------------
+
+def _batch_norm_explain(ctx: ExplainContext) -> Sentence:
+    cfg = ctx.cfg
+    axis = cfg["axis"]
+    channels = ctx.shape_in[axis]
+    assert channels is not None
+    learned = [name for name, on in (("gamma", cfg["scale"]), ("beta", cfg["center"])) if on]
+    stats = ["moving mean", "moving variance"]
+    if cfg["renorm"]:
+        stats += ["moving stddev", "renorm mean", "renorm stddev"]
+    trainable, frozen = channels * len(learned), channels * len(stats)
+    parts = []
+    if learned:
+        parts.append(f"{' and '.join(learned)} are learned ({channels} x {len(learned)} = {trainable:,})")
+    parts.append(f"the {', '.join(stats[:-1])} and {stats[-1]} are not ({channels} x {len(stats)} = {frozen:,})")
+    total = trainable + frozen
+    sums = f"{trainable:,} + {frozen:,} = " if learned else ""
+    return (f"{arrow(ctx)}: for each of the {channels} entries of axis {axis}, {', '.join(parts)}: "
+            f"{sums}{params_text(total)}", total)
+
+
+def _layer_norm_explain(ctx: ExplainContext) -> Sentence:
+    cfg = ctx.cfg
+    axis = cfg["axis"]
+    axes = [axis] if isinstance(axis, int) else list(axis)
+    sizes = [ctx.shape_in[a] for a in axes]
+    n = elements(sizes)
+    assert n is not None
+    rms = bool(cfg["rms_scaling"])
+    learned = [name for name, on in (("gamma", cfg["scale"] or rms), ("beta", cfg["center"] and not rms)) if on]
+    total = n * len(learned)
+    what = f"{n} x ({' + '.join(learned)}) = {params_text(total)}" if learned else params_text(0)
+    rank = len(ctx.shape_in)
+    kept = [d for i, d in enumerate(ctx.shape_in) if i and i not in {a % rank for a in axes}]
+    positions = elements(kept)
+    if kept and positions != 1:
+        who = f"each of the {positions:,} positions" if positions is not None else "each position"
+    else:
+        who = "each sample"
+    return f"{arrow(ctx)}: {who} is normalized over its {n:,} values (axis {axis}); {what}", total
+
+
+_unit_norm_explain = no_weights_sentence("scales each vector along axis {cfg[axis]} to length 1")
+_gaussian_noise_explain = no_weights_sentence(
+    "adds random noise with standard deviation {cfg[stddev]:g} while training; nothing at inference")
+_gaussian_dropout_explain = no_weights_sentence(
+    "multiplies every value by random noise around 1 (rate {cfg[rate]:g}) while training; nothing at inference")
+_activity_regularization_explain = no_weights_sentence(
+    "passes the values through unchanged and adds l1 {cfg[l1]:g} and l2 {cfg[l2]:g} penalties on them to the loss")
+
+
 BATCH_NORMALIZATION = LayerSpec(
     class_name="BatchNormalization",
+    cost=per_output(BATCH_NORM_OPS),
+    explain=_batch_norm_explain,
     category=CATEGORY,
     params=(
         *base_params(),
@@ -235,6 +293,8 @@ def _layer_norm_warn(cfg: Config, inputs: Sequence[Shape]) -> list[ShapeError]:
 
 LAYER_NORMALIZATION = LayerSpec(
     class_name="LayerNormalization",
+    cost=per_output(LAYER_NORM_OPS),
+    explain=_layer_norm_explain,
     category=CATEGORY,
     params=(
         *base_params(),
@@ -292,6 +352,8 @@ def _unit_norm_warn(cfg: Config, inputs: Sequence[Shape]) -> list[ShapeError]:
 
 UNIT_NORMALIZATION = LayerSpec(
     class_name="UnitNormalization",
+    cost=per_output(UNIT_NORM_OPS),
+    explain=_unit_norm_explain,
     category=CATEGORY,
     params=(*base_params(), _axis_param(-1, "Axis (or list of axes) whose vector is scaled to length 1.")),
     output=_unit_norm_output,
@@ -324,6 +386,8 @@ _SPATIAL_DTYPE = base_params()[1]
 
 SPATIAL_DROPOUT_1D = LayerSpec(
     class_name="SpatialDropout1D",
+    cost=free,
+    explain=dropout_explain("channels (whole feature maps)"),
     category=REGULARIZATION_CATEGORY,
     name_prefix="spatial_dropout1d",
     params=(rate(text="Fraction of feature channels to drop."), seed(), _SPATIAL_DTYPE),
@@ -346,6 +410,8 @@ SPATIAL_DROPOUT_1D = LayerSpec(
 
 SPATIAL_DROPOUT_2D = LayerSpec(
     class_name="SpatialDropout2D",
+    cost=free,
+    explain=dropout_explain("channels (whole feature maps)"),
     category=REGULARIZATION_CATEGORY,
     name_prefix="spatial_dropout2d",
     params=(
@@ -374,6 +440,8 @@ SPATIAL_DROPOUT_2D = LayerSpec(
 
 GAUSSIAN_NOISE = LayerSpec(
     class_name="GaussianNoise",
+    cost=free,
+    explain=_gaussian_noise_explain,
     category=REGULARIZATION_CATEGORY,
     params=(
         *base_params(),
@@ -396,6 +464,8 @@ GAUSSIAN_NOISE = LayerSpec(
 
 GAUSSIAN_DROPOUT = LayerSpec(
     class_name="GaussianDropout",
+    cost=free,
+    explain=_gaussian_dropout_explain,
     category=REGULARIZATION_CATEGORY,
     params=(
         *base_params(),
@@ -416,6 +486,8 @@ GAUSSIAN_DROPOUT = LayerSpec(
 
 ACTIVITY_REGULARIZATION = LayerSpec(
     class_name="ActivityRegularization",
+    cost=free,
+    explain=_activity_regularization_explain,
     category=REGULARIZATION_CATEGORY,
     params=(
         *base_params(),

@@ -7,6 +7,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from app.core.catalog.core_layers import DENSE
+from app.core.catalog.costs import LAYER_NORM_OPS, free, full_config, layer_cost, per_output
 from app.core.catalog.normalization import (
     CATEGORY,
     DATA_FORMATS,
@@ -19,6 +20,7 @@ from app.core.catalog.normalization import (
 from app.core.catalog.recurrent import _inner_count, _wrapped, layer_value, wrapped_problem
 from app.core.catalog.spec import (
     Config,
+    Cost,
     Fix,
     LayerDoc,
     LayerSpec,
@@ -70,6 +72,7 @@ def _group_count(cfg: Config, inputs: Sequence[Shape]) -> tuple[int, int]:
 
 GROUP_NORMALIZATION = LayerSpec(
     class_name="GroupNormalization",
+    cost=per_output(LAYER_NORM_OPS),
     category=CATEGORY,
     params=(
         *base_params(),
@@ -124,6 +127,7 @@ def _rms_count(cfg: Config, inputs: Sequence[Shape]) -> tuple[int, int]:
 
 RMS_NORMALIZATION = LayerSpec(
     class_name="RMSNormalization",
+    cost=per_output(LAYER_NORM_OPS),
     category=CATEGORY,
     name_prefix="rms_normalization",
     params=(
@@ -197,8 +201,15 @@ def _spectral_count(cfg: Config, inputs: Sequence[Shape]) -> tuple[int, int]:
     return (trainable, frozen + _kernel_columns(spec.class_name, inner, inputs[0]))
 
 
+def _spectral_cost(cfg: Config, inputs: Sequence[Shape], output: Shape) -> Cost | None:
+    """The wrapped layer's cost (the power iteration runs only while training)."""
+    class_name, inner = full_config(cfg["layer"])
+    return layer_cost(class_name, inner, inputs, output)
+
+
 SPECTRAL_NORMALIZATION = LayerSpec(
     class_name="SpectralNormalization",
+    cost=_spectral_cost,
     category=CATEGORY,
     params=(
         *base_params(),
@@ -226,6 +237,7 @@ SPECTRAL_NORMALIZATION = LayerSpec(
 
 ALPHA_DROPOUT = LayerSpec(
     class_name="AlphaDropout",
+    cost=free,
     category=REGULARIZATION_CATEGORY,
     params=(
         *base_params(),
@@ -248,6 +260,7 @@ ALPHA_DROPOUT = LayerSpec(
 
 SPATIAL_DROPOUT_3D = LayerSpec(
     class_name="SpatialDropout3D",
+    cost=free,
     category=REGULARIZATION_CATEGORY,
     name_prefix="spatial_dropout3d",
     params=(

@@ -16,9 +16,11 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
+from app.core.catalog.costs import free, per_input, per_output, per_sample
 from app.core.catalog.rules import fmt_shape
 from app.core.catalog.spec import (
     Config,
+    Cost,
     LayerDoc,
     LayerSpec,
     OutputRule,
@@ -100,6 +102,7 @@ def _binary(name: str, symbol: str, doc: LayerDoc, title: str) -> LayerSpec:
         ports=(PortSpec("x"), PortSpec("y", optional=True)),
         output=_binary_output(title, True),
         count=no_weights,
+        cost=per_output(1),
         doc=doc,
         title=title,
         module=MODULE,
@@ -202,7 +205,7 @@ MINIMUM = _binary("Minimum", "min", LayerDoc(
 
 def _unary(name: str, doc: LayerDoc, title: str) -> LayerSpec:
     return LayerSpec(class_name=PREFIX + name, category=CATEGORY, params=(), ports=(PortSpec("x"),),
-                     output=same_shape, count=no_weights, doc=doc, title=title, module=MODULE,
+                     output=same_shape, count=no_weights, cost=per_output(1), doc=doc, title=title, module=MODULE,
                      name_prefix=_snake(name))
 
 
@@ -250,6 +253,7 @@ def _expand_output(cfg: Config, inputs: Sequence[Shape]) -> Shape:
 
 EXPAND_DIMS = LayerSpec(
     class_name=PREFIX + "ExpandDims",
+    cost=free,
     category=CATEGORY,
     params=(Param("axis", ParamKind.JSON, -1, "Where the new axis (or axes) of size 1 go, batch axis = 0.",
                   required=True, check=_axis_problem),),
@@ -287,6 +291,7 @@ def _squeeze_output(cfg: Config, inputs: Sequence[Shape]) -> Shape:
 
 SQUEEZE = LayerSpec(
     class_name=PREFIX + "Squeeze",
+    cost=free,
     category=CATEGORY,
     params=(Param("axis", ParamKind.JSON, None, "Axis or axes of size 1 to remove (empty: every size-1 axis).",
                   nullable=True, check=_axis_problem),),
@@ -328,8 +333,18 @@ def _matmul_output(cfg: Config, inputs: Sequence[Shape]) -> Shape:
     return tuple(out)
 
 
+def _matmul_cost(cfg: Config, inputs: Sequence[Shape], output: Shape) -> Cost | None:
+    """Each output value sums ``k`` products (MACs), k the shared last axis of x."""
+    k = inputs[0][-1] if inputs and inputs[0] else None
+    out = per_sample(output)
+    if k is None or out is None:
+        return None
+    return (out * k, 0)
+
+
 MATMUL = LayerSpec(
     class_name=PREFIX + "Matmul",
+    cost=_matmul_cost,
     category=CATEGORY,
     params=(),
     ports=(PortSpec("x"), PortSpec("y")),
@@ -367,6 +382,7 @@ def _mean_output(cfg: Config, inputs: Sequence[Shape]) -> Shape:
 
 MEAN = LayerSpec(
     class_name=PREFIX + "Mean",
+    cost=per_input(1),
     category=CATEGORY,
     params=(
         Param("axis", ParamKind.JSON, None, "Axis or axes to average over, batch axis = 0 (empty: all).",
@@ -391,6 +407,7 @@ MEAN = LayerSpec(
 
 SUM = LayerSpec(
     class_name=PREFIX + "Sum",
+    cost=per_input(1),
     category=CATEGORY,
     params=MEAN.params,
     ports=(PortSpec("x"),),
@@ -426,6 +443,7 @@ def _concatenate_output(cfg: Config, inputs: Sequence[Shape]) -> Shape:
 
 CONCATENATE = LayerSpec(
     class_name=PREFIX + "Concatenate",
+    cost=free,
     category=CATEGORY,
     params=(Param("axis", ParamKind.INT, 0, "Axis the tensors are joined along, batch axis = 0 (-1: the last)."),),
     ports=(PortSpec("xs", variadic=True, min_count=1),),
@@ -472,6 +490,7 @@ def _reshape_output(cfg: Config, inputs: Sequence[Shape]) -> Shape:
 
 RESHAPE = LayerSpec(
     class_name=PREFIX + "Reshape",
+    cost=free,
     category=CATEGORY,
     params=(Param("newshape", ParamKind.JSON, [-1], "The new shape, batch axis included; -1 is inferred.",
                   required=True, check=_newshape_problem),),
@@ -514,6 +533,7 @@ def _transpose_output(cfg: Config, inputs: Sequence[Shape]) -> Shape:
 
 TRANSPOSE = LayerSpec(
     class_name=PREFIX + "Transpose",
+    cost=free,
     category=CATEGORY,
     params=(Param("axes", ParamKind.JSON, None, "The new order of the axes, batch axis = 0 (empty: reversed).",
                   nullable=True, check=_axes_problem),),
@@ -548,6 +568,7 @@ def _layer_scale_count(cfg: Config, inputs: Sequence[Shape]) -> tuple[int, int]:
 
 LAYER_SCALE = LayerSpec(
     class_name="LayerScale",
+    cost=per_output(1),
     category=CATEGORY,
     params=(
         *base_params(),
@@ -577,6 +598,7 @@ def _custom_scale_output(cfg: Config, inputs: Sequence[Shape]) -> Shape:
 
 CUSTOM_SCALE = LayerSpec(
     class_name="CustomScaleLayer",
+    cost=per_output(2),
     category=CATEGORY,
     params=(*base_params(), Param("scale", ParamKind.FLOAT, 1.0, "Factor of the residual branch.", required=True)),
     ports=(PortSpec("inputs", variadic=True, min_count=2, max_count=2),),

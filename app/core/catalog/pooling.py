@@ -15,14 +15,20 @@ from app.core.catalog.convolution import (
     require_spatial_rank,
     split_channels,
     window_lengths,
+    window_sentence,
 )
-from app.core.catalog.rules import fmt_shape
+from app.core.catalog.costs import per_input, per_sample, times
+from app.core.catalog.explaining import arrow, dims, params_text
+from app.core.catalog.rules import elements, fmt_shape
 from app.core.catalog.spec import (
     Config,
+    Cost,
+    ExplainContext,
     LayerDoc,
     LayerSpec,
     Param,
     ParamKind,
+    Sentence,
     Shape,
     ShapeError,
     base_params,
@@ -30,6 +36,44 @@ from app.core.catalog.spec import (
 )
 
 CATEGORY = "Pooling"
+
+
+# --- Cost and explanation rules ----------------------------------------------------------------
+
+def _pool_cost(cfg: Config, inputs: Sequence[Shape], output: Shape) -> Cost | None:
+    """One comparison (max) or addition (average) per value of each window."""
+    window = elements(per_axis(cfg["pool_size"], len(inputs[0]) - 2)) or 0
+    return times(per_sample(output), window)
+
+
+_global_pool_cost = per_input(1)
+"""One comparison or addition per input value."""
+
+
+def _pool_explain(ctx: ExplainContext) -> list[str]:
+    cfg = ctx.cfg
+    n = len(ctx.shape_in) - 2
+    pool = per_axis(cfg["pool_size"], n)
+    strides = pool if cfg["strides"] is None else per_axis(cfg["strides"], n)
+    window = f"each window of {pool[0]} steps" if n == 1 else f"each {dims(pool)} window"
+    if tuple(strides) != tuple(pool):
+        window += f" (moved {dims(strides)} at a time)"
+    what = "keeps its largest value" if ctx.class_name.startswith("Max") else "is replaced by its average"
+    text = [f"{arrow(ctx)}: {window} {what}; {params_text(0)}"]
+    sizes = window_sentence(ctx, pool, strides, (1,) * n)
+    return [*text, sizes] if sizes else text
+
+
+def _global_pool_explain(ctx: ExplainContext) -> Sentence:
+    spatial, channels = split_channels(ctx.shape_in, ctx.cfg.get("data_format") or "channels_last")
+    n = len(spatial)
+    if None in spatial:
+        where = "all positions"
+    else:
+        where = f"all {spatial[0]} steps" if n == 1 else f"all {dims(spatial)} positions"
+    what = "is averaged over" if "Average" in ctx.class_name else "keeps its largest value over"
+    count = f"{channels:,}" if channels is not None else "the"
+    return f"{arrow(ctx)}: each of the {count} channels {what} {where}; {params_text(0)}", 0
 
 
 # --- MaxPooling / AveragePooling ---------------------------------------------------------------
@@ -80,6 +124,8 @@ def _pool_spec(class_name: str, n: int, counterpart: str, required: bool, doc: L
         count=no_weights,
         warn=warn,
         doc=doc,
+        cost=_pool_cost,
+        explain=_pool_explain if n < 3 else None,
     )
 
 
@@ -146,6 +192,8 @@ def _global_spec(class_name: str, n: int, counterpart: str, doc: LayerDoc, prefi
         output=_global_output(class_name, n, counterpart),
         count=no_weights,
         doc=doc,
+        cost=_global_pool_cost,
+        explain=_global_pool_explain if n < 3 else None,
     )
 
 
@@ -247,6 +295,7 @@ def _adaptive_spec(class_name: str, n: int, kind: str) -> LayerSpec:
         ),
         output=_adaptive_output(class_name, n),
         count=no_weights,
+        cost=_global_pool_cost,
         doc=LayerDoc(
             summary=f"Pools to a fixed output size: it chooses the windows itself so that the {axes} of the "
             f"output is output_size, and keeps the {what} of each window.",

@@ -13,16 +13,21 @@ import math
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from app.core.catalog.convolution import resize_cost
+from app.core.catalog.costs import AFFINE_OPS, free, per_output
+from app.core.catalog.explaining import arrow, no_weights_sentence, params_text
 from app.core.catalog.normalization import DATA_FORMATS, known_axis_sizes, resolve_axes
 from app.core.catalog.rules import elements, fmt_shape
 from app.core.catalog.spec import (
     Config,
+    ExplainContext,
     Fix,
     LayerDoc,
     LayerSpec,
     OutputRule,
     Param,
     ParamKind,
+    Sentence,
     Shape,
     ShapeError,
     WarnRule,
@@ -288,8 +293,37 @@ def _rescaling_output(cfg: Config, inputs: Sequence[Shape]) -> Shape:
     return tuple(shape)
 
 
+# --- Explanation rules ------------------------------------------------------------------------------
+
+def _rescaling_explain(ctx: ExplainContext) -> Sentence:
+    def num(value: Any) -> str:
+        return f"{value:.4g}" if isinstance(value, float) else str(value)
+    return (f"{arrow(ctx)}: multiplies every value by {num(ctx.cfg['scale'])} and adds {num(ctx.cfg['offset'])}; "
+            f"{params_text(0)}", 0)
+
+
+def _normalization_explain(ctx: ExplainContext) -> Sentence:
+    if ctx.cfg["mean"] is not None:
+        return (f"{arrow(ctx)}: subtracts the given mean and divides by the given standard deviation; "
+                f"{params_text(0)}", 0)
+    axis = ctx.cfg["axis"]
+    axes = [] if axis is None else [axis] if isinstance(axis, int) else list(axis)
+    n = elements(ctx.shape_in[a] for a in axes) or 1
+    total = 2 * n + 1
+    return (f"{arrow(ctx)}: a mean and a variance for each of the {n} entries plus a sample count, set by adapt() "
+            f"and never trained: 2 x {n} + 1 = {params_text(total)}", total)
+
+
+_resize_explain = no_weights_sentence("every image becomes {cfg[height]}x{cfg[width]} ({cfg[interpolation]})")
+_center_crop_explain = no_weights_sentence("keeps the central {cfg[height]}x{cfg[width]} of each image")
+_augmentation_explain = no_weights_sentence(
+    "changes each image at random while training; images pass unchanged at inference")
+
+
 RESCALING = LayerSpec(
     class_name="Rescaling",
+    cost=per_output(AFFINE_OPS),
+    explain=_rescaling_explain,
     category=CATEGORY,
     params=(
         *base_params(),
@@ -382,6 +416,8 @@ def _normalization_warn(cfg: Config, inputs: Sequence[Shape]) -> list[ShapeError
 
 NORMALIZATION = LayerSpec(
     class_name="Normalization",
+    cost=per_output(AFFINE_OPS),
+    explain=_normalization_explain,
     category=CATEGORY,
     params=(
         *base_params(),
@@ -417,6 +453,8 @@ def _size(name: str, text: str) -> Param:
 
 RESIZING = LayerSpec(
     class_name="Resizing",
+    cost=resize_cost,
+    explain=_resize_explain,
     category=CATEGORY,
     params=(
         *base_params(),
@@ -446,6 +484,8 @@ RESIZING = LayerSpec(
 
 CENTER_CROP = LayerSpec(
     class_name="CenterCrop",
+    cost=free,
+    explain=_center_crop_explain,
     category=CATEGORY,
     params=(
         *base_params(),
@@ -472,6 +512,8 @@ _TRAINING_ONLY = " Only while training; at inference images pass through unchang
 
 RANDOM_FLIP = LayerSpec(
     class_name="RandomFlip",
+    cost=free,
+    explain=_augmentation_explain,
     category=AUGMENTATION_CATEGORY,
     params=(
         *base_params(),
@@ -495,6 +537,8 @@ RANDOM_FLIP = LayerSpec(
 
 RANDOM_ROTATION = LayerSpec(
     class_name="RandomRotation",
+    cost=free,
+    explain=_augmentation_explain,
     category=AUGMENTATION_CATEGORY,
     params=(
         *base_params(),
@@ -520,6 +564,8 @@ RANDOM_ROTATION = LayerSpec(
 
 RANDOM_ZOOM = LayerSpec(
     class_name="RandomZoom",
+    cost=free,
+    explain=_augmentation_explain,
     category=AUGMENTATION_CATEGORY,
     params=(
         *base_params(),
@@ -547,6 +593,8 @@ RANDOM_ZOOM = LayerSpec(
 
 RANDOM_TRANSLATION = LayerSpec(
     class_name="RandomTranslation",
+    cost=free,
+    explain=_augmentation_explain,
     category=AUGMENTATION_CATEGORY,
     params=(
         *base_params(),
@@ -573,6 +621,8 @@ RANDOM_TRANSLATION = LayerSpec(
 
 RANDOM_CONTRAST = LayerSpec(
     class_name="RandomContrast",
+    cost=free,
+    explain=_augmentation_explain,
     category=AUGMENTATION_CATEGORY,
     params=(
         *base_params(),
@@ -597,6 +647,8 @@ RANDOM_CONTRAST = LayerSpec(
 
 RANDOM_BRIGHTNESS = LayerSpec(
     class_name="RandomBrightness",
+    cost=free,
+    explain=_augmentation_explain,
     category=AUGMENTATION_CATEGORY,
     params=(
         *base_params(),

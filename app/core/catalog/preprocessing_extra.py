@@ -12,11 +12,13 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
+from app.core.catalog.costs import per_output
 from app.core.catalog.preprocessing import CATEGORY
 from app.core.catalog.rules import fmt_shape
 from app.core.catalog.spec import (
     DTYPES,
     Config,
+    Cost,
     LayerDoc,
     LayerSpec,
     Param,
@@ -62,6 +64,7 @@ def _category_output(cfg: Config, inputs: Sequence[Shape]) -> Shape:
 
 CATEGORY_ENCODING = LayerSpec(
     class_name="CategoryEncoding",
+    cost=per_output(1),
     category=CATEGORY,
     params=(
         *base_params(),
@@ -95,6 +98,7 @@ def _hashing_output(cfg: Config, inputs: Sequence[Shape]) -> Shape:
 
 HASHING = LayerSpec(
     class_name="Hashing",
+    cost=per_output(1),
     category=CATEGORY,
     params=(
         Param("trainable", ParamKind.BOOL, True, "Update this layer's weights during training."),
@@ -170,6 +174,7 @@ def _discretization_output(cfg: Config, inputs: Sequence[Shape]) -> Shape:
 
 DISCRETIZATION = LayerSpec(
     class_name="Discretization",
+    cost=per_output(1),
     category=CATEGORY,
     params=(
         Param("bin_boundaries", ParamKind.JSON, [0.0], "Sorted edges between the bins: [0, 1] makes the bins "
@@ -268,6 +273,7 @@ def _lookup_params(kind: type) -> list[Param]:
 
 STRING_LOOKUP = LayerSpec(
     class_name="StringLookup",
+    cost=per_output(1),
     category=CATEGORY,
     params=(*_lookup_params(str),
             Param("encoding", ParamKind.STR, "utf-8", "Text encoding of the tokens.", advanced=True)),
@@ -285,6 +291,7 @@ STRING_LOOKUP = LayerSpec(
 
 INTEGER_LOOKUP = LayerSpec(
     class_name="IntegerLookup",
+    cost=per_output(1),
     category=CATEGORY,
     params=(*_lookup_params(int)[:7],
             Param("vocabulary_dtype", ParamKind.CHOICE, "int64", "Integer type of the tokens.",
@@ -320,8 +327,18 @@ def _mel_output(cfg: Config, inputs: Sequence[Shape]) -> Shape:
     return (shape[0], cfg["num_mel_bins"], frames)
 
 
+def _mel_cost(cfg: Config, inputs: Sequence[Shape], output: Shape) -> Cost | None:
+    """MelSpectrogram: an FFT per frame (≈ n·log2 n) plus the mel filter bank (bins × frequencies)."""
+    frames = output[-1]
+    if frames is None:
+        return None
+    n = cfg["fft_length"]
+    return (frames * cfg["num_mel_bins"] * (n // 2 + 1), frames * n * max(1, (n - 1).bit_length()))
+
+
 MEL_SPECTROGRAM = LayerSpec(
     class_name="MelSpectrogram",
+    cost=_mel_cost,
     category=CATEGORY,
     params=(
         *base_params(),
@@ -400,8 +417,23 @@ def _stft_count(cfg: Config, inputs: Sequence[Shape]) -> tuple[int, int]:
     return (kernels * cfg["frame_length"] * (_stft_fft(cfg) // 2 + 1), 0)
 
 
+def _stft_cost(cfg: Config, inputs: Sequence[Shape], output: Shape) -> Cost | None:
+    """STFTSpectrogram is a strided convolution: frame_length products per frequency, kernel and channel."""
+    fmt = cfg.get("data_format") or "channels_last"
+    shape = inputs[0]
+    samples, channels = (shape[2], shape[1]) if fmt == "channels_first" else (shape[1], shape[2])
+    step = cfg.get("frame_step") or cfg["frame_length"] // 2
+    if samples is None or channels is None:
+        return None
+    fft = cfg.get("fft_length") or 2 ** max(0, (cfg["frame_length"] - 1).bit_length())
+    kernels = int(cfg.get("mode") != "imag") + int(cfg.get("mode") != "real")
+    frames = max(0, samples // step)
+    return (frames * cfg["frame_length"] * (fft // 2 + 1) * kernels * channels, 0)
+
+
 STFT_SPECTROGRAM = LayerSpec(
     class_name="STFTSpectrogram",
+    cost=_stft_cost,
     category=CATEGORY,
     name_prefix="stft_spectrogram",
     params=(
@@ -459,6 +491,7 @@ def _crossing_output(cfg: Config, inputs: Sequence[Shape]) -> Shape:
 
 HASHED_CROSSING = LayerSpec(
     class_name="HashedCrossing",
+    cost=per_output(1),
     category=CATEGORY,
     params=(
         Param("num_bins", ParamKind.INT, 10, "Number of buckets the feature pairs are hashed into.", minimum=1,
@@ -510,6 +543,7 @@ def _text_output(cfg: Config, inputs: Sequence[Shape]) -> Shape:
 
 TEXT_VECTORIZATION = LayerSpec(
     class_name="TextVectorization",
+    cost=per_output(1),
     category=CATEGORY,
     params=(
         *base_params(),

@@ -18,15 +18,23 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from app.core.catalog.core_layers import DENSE
+from app.core.catalog.costs import full_config, layer_cost, per_sample
+from app.core.catalog.explaining import arrow, params_text, wrapped
 from app.core.catalog.rules import elements, fmt_shape, require_known
 from app.core.catalog.spec import (
+    RNN_TAG,
+    RNN_WRAPPER_TAG,
     Config,
+    Cost,
+    CostRule,
+    ExplainContext,
     Fix,
     LayerDoc,
     LayerSpec,
     Param,
     ParamKind,
     PortSpec,
+    Sentence,
     Shape,
     ShapeError,
     activation,
@@ -262,11 +270,117 @@ _SIMPLE_OUT, _SIMPLE_COUNT, _SIMPLE_OUTS = _recurrent_rules("SimpleRNN")
 _LSTM_OUT, _LSTM_COUNT, _LSTM_OUTS = _recurrent_rules("LSTM")
 _GRU_OUT, _GRU_COUNT, _GRU_OUTS = _recurrent_rules("GRU")
 
+# --- Cost and explanation rules -----------------------------------------------------------------
+
+def _recurrent_macs(class_name: str, cfg: Config, shape: Shape) -> int | None:
+    """Per timestep: gates · (features · units + units · units); times the sequence length.
+    GRU computes all three recurrent products with or without reset_after (it only moves
+    where the reset gate is applied and adds a bias), so its count does not change."""
+    gates = _gate_count(class_name)
+    steps, features = shape[1], shape[2]
+    if steps is None or features is None:
+        return None
+    units = cfg["units"]
+    return steps * gates * (features * units + units * units)
+
+
+def _recurrent_cost(kind: str) -> CostRule:
+    def rule(cfg: Config, inputs: Sequence[Shape], output: Shape) -> Cost | None:
+        macs = _recurrent_macs(kind, cfg, inputs[0])
+        return None if macs is None else (macs, 0)
+    return rule
+
+
+def _recurrent_formula(class_name: str, cfg: Config, features: int) -> tuple[str, int]:
+    """'4 gates x (input 8 + units 16 + 1 bias) x 16 units' and its total."""
+    units = cfg["units"]
+    gates = _gate_count(class_name)
+    biases = (2 if class_name == "GRU" and cfg.get("reset_after", True) else 1) if cfg["use_bias"] else 0
+    bias = f" + {biases} bias{'es' if biases > 1 else ''}" if biases else ""
+    inner = f"(input {features} + units {units}{bias}) x {units} units"
+    total = gates * units * (features + units + biases)
+    return (f"{gates} gates x {inner}" if gates > 1 else inner), total
+
+
+def _recurrent_explain(ctx: ExplainContext) -> list[str]:
+    features = ctx.shape_in[2]
+    assert features is not None
+    formula, total = _recurrent_formula(ctx.class_name, ctx.cfg, features)
+    steps = ctx.shape_in[1]
+    units = ctx.cfg["units"]
+    reads = f"the {steps} timesteps" if steps is not None else "the timesteps"
+    if ctx.cfg["return_sequences"]:
+        out = f"it outputs all {units} values at every step (return_sequences=True)"
+    else:
+        out = f"only the last step's {units} values come out (return_sequences=False)"
+    return [f"{arrow(ctx)}: {formula} = {params_text(total)}",
+            f"It reads {reads} one after another with the same weights; {out}."]
+
+
+def _bidirectional_cost(cfg: Config, inputs: Sequence[Shape], output: Shape) -> Cost | None:
+    """Forward plus backward layer, plus the merge (concat only copies)."""
+    fwd_class, fwd = full_config(cfg["layer"])
+    bwd_class, bwd = (fwd_class, fwd) if cfg.get("backward_layer") is None else full_config(cfg["backward_layer"])
+    forward = _recurrent_macs(fwd_class, fwd, inputs[0])
+    backward = _recurrent_macs(bwd_class, bwd, inputs[0])
+    out = per_sample(output)
+    if forward is None or backward is None or out is None:
+        return None
+    merge = {"concat": 0, "sum": 1, "mul": 1, "ave": 2}.get(cfg.get("merge_mode") or "concat", 0)
+    return (forward + backward, out * merge)
+
+
+def _bidirectional_explain(ctx: ExplainContext) -> list[str]:
+    features = ctx.shape_in[2]
+    assert features is not None
+    fwd_class, fwd = wrapped(ctx.cfg["layer"])
+    fwd_text, fwd_total = _recurrent_formula(fwd_class, fwd, features)
+    if ctx.cfg["backward_layer"] is None:
+        total = 2 * fwd_total
+        first = (f"{arrow(ctx)}: two {fwd_class} layers, one reading forwards and one backwards: "
+                 f"2 x {fwd_text} = {params_text(total)}")
+    else:
+        bwd_class, bwd = wrapped(ctx.cfg["backward_layer"])
+        bwd_text, bwd_total = _recurrent_formula(bwd_class, bwd, features)
+        total = fwd_total + bwd_total
+        first = (f"{arrow(ctx)}: forwards {fwd_class} {fwd_text} + backwards {bwd_class} {bwd_text} "
+                 f"= {params_text(total)}")
+    units, mode = fwd["units"], ctx.cfg["merge_mode"]
+    if mode == "concat":
+        merge = f"merge_mode 'concat' puts both directions side by side: 2 x {units} = {2 * units} features."
+    else:
+        merge = f"merge_mode '{mode}' combines both directions value by value, keeping {units} features."
+    return [first, merge]
+
+
+def _time_distributed_cost(cfg: Config, inputs: Sequence[Shape], output: Shape) -> Cost | None:
+    """The wrapped layer's cost on one timestep, times the number of timesteps."""
+    class_name, inner = full_config(cfg["layer"])
+    steps = inputs[0][1]
+    if steps is None:
+        return None
+    child_in: Shape = (inputs[0][0], *inputs[0][2:])
+    child_out: Shape = (output[0], *output[2:])
+    cost = layer_cost(class_name, inner, [child_in], child_out)
+    return None if cost is None else (cost[0] * steps, cost[1] * steps)
+
+
+def _time_distributed_explain(ctx: ExplainContext) -> Sentence:
+    class_name, _ = wrapped(ctx.cfg["layer"])
+    steps = ctx.shape_in[1]
+    each = f"each of the {steps} timesteps" if steps is not None else "every timestep"
+    return f"{arrow(ctx)}: one {class_name} applied to {each} with the same weights; {params_text(ctx.params)}", \
+        ctx.params
+
+
 _SEQUENCE_SHAPE = ("(None, timesteps, features) -> (None, units), or (None, timesteps, units) "
                    "with return_sequences=True.")
 
 SIMPLE_RNN = LayerSpec(
     class_name="SimpleRNN",
+    cost=_recurrent_cost("SimpleRNN"),
+    explain=_recurrent_explain,
+    tags=frozenset({RNN_TAG}),
     category=CATEGORY,
     params=_recurrent_params("SimpleRNN"),
     output=_SIMPLE_OUT,
@@ -287,6 +401,9 @@ SIMPLE_RNN = LayerSpec(
 
 LSTM = LayerSpec(
     class_name="LSTM",
+    cost=_recurrent_cost("LSTM"),
+    explain=_recurrent_explain,
+    tags=frozenset({RNN_TAG}),
     category=CATEGORY,
     params=_recurrent_params("LSTM"),
     output=_LSTM_OUT,
@@ -309,6 +426,9 @@ LSTM = LayerSpec(
 
 GRU = LayerSpec(
     class_name="GRU",
+    cost=_recurrent_cost("GRU"),
+    explain=_recurrent_explain,
+    tags=frozenset({RNN_TAG}),
     category=CATEGORY,
     params=_recurrent_params("GRU"),
     output=_GRU_OUT,
@@ -499,6 +619,9 @@ def _bidirectional_count(cfg: Config, inputs: Sequence[Shape]) -> tuple[int, int
 
 BIDIRECTIONAL = LayerSpec(
     class_name="Bidirectional",
+    cost=_bidirectional_cost,
+    explain=_bidirectional_explain,
+    tags=frozenset({RNN_WRAPPER_TAG}),
     category=CATEGORY,
     params=(
         *base_params(),
@@ -573,6 +696,8 @@ def _time_distributed_count(cfg: Config, inputs: Sequence[Shape]) -> tuple[int, 
 
 TIME_DISTRIBUTED = LayerSpec(
     class_name="TimeDistributed",
+    cost=_time_distributed_cost,
+    explain=_time_distributed_explain,
     category=CATEGORY,
     params=(
         *base_params(),

@@ -20,9 +20,10 @@ from app.core.catalog.convolution import (
     window_lengths,
 )
 from app.core.catalog.recurrent import CATEGORY, _check_stateful, _no_return_state
-from app.core.catalog.rules import fmt_shape
+from app.core.catalog.rules import elements, fmt_shape
 from app.core.catalog.spec import (
     Config,
+    Cost,
     LayerDoc,
     LayerSpec,
     Param,
@@ -130,11 +131,28 @@ def _rules(layer: str, n: int) -> tuple[Any, Any]:
     return output, count
 
 
+def _conv_lstm_cost(cfg: Config, inputs: Sequence[Shape], output: Shape) -> Cost | None:
+    """Per timestep, four gates convolve the input (C channels) and the state (filters channels)
+    over every output position; the state convolution keeps the output's size."""
+    shape = inputs[0]
+    fmt = cfg.get("data_format") or "channels_last"
+    step = (shape[0], *shape[2:])
+    _, channels = split_channels(step, fmt)
+    last = output if not cfg.get("return_sequences") else (output[0], *output[2:])
+    spatial, _ = split_channels(last, fmt)
+    positions, steps = elements(spatial), shape[1]
+    if channels is None or positions is None or steps is None:
+        return None
+    window = elements(per_axis(cfg["kernel_size"], len(spatial))) or 0
+    filters = cfg["filters"]
+    return (steps * positions * window * (channels + filters) * 4 * filters, 0)
+
+
 def _spec(n: int, doc: LayerDoc) -> LayerSpec:
     name = f"ConvLSTM{n}D"
     output, count = _rules(name, n)
     return LayerSpec(class_name=name, category=CATEGORY, name_prefix=f"conv_lstm{n}d", params=_params(n),
-                     output=output, count=count, warn=_cpu_channels_first_warn(name), doc=doc)
+                     output=output, count=count, warn=_cpu_channels_first_warn(name), doc=doc, cost=_conv_lstm_cost)
 
 
 _WEIGHTS = "Weights: window·C·4·filters (input) + window·filters·4·filters (state) + 4·filters (bias)."

@@ -393,6 +393,19 @@ class LayerDoc:
 OutputRule = Callable[[Config, Sequence[Shape]], Shape]
 CountRule = Callable[[Config, Sequence[Shape]], tuple[int, int]]
 WarnRule = Callable[[Config, Sequence[Shape]], list[ShapeError]]
+
+Cost = tuple[int, int]
+"""(multiply-adds, other operations) of one layer call for one sample (see :mod:`app.core.insight`)."""
+
+CostRule = Callable[[Config, Sequence[Shape], Shape], Cost | None]
+"""(config, input shapes, output shape) -> cost, or None when it cannot be worked out."""
+
+Sentence = tuple[str, int]
+"""A sentence and the total parameter count it quotes (checked against the analysis)."""
+
+ExplainRule = Callable[["ExplainContext"], "list[str] | Sentence"]
+"""The worked sentences for one node; the first quotes the node's parameter count."""
+
 OutputsRule = Callable[[Config, Mapping[str, Shape]], list[Shape]]
 
 
@@ -415,6 +428,11 @@ class LayerSpec:
     ``call`` says how the Keras layer takes its inputs: ``"single"`` (one tensor),
     ``"list"`` (merges, Attention) or ``"kwargs"`` (by port name, MultiHeadAttention);
     empty means single for one port, list for a variadic port.
+    ``cost`` gives the MACs and other operations of one call (:mod:`app.core.catalog.costs`),
+    ``explain`` the help panel's sentences with a node's own numbers
+    (:mod:`app.core.catalog.explaining`); without them the layer's cost is unknown and its
+    help shows the generic sentence. ``tags`` group classes across categories (see
+    :data:`RNN_TAG`) so that no list of class names is written twice.
     """
 
     class_name: str
@@ -429,6 +447,9 @@ class LayerSpec:
     name_prefix: str = ""
     warn: WarnRule | None = None
     call: str = ""
+    cost: CostRule | None = None
+    explain: ExplainRule | None = None
+    tags: frozenset[str] = frozenset()
     outputs: OutputsRule | None = None
     """Every output's shape from the inputs by port name (return_state adds the states); replaces ``output``."""
     _by_name: dict[str, Param] = field(default_factory=dict, init=False, repr=False, compare=False)
@@ -473,6 +494,30 @@ class LayerSpec:
         return {p.name: to_json_value(p.default) for p in self.params}
 
 
+RNN_TAG = "rnn"
+"""A recurrent layer that reads a sequence step by step (SimpleRNN, LSTM, GRU)."""
+
+RNN_WRAPPER_TAG = "rnn-wrapper"
+"""A layer that runs a wrapped :data:`RNN_TAG` layer over a sequence (Bidirectional)."""
+
+
+@dataclass(frozen=True)
+class ExplainContext:
+    """What an ``explain`` rule knows about one node: its spec, config, shapes and the parameter
+    count the shape analysis found (which a rule's own sentence must agree with)."""
+
+    class_name: str
+    spec: LayerSpec
+    cfg: Config
+    inputs: Sequence[Shape]
+    output: Shape
+    params: int
+
+    @property
+    def shape_in(self) -> Shape:
+        return self.inputs[0]
+
+
 def to_json_value(value: Any) -> Any:
     """Canonical JSON form (tuples become lists) so configs compare and save identically."""
     if isinstance(value, (list, tuple)):
@@ -515,6 +560,17 @@ plus the two mixed-precision policies, less ``int8`` and the float8 types, which
 quantization modes and refuses as a layer's dtype (measured in ``tests/keras``)."""
 
 DTYPE_POLICY_MODULES = (None, "keras", "keras.dtype_policies")
+
+DEFAULT_DTYPE = "float32"
+
+
+def dtype_name(config: Mapping[str, Any]) -> str:
+    """The dtype a node computes in: a name, a policy name, or a serialized policy."""
+    value = config.get("dtype")
+    if isinstance(value, Mapping):
+        inner = value.get("config")
+        value = inner.get("name") if isinstance(inner, Mapping) else None
+    return value if isinstance(value, str) else DEFAULT_DTYPE
 
 
 def dtype_problem(value: Any) -> str | None:
