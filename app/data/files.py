@@ -22,7 +22,7 @@ import numpy as np
 from app.core.userfiles import MIB, mib, open_regular, sizes
 from app.data import options as opts
 from app.data.csvread import CsvTable, as_number, is_missing, read_csv
-from app.data.dataset import TASKS, Dataset, count, freeze, make_title
+from app.data.dataset import Dataset, count, freeze, make_title
 from app.data.errors import DataError
 from app.data.targets import MAX_CLASSES, encode_target, looks_like_classes
 
@@ -153,8 +153,8 @@ def _csv_features(table: CsvTable, columns: list[int], rows: np.ndarray,
 def load_csv(path: Path, shown: str, ref: Mapping[str, Any]) -> Dataset:
     """A table: the target column (default: the last) against all others."""
     table = read_csv(path, shown)
-    target = opts.text(ref, "target")
-    task = opts.text(ref, "task", None, TASKS)
+    target = opts.read(ref, "target", "csv")
+    task = opts.read(ref, "task", "csv")
     notes: list[str] = []
     if not table.has_header:
         notes.append("the first line holds numbers, so the file has no header: columns are named column 1, "
@@ -466,8 +466,8 @@ def _array_target(y: np.ndarray, n: int, shown: str, task: str | None,
 
 def load_npz(path: Path, shown: str, ref: Mapping[str, Any]) -> Dataset:
     """Arrays ``x`` and ``y`` (or ``x_train``/``y_train``...) from np.savez; a .npy file holds x only."""
-    target = opts.text(ref, "target")
-    task = opts.text(ref, "task", None, TASKS)
+    target = opts.read(ref, "target", "npz")
+    task = opts.read(ref, "task", "npz")
     x, y, notes = _read_arrays(path, shown)
     kind, x = _array_kind(x, shown, notes)
     class_names = None
@@ -536,7 +536,7 @@ def load_image_folder(path: Path, shown: str, ref: Mapping[str, Any]) -> Dataset
             skipped.append(f"{file.relative_to(path)} ({_reason(err)})")
     if not headers:
         raise DataError(_skipped_note(skipped) + "; no image is left", shown)
-    size = opts.image_size(ref)
+    size = opts.read(ref, "image_size", "image_folder")
     if size is None:
         size, _n = Counter(h[2] for h in headers).most_common(1)[0]
         if max(size) > MAX_DEFAULT_SIDE:

@@ -18,44 +18,39 @@ import numpy as np
 
 from app.core.userfiles import open_regular
 from app.data import options as opts
-from app.data.bundled import BUNDLED, UNDERSTOOD, load_bundled
+from app.data.bundled import BUNDLED, load_bundled
 from app.data.dataset import Dataset, freeze, make_title, shape_text
 from app.data.errors import DataError
 from app.data.images import resize
+from app.data.option_table import understood
 
 FILE_KINDS = ("csv", "npz", "image_folder", "text_csv")
-_FILE_OPTIONS: dict[str, frozenset[str]] = {
-    "csv": frozenset({"target", "task"}),
-    "npz": frozenset({"target", "task", "image_size", "flatten", "pixels"}),
-    "image_folder": frozenset({"image_size", "flatten", "pixels", "target"}),
-    "text_csv": frozenset({"text_column", "label_column", "sequence_length", "max_tokens", "task"}),
-}
-_PIXELS = ("0-1", "0-255")
 
 
 def _label(ds: Dataset) -> str:
     return ds.title.rsplit(" (", 1)[0]
 
 
-def _apply_generic(ds: Dataset, ref: Mapping[str, Any], *, own_target: bool) -> Dataset:
-    """Options any dataset of its kind understands: image size, pixel range, flattening, autoencoder."""
+def _apply_generic(ds: Dataset, ref: Mapping[str, Any], dataset: str, *, own_target: bool) -> Dataset:
+    """Options any dataset of its kind understands: image size, pixel range, flattening, autoencoder.
+    ``dataset`` is the bundled name or file kind whose options these are (the option table's name)."""
     x, notes, changed = ds.x, list(ds.notes), False
     image_shape = ds.image_shape
     if ds.kind == "image" and x.ndim == 4:
-        size = opts.image_size(ref)
+        size = opts.read(ref, "image_size", dataset)
         if size is not None and size != x.shape[1:3]:
             notes.append(f"resized the images from {shape_text(x.shape[1:3])} to {shape_text(size)}")
             x, changed = resize(x, *size), True
             image_shape = (size[0], size[1], int(x.shape[3]))
-        if opts.text(ref, "pixels", "0-1", _PIXELS) == "0-255":
+        if opts.read(ref, "pixels", dataset) == "0-255":
             x, changed = x * np.float32(255.0), True
             notes.append("pixel values are 0..255 (option pixels), for models that rescale them themselves")
-        if opts.flag(ref, "flatten"):
+        if opts.read(ref, "flatten", dataset):
             notes.append(f"flattened each image to {int(np.prod(x.shape[1:])):,} values (option flatten)")
             x, changed = x.reshape(len(x), -1), True
     y, task, class_names = ds.y, ds.task, ds.class_names
-    if not own_target and ref.get("target") is not None:
-        target = opts.text(ref, "target")
+    if not own_target and "target" in understood(dataset) and ref.get("target") is not None:
+        target = opts.read(ref, "target", dataset)
         if target != "input":
             raise DataError(f"option 'target' of {ds.name!r} can only be \"input\" (an autoencoder: the model "
                             f"reproduces its input); got {target!r}")
@@ -71,10 +66,14 @@ def _apply_generic(ds: Dataset, ref: Mapping[str, Any], *, own_target: bool) -> 
 
 @functools.lru_cache(maxsize=12)
 def _bundled(name: str, key: tuple[Any, ...]) -> Dataset:
-    ref = dict(key)
+    return read_bundled(name, dict(key))
+
+
+def read_bundled(name: str, ref: Mapping[str, Any]) -> Dataset:
+    """Bundled set ``name`` with the options of ``ref``, not cached (``load_dataset`` caches)."""
     ds = load_bundled(name, ref).copy_shallow()
-    ds.notes = opts.ignored_options(ref, UNDERSTOOD[name], name) + ds.notes
-    return _apply_generic(ds, ref, own_target=False)
+    ds.notes = opts.ignored_options(ref, name) + ds.notes
+    return _apply_generic(ds, ref, name, own_target=False)
 
 
 def _signature(path: Path) -> tuple[Any, ...]:
@@ -91,10 +90,13 @@ def _signature(path: Path) -> tuple[Any, ...]:
 
 @functools.lru_cache(maxsize=8)
 def _file(kind: str, path: str, shown: str, signature: tuple[Any, ...], key: tuple[Any, ...]) -> Dataset:
+    return read_file(kind, Path(path), shown, dict(key))
+
+
+def read_file(kind: str, full: Path, shown: str, ref: Mapping[str, Any]) -> Dataset:
+    """The user's file ``full`` (shown to the user as ``shown``) read as file kind ``kind``, not cached."""
     from app.data import files, text
 
-    ref = dict(key)
-    full = Path(path)
     if kind == "csv":
         ds = files.load_csv(full, shown, ref)
     elif kind == "npz":
@@ -104,8 +106,8 @@ def _file(kind: str, path: str, shown: str, signature: tuple[Any, ...], key: tup
     else:
         ds = text.load_text_csv(full, shown, ref)
     ds = ds.copy_shallow()
-    ds.notes = opts.ignored_options(ref, _FILE_OPTIONS[kind], kind) + ds.notes
-    return _apply_generic(ds, ref, own_target=kind != "image_folder")
+    ds.notes = opts.ignored_options(ref, kind) + ds.notes
+    return _apply_generic(ds, ref, kind, own_target=kind != "image_folder")
 
 
 def _options_key(ref: Mapping[str, Any]) -> tuple[Any, ...]:

@@ -14,13 +14,14 @@ import numpy as np
 
 from app.data import options as opts
 from app.data.csvread import is_missing, read_csv
-from app.data.dataset import TASKS, Dataset, count, freeze, make_title
+from app.data.dataset import Dataset, count, freeze, make_title
 from app.data.errors import DataError
+from app.data.option_table import TABLE
 from app.data.targets import encode_target
 
 PAD, UNKNOWN = "", "[UNK]"
-SEQUENCE_LENGTH = 40
-MAX_TOKENS = 2000
+SEQUENCE_LENGTH: int = TABLE["sequence_length"].default
+MAX_TOKENS: int = TABLE["max_tokens"].default
 SENTIMENT_FILE = Path(__file__).with_name("files") / "sentiment.csv"
 
 _WORD = re.compile(r"[^\W_]+(?:'[^\W_]+)*")
@@ -70,20 +71,20 @@ def text_dataset(name: str, label: str, texts: Sequence[str], y: np.ndarray, tas
         task=task, x=x, y=y, class_names=class_names, description=description, notes=notes, vocabulary=vocabulary))
 
 
-def _text_options(ref: Mapping[str, Any]) -> tuple[int, int]:
-    return (opts.whole(ref, "sequence_length", SEQUENCE_LENGTH, 1, 10_000),
-            opts.whole(ref, "max_tokens", MAX_TOKENS, 3, 1_000_000))
+def _text_options(ref: Mapping[str, Any], dataset: str) -> tuple[int, int]:
+    return opts.read(ref, "sequence_length", dataset), opts.read(ref, "max_tokens", dataset)
 
 
 def load_text_csv(path: Path, shown: str, ref: Mapping[str, Any], *, name: str | None = None,
                   label: str | None = None, description: str | None = None) -> Dataset:
     """A CSV with a text column (default "text", else the first) and a label column (default "label",
     else the last)."""
+    dataset = name or "text_csv"  # the option table's name for these options' ranges
     table = read_csv(path, shown, numbers=False)
     lower = [h.lower() for h in table.header]
 
     def column(key: str, preferred: str, fallback: int) -> int:
-        wanted = opts.text(ref, key)
+        wanted = opts.read(ref, key, dataset)
         if wanted is None:
             return lower.index(preferred) if preferred in lower else fallback
         if wanted not in table.header:
@@ -99,8 +100,8 @@ def load_text_csv(path: Path, shown: str, ref: Mapping[str, Any], *, name: str |
     if text_index == label_index:
         raise DataError(f"the text and the label are the same column ({table.header[text_index]!r}): set "
                         "text_column and label_column", shown)
-    sequence_length, max_tokens = _text_options(ref)
-    task = opts.text(ref, "task", None, TASKS)
+    sequence_length, max_tokens = _text_options(ref, dataset)
+    task = opts.read(ref, "task", dataset)
     target = encode_target(table.column(label_index), table.lines, table.header[label_index], shown, task)
     text_cells = table.column(text_index)
     texts = [text_cells[i] for i in np.flatnonzero(target.keep)]

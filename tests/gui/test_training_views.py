@@ -193,7 +193,7 @@ def test_a_stale_load_is_dropped(qtbot, picker, loader):
     seen: list[Any] = []
     picker.dataset_loaded.connect(seen.append)
     first_gate.set()  # the moons load finishes late ...
-    qtbot.waitUntil(lambda: len(loader.calls) == 2 and not picker._carriers, timeout=LOAD_TIMEOUT)
+    qtbot.waitUntil(lambda: len(loader.calls) == 2 and picker._jobs.idle, timeout=LOAD_TIMEOUT)
     assert seen == [] and picker.dataset.name == "iris"  # ... and is ignored
 
 
@@ -201,7 +201,7 @@ def test_closing_the_picker_while_it_loads_is_safe(qtbot, loader):
     widget = DatasetPicker(datasets=CATALOG, loader=loader)
     loader.gate = threading.Event()
     widget.select("moons")
-    threads = [t for t in threading.enumerate() if t.name.startswith("layerforge-data-")]
+    threads = [t for t in threading.enumerate() if t.name.startswith("layerforge-job-")]
     assert threads
     widget.deleteLater()
     qtbot.waitUntil(lambda: not shiboken_valid(widget), timeout=5000)

@@ -2,8 +2,11 @@
 
 The picker edits a project's dataset *reference* (the small dict stored in the project file,
 see :func:`app.data.load_dataset`) and loads the :class:`~app.data.Dataset` it names on a
-background thread, so choosing MNIST or a large CSV never freezes the window. Each load gets
-a generation number; a result that arrives after the user has moved on is dropped.
+background thread (:class:`app.gui.jobs.Jobs`), so choosing MNIST or a large CSV never freezes the
+window. Each load gets a generation number; a result that arrives after the user has moved on is dropped.
+
+The options offered, with their ranges, choices and help, come from the option table
+(:mod:`app.data.option_table`) that the loaders check values against.
 
 Options that change the data (noise, window, target column, ...) are written to the reference
 after a short pause in typing, so one edit of a spin box is one ``ref_changed`` (and one undo
@@ -15,12 +18,11 @@ from __future__ import annotations
 import contextlib
 import csv
 import html
-import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QModelIndex, QObject, QPersistentModelIndex, QSize, Qt, QTimer, Signal
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QFont, QPainter, QStandardItem, QStandardItemModel
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -41,7 +43,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.gui import gc_guard
+from app.data.option_table import TABLE, DatasetOption
+from app.gui.jobs import Jobs
 from app.gui.theme import ERROR, TEXT_MUTED
 
 NAME_ROLE = Qt.ItemDataRole.UserRole
@@ -78,26 +81,18 @@ FILE_KINDS: tuple[FileKind, ...] = (
 )
 FILE_KIND_KEYS = {kind.key: kind for kind in FILE_KINDS}
 
-OPTION_HINTS: dict[str, tuple[str, str]] = {
-    "noise": ("Noise", "How much random jitter is added to the points: 0 = clean shapes, 0.3 = heavily overlapping."),
-    "samples": ("Samples", "How many samples to generate."),
-    "seed": ("Seed", "Random seed: the same seed gives the same data every time."),
-    "window": ("Window", "How many past time steps the model sees in each sample."),
-    "horizon": ("Horizon", "How many steps ahead the model predicts (1 = the next step)."),
-    "symbol": ("Symbol", "Which stock's price series to use."),
-    "image_size": ("Image size", "Images are resized to this many pixels a side."),
-    "sequence_length": ("Sequence length", "Texts are padded or cut to this many tokens."),
-    "max_tokens": ("Vocabulary size", "How many distinct words are kept (the most frequent ones), counting the "
-                   "padding and unknown-word tokens."),
-    "target": ("Target column", "The column the model learns to predict; every other column is an input."),
-    "task": ("Task", "Classification predicts one of a few classes; regression predicts a number. Automatic guesses "
-             "from the target column (few distinct non-decimal values → classes)."),
-    "text_column": ("Text column", "The column holding the texts."),
-    "label_column": ("Label column", "The column holding each text's class."),
-    "autoencoder": ("Autoencoder", "The model learns to reproduce its input; the file then needs no 'y' array."),
+FILE_OPTIONS: dict[str, tuple[str, ...]] = {
+    "csv": ("target", "task"),
+    "text_csv": ("text_column", "label_column", "sequence_length", "max_tokens"),
+    "npz": ("autoencoder",),
+    "image_folder": ("image_size",),
 }
-STOCK_SYMBOLS = ("AAPL", "AMZN", "GOOG", "IBM", "MSFT")
+"""The options the picker offers for each kind of file (all of them described in the option table)."""
+AUTOENCODER_HINT = "The model learns to reproduce its input; the file then needs no 'y' array."
+COLUMN_OPTIONS = ("target", "text_column", "label_column")
 AUTOMATIC = "(automatic)"
+AUTOMATIC_SIZE = 0
+"""The image-size spin box's value for "automatic" (the loader picks the most common size)."""
 
 
 def read_columns(path: Path, limit: int = 65536) -> list[str]:
@@ -137,14 +132,6 @@ class _IndentDelegate(QStyledItemDelegate):
         return QSize(size.width() + self.INDENT, max(size.height() + 6, 22))
 
 
-class _LoadSignals(QObject):
-    """Carries one load's results from the loading thread to the GUI thread (queued delivery)."""
-
-    columns = Signal(int, object)
-    loaded = Signal(int, object)
-    failed = Signal(int, str)
-
-
 class DatasetPicker(QWidget):
     """A dataset chooser: bundled sets grouped by kind, "your file…" entries, and the options of
     the chosen set. See the module docstring for how loading and edits are paced."""
@@ -168,7 +155,7 @@ class DatasetPicker(QWidget):
         self._loading = False
         self._columns: list[str] | None = None
         self._updating = False
-        self._carriers: dict[int, _LoadSignals] = {}
+        self._jobs = Jobs(self)  # loads and header reads on plain threads; answers arrive on the GUI thread
         self.option_widgets: dict[str, QWidget] = {}
 
         layout = QVBoxLayout(self)
@@ -461,100 +448,89 @@ class DatasetPicker(QWidget):
             self.options_form.removeRow(0)
         self.option_widgets = {}
 
+    def _option_keys(self) -> list[str]:
+        """The options shown for the current reference: a bundled set's own, or a file kind's."""
+        name = (self._ref or {}).get("name")
+        if name in self._bundled:
+            return list(getattr(self._bundled[name], "options", {}) or {})
+        return list(FILE_OPTIONS.get(str(name), ()))
+
     def _build_options(self) -> None:
         self._clear_options()
-        ref = self._ref or {}
-        name = ref.get("name")
-        specs: list[tuple[str, Any]] = []
-        if name in self._bundled:
-            specs = list((getattr(self._bundled[name], "options", {}) or {}).items())
-        elif name == "csv":
-            specs = [("target", None), ("task", None)]
-        elif name == "text_csv":
-            specs = [("text_column", None), ("label_column", None), ("sequence_length", 40), ("max_tokens", 2000)]
-        elif name == "npz":
-            specs = [("autoencoder", None)]
-        elif name == "image_folder":
-            specs = [("image_size", None)]  # None: the loader's automatic size
-        for key, default in specs:
-            widget = self._make_option(key, default)
-            if widget is None:
-                continue
-            label, hint = OPTION_HINTS.get(key, (key.replace("_", " ").capitalize(), ""))
+        for key in self._option_keys():
+            option = TABLE.get("target" if key == "autoencoder" else key)
+            if option is None:
+                continue  # a catalog entry with an option the table does not describe: nothing to edit it with
+            widget = self._make_option(key, option)
+            hint = AUTOENCODER_HINT if key == "autoencoder" else option.help
             widget.setToolTip(hint)
             self.option_widgets[key] = widget
             if isinstance(widget, QCheckBox):
                 self.options_form.addRow("", widget)
             else:
-                self.options_form.addRow(f"{label}:", widget)
+                self.options_form.addRow(f"{option.label}:", widget)
                 with contextlib.suppress(AttributeError):
                     self.options_form.labelForField(widget).setToolTip(hint)
         self.options_box.setVisible(bool(self.option_widgets))
         self._show_option_values()
 
-    def _make_option(self, key: str, default: Any) -> QWidget | None:
-        if key in ("target", "text_column", "label_column"):
-            combo = QComboBox(self.options_box)
-            combo.currentIndexChanged.connect(lambda _i, k=key: self._option_edited(k))
-            return combo
-        if key == "task":
-            combo = QComboBox(self.options_box)
-            for text, value in (("Automatic (guess from the target)", None), ("Classification", "classification"),
-                                ("Regression", "regression")):
-                combo.addItem(text, value)
-            combo.currentIndexChanged.connect(lambda _i: self._option_edited("task"))
-            return combo
+    def _dataset_name(self) -> str | None:
+        name = (self._ref or {}).get("name")
+        return str(name) if name is not None else None
+
+    def _make_option(self, key: str, option: DatasetOption) -> QWidget:
+        """The widget for ``option`` (its range, choices and step from the option table)."""
+        edited = lambda *_args: self._option_edited(key)  # noqa: E731 - one slot for every widget's signal
         if key == "autoencoder":
             box = QCheckBox("The target is the input itself (autoencoder)", self.options_box)
-            box.toggled.connect(lambda _on: self._option_edited("autoencoder"))
+            box.toggled.connect(edited)
             return box
-        if key == "symbol":
+        if key in COLUMN_OPTIONS:
             combo = QComboBox(self.options_box)
-            combo.setEditable(True)
-            combo.addItems(list(STOCK_SYMBOLS))
-            combo.currentTextChanged.connect(lambda _t: self._option_edited("symbol"))
+            combo.currentIndexChanged.connect(edited)
             return combo
-        if isinstance(default, bool):
-            box = QCheckBox(key.replace("_", " ").capitalize(), self.options_box)
-            box.toggled.connect(lambda _on, k=key: self._option_edited(k))
+        if option.kind == "choice":
+            combo = QComboBox(self.options_box)
+            if option.default_for(self._dataset_name()) is None:
+                combo.addItem(f"Automatic (guess from the {'target' if key == 'task' else 'data'})", None)
+            for choice in option.choices:
+                combo.addItem(choice.capitalize() if key == "task" else choice, choice)
+            combo.currentIndexChanged.connect(edited)
+            return combo
+        if option.kind == "bool":
+            box = QCheckBox(option.label, self.options_box)
+            box.toggled.connect(edited)
             return box
-        if key == "noise" or isinstance(default, float):
+        if option.kind == "float":
+            low, high = option.range_for(self._dataset_name())
             spin = QDoubleSpinBox(self.options_box)
-            spin.setDecimals(2 if key == "noise" else 4)
-            spin.setRange(0.0, 1.0 if key == "noise" else 1e6)
-            spin.setSingleStep(0.05 if key == "noise" else 0.1)
-            spin.setKeyboardTracking(False)
-            spin.valueChanged.connect(lambda _v, k=key: self._option_edited(k))
-            return spin
-        if isinstance(default, (int, list, tuple)) or key == "image_size":
-            spin = QSpinBox(self.options_box)
-            low, high, step = {"samples": (10, 1_000_000, 50), "seed": (0, 2**31 - 1, 1), "window": (1, 100_000, 1),
-                               "horizon": (1, 100_000, 1), "image_size": (4, 1024, 8),
-                               "sequence_length": (1, 100_000, 10), "max_tokens": (3, 10_000_000, 500)}.get(
-                key, (0, 2**31 - 1, 1))
+            spin.setDecimals(max(2, len(f"{option.step:g}".partition(".")[2])))
             spin.setRange(low, high)
-            spin.setSingleStep(step)
+            spin.setSingleStep(option.step)
             spin.setKeyboardTracking(False)
-            if key == "image_size":
-                spin.setSuffix(" px")
-                if default is None:
-                    spin.setMinimum(0)
-                    spin.setSpecialValueText("automatic (the most common size)")
-            spin.valueChanged.connect(lambda _v, k=key: self._option_edited(k))
+            spin.valueChanged.connect(edited)
             return spin
-        if isinstance(default, str):
-            line = QLineEdit(self.options_box)
-            line.editingFinished.connect(lambda k=key: self._option_edited(k))
-            return line
-        return None
+        if option.kind in ("int", "size"):
+            low, high = option.range_for(self._dataset_name())
+            spin = QSpinBox(self.options_box)
+            spin.setRange(int(low), int(high))
+            spin.setSingleStep(int(option.step))
+            spin.setKeyboardTracking(False)
+            if option.kind == "size":
+                spin.setSuffix(" px")
+                if option.default_for(self._dataset_name()) is None:
+                    spin.setMinimum(AUTOMATIC_SIZE)
+                    spin.setSpecialValueText("automatic (the most common size)")
+            spin.valueChanged.connect(edited)
+            return spin
+        line = QLineEdit(self.options_box)
+        line.editingFinished.connect(edited)
+        return line
 
     def _default_of(self, key: str) -> Any:
-        ref = self._ref or {}
-        bundled = self._bundled.get(ref.get("name"))
-        options = getattr(bundled, "options", {}) or {}
-        if key in options:
-            return options[key]
-        return {"sequence_length": 40, "max_tokens": 2000}.get(key)
+        if key == "autoencoder":
+            return None
+        return TABLE[key].default_for(self._dataset_name())
 
     def _show_option_values(self) -> None:
         """Put the reference's values (or the defaults) into the option widgets."""
@@ -566,13 +542,10 @@ class DatasetPicker(QWidget):
                 value = ref.get(key, self._default_of(key))
                 if key in ("target", "text_column", "label_column"):
                     self._fill_column_combo(widget, key, ref.get(key))  # type: ignore[arg-type]
-                elif key == "task":
-                    combo: QComboBox = widget  # type: ignore[assignment]
-                    combo.setCurrentIndex(max(0, combo.findData(ref.get("task"))))
                 elif key == "autoencoder":
                     widget.setChecked(ref.get("target") == "input")  # type: ignore[attr-defined]
                 elif isinstance(widget, QComboBox):
-                    widget.setCurrentText(str(value if value is not None else ""))
+                    widget.setCurrentIndex(max(0, widget.findData(value)))
                 elif isinstance(widget, QCheckBox):
                     widget.setChecked(bool(value))
                 elif isinstance(widget, QDoubleSpinBox):
@@ -607,16 +580,14 @@ class DatasetPicker(QWidget):
         combo.setEnabled(columns is not None or value is not None)
 
     def _option_value(self, key: str, widget: QWidget) -> Any:
-        if isinstance(widget, QComboBox) and key in ("target", "text_column", "label_column", "task"):
-            return widget.currentData()
         if isinstance(widget, QComboBox):
-            return widget.currentText().strip()
+            return widget.currentData()
         if isinstance(widget, QCheckBox):
             return widget.isChecked()
         if isinstance(widget, QSpinBox) and widget.specialValueText() and widget.value() == widget.minimum():
             return None  # "automatic": leave the choice to the loader
-        if isinstance(widget, QSpinBox) and key == "image_size":
-            return max(4, widget.value())
+        if isinstance(widget, QSpinBox) and TABLE[key].kind == "size":
+            return max(int(TABLE[key].range_for(self._dataset_name())[0]), widget.value())
         if isinstance(widget, (QSpinBox, QDoubleSpinBox)):
             return widget.value()
         if isinstance(widget, QLineEdit):
@@ -694,20 +665,23 @@ class DatasetPicker(QWidget):
                 return
             loader = load_dataset
         want_columns = ref["name"] in ("csv", "text_csv") and self._columns is None
-        path = self._resolve(str(ref.get("path", ""))) if want_columns else None
-        carrier = _LoadSignals()
-        carrier.columns.connect(self._columns_read)
-        carrier.loaded.connect(self._loaded)
-        carrier.failed.connect(self._failed)
-        self._carriers[generation] = carrier
+        self._jobs.forget()  # answers to earlier references are stale now
         self.busy_label.setText(f"Loading {self._label()}…")
         self._set_loading(True)
         self._show_info()
+        if want_columns:  # the header first, so the column combos fill while a big file still loads
+            path = self._resolve(str(ref.get("path", "")))
+            self._jobs.start(lambda: read_columns(path),
+                             lambda columns, error: self._columns_read(generation, columns if error is None else None))
         base_dir = self._base_dir
-        thread = threading.Thread(target=_load_job, args=(carrier, generation, loader, ref, base_dir, path),
-                                  name=f"layerforge-data-{generation}", daemon=True)
-        gc_guard.watch(thread)  # no garbage collection on the loader thread (it could free Qt objects there)
-        thread.start()
+        self._jobs.start(lambda: loader(ref, base_dir),
+                         lambda dataset, error: self._load_done(generation, dataset, error))
+
+    def _load_done(self, generation: int, dataset: Any, error: BaseException | None) -> None:
+        if error is None:
+            self._loaded(generation, dataset)
+        else:
+            self._failed(generation, error_text(error))
 
     def _columns_read(self, generation: int, columns: object) -> None:
         if generation != self._generation or not isinstance(columns, list):
@@ -723,7 +697,6 @@ class DatasetPicker(QWidget):
             self._updating = False
 
     def _loaded(self, generation: int, dataset: object) -> None:
-        self._carriers.pop(generation, None)
         if generation != self._generation:
             return
         self._dataset = dataset
@@ -732,7 +705,6 @@ class DatasetPicker(QWidget):
         self.dataset_loaded.emit(dataset)
 
     def _failed(self, generation: int, message: str) -> None:
-        self._carriers.pop(generation, None)
         if generation != self._generation:
             return
         self._set_loading(False)
@@ -780,20 +752,3 @@ class DatasetPicker(QWidget):
     def notes(self) -> list[str]:
         """The loaded dataset's notes (what loading did), as shown."""
         return [str(n) for n in (getattr(self._dataset, "notes", None) or [])]
-
-
-def _load_job(carrier: _LoadSignals, generation: int, loader: Callable[[Mapping[str, Any], Path | None], Any],
-              ref: dict[str, Any], base_dir: Path | None, columns_path: Path | None) -> None:
-    """Runs on the loading thread: touches no widget, only emits the carrier's (queued) signals."""
-    try:
-        if columns_path is not None:
-            with contextlib.suppress(OSError, UnicodeError, csv.Error, IndexError):
-                carrier.columns.emit(generation, read_columns(columns_path))
-        try:
-            dataset = loader(ref, base_dir)
-        except Exception as err:  # every failure becomes the inline message
-            carrier.failed.emit(generation, error_text(err))
-            return
-        carrier.loaded.emit(generation, dataset)
-    except RuntimeError:  # the picker (and with it the receiver) was deleted meanwhile
-        pass
