@@ -225,6 +225,10 @@ class _Writer:
         self.graph: Graph = project.graph
         self.namer = Namer()
         self.tensors: dict[str, str] = {}
+        self.states: dict[str, list[str]] = {}
+        """Variables of a node's outputs after the first (a recurrent layer's states with return_state)."""
+        self.shared: dict[str, str] = {}
+        """The variable holding each shared layer, by the id of the node that owns it."""
         self.imports: set[str] = set()
         """Imports of Keras-internal layer classes the script uses (catalog allow-list only)."""
         self.backbones: list[str] = []
@@ -264,7 +268,7 @@ class _Writer:
             at = lines.index("from keras import layers") + 1
             lines[at:at] = sorted(self.imports)
         inputs = [self.tensors[n.id] for n in graph.input_nodes()]
-        outputs = [self.tensors[n.id] for n in graph.output_nodes()]
+        outputs = [self._output(node.id, port) for node, port in graph.output_refs()]
         if not inputs:
             raise CodegenError("the model has no Input layer")
         if not outputs:
@@ -300,10 +304,43 @@ class _Writer:
             return self._application(node, spec)
         if spec.is_operation:
             return self._operation(node, spec)
-        var = self.namer.take(node.name)
-        self.tensors[node.id] = var
+        if len(self.graph.shared_group(node.id)) > 1:
+            return self._shared_call(node, spec)
+        var = self._result(node)
         constructor = self._constructor(spec, node.config, node.name, node.name)
         return [f"{var} = {constructor}({self._call_args(node, spec)})"]
+
+    def _result(self, node: Node) -> str:
+        """The call's result: ``x``, or ``x, x_h, x_c`` for a recurrent layer that returns its states."""
+        var = self.namer.take(node.name)
+        self.tensors[node.id] = var
+        info = self.analysis.nodes.get(node.id)
+        count = len(info.output_shapes) if info is not None and info.output_shapes is not None else 1
+        if count == 1:
+            return var
+        names = ["h", "c"][: count - 1]
+        self.states[node.id] = [self.namer.take(f"{var}_{name}") for name in names]
+        return ", ".join([var, *self.states[node.id]])
+
+    def _shared_call(self, node: Node, spec: LayerSpec) -> list[str]:
+        """A layer used at several places: made once (named as its owning node), then called at each node."""
+        owner = self.graph.node(self.graph.layer_owner(node.id))
+        lines: list[str] = []
+        layer = self.shared.get(owner.id)
+        if layer is None:
+            layer = self.namer.take(f"{owner.name}_layer")
+            self.shared[owner.id] = layer
+            lines.append(f"{layer} = {self._constructor(spec, owner.config, owner.name, owner.name)}")
+        lines.append(f"{self._result(node)} = {layer}({self._call_args(node, spec)})")
+        return lines
+
+    def _output(self, node_id: str, port: int) -> str:
+        if port == 0:
+            return self.tensors[node_id]
+        states = self.states.get(node_id, [])
+        if port > len(states):
+            raise _Where(self.graph.node(node_id).name, None).fail(f"has no output {port}")
+        return states[port - 1]
 
     def _input(self, node: Node) -> list[str]:
         cfg = node.config
@@ -352,7 +389,8 @@ class _Writer:
         out = self.namer.take(f"{var}_output")
         self.tensors[node.id] = out
         lines = [f"{var} = keras.applications.{spec.class_name}({', '.join(args)})"]
-        lines += self._backbone_weights_and_trainability(node, var, self.tensors[edges[0].source])
+        lines += self._backbone_weights_and_trainability(node, var, self._output(edges[0].source,
+                                                                                  edges[0].source_port))
         self.backbones.append(var)
         return lines
 
@@ -362,7 +400,7 @@ class _Writer:
         from app.core.catalog.ops import OPERATORS, keras_class
 
         cfg = node.config
-        tensors = [self.tensors[e.source] for e in self._edges(node, spec)]
+        tensors = [self._output(e.source, e.source_port) for e in self._edges(node, spec)]
         if not tensors:
             raise _Where(node.name, None).fail("no input is connected")
         constant = cfg.get("constant")
@@ -481,7 +519,7 @@ class _Writer:
         for edge in edges:
             if edge.target_port not in ports:
                 raise _Where(node.name, None).fail(f"{spec.title} has no input port {edge.target_port!r}")
-            if edge.source_port != 0 or edge.source not in self.tensors:
+            if edge.source not in self.tensors or edge.source_port > len(self.states.get(edge.source, [])):
                 raise _Where(node.name, None).fail("one of its inputs comes from an output that does not exist")
         return edges
 
@@ -490,8 +528,19 @@ class _Writer:
         edges = self._edges(node, spec)
         if not edges:
             raise _Where(node.name, None).fail("no input is connected")
-        tensors = [self.tensors[e.source] for e in edges]
+        tensors = [self._output(e.source, e.source_port) for e in edges]
         style = spec.call_style
+        if style == "recurrent":
+            by_port = {e.target_port: t for e, t in zip(edges, tensors, strict=True)}
+            if "input" not in by_port:
+                raise _Where(node.name, None).fail("its sequence input ('input') is not connected")
+            args = [by_port["input"]]
+            if "mask" in by_port:
+                args.append(f"mask={by_port['mask']}")
+            states = [by_port[p] for p in ("initial_h", "initial_c") if p in by_port]
+            if states:
+                args.append(f"initial_state=[{', '.join(states)}]")
+            return ", ".join(args)
         if style == "list":
             return f"[{', '.join(tensors)}]"
         if style == "kwargs":
