@@ -16,9 +16,9 @@ from typing import Any, Literal
 
 import networkx as nx
 
-from app.core.catalog import LayerSpec
+from app.core.catalog import LayerSpec, classes_tagged
 from app.core.catalog.rules import fmt_shape
-from app.core.catalog.spec import Fix, Shape, ShapeError
+from app.core.catalog.spec import RNN_TAG, RNN_WRAPPER_TAG, Fix, Shape, ShapeError
 from app.core.graph import Edge, Graph, Node, name_problem, name_warning, tf_safe_name
 from app.core.input_hints import batch_axis_hint
 from app.core.limits import (
@@ -34,7 +34,7 @@ from app.core.limits import (
 
 Severity = Literal["error", "warning"]
 
-RECURRENT = frozenset({"LSTM", "GRU", "SimpleRNN", "Bidirectional"})
+RECURRENT = classes_tagged(RNN_TAG, RNN_WRAPPER_TAG)
 
 
 @dataclass(frozen=True)
@@ -368,7 +368,7 @@ def _contextual_fix(graph: Graph, node: Node, err: ShapeError) -> Fix | None:
     if not edges:
         return None
     upstream = graph.node(edges[0].source)
-    if upstream.class_name in {"LSTM", "GRU", "SimpleRNN"} and not upstream.config.get("return_sequences"):
+    if upstream.class_name in classes_tagged(RNN_TAG) and not upstream.config.get("return_sequences"):
         return Fix(f"Set return_sequences=True on {upstream.name}",
                    {"op": "set_param", "node": upstream.id, "param": "return_sequences", "value": True})
     wrapped = upstream.config.get("layer")

@@ -55,6 +55,12 @@ def get_spec(class_name: str) -> LayerSpec | None:
     return CATALOG.get(class_name)
 
 
+def classes_tagged(*tags: str) -> frozenset[str]:
+    """Class names whose spec carries any of ``tags`` (``RNN_TAG``, ``RNN_WRAPPER_TAG`` in :mod:`.spec`), so
+    that code outside the catalog never keeps its own list of, say, the recurrent layers."""
+    return frozenset(name for name, spec in CATALOG.items() if spec.tags & set(tags))
+
+
 __all__ = [
     "CATALOG",
     "CATEGORIES",
@@ -66,5 +72,6 @@ __all__ = [
     "PortSpec",
     "Shape",
     "ShapeError",
+    "classes_tagged",
     "get_spec",
 ]
