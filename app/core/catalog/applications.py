@@ -30,10 +30,12 @@ from app.core.catalog.spec import (
     Fix,
     LayerDoc,
     LayerSpec,
+    OutputRule,
     Param,
     ParamKind,
     Shape,
     ShapeError,
+    WarnRule,
 )
 
 CATEGORY = "Applications"
@@ -594,6 +596,32 @@ def _backbone_cost(layers: Layers) -> CostRule:
     return cost
 
 
+def _standard_warn(title: str) -> WarnRule:
+    def warn(cfg: Config, inputs: Sequence[Shape]) -> list[ShapeError]:
+        return [*_channel_warning(title, cfg, inputs), *_weights_warning(title, title, cfg, inputs)]
+    return warn
+
+
+def _backbone_spec(class_name: str, name_prefix: str, download: str, output: OutputRule, layers: Layers, *,
+                   pads_from_height: bool, doc: LayerDoc, extra_params: tuple[Param, ...] = (),
+                   warn: WarnRule | None = None) -> LayerSpec:
+    """A backbone node: Keras' arguments plus ours, its output rule, and its one layer list walked
+    for both its weights and its cost; ``download`` is the ImageNet file's size in words."""
+    return LayerSpec(
+        class_name=class_name,
+        category=CATEGORY,
+        module="keras.applications",
+        name_prefix=name_prefix,
+        params=(_weights_param(download), _pooling_param(), *extra_params, _trainable_param(), *_transfer_params()),
+        output=output,
+        count=_backbone_count(class_name, layers, pads_from_height),
+        cost=_backbone_cost(layers),
+        explain=_application_explain,
+        warn=warn or _standard_warn(class_name),
+        doc=doc,
+    )
+
+
 def _application_explain(ctx: ExplainContext) -> list[str]:
     trainable, frozen = ctx.spec.count(ctx.cfg, ctx.inputs)
     total = trainable + frozen
@@ -679,16 +707,9 @@ def _mobilenet_v2_warn(cfg: Config, inputs: Sequence[Shape]) -> list[ShapeError]
     return warnings
 
 
-MOBILENET_V2 = LayerSpec(
-    class_name="MobileNetV2",
-    category=CATEGORY,
-    module="keras.applications",
-    name_prefix="mobilenetv2",
-    params=(_weights_param("roughly 9 MB"), _pooling_param(), _alpha_param(), _trainable_param(), *_transfer_params()),
-    output=_mobilenet_v2_output,
-    count=_backbone_count("MobileNetV2", _mobilenet_v2_layers, pads_from_height=True),
-    cost=_backbone_cost(_mobilenet_v2_layers),
-    explain=_application_explain,
+MOBILENET_V2 = _backbone_spec(
+    "MobileNetV2", "mobilenetv2", "roughly 9 MB", _mobilenet_v2_output, _mobilenet_v2_layers, pads_from_height=True,
+    extra_params=(_alpha_param(),),
     warn=_mobilenet_v2_warn,
     doc=LayerDoc(
         summary="A small, fast image backbone built for phones: 17 'inverted residual' blocks that expand "
@@ -760,18 +781,8 @@ def _resnet50_layers(v: _Visitor, cfg: Config) -> None:
             v.act()
 
 
-RESNET50 = LayerSpec(
-    class_name="ResNet50",
-    category=CATEGORY,
-    module="keras.applications",
-    name_prefix="resnet50",
-    params=(_weights_param("roughly 95 MB"), _pooling_param(), _trainable_param(), *_transfer_params()),
-    output=_resnet50_output,
-    count=_backbone_count("ResNet50", _resnet50_layers, pads_from_height=False),
-    cost=_backbone_cost(_resnet50_layers),
-    explain=_application_explain,
-    warn=lambda cfg, inputs: [*_channel_warning("ResNet50", cfg, inputs),
-                              *_weights_warning("ResNet50", "ResNet50", cfg, inputs)],
+RESNET50 = _backbone_spec(
+    "ResNet50", "resnet50", "roughly 95 MB", _resnet50_output, _resnet50_layers, pads_from_height=False,
     doc=LayerDoc(
         summary="A 50-layer residual network: each block learns a correction that is added to its input "
         "(a skip connection), which lets very deep networks train. This node is the whole network "
@@ -857,18 +868,9 @@ def _efficientnet_b0_layers(v: _Visitor, cfg: Config) -> None:
     v.act()
 
 
-EFFICIENTNET_B0 = LayerSpec(
-    class_name="EfficientNetB0",
-    category=CATEGORY,
-    module="keras.applications",
-    name_prefix="efficientnetb0",
-    params=(_weights_param("roughly 16 MB"), _pooling_param(), _trainable_param(), *_transfer_params()),
-    output=_efficientnet_b0_output,
-    count=_backbone_count("EfficientNetB0", _efficientnet_b0_layers, pads_from_height=True),
-    cost=_backbone_cost(_efficientnet_b0_layers),
-    explain=_application_explain,
-    warn=lambda cfg, inputs: [*_channel_warning("EfficientNetB0", cfg, inputs),
-                              *_weights_warning("EfficientNetB0", "EfficientNetB0", cfg, inputs)],
+EFFICIENTNET_B0 = _backbone_spec(
+    "EfficientNetB0", "efficientnetb0", "roughly 16 MB", _efficientnet_b0_output, _efficientnet_b0_layers,
+    pads_from_height=True,
     doc=LayerDoc(
         summary="The smallest EfficientNet: MobileNet-style blocks with squeeze-and-excitation (each block "
         "learns how much to weigh every channel), with depth, width and resolution balanced by search. "
@@ -905,18 +907,8 @@ def _vgg16_layers(v: _Visitor, cfg: Config) -> None:
         v.pool(2, 2)
 
 
-VGG16 = LayerSpec(
-    class_name="VGG16",
-    category=CATEGORY,
-    module="keras.applications",
-    name_prefix="vgg16",
-    params=(_weights_param("roughly 59 MB"), _pooling_param(), _trainable_param(), *_transfer_params()),
-    output=_vgg16_output,
-    count=_backbone_count("VGG16", _vgg16_layers, pads_from_height=False),
-    cost=_backbone_cost(_vgg16_layers),
-    explain=_application_explain,
-    warn=lambda cfg, inputs: [*_channel_warning("VGG16", cfg, inputs),
-                              *_weights_warning("VGG16", "VGG16", cfg, inputs)],
+VGG16 = _backbone_spec(
+    "VGG16", "vgg16", "roughly 59 MB", _vgg16_output, _vgg16_layers, pads_from_height=False,
     doc=LayerDoc(
         summary="A classic, plain CNN: 13 3x3 convolutions in five blocks, each block ending in a 2x2 max "
         "pool. No skips and no batch norm, so it is easy to read but heavy. This node is the network "
@@ -974,18 +966,8 @@ def _densenet121_layers(v: _Visitor, cfg: Config) -> None:
     v.act()
 
 
-DENSENET121 = LayerSpec(
-    class_name="DenseNet121",
-    category=CATEGORY,
-    module="keras.applications",
-    name_prefix="densenet121",
-    params=(_weights_param("roughly 29 MB"), _pooling_param(), _trainable_param(), *_transfer_params()),
-    output=_densenet121_output,
-    count=_backbone_count("DenseNet121", _densenet121_layers, pads_from_height=False),
-    cost=_backbone_cost(_densenet121_layers),
-    explain=_application_explain,
-    warn=lambda cfg, inputs: [*_channel_warning("DenseNet121", cfg, inputs),
-                              *_weights_warning("DenseNet121", "DenseNet121", cfg, inputs)],
+DENSENET121 = _backbone_spec(
+    "DenseNet121", "densenet121", "roughly 29 MB", _densenet121_output, _densenet121_layers, pads_from_height=False,
     doc=LayerDoc(
         summary="A densely connected network: inside a block every layer receives the feature maps of all "
         "layers before it (concatenated), and adds 32 new channels. Transitions between the four blocks "
