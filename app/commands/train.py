@@ -13,6 +13,10 @@ batch, and each is replaced atomically, so neither a kill nor a full disk destro
 older file. Exit codes: 0 trained; 1 training failed (the reason is printed: a NaN loss,
 an error in the model); 2 the project, dataset or settings cannot be used (before any
 training); 3 an output file could not be written; 130 stopped with Ctrl+C.
+
+Every training recipe runs (the project's ``recipe`` setting): a VAE or a GAN writes each
+part with ``--out OUT.keras`` (``OUT_encoder.keras`` and ``OUT_decoder.keras``,
+``OUT_generator.keras`` and ``OUT_discriminator.keras``); an autoencoder writes one file.
 """
 
 from __future__ import annotations
@@ -50,7 +54,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="epochs of the fine-tuning phase; 0 trains in one phase (default: the project's)")
     parser.add_argument("--fine-tune-learning-rate", type=float, metavar="LR",
                         help="the lower learning rate of the fine-tuning phase (default: the project's)")
-    parser.add_argument("--out", metavar="MODEL.keras", help="save the trained model, weights included")
+    parser.add_argument("--out", metavar="MODEL.keras", help="save the trained model, weights included (a VAE or "
+                        "GAN recipe writes each part: MODEL_encoder.keras, MODEL_generator.keras, ...)")
     parser.add_argument("--log", metavar="METRICS.csv", help="write one row of metrics per epoch as it ends")
     parser.add_argument("--checkpoint", metavar="BEST.keras",
                         help="save the best model so far here after each epoch (turns checkpoints on; a project "
@@ -264,7 +269,10 @@ def _save_project(project: Any, result: Any, args: argparse.Namespace, started: 
     project.runs = append_run(project.runs, record)
     source = run_source(record, len(project.runs))
     try:
-        project.weights = extract_weights(result.model, project.graph, source)
+        from app.keras_bridge.recipes import graph_model
+
+        trained = graph_model(result.model, project.graph, project.name)  # a recipe's parts, as the graph's nodes
+        project.weights = extract_weights(trained, project.graph, source)
         save_project_with_weights(project, args.project)
     except (ProjectError, WeightsError, OSError) as err:
         error(str(err))
@@ -404,14 +412,23 @@ def _save_partial(project: Any, session: Any, args: argparse.Namespace) -> None:
     if model is None:
         print("no model was saved: training had not started yet", file=sys.stderr)
         return
-    from app.keras_bridge.export import ExportError, export_keras
+    from app.keras_bridge.export import ExportError
+    from app.keras_bridge.recipes import save_model_or_parts
 
     try:
-        written = export_keras(project, args.out, model=model)
+        written = save_model_or_parts(model, args.out)
     except ExportError as err:
         error(str(err))
         return
-    print(f"wrote {printable(str(written))} (partly trained model, weights included)", file=sys.stderr)
+    for path in written:
+        print(f"wrote {printable(str(path))} (partly trained {_what(path, args.out)}, weights included)",
+              file=sys.stderr)
+
+
+def _what(path: Path, out: str) -> str:
+    """"model", or the recipe part a file holds ("generator", ...) when --out wrote several."""
+    stem = Path(out).stem
+    return path.stem[len(stem) + 1:] if path.stem != stem and path.stem.startswith(stem + "_") else "model"
 
 
 def _report(project: Any, result: Any, interrupted: bool, args: argparse.Namespace,
@@ -432,14 +449,16 @@ def _report(project: Any, result: Any, interrupted: bool, args: argparse.Namespa
             table.add_row(printable(key), f"{value:.4f}")
         console.print(table)
     if args.out and result.model is not None:
-        from app.keras_bridge.export import ExportError, export_keras
+        from app.keras_bridge.export import ExportError
+        from app.keras_bridge.recipes import save_model_or_parts
 
         try:
-            written = export_keras(project, args.out, model=result.model)
+            written = save_model_or_parts(result.model, args.out)
         except ExportError as err:
             error(str(err))
             return EXIT_UNWRITABLE
-        console.print(f"wrote {printable(str(written))} (trained model, weights included)")
+        for path in written:
+            console.print(f"wrote {printable(str(path))} (trained {_what(path, args.out)}, weights included)")
     if args.log:
         if log is not None and log.failure is not None:
             error(log.failure)

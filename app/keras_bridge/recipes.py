@@ -16,6 +16,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -274,13 +275,59 @@ def build_recipe_model(plan: RecipePlan, parts: Mapping[str, Any], settings: Map
     return model
 
 
+_ATTRIBUTES = {"DenoisingAutoencoder": ("autoencoder", ("net",)), "VAE": ("vae", ("encoder", "decoder")),
+               "GAN": ("gan", ("generator", "discriminator"))}
+
+
+def recipe_of(model: Any) -> str | None:
+    """The recipe a model trains with ("autoencoder", "vae", "gan"), or None for a plain model."""
+    cls = type(model)
+    known = recipe_classes().get(_ATTRIBUTES.get(cls.__name__, ("", ()))[0])
+    return _ATTRIBUTES[cls.__name__][0] if known is cls else None
+
+
 def recipe_parts(model: Any) -> dict[str, Any]:
     """A trained recipe model's parts by role (each a functional ``keras.Model``)."""
-    roles = {"DenoisingAutoencoder": ("net",), "VAE": ("encoder", "decoder"), "GAN": ("generator", "discriminator")}
-    names = roles.get(type(model).__name__)
-    if names is None:
+    recipe = recipe_of(model)
+    if recipe is None:
         raise TypeError(f"{type(model).__name__} is not a training recipe")
+    names = _ATTRIBUTES[type(model).__name__][1]
     return {("autoencoder" if n == "net" else n): getattr(model, n) for n in names}
+
+
+def graph_model(model: Any, graph: Graph, name: str) -> Any:
+    """A trained model as one functional model of the whole ``graph``, its layers named as the nodes.
+
+    What reads weights node by node (keeping a run's weights in the project) needs that; a
+    recipe's parts are copied, layer by layer, into the graph compiled whole (its sub-graphs
+    become the model's separate inputs and outputs). A plain model is returned as it is."""
+    recipe = recipe_of(model)
+    if recipe is None:
+        return model
+    parts = recipe_parts(model)
+    if recipe == "autoencoder":
+        return parts["autoencoder"]
+    from app.keras_bridge.compile import compile_graph
+
+    whole = compile_graph(graph, name)
+    trained = {layer.name: layer for part in parts.values() for layer in part.layers}
+    for layer in whole.layers:
+        if layer.weights and layer.name in trained:
+            layer.set_weights(trained[layer.name].get_weights())
+    return whole
+
+
+def save_model_or_parts(model: Any, out: str) -> list[Path]:
+    """Write a trained model to ``out``; a recipe writes each part (OUT_encoder.keras, ...), atomically.
+
+    Raises :class:`app.keras_bridge.export.ExportError` naming the file that could not be written."""
+    from app.keras_bridge.export import save_model_file
+
+    recipe = recipe_of(model)
+    if recipe is None:
+        return [save_model_file(model, out)]
+    parts = recipe_parts(model)
+    return [save_model_file(parts[role], path) for role, path in part_paths(out, recipe)]
 
 
 def part_paths(out: str, recipe: str) -> list[tuple[str, str]]:
@@ -295,8 +342,11 @@ __all__ = [
     "RecipeData",
     "build_recipe_model",
     "compile_parts",
+    "graph_model",
     "part_paths",
     "prepare_recipe_data",
     "recipe_classes",
+    "recipe_of",
     "recipe_parts",
+    "save_model_or_parts",
 ]
