@@ -591,125 +591,143 @@ CONV2D_TRANSPOSE = LayerSpec(
 )
 
 
-# --- SeparableConv2D / DepthwiseConv2D ------------------------------------------------------
+# --- Separable and depthwise convolutions, for any number of spatial axes ---------------------------
 
-def _depthwise_spatial(layer: str, cfg: Config, shape: Shape) -> tuple[list[int | None], int]:
+def _window_help(n: int, window: str) -> tuple[str, str]:
+    """kernel_size and strides help: a length for sequences, a size per axis for images and volumes."""
+    if n == 1:
+        return f"Length of the {window}.", "Step of the window; 2 halves the length."
+    return f"Size of the {window} along each axis.", "Step of the window along each axis; 2 halves the size."
+
+
+def _depthwise_spatial(layer: str, n: int, cfg: Config, shape: Shape) -> tuple[list[int | None], int]:
     fmt = cfg["data_format"]
-    require_spatial_rank(shape, 2, layer, fmt)
-    kernel, strides, dilation = (per_axis(cfg[k], 2) for k in ("kernel_size", "strides", "dilation_rate"))
+    require_spatial_rank(shape, n, layer, fmt)
+    kernel, strides, dilation = (per_axis(cfg[k], n) for k in ("kernel_size", "strides", "dilation_rate"))
     _, channels = split_channels(shape, fmt)
     channels = known_channels(channels, layer, fmt)
-    spatial = window_lengths(shape, 2, layer, fmt, kernel, strides, cfg["padding"], dilation, pooling=False)
+    spatial = window_lengths(shape, n, layer, fmt, kernel, strides, cfg["padding"], dilation, pooling=False)
     return spatial, channels
 
 
-def _separable_output(cfg: Config, inputs: Sequence[Shape]) -> Shape:
-    (shape,) = inputs
-    spatial, _ = _depthwise_spatial("SeparableConv2D", cfg, shape)
-    return join_channels(shape[0], spatial, cfg["filters"], cfg["data_format"])
+def separable_spec(n: int, doc: LayerDoc, explain: ExplainRule | None = None) -> LayerSpec:
+    """SeparableConv1D/2D: a depthwise step per channel, then a 1-wide pointwise step to the filters."""
+    layer = f"SeparableConv{n}D"
+
+    def output(cfg: Config, inputs: Sequence[Shape]) -> Shape:
+        (shape,) = inputs
+        spatial, _ = _depthwise_spatial(layer, n, cfg, shape)
+        return join_channels(shape[0], spatial, cfg["filters"], cfg["data_format"])
+
+    def count(cfg: Config, inputs: Sequence[Shape]) -> tuple[int, int]:
+        _, channels = split_channels(inputs[0], cfg["data_format"])
+        channels = known_channels(channels, layer, cfg["data_format"])
+        kernel = elements(per_axis(cfg["kernel_size"], n)) or 0
+        mid = channels * cfg["depth_multiplier"]
+        filters = cfg["filters"]
+        return (kernel * mid + mid * filters + (filters if cfg["use_bias"] else 0), 0)
+
+    kernel_help, strides_help = _window_help(n, "depthwise window")
+    return LayerSpec(
+        class_name=layer,
+        cost=separable_cost,
+        explain=explain,
+        category=CATEGORY,
+        name_prefix=f"separable_conv{n}d",
+        params=(
+            *base_params(),
+            Param("depth_multiplier", ParamKind.INT, 1, "Filters per input channel in the depthwise step.", minimum=1,
+                  advanced=True),
+            Param("filters", ParamKind.INT, 32, "Number of output channels (pointwise step).", minimum=1,
+                  required=True),
+            int_tuple("kernel_size", [3] * n, n, kernel_help, required=True),
+            int_tuple("strides", [1] * n, n, strides_help),
+            padding_param(),
+            data_format_param(),
+            int_tuple("dilation_rate", [1] * n, n, "Spacing between kernel taps.", advanced=True),
+            activation(),
+            Param("use_bias", ParamKind.BOOL, True, "Add a learned bias to each output channel."),
+            initializer("depthwise_initializer", "glorot_uniform"),
+            initializer("pointwise_initializer", "glorot_uniform"),
+            initializer("bias_initializer", "zeros"),
+            regularizer("depthwise_regularizer"),
+            regularizer("pointwise_regularizer"),
+            regularizer("bias_regularizer"),
+            regularizer("activity_regularizer"),
+            constraint("depthwise_constraint"),
+            constraint("pointwise_constraint"),
+            constraint("bias_constraint"),
+        ),
+        output=output,
+        count=count,
+        doc=doc,
+    )
 
 
-def _separable_count(cfg: Config, inputs: Sequence[Shape]) -> tuple[int, int]:
-    _, channels = split_channels(inputs[0], cfg["data_format"])
-    channels = known_channels(channels, "SeparableConv2D", cfg["data_format"])
-    kernel = elements(per_axis(cfg["kernel_size"], 2)) or 0
-    mid = channels * cfg["depth_multiplier"]
-    filters = cfg["filters"]
-    return (kernel * mid + mid * filters + (filters if cfg["use_bias"] else 0), 0)
+def depthwise_spec(n: int, doc: LayerDoc, explain: ExplainRule | None = None) -> LayerSpec:
+    """DepthwiseConv1D/2D: each channel filtered on its own, depth_multiplier outputs per channel."""
+    layer = f"DepthwiseConv{n}D"
+
+    def output(cfg: Config, inputs: Sequence[Shape]) -> Shape:
+        (shape,) = inputs
+        spatial, channels = _depthwise_spatial(layer, n, cfg, shape)
+        return join_channels(shape[0], spatial, channels * cfg["depth_multiplier"], cfg["data_format"])
+
+    def count(cfg: Config, inputs: Sequence[Shape]) -> tuple[int, int]:
+        _, channels = split_channels(inputs[0], cfg["data_format"])
+        channels = known_channels(channels, layer, cfg["data_format"])
+        out = channels * cfg["depth_multiplier"]
+        kernel = elements(per_axis(cfg["kernel_size"], n)) or 0
+        return (kernel * out + (out if cfg["use_bias"] else 0), 0)
+
+    kernel_help, strides_help = _window_help(n, "window")
+    return LayerSpec(
+        class_name=layer,
+        cost=depthwise_cost,
+        explain=explain,
+        category=CATEGORY,
+        name_prefix=f"depthwise_conv{n}d",
+        params=(
+            *base_params(),
+            Param("depth_multiplier", ParamKind.INT, 1, "Output channels per input channel.", minimum=1),
+            int_tuple("kernel_size", [3] * n, n, kernel_help, required=True),
+            int_tuple("strides", [1] * n, n, strides_help),
+            padding_param(),
+            data_format_param(),
+            int_tuple("dilation_rate", [1] * n, n, "Spacing between kernel taps.", advanced=True),
+            activation(),
+            Param("use_bias", ParamKind.BOOL, True, "Add a learned bias to each output channel."),
+            initializer("depthwise_initializer", "glorot_uniform"),
+            initializer("bias_initializer", "zeros"),
+            regularizer("depthwise_regularizer"),
+            regularizer("bias_regularizer"),
+            regularizer("activity_regularizer"),
+            constraint("depthwise_constraint"),
+            constraint("bias_constraint"),
+        ),
+        output=output,
+        count=count,
+        doc=doc,
+    )
 
 
-SEPARABLE_CONV2D = LayerSpec(
-    class_name="SeparableConv2D",
-    cost=separable_cost,
-    explain=_separable_explain,
-    category=CATEGORY,
-    name_prefix="separable_conv2d",
-    params=(
-        *base_params(),
-        Param("depth_multiplier", ParamKind.INT, 1, "Filters per input channel in the depthwise step.", minimum=1,
-              advanced=True),
-        Param("filters", ParamKind.INT, 32, "Number of output channels (pointwise step).", minimum=1,
-              required=True),
-        int_tuple("kernel_size", [3, 3], 2, "Size of the depthwise window along each axis.", required=True),
-        int_tuple("strides", [1, 1], 2, "Step of the window along each axis; 2 halves the size."),
-        padding_param(),
-        data_format_param(),
-        int_tuple("dilation_rate", [1, 1], 2, "Spacing between kernel taps.", advanced=True),
-        activation(),
-        Param("use_bias", ParamKind.BOOL, True, "Add a learned bias to each output channel."),
-        initializer("depthwise_initializer", "glorot_uniform"),
-        initializer("pointwise_initializer", "glorot_uniform"),
-        initializer("bias_initializer", "zeros"),
-        regularizer("depthwise_regularizer"),
-        regularizer("pointwise_regularizer"),
-        regularizer("bias_regularizer"),
-        regularizer("activity_regularizer"),
-        constraint("depthwise_constraint"),
-        constraint("pointwise_constraint"),
-        constraint("bias_constraint"),
-    ),
-    output=_separable_output,
-    count=_separable_count,
-    doc=LayerDoc(
-        summary="A cheaper Conv2D in two steps: a depthwise step filters every channel on its own, then a 1×1 "
-        "pointwise step mixes the channels into the output filters.",
-        formula="weights = kh·kw·C·m (depthwise) + C·m·filters (pointwise) + filters (bias), m = depth_multiplier",
-        shape="(None, H, W, C) -> (None, H', W', filters), H' and W' as in Conv2D.",
-        use="Mobile and efficient models (Xception style), where it needs far fewer weights than Conv2D.",
-        mistake="Using it as the very first layer on a 1-channel image, where it saves almost nothing.",
-    ),
-)
+SEPARABLE_CONV2D = separable_spec(2, LayerDoc(
+    summary="A cheaper Conv2D in two steps: a depthwise step filters every channel on its own, then a 1×1 "
+    "pointwise step mixes the channels into the output filters.",
+    formula="weights = kh·kw·C·m (depthwise) + C·m·filters (pointwise) + filters (bias), m = depth_multiplier",
+    shape="(None, H, W, C) -> (None, H', W', filters), H' and W' as in Conv2D.",
+    use="Mobile and efficient models (Xception style), where it needs far fewer weights than Conv2D.",
+    mistake="Using it as the very first layer on a 1-channel image, where it saves almost nothing.",
+), explain=_separable_explain)
 
-
-def _depthwise_output(cfg: Config, inputs: Sequence[Shape]) -> Shape:
-    (shape,) = inputs
-    spatial, channels = _depthwise_spatial("DepthwiseConv2D", cfg, shape)
-    return join_channels(shape[0], spatial, channels * cfg["depth_multiplier"], cfg["data_format"])
-
-
-def _depthwise_count(cfg: Config, inputs: Sequence[Shape]) -> tuple[int, int]:
-    _, channels = split_channels(inputs[0], cfg["data_format"])
-    channels = known_channels(channels, "DepthwiseConv2D", cfg["data_format"])
-    out = channels * cfg["depth_multiplier"]
-    kernel = elements(per_axis(cfg["kernel_size"], 2)) or 0
-    return (kernel * out + (out if cfg["use_bias"] else 0), 0)
-
-
-DEPTHWISE_CONV2D = LayerSpec(
-    class_name="DepthwiseConv2D",
-    cost=depthwise_cost,
-    explain=_depthwise_explain,
-    category=CATEGORY,
-    name_prefix="depthwise_conv2d",
-    params=(
-        *base_params(),
-        Param("depth_multiplier", ParamKind.INT, 1, "Output channels per input channel.", minimum=1),
-        int_tuple("kernel_size", [3, 3], 2, "Size of the window along each axis.", required=True),
-        int_tuple("strides", [1, 1], 2, "Step of the window along each axis; 2 halves the size."),
-        padding_param(),
-        data_format_param(),
-        int_tuple("dilation_rate", [1, 1], 2, "Spacing between kernel taps.", advanced=True),
-        activation(),
-        Param("use_bias", ParamKind.BOOL, True, "Add a learned bias to each output channel."),
-        initializer("depthwise_initializer", "glorot_uniform"),
-        initializer("bias_initializer", "zeros"),
-        regularizer("depthwise_regularizer"),
-        regularizer("bias_regularizer"),
-        regularizer("activity_regularizer"),
-        constraint("depthwise_constraint"),
-        constraint("bias_constraint"),
-    ),
-    output=_depthwise_output,
-    count=_depthwise_count,
-    doc=LayerDoc(
-        summary="Filters each channel separately with its own small kernel; channels are never mixed.",
-        formula="y[i, j, c·m + k] = Σ_u Σ_v x[i·s + u, j·s + v, c] · W[u, v, c, k] + b",
-        shape="(None, H, W, C) -> (None, H', W', C · depth_multiplier), H' and W' as in Conv2D. "
-        "Weights: kh·kw·C·depth_multiplier + bias.",
-        use="Inside MobileNet/EfficientNet blocks, followed by a 1×1 Conv2D that mixes the channels.",
-        mistake="Expecting a filters setting: the output channel count is fixed by the input and depth_multiplier.",
-    ),
-)
+DEPTHWISE_CONV2D = depthwise_spec(2, LayerDoc(
+    summary="Filters each channel separately with its own small kernel; channels are never mixed.",
+    formula="y[i, j, c·m + k] = Σ_u Σ_v x[i·s + u, j·s + v, c] · W[u, v, c, k] + b",
+    shape="(None, H, W, C) -> (None, H', W', C · depth_multiplier), H' and W' as in Conv2D. "
+    "Weights: kh·kw·C·depth_multiplier + bias.",
+    use="Inside MobileNet/EfficientNet blocks, followed by a 1×1 Conv2D that mixes the channels.",
+    mistake="Expecting a filters setting: the output channel count is fixed by the input and depth_multiplier.",
+), explain=_depthwise_explain)
 
 
 # --- UpSampling2D / ZeroPadding2D / Cropping2D ----------------------------------------------

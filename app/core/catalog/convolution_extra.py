@@ -20,7 +20,7 @@ from app.core.catalog.convolution import (
     _cpu_channels_first_warn,
     conv_cost,
     data_format_param,
-    depthwise_cost,
+    depthwise_spec,
     int_tuple,
     join_channels,
     known_channels,
@@ -28,10 +28,9 @@ from app.core.catalog.convolution import (
     per_axis,
     require_spatial_rank,
     resize_cost,
-    separable_cost,
+    separable_spec,
     split_channels,
     transpose_cost,
-    window_lengths,
 )
 from app.core.catalog.costs import free
 from app.core.catalog.rules import deconv_length, elements, fmt_shape
@@ -181,121 +180,23 @@ CONV3D_TRANSPOSE = _transpose_spec("Conv3DTranspose", 3, LayerDoc(
 
 # --- SeparableConv1D / DepthwiseConv1D --------------------------------------------------------
 
-def _depthwise_spatial(layer: str, n: int, cfg: Config, shape: Shape) -> tuple[list[int | None], int]:
-    fmt = cfg["data_format"]
-    require_spatial_rank(shape, n, layer, fmt)
-    kernel, strides, dilation = (per_axis(cfg[k], n) for k in ("kernel_size", "strides", "dilation_rate"))
-    _, channels = split_channels(shape, fmt)
-    channels = known_channels(channels, layer, fmt)
-    spatial = window_lengths(shape, n, layer, fmt, kernel, strides, cfg["padding"], dilation, pooling=False)
-    return spatial, channels
+SEPARABLE_CONV1D = separable_spec(1, LayerDoc(
+    summary="A cheaper Conv1D in two steps: each channel is filtered along the sequence on its own, then a "
+    "pointwise step (a 1-wide convolution) mixes the channels into the output filters.",
+    formula="weights = k·C·m (depthwise) + C·m·filters (pointwise) + filters (bias), m = depth_multiplier",
+    shape="(None, steps, C) -> (None, steps', filters), steps' as in Conv1D.",
+    use="Light sequence models for audio or sensors, where Conv1D would need many more weights.",
+    mistake="Using it on a sequence with a single channel, where it saves almost nothing.",
+))
 
-
-def _separable_output(cfg: Config, inputs: Sequence[Shape]) -> Shape:
-    (shape,) = inputs
-    spatial, _ = _depthwise_spatial("SeparableConv1D", 1, cfg, shape)
-    return join_channels(shape[0], spatial, cfg["filters"], cfg["data_format"])
-
-
-def _separable_count(cfg: Config, inputs: Sequence[Shape]) -> tuple[int, int]:
-    _, channels = split_channels(inputs[0], cfg["data_format"])
-    channels = known_channels(channels, "SeparableConv1D", cfg["data_format"])
-    kernel = elements(per_axis(cfg["kernel_size"], 1)) or 0
-    mid = channels * cfg["depth_multiplier"]
-    filters = cfg["filters"]
-    return (kernel * mid + mid * filters + (filters if cfg["use_bias"] else 0), 0)
-
-
-SEPARABLE_CONV1D = LayerSpec(
-    class_name="SeparableConv1D",
-    cost=separable_cost,
-    category=CATEGORY,
-    name_prefix="separable_conv1d",
-    params=(
-        *base_params(),
-        Param("depth_multiplier", ParamKind.INT, 1, "Filters per input channel in the depthwise step.", minimum=1,
-              advanced=True),
-        Param("filters", ParamKind.INT, 32, "Number of output channels (pointwise step).", minimum=1,
-              required=True),
-        int_tuple("kernel_size", [3], 1, "Length of the depthwise window.", required=True),
-        int_tuple("strides", [1], 1, "Step of the window; 2 halves the length."),
-        padding_param(),
-        data_format_param(),
-        int_tuple("dilation_rate", [1], 1, "Spacing between kernel taps.", advanced=True),
-        activation(),
-        Param("use_bias", ParamKind.BOOL, True, "Add a learned bias to each output channel."),
-        initializer("depthwise_initializer", "glorot_uniform"),
-        initializer("pointwise_initializer", "glorot_uniform"),
-        initializer("bias_initializer", "zeros"),
-        regularizer("depthwise_regularizer"),
-        regularizer("pointwise_regularizer"),
-        regularizer("bias_regularizer"),
-        regularizer("activity_regularizer"),
-        constraint("depthwise_constraint"),
-        constraint("pointwise_constraint"),
-        constraint("bias_constraint"),
-    ),
-    output=_separable_output,
-    count=_separable_count,
-    doc=LayerDoc(
-        summary="A cheaper Conv1D in two steps: each channel is filtered along the sequence on its own, then a "
-        "pointwise step (a 1-wide convolution) mixes the channels into the output filters.",
-        formula="weights = k·C·m (depthwise) + C·m·filters (pointwise) + filters (bias), m = depth_multiplier",
-        shape="(None, steps, C) -> (None, steps', filters), steps' as in Conv1D.",
-        use="Light sequence models for audio or sensors, where Conv1D would need many more weights.",
-        mistake="Using it on a sequence with a single channel, where it saves almost nothing.",
-    ),
-)
-
-
-def _depthwise_output(cfg: Config, inputs: Sequence[Shape]) -> Shape:
-    (shape,) = inputs
-    spatial, channels = _depthwise_spatial("DepthwiseConv1D", 1, cfg, shape)
-    return join_channels(shape[0], spatial, channels * cfg["depth_multiplier"], cfg["data_format"])
-
-
-def _depthwise_count(cfg: Config, inputs: Sequence[Shape]) -> tuple[int, int]:
-    _, channels = split_channels(inputs[0], cfg["data_format"])
-    channels = known_channels(channels, "DepthwiseConv1D", cfg["data_format"])
-    out = channels * cfg["depth_multiplier"]
-    kernel = elements(per_axis(cfg["kernel_size"], 1)) or 0
-    return (kernel * out + (out if cfg["use_bias"] else 0), 0)
-
-
-DEPTHWISE_CONV1D = LayerSpec(
-    class_name="DepthwiseConv1D",
-    cost=depthwise_cost,
-    category=CATEGORY,
-    name_prefix="depthwise_conv1d",
-    params=(
-        *base_params(),
-        Param("depth_multiplier", ParamKind.INT, 1, "Output channels per input channel.", minimum=1),
-        int_tuple("kernel_size", [3], 1, "Length of the window.", required=True),
-        int_tuple("strides", [1], 1, "Step of the window; 2 halves the length."),
-        padding_param(),
-        data_format_param(),
-        int_tuple("dilation_rate", [1], 1, "Spacing between kernel taps.", advanced=True),
-        activation(),
-        Param("use_bias", ParamKind.BOOL, True, "Add a learned bias to each output channel."),
-        initializer("depthwise_initializer", "glorot_uniform"),
-        initializer("bias_initializer", "zeros"),
-        regularizer("depthwise_regularizer"),
-        regularizer("bias_regularizer"),
-        regularizer("activity_regularizer"),
-        constraint("depthwise_constraint"),
-        constraint("bias_constraint"),
-    ),
-    output=_depthwise_output,
-    count=_depthwise_count,
-    doc=LayerDoc(
-        summary="Filters each channel of a sequence with its own small kernel; channels are never mixed.",
-        formula="y[t, c·m + k] = Σ_u x[t·s + u, c] · W[u, c, k] + b",
-        shape="(None, steps, C) -> (None, steps', C · depth_multiplier), steps' as in Conv1D. "
-        "Weights: k·C·depth_multiplier + bias.",
-        use="Inside light sequence blocks, followed by a 1-wide Conv1D that mixes the channels.",
-        mistake="Looking for a filters setting: the output channels are fixed by the input and depth_multiplier.",
-    ),
-)
+DEPTHWISE_CONV1D = depthwise_spec(1, LayerDoc(
+    summary="Filters each channel of a sequence with its own small kernel; channels are never mixed.",
+    formula="y[t, c·m + k] = Σ_u x[t·s + u, c] · W[u, c, k] + b",
+    shape="(None, steps, C) -> (None, steps', C · depth_multiplier), steps' as in Conv1D. "
+    "Weights: k·C·depth_multiplier + bias.",
+    use="Inside light sequence blocks, followed by a 1-wide Conv1D that mixes the channels.",
+    mistake="Looking for a filters setting: the output channels are fixed by the input and depth_multiplier.",
+))
 
 
 # --- Padding, cropping, upsampling in 1D and 3D ------------------------------------------------
