@@ -278,88 +278,56 @@ def _upsampling_rule(layer: str, n: int) -> Any:
 _SIDES_1D = "one number for both ends or [before, after]"
 _SIDES_3D = "one number for all sides, [depth, height, width], or [[front, back], [top, bottom], [left, right]]"
 
-ZERO_PADDING1D = LayerSpec(
-    class_name="ZeroPadding1D",
-    cost=free,
-    category=RESHAPING_CATEGORY,
-    name_prefix="zero_padding1d",
-    params=(
-        *base_params(),
-        Param("padding", ParamKind.JSON, [1, 1], f"Steps of zeros to add: {_SIDES_1D}.",
-              check=_check_sides("padding", 1)),
-        data_format_param(),
-    ),
-    output=_zero_padding_rule("ZeroPadding1D", 1),
-    count=no_weights,
-    doc=LayerDoc(
-        summary="Adds steps of zeros at the start and end of a sequence.",
-        shape="(None, steps, C) -> (None, before + steps + after, C).",
-        use="Before a 'valid' Conv1D so the output keeps the length you want.",
-        mistake="Padding instead of choosing padding 'same' in the Conv1D itself, which is simpler.",
-    ),
-)
+def _border_spec(n: int, key: str, what: str, doc: LayerDoc) -> LayerSpec:
+    """ZeroPadding1D/3D (``key`` 'padding') and Cropping1D/3D ('cropping'): ``what`` the amounts mean."""
+    padding = key == "padding"
+    class_name = f"ZeroPadding{n}D" if padding else f"Cropping{n}D"
+    sides = _SIDES_1D if n == 1 else _SIDES_3D
+    default: list[Any] = [1, 1] if n == 1 else [[1, 1] for _ in range(n)]
+    layout = () if (n == 1 and not padding) else (data_format_param(),)  # Keras' Cropping1D has no data_format
+    return LayerSpec(
+        class_name=class_name,
+        cost=free,
+        category=RESHAPING_CATEGORY,
+        name_prefix=f"zero_padding{n}d" if padding else f"cropping{n}d",
+        params=(
+            *base_params(),
+            Param(key, ParamKind.JSON, default, f"{what}: {sides}.", check=_check_sides(key, n)),
+            *layout,
+        ),
+        output=(_zero_padding_rule if padding else _cropping_rule)(class_name, n),
+        count=no_weights,
+        doc=doc,
+    )
 
-ZERO_PADDING3D = LayerSpec(
-    class_name="ZeroPadding3D",
-    cost=free,
-    category=RESHAPING_CATEGORY,
-    name_prefix="zero_padding3d",
-    params=(
-        *base_params(),
-        Param("padding", ParamKind.JSON, [[1, 1], [1, 1], [1, 1]], f"Zeros to add: {_SIDES_3D}.",
-              check=_check_sides("padding", 3)),
-        data_format_param(),
-    ),
-    output=_zero_padding_rule("ZeroPadding3D", 3),
-    count=no_weights,
-    doc=LayerDoc(
-        summary="Adds borders of zeros around a volume, on every side of depth, height and width.",
-        shape="(None, D, H, W, C) -> (None, D + front + back, H + top + bottom, W + left + right, C).",
-        use="Before a 'valid' Conv3D or pooling to control the output size exactly.",
-        mistake="Padding by a lot: a volume grows on three axes, and so does the memory.",
-    ),
-)
 
-CROPPING1D = LayerSpec(
-    class_name="Cropping1D",
-    cost=free,
-    category=RESHAPING_CATEGORY,
-    name_prefix="cropping1d",
-    params=(
-        *base_params(),
-        Param("cropping", ParamKind.JSON, [1, 1], f"Steps to cut off: {_SIDES_1D}.",
-              check=_check_sides("cropping", 1)),
-    ),
-    output=_cropping_rule("Cropping1D", 1),
-    count=no_weights,
-    doc=LayerDoc(
-        summary="Cuts steps off the start and end of a sequence.",
-        shape="(None, steps, C) -> (None, steps − before − after, C).",
-        use="Matching the lengths of two sequences before adding or concatenating them.",
-        mistake="Forgetting that its default already cuts one step from each end.",
-    ),
-)
+ZERO_PADDING1D = _border_spec(1, "padding", "Steps of zeros to add", LayerDoc(
+    summary="Adds steps of zeros at the start and end of a sequence.",
+    shape="(None, steps, C) -> (None, before + steps + after, C).",
+    use="Before a 'valid' Conv1D so the output keeps the length you want.",
+    mistake="Padding instead of choosing padding 'same' in the Conv1D itself, which is simpler.",
+))
 
-CROPPING3D = LayerSpec(
-    class_name="Cropping3D",
-    cost=free,
-    category=RESHAPING_CATEGORY,
-    name_prefix="cropping3d",
-    params=(
-        *base_params(),
-        Param("cropping", ParamKind.JSON, [[1, 1], [1, 1], [1, 1]], f"Amounts to cut off: {_SIDES_3D}.",
-              check=_check_sides("cropping", 3)),
-        data_format_param(),
-    ),
-    output=_cropping_rule("Cropping3D", 3),
-    count=no_weights,
-    doc=LayerDoc(
-        summary="Cuts slices, rows and columns off the borders of a volume.",
-        shape="(None, D, H, W, C) -> (None, D − front − back, H − top − bottom, W − left − right, C).",
-        use="Matching the sizes of two 3-D feature maps before joining them, as in a 3-D U-Net.",
-        mistake="Forgetting that its default already cuts one from each side of every axis.",
-    ),
-)
+ZERO_PADDING3D = _border_spec(3, "padding", "Zeros to add", LayerDoc(
+    summary="Adds borders of zeros around a volume, on every side of depth, height and width.",
+    shape="(None, D, H, W, C) -> (None, D + front + back, H + top + bottom, W + left + right, C).",
+    use="Before a 'valid' Conv3D or pooling to control the output size exactly.",
+    mistake="Padding by a lot: a volume grows on three axes, and so does the memory.",
+))
+
+CROPPING1D = _border_spec(1, "cropping", "Steps to cut off", LayerDoc(
+    summary="Cuts steps off the start and end of a sequence.",
+    shape="(None, steps, C) -> (None, steps − before − after, C).",
+    use="Matching the lengths of two sequences before adding or concatenating them.",
+    mistake="Forgetting that its default already cuts one step from each end.",
+))
+
+CROPPING3D = _border_spec(3, "cropping", "Amounts to cut off", LayerDoc(
+    summary="Cuts slices, rows and columns off the borders of a volume.",
+    shape="(None, D, H, W, C) -> (None, D − front − back, H − top − bottom, W − left − right, C).",
+    use="Matching the sizes of two 3-D feature maps before joining them, as in a 3-D U-Net.",
+    mistake="Forgetting that its default already cuts one from each side of every axis.",
+))
 
 UP_SAMPLING1D = LayerSpec(
     class_name="UpSampling1D",
