@@ -27,6 +27,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "import": ("app.commands.import_model", "Turn a .keras model into an editable Layerforge project."),
     "export": ("app.commands.export", "Export a project (or a .keras model) as a .keras file and/or Python code."),
     "train": ("app.commands.train", "Train a project on a dataset with live progress; save the trained model."),
+    "weights": ("app.commands.weights", "Show a project's weights, or load them from a weights file by layer name."),
     "sweep": ("app.commands.sweep", "Search hyperparameters (Optuna); every trial is kept as a run."),
     "datasets": ("app.commands.datasets", "List the bundled datasets that work offline."),
 }

@@ -33,7 +33,7 @@ from app.core.placement import add_from_palette
 from app.core.project import Project
 from app.core.run_history import append_run
 from app.core.shapes import Analysis, ShapeAnalyzer
-from app.core.weights import ModelWeights, dropped_text, stale_layers
+from app.core.weights import ModelWeights, backbone_text, dropped_text, stale_layers
 
 
 def follow_document(old: Document | None, new: Document | None, slots: Mapping[str, Callable[..., Any]]) -> None:
@@ -94,7 +94,7 @@ class StateCommand(QUndoCommand):
 
 
 class WeightsCommand(QUndoCommand):
-    """Replacing the model's weights (Reset to Initial Weights) as one undo step."""
+    """Replacing the model's weights (Reset to Initial Weights, Load Weights) as one undo step."""
 
     def __init__(self, document: Document, text: str, before: ModelWeights, after: ModelWeights) -> None:
         super().__init__(text)
@@ -416,15 +416,32 @@ class Document(QObject):
         self.undo_stack.push(WeightsCommand(self, "Reset to initial weights", self.project.weights, ModelWeights()))
         return True
 
+    def load_weights(self, path: str | Path) -> Any:
+        """Load a whole-model weights file (``.weights.h5``, ``.keras``, legacy ``.h5``) into the model's
+        weights, matched by layer name, as one undo step; returns the file's report (what matched,
+        what did not and why). Raises WeightsError with a readable message, PermissionError while a
+        run holds the weights. Builds the model with Keras, so it takes a moment."""
+        if self._locked:
+            raise PermissionError("the weights are locked while training runs")
+        from app.keras_bridge.weights_io import load_model_weights
+
+        weights, report = load_model_weights(self.project, path)
+        self.dropped = {}
+        self.undo_stack.push(WeightsCommand(self, f"Load weights from {Path(path).name}", self.project.weights,
+                                            weights))
+        return report
+
     def weights_text(self) -> str:
-        """'Weights: trained in run 3 (06:12, 5 epochs, test accuracy 98.1 %)' for the status bar."""
+        """'Weights: trained in run 3 (06:12, 5 epochs, test accuracy 98.1 %)' for the status bar;
+        a backbone whose weights come from its file when built adds '; backbone 'b' from FILE'."""
         weights = self.project.weights
+        backbones = backbone_text(self.graph, self.analysis, weights)
         if not weights:
-            return "Weights: initial"
+            return f"Weights: initial{backbones}"
         layers = len(weights.layers)
         with_params = sum(1 for info in self.analysis.nodes.values() if info.params > 0)
         part = f" — {layers} of {with_params} layers" if with_params and layers < with_params else ""
-        return f"Weights: {weights.describe()}{part}"
+        return f"Weights: {weights.describe()}{part}{backbones}"
 
     def layer_weights_text(self, node_id: str) -> str:
         """The Inspector's line for one layer: kept, dropped by the last edit, or initial."""

@@ -253,8 +253,9 @@ def _check_dataset(ds: Any, shown: str) -> None:
         raise BackboneError(f"'{shown}' points to data outside itself (an external HDF5 dataset): refused")
 
 
-def _keras3_entries(root: Any, shown: str) -> dict[str, list[Any]]:
-    """path -> arrays from a Keras 3 weights store (``layers/<snake_case>/vars/0``...)."""
+def _keras3_entries(root: Any, shown: str, names: dict[str, str] | None = None) -> dict[str, list[Any]]:
+    """path -> arrays from a Keras 3 weights store (``layers/<snake_case>/vars/0``...); ``names``, when
+    given, receives path -> the layer name Keras writes on each ``vars`` group (Keras 3.x does)."""
     import h5py
 
     found: dict[str, list[Any]] = {}
@@ -268,6 +269,9 @@ def _keras3_entries(root: Any, shown: str) -> dict[str, list[Any]]:
             for key in values:
                 _check_dataset(values[key], shown)
             found[path.rstrip("/")] = [values[str(i)] for i in range(len(values))]
+            name = values.attrs.get("name")
+            if names is not None and isinstance(name, (str, bytes)):
+                names[path.rstrip("/")] = name.decode("utf-8", "replace") if isinstance(name, bytes) else name
 
     walk(root, "")
     return found
@@ -384,28 +388,35 @@ def _copy_layer(layer: Any, arrays: list[Any]) -> str | None:
 def load_weights_file(model: Any, path: Path, *, shown: str | None = None, target: str = "the model") -> WeightsReport:
     """Copy a weights file into ``model`` layer by layer and report what matched.
 
-    ``.keras`` and legacy ``.h5`` files carry layer names, so layers match by name (nested models
-    opened). A Keras 3 ``.weights.h5`` stores no names, only Keras' own paths (layer type and
-    position), so it matches by those: the same architecture lines up exactly.
+    ``.keras``, legacy ``.h5`` and Keras 3 ``.weights.h5`` files carry layer names, so layers
+    match by name (nested models opened). A ``.weights.h5`` without names, or whose names match
+    nothing (Keras' automatic names differ from model to model), matches by Keras' own paths
+    (layer type and position): the same architecture lines up exactly.
     """
     shown = shown or os.fspath(path)
     handle, config, kind = _open_weights(path, shown)
     try:
         leaves = list(_leaf_layers(model))
+        by_name = {name: (name, layer) for _, name, layer in leaves}
         if kind == "legacy":
             entries = _legacy_entries(handle, shown)
             how = "legacy weights-only .h5, matched by layer name"
-            by_key = {name: (name, layer) for _, name, layer in leaves}
+            by_key = by_name
         else:
-            raw = _keras3_entries(handle, shown)
+            saved_names: dict[str, str] = {}
+            raw = _keras3_entries(handle, shown, saved_names)
             if kind == "keras":
                 names = _keras_config_names(config or {})
                 entries = {names.get(p, p): a for p, a in raw.items()}
                 how = ".keras model, matched by layer name"
-                by_key = {name: (name, layer) for _, name, layer in leaves}
+                by_key = by_name
+            elif saved_names and any(saved_names.get(p) in by_name for p in raw):
+                entries = {saved_names.get(p, p): a for p, a in raw.items()}
+                how = ".weights.h5, matched by layer name"
+                by_key = by_name
             else:
                 entries = _best_root(raw, [p for p, _, _ in leaves])
-                how = ".weights.h5, matched by Keras' layer paths (type and order: the file keeps no names)"
+                how = ".weights.h5, matched by Keras' layer paths (type and order: no layer names matched)"
                 by_key = {p: (name, layer) for p, name, layer in leaves}
         total = sum(int(np.prod(a.shape)) * a.dtype.itemsize for arrays in entries.values() for a in arrays)
         if total > MAX_WEIGHTS_BYTES:

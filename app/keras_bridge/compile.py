@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from app.core.blocks import BlockTree
 from app.core.codegen import keras_model_name as model_name
 from app.core.graph import Graph
 from app.core.shapes import Analysis, Problem, analyze, keras_walk_depth
@@ -32,8 +33,11 @@ class CompileError(ValueError):
         self.problems = problems or []
 
 
-def compile_graph(graph: Graph, name: str = "model", analysis: Analysis | None = None) -> Any:
-    """Build the functional model. Raises CompileError when validation finds errors."""
+def compile_graph(graph: Graph, name: str = "model", analysis: Analysis | None = None,
+                  blocks: BlockTree | None = None) -> Any:
+    """Build the functional model. Raises CompileError when validation finds errors.
+    With ``blocks``, each nested-model block becomes a ``keras.Model`` called as one layer
+    (:mod:`app.keras_bridge.nested`); groups change nothing."""
     import keras
 
     analysis = analysis or analyze(graph)
@@ -49,7 +53,10 @@ def compile_graph(graph: Graph, name: str = "model", analysis: Analysis | None =
     """Each node's outputs (one, or the output and the states of a recurrent layer with return_state)."""
     shared: dict[str, Any] = {}
     """Shared layers by the id of the node that owns them: built once, called at each of their nodes."""
-    for node_id in analysis.order:
+    nested = _nested_models(graph, blocks, analysis)
+    for node_id in nested.order if nested is not None else analysis.order:
+        if nested is not None and nested.handles(node_id, tensors):
+            continue
         node = graph.node(node_id)
         if node.class_name == "InputLayer":
             cfg = node.config
@@ -102,6 +109,16 @@ def _call_recurrent(layer: Any, tensors: list[Any], ports: list[str]) -> Any:
     if states:
         kwargs["initial_state"] = states
     return layer(by_port["input"], **kwargs)
+
+
+def _nested_models(graph: Graph, blocks: BlockTree | None, analysis: Analysis) -> Any:
+    from app.keras_bridge.nested import NestedModelError, NestedModels
+
+    try:
+        return NestedModels.plan(graph, blocks, analysis,
+                                 lambda part, name, tree: compile_graph(part, name, blocks=tree))
+    except NestedModelError as err:
+        raise CompileError(str(err)) from None
 
 
 def _call_backbone(layer: Any, config: Any, inputs: list[Any]) -> Any:

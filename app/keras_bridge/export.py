@@ -22,6 +22,7 @@ from app.core.codegen import generate_python
 from app.core.project import Project
 from app.core.shapes import analyze
 from app.keras_bridge.compile import CompileError
+from app.keras_bridge.nested import with_nested_models
 
 KERAS_SUFFIX = ".keras"
 
@@ -64,7 +65,7 @@ def model_with_weights(project: Project) -> tuple[Any, list[str]]:
     except BackboneError as err:
         raise CompileError(str(err)) from None
     notes = [report.text() for report in built.reports if report.unmatched] + built.notes
-    return built.model, notes
+    return with_nested_models(built.model, project.graph, project.blocks, project.name), notes
 
 
 def weights_text(project: Project) -> str:

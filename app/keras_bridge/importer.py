@@ -9,9 +9,11 @@ and dtype policies. Lambda layers, custom (registered) classes, functions, modul
 Keras, unknown layers and shared layers are refused with a message naming the layer.
 
 Nested models (a keras.applications backbone under a new head, a Sequential inside a
-Functional model) are flattened into their real layers, so every layer is editable;
-names stay what Keras shows, and a clash created by flattening is renamed and reported
-in the import notes. Configs are stored in the catalog's compact form
+Functional model) are laid out as their real layers, so every layer is editable, and kept
+as nested-model blocks (:mod:`app.keras_bridge.nested`) so export rebuilds them as
+sub-models; layers named by block (``conv2_block1_*``) are folded into groups. Names
+stay what Keras shows, and a clash created by flattening is renamed and reported in the
+import notes. Configs are stored in the catalog's compact form
 (:mod:`app.keras_bridge.normalize`). Trained weights are kept (matched by layer name) by
 :func:`import_archive_weights`, a separate step that reads them as data.
 """
@@ -41,6 +43,7 @@ from app.core.graph import Graph
 from app.core.layout import apply_layout
 from app.core.project import Project
 from app.core.userfiles import open_regular
+from app.keras_bridge.nested import NestedCall, import_hierarchy, training_argument
 from app.keras_bridge.normalize import OBJECT_CLASSES, normalize_config
 
 MAX_CONFIG_BYTES = 64 * 1024 * 1024
@@ -757,6 +760,8 @@ class _Builder:
         self.notes = notes
         self.embedding_masks = embedding_masks
         self.flattened: list[str] = []
+        self.nested_calls: list[NestedCall] = []
+        """Each sub-model met, with the nodes its layers became (they become a nested-model block)."""
         self.calls: list[_Layer] = []
 
     def build(self, top: _Model) -> Graph:
@@ -765,8 +770,8 @@ class _Builder:
         outputs = self.sequential(top, None, False) if top.sequential else self.functional(top, None, False)
         self._set_outputs(outputs)
         if self.flattened:
-            self.notes.append("nested models were flattened into their layers, which are now editable: "
-                              + ", ".join(self.flattened))
+            self.notes.append("nested models were flattened into their layers, which are now editable, and kept as "
+                              "nested-model blocks: " + ", ".join(self.flattened))
         return self.graph
 
     # -- models --
@@ -880,11 +885,17 @@ class _Builder:
         model = layer.model
         assert model is not None
         self.flattened.append(f"'{model.name}' ({sum(1 for _ in _node_layers(model))} layers)")
+        start = len(self.graph)
         if model.sequential:
             if len(tensors) != 1:
                 raise ImportRefused(f"{layer.where} is a Sequential model called with {len(tensors)} inputs")
-            return self.sequential(model, tensors[0], frozen)
-        return self.functional(model, tensors, frozen)
+            outputs = self.sequential(model, tensors[0], frozen)
+        else:
+            outputs = self.functional(model, tensors, frozen)
+        self.nested_calls.append(NestedCall(model.name, model.trainable,
+                                            training_argument(layer.call.kwargs if layer.call else None),
+                                            tuple(self.graph.node_order()[start:])))
+        return outputs
 
     # -- layers --
 
@@ -1224,7 +1235,8 @@ def import_config(config: Mapping[str, Any], source: str | None = None) -> tuple
     apply_layout(graph)
     origin = f" in {source}" if source else ""
     project = Project(graph=graph, name=top.name,
-                      description=f"Imported from the Keras model '{top.name}'{origin}.")
+                      description=f"Imported from the Keras model '{top.name}'{origin}.",
+                      blocks=import_hierarchy(graph, builder.nested_calls))
     return project, notes
 
 

@@ -454,7 +454,8 @@ class BuiltModel:
 
 
 def build_model(graph: Graph, name: str = "model", *, folder: Path | None, weights: ModelWeights | None = None,
-                analysis: Analysis | None = None, model_file: tuple[Path, str] | None = None) -> BuiltModel:
+                analysis: Analysis | None = None, model_file: tuple[Path, str] | None = None,
+                backbone_files: bool = True) -> BuiltModel:
     """THE way a model is built for use (export, insight, training): the architecture, then weights
     in rising precedence:
 
@@ -464,6 +465,8 @@ def build_model(graph: Graph, name: str = "model", *, folder: Path | None, weigh
     3. the project's kept weights (trained, imported, loaded), which win where they fit.
        A backbone covered by them skips step 1 altogether (its file need not be there).
 
+    ``backbone_files=False`` skips step 1 for every backbone (the architecture alone).
+
     Raises :class:`app.keras_bridge.compile.CompileError` for an invalid graph and
     :class:`app.keras_bridge.backbones.BackboneError` for a weights file that is missing or unusable."""
     from app.keras_bridge.backbones import load_weights_file, weights_context
@@ -471,14 +474,63 @@ def build_model(graph: Graph, name: str = "model", *, folder: Path | None, weigh
 
     analysis = analysis or analyze(graph)
     weights = weights or ModelWeights()
-    with weights_context(folder, kept_backbones(graph, analysis, weights)) as reports:
-        model = compile_graph(graph, name, analysis)
+    if backbone_files:
+        with weights_context(folder, kept_backbones(graph, analysis, weights)) as reports:
+            model = compile_graph(graph, name, analysis)
+    else:
+        model, reports = compile_graph(graph, name, analysis), []
     built = BuiltModel(model, list(reports))
     if model_file is not None:
         built.reports.append(load_weights_file(model, model_file[0], shown=model_file[1]))
     if weights:
         built.notes = apply_weights(model, weights, graph)
     return built
+
+
+LOADABLE_SUFFIXES = (".weights.h5", ".keras", ".h5")
+"""Files Load Weights reads: Keras 3 weights, a whole ``.keras`` model, a legacy (Keras 2) ``.h5``."""
+
+
+def load_model_weights(project: Project, path: str | os.PathLike[str]) -> tuple[ModelWeights, Any]:
+    """The project's weights after loading a whole-model weights file, and the file's report
+    (:class:`app.keras_bridge.backbones.WeightsReport`: what matched, what did not and why).
+
+    Layers match by name (see :func:`app.keras_bridge.backbones.load_weights_file`); the layers
+    that took the file's arrays get them, every other layer keeps what it had. Nothing is changed
+    in ``project``. Raises :class:`WeightsError` with a readable message for a file that is not a
+    weights file, matches no layer, or a model that cannot be built yet."""
+    from app.keras_bridge.backbones import BackboneError, load_weights_file
+    from app.keras_bridge.compile import CompileError
+
+    file = Path(path)
+    shown = file.name
+    if not shown.lower().endswith(LOADABLE_SUFFIXES):
+        raise WeightsError(f"{shown} is not a weights file: choose a Keras .weights.h5, a .keras model or a "
+                           "weights-only .h5 file")
+    if not file.is_file():
+        raise WeightsError(f"{shown}: there is no such file in {file.parent}")
+    graph = project.graph
+    try:
+        built = build_model(graph, project.name, folder=None, weights=project.weights, backbone_files=False)
+        report = load_weights_file(built.model, file, shown=shown, target="the model")
+    except BackboneError as err:
+        raise WeightsError(str(err)) from None
+    except CompileError as err:
+        raise WeightsError(f"the model cannot be built yet, so no weights can be loaded into it: {err}") from None
+    matched = set(report.matched)
+    took = {layer.name for layer in built.model.layers if _leaf_names(layer) & matched}
+    source = WeightsSource(kind="file", file=shown)
+    loaded = extract_weights(built.model, graph, source)
+    layers = {nid: lw for nid, lw in project.weights.layers.items() if graph.node(nid).name not in took}
+    layers.update({nid: lw for nid, lw in loaded.layers.items() if graph.node(nid).name in took})
+    return ModelWeights(layers, source), report
+
+
+def _leaf_names(layer: Any) -> set[str]:
+    inner = getattr(layer, "layers", None)
+    if not inner:
+        return {layer.name}
+    return set().union(*(_leaf_names(sub) for sub in inner))
 
 
 def save_keras_weights(model: Any, path: str | os.PathLike[str]) -> Path:
@@ -491,6 +543,7 @@ def save_keras_weights(model: Any, path: str | os.PathLike[str]) -> Path:
     return target
 
 
-__all__ = ["ARCHIVE_WEIGHTS", "SIDECAR_SUFFIX", "BuiltModel", "WeightsError", "apply_weights", "build_model",
-           "extract_weights", "load_project_weights", "open_project", "read_weights_file", "save_keras_weights",
-           "save_project_with_weights", "sidecar_path", "weights_from_file", "write_sidecar"]
+__all__ = ["ARCHIVE_WEIGHTS", "LOADABLE_SUFFIXES", "SIDECAR_SUFFIX", "BuiltModel", "WeightsError", "apply_weights",
+           "build_model", "extract_weights", "load_model_weights", "load_project_weights", "open_project",
+           "read_weights_file", "save_keras_weights", "save_project_with_weights", "sidecar_path",
+           "weights_from_file", "write_sidecar"]

@@ -172,15 +172,26 @@ def test_shape_mismatch_names_both_shapes(tmp_path: Path) -> None:
     assert "conv_b" in report.matched
 
 
-def test_weights_h5_matches_by_keras_paths_and_a_hopeless_file_is_refused(tmp_path: Path) -> None:
+def test_weights_h5_matches_by_name_else_by_keras_paths_and_a_hopeless_file_is_refused(tmp_path: Path) -> None:
     source = small_cnn()
     randomise(source, 3)
     source.save_weights(tmp_path / "same.weights.h5")
     target = small_cnn(head="renamed")
     report = load_weights_file(target, tmp_path / "same.weights.h5")
+    assert sorted(report.matched) == ["conv_a", "conv_b", "norm_a"] and "by layer name" in report.how
+    assert report.unmatched == [("renamed", "not in the file")] and report.unused == ["head"]
+    np.testing.assert_array_equal(target.get_layer("conv_b").get_weights()[0],
+                                  source.get_layer("conv_b").get_weights()[0])
+    # the same architecture with none of the names (Keras' automatic ones): Keras' paths line it up
+    inputs = keras.Input((12, 12, 1))
+    x = keras.layers.Conv2D(6, 3)(inputs)
+    x = keras.layers.BatchNormalization()(x)
+    x = keras.layers.Conv2D(8, 3)(x)
+    x = keras.layers.Dense(4)(keras.layers.GlobalAveragePooling2D()(x))
+    unnamed = keras.Model(inputs, x)
+    report = load_weights_file(unnamed, tmp_path / "same.weights.h5")
     assert len(report.matched) == 4 and "paths" in report.how
-    np.testing.assert_array_equal(target.get_layer("renamed").get_weights()[0],
-                                  source.get_layer("head").get_weights()[0])
+    np.testing.assert_array_equal(unnamed.layers[-1].get_weights()[0], source.get_layer("head").get_weights()[0])
     (tmp_path / "junk.weights.h5").write_bytes(b"not hdf5 at all")
     with pytest.raises(BackboneError, match=r"junk\.weights\.h5"):
         load_weights_file(target, tmp_path / "junk.weights.h5")

@@ -1,0 +1,178 @@
+"""Fold an imported graph into groups by layer-name prefixes, TensorBoard name-scope style.
+
+Real networks name their layers by block: ``conv2_block1_1_conv`` (ResNet), ``block1a_se_excite``
+(EfficientNet), ``block_3_expand_BN`` (MobileNetV2). Names are split on ``_``; a prefix
+shared by at least :data:`MIN_GROUP` layers that follow each other (in graph order, within
+one level) becomes a group, and groups nest where prefixes nest (``conv2`` holds
+``conv2_block1``). Keras' own numbering is not a block: ``dense``, ``dense_1``, ``dense_2``
+differ only by a number, so they stay loose. When one set of layers has several shared
+prefixes, the longest names the group.
+
+Some networks put the block last instead (NASNet: ``separable_conv_1_normal_left1_5``,
+``normal_concat_5``: cell 5). When prefixes leave more than :data:`FOLD_THRESHOLD` items at
+a level, such a trailing cell id (a number, or ``stem_1``) groups the layers that carry it,
+with the Keras-named layers between them (``activation_12``); whichever reading leaves
+fewer items is used. A graph with more than :data:`app.core.blocks.FOLD_THRESHOLD`
+top-level items opens with its groups collapsed.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from app.core.blocks import FOLD_THRESHOLD, Block, BlockTree, top_level
+from app.core.graph import Graph
+
+MIN_GROUP = 3
+"""Fewest consecutive layers a shared prefix must cover to become a group."""
+
+
+@dataclass
+class _Run:
+    prefix: tuple[str, ...]
+    start: int
+    nodes: list[str] = field(default_factory=list)
+    children: list[_Run] = field(default_factory=list)
+
+    @property
+    def end(self) -> int:
+        return self.start + len(self.nodes)
+
+
+def name_prefixes(name: str) -> list[tuple[str, ...]]:
+    """The block prefixes a layer name has: every proper ``_``-prefix whose rest is not only a
+    number (``conv2_block1_1_conv`` -> conv2, conv2_block1, conv2_block1_1; ``dense_3`` -> none)."""
+    tokens = tuple(name.split("_"))
+    found: list[tuple[str, ...]] = []
+    for k in range(1, len(tokens)):
+        head, rest = tokens[:k], tokens[k:]
+        if not all(head) or all(t.isdigit() for t in rest):
+            continue
+        found.append(head)
+    return found
+
+
+def fold_by_prefix(graph: Graph, tree: BlockTree, collapse: bool | None = None) -> list[Block]:
+    """Add prefix groups to ``tree`` at the top level and inside each nested model; returns
+    the groups made. ``collapse`` None: collapsed when the graph, before folding, has more
+    than :data:`FOLD_THRESHOLD` top-level items."""
+    if collapse is None:
+        collapse = len(top_level(graph, tree)) > FOLD_THRESHOLD
+    order = graph.topological_order() if not graph.cyclic_components() else graph.node_order()
+    scopes: list[str | None] = [None, *(b.id for b in tree.blocks() if b.kind == "nested_model")]
+    made: list[Block] = []
+    for scope in scopes:
+        ids = [nid for nid in order if tree.block_of(nid) == scope]
+        names = [graph.node(nid).name for nid in ids]
+        runs = _nest(_runs(names, ids))
+        if _items(ids, runs) > FOLD_THRESHOLD:
+            cells = _cell_runs(graph, names, ids)
+            if _items(ids, cells) < _items(ids, runs):
+                runs = cells
+        if scope is not None:
+            runs = [r for r in runs if len(r.nodes) < len(ids)]  # the nested model itself already says it
+        for run in runs:
+            made.extend(_make(tree, run, scope, collapse))
+    return made
+
+
+def _items(ids: Sequence[str], roots: Sequence[_Run]) -> int:
+    return len(ids) - sum(len(r.nodes) for r in roots) + len(roots)
+
+
+def cell_id(name: str) -> str | None:
+    """The trailing block id of a layer name (``normal_left1_5`` -> ``5``, ``adjust_bn_stem_2``
+    -> ``stem_2``), or None."""
+    tokens = name.split("_")
+    if len(tokens) < 2 or not tokens[-1].isdigit():
+        return None
+    if len(tokens) >= 3 and tokens[-2].isalpha():
+        return f"{tokens[-2]}_{tokens[-1]}"
+    return tokens[-1]
+
+
+def _keras_named(graph: Graph, nid: str) -> bool:
+    """A name Keras gave (``activation_12``, ``add``): it says nothing about the block."""
+    node = graph.node(nid)
+    spec = node.spec
+    prefix = spec.name_prefix if spec else node.class_name.lower()
+    return re.fullmatch(rf"{re.escape(prefix)}(_\d+)?", node.name) is not None
+
+
+def _cell_runs(graph: Graph, names: Sequence[str], ids: Sequence[str]) -> list[_Run]:
+    """Runs of layers with the same trailing cell id; Keras-named layers just before or inside
+    a run join it (they are its activations and paddings); any other name ends the run."""
+    runs: list[_Run] = []
+    current: _Run | None = None
+    key: str | None = None
+    pending: list[str] = []
+    for i, (name, nid) in enumerate(zip(names, ids, strict=True)):
+        if _keras_named(graph, nid):
+            pending.append(nid)
+            continue
+        cell = cell_id(name)
+        if cell is None:
+            current, key, pending = None, None, []
+            continue
+        if current is None or cell != key:
+            current, key = _Run((), i - len(pending)), cell
+            runs.append(current)
+        current.nodes.extend([*pending, nid])
+        pending = []
+    kept = [r for r in runs if len(r.nodes) >= MIN_GROUP]
+    for run in kept:
+        last = graph.node(run.nodes[-1]).name
+        cell = cell_id(last) or ""
+        head = last.split("_")[0]
+        run.prefix = (cell,) if cell.startswith(head) else (head, cell)
+    return kept
+
+
+def _runs(names: Sequence[str], ids: Sequence[str]) -> list[_Run]:
+    """Maximal runs of consecutive layers sharing each prefix, at least MIN_GROUP long; of
+    runs with the same layers, only the one with the longest prefix."""
+    open_runs: dict[tuple[str, ...], _Run] = {}
+    done: list[_Run] = []
+    for i, (name, nid) in enumerate(zip(names, ids, strict=True)):
+        prefixes = set(name_prefixes(name))
+        for prefix in [p for p in open_runs if p not in prefixes]:
+            done.append(open_runs.pop(prefix))
+        for prefix in prefixes:
+            run = open_runs.setdefault(prefix, _Run(prefix, i))
+            run.nodes.append(nid)
+    done.extend(open_runs.values())
+    best: dict[tuple[int, int], _Run] = {}
+    for run in done:
+        if len(run.nodes) < MIN_GROUP:
+            continue
+        key = (run.start, run.end)
+        if key not in best or len(run.prefix) > len(best[key].prefix):
+            best[key] = run
+    return list(best.values())
+
+
+def _nest(runs: list[_Run]) -> list[_Run]:
+    """Runs form a laminar family (a layer's prefixes are a chain): make it a forest."""
+    roots: list[_Run] = []
+    stack: list[_Run] = []
+    for run in sorted(runs, key=lambda r: (r.start, -len(r.nodes), len(r.prefix))):
+        while stack and stack[-1].end <= run.start:
+            stack.pop()
+        (stack[-1].children if stack else roots).append(run)
+        stack.append(run)
+    return roots
+
+
+def _make(tree: BlockTree, run: _Run, parent: str | None, collapse: bool) -> list[Block]:
+    inner = {nid for child in run.children for nid in child.nodes}
+    block = tree.add_block(Block(tree.new_id(), "_".join(run.prefix), "group", parent,
+                                 [nid for nid in run.nodes if nid not in inner], collapsed=collapse))
+    made = [block]
+    for child in run.children:
+        made.extend(_make(tree, child, block.id, collapse))
+    return made
+
+
+__all__ = ["MIN_GROUP", "fold_by_prefix", "name_prefixes"]
