@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QPainter, QPainterPath, QPainterPathStroker, QPen, QPolygonF
-from PySide6.QtWidgets import QGraphicsItem, QGraphicsSceneMouseEvent, QStyleOptionGraphicsItem, QWidget
+from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
 
 from app.core.graph import Edge
 from app.gui import theme
@@ -165,15 +165,3 @@ class EdgeItem(QGraphicsItem):
         painter.setPen(Qt.PenStyle.NoPen)
         painter.setBrush(colour)
         painter.drawPolygon(self._arrow)
-
-    def mousePressEvent(self, event: QGraphicsSceneMouseEvent) -> None:
-        from app.gui.editor.scene import GraphScene
-
-        scene = self.scene()
-        if isinstance(scene, GraphScene) and event.button() == Qt.MouseButton.LeftButton:
-            additive = bool(event.modifiers() & (Qt.KeyboardModifier.ControlModifier
-                                                 | Qt.KeyboardModifier.ShiftModifier))
-            scene.select_edge(self, additive)
-            event.accept()
-        else:
-            event.ignore()

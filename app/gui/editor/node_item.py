@@ -251,15 +251,18 @@ def _help_geometry(radius: float) -> tuple[QPainterPath, QRectF]:
 
 
 class HelpButton(QGraphicsItem):
-    """The "?" in a card's top-right corner: a click asks the scene to explain the layer.
+    """The "?" in a card's top-right corner: a click asks for the layer to be explained.
 
     Like the ports it draws nothing itself (the node paints it, one paint call per node):
-    it only takes the mouse, so pressing it never selects, drags or rubber-bands.
+    it only takes the mouse, so pressing it never selects, drags or rubber-bands. A click is
+    kept until the scene takes it (:meth:`take_click`) and emits ``help_requested``: an item
+    never reaches for its scene.
     """
 
     def __init__(self, node: NodeItem) -> None:
         super().__init__(node)
         self.node = node
+        self._clicked = False
         self.hovered = False
         self._pressed = False
         self._radius = 0.0
@@ -308,15 +311,15 @@ class HelpButton(QGraphicsItem):
     def mouseMoveEvent(self, event: QGraphicsSceneMouseEvent) -> None:
         self._set_hovered(self._shape.contains(event.pos()))
 
+    def take_click(self) -> bool:
+        """Whether the last release was a click on the button (asked once by the scene)."""
+        clicked, self._clicked = self._clicked, False
+        return clicked
+
     def mouseReleaseEvent(self, event: QGraphicsSceneMouseEvent) -> None:
         """A click counts when it is released on the button, as with any push button."""
         pressed, self._pressed = self._pressed, False
-        if pressed and event.button() == Qt.MouseButton.LeftButton and self._shape.contains(event.pos()):
-            from app.gui.editor.scene import GraphScene
-
-            scene = self.scene()
-            if isinstance(scene, GraphScene):
-                scene.help_requested.emit(self.node.node_id)
+        self._clicked = pressed and event.button() == Qt.MouseButton.LeftButton and self._shape.contains(event.pos())
         event.accept()
 
 

@@ -2,8 +2,9 @@
 
 Input ports sit on a node's top edge (one per ``PortSpec``), the output port on the bottom
 edge. A variadic port (the inputs of Add or Concatenate) is drawn as one wide port that
-takes any number of edges, spread along it in slot order. Pressing a port hands the gesture
-to the scene, which asks the document to connect on release; the port never edits anything.
+takes any number of edges, spread along it in slot order. The scene routes a press on a port
+to its connect drag (``editor/interactions.py``), which asks the document to connect on
+release; the port only draws and reports its state, and never edits anything.
 """
 
 from __future__ import annotations
@@ -13,14 +14,13 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QBrush, QColor, QFont, QPainter, QPainterPath, QPen
-from PySide6.QtWidgets import QGraphicsItem, QGraphicsSceneMouseEvent, QStyleOptionGraphicsItem, QWidget
+from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
 
 from app.core.catalog.spec import PortSpec
 from app.gui import theme
 
 if TYPE_CHECKING:
     from app.gui.editor.node_item import NodeItem
-    from app.gui.editor.scene import GraphScene
 
 PORT_RADIUS = theme.NORMAL.port_radius
 HIT_RADIUS = theme.NORMAL.port_hit_radius
@@ -158,28 +158,3 @@ class PortItem(QGraphicsItem):
             painter.setFont(_label_font(look))
             painter.setPen(QColor(look.text_secondary))
             painter.drawText(_label_rect(look).translated(self.pos()), Qt.AlignmentFlag.AlignCenter, self.name)
-
-    # --- the connection gesture: the scene does the work --------------------------------------
-
-    def _graph_scene(self) -> GraphScene | None:
-        from app.gui.editor.scene import GraphScene
-
-        scene = self.scene()
-        return scene if isinstance(scene, GraphScene) else None
-
-    def mousePressEvent(self, event: QGraphicsSceneMouseEvent) -> None:
-        scene = self._graph_scene()
-        if event.button() == Qt.MouseButton.LeftButton and scene is not None and scene.begin_connect(self):
-            event.accept()
-        else:
-            event.ignore()
-
-    def mouseMoveEvent(self, event: QGraphicsSceneMouseEvent) -> None:
-        scene = self._graph_scene()
-        if scene is not None:
-            scene.update_connect(event.scenePos())
-
-    def mouseReleaseEvent(self, event: QGraphicsSceneMouseEvent) -> None:
-        scene = self._graph_scene()
-        if scene is not None:
-            scene.finish_connect(event.scenePos())

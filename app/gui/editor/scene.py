@@ -38,12 +38,11 @@ from app.core.layout import ROW_GAP
 from app.core.shapes import Analysis, NodeInfo, Problem, describe_shapes
 from app.gui import theme
 from app.gui.document import Document
-from app.gui.editor.edge_item import EdgeItem, bezier
-from app.gui.editor.node_item import BADGE_KINDS, NodeItem, badge_texts
+from app.gui.editor.edge_item import EdgeItem
+from app.gui.editor.interactions import DIMMED_OPACITY, LOCKED_MESSAGE, ConnectInteraction, Interaction
+from app.gui.editor.node_item import BADGE_KINDS, HelpButton, NodeItem, badge_texts
 from app.gui.editor.port_item import PortItem
 
-LOCKED_MESSAGE = "The model is locked while training runs."
-DIMMED_OPACITY = 0.3
 SNAP_TOLERANCE = theme.NORMAL.snap_tolerance
 """How far (scene units) from a port a connection drag may end and still hit it (normal look)."""
 HIGHLIGHT_Z = 2.0
@@ -66,7 +65,8 @@ class GraphScene(QGraphicsScene):
         self.document = document
         self.nodes: dict[str, NodeItem] = {}
         self.edges: dict[Edge, EdgeItem] = {}
-        self._drag: _ConnectDrag | None = None
+        self._interaction: Interaction | None = None
+        """The gesture in progress (a connect drag); it gets the scene's mouse events first."""
         self._selected_edges: set[EdgeItem] = set()
         self._raised: set[NodeItem] = set()
         self.overview = False
@@ -490,26 +490,52 @@ class GraphScene(QGraphicsScene):
     def _rebuild_edge_layer(self) -> None:
         path = QPainterPath()
         for item in self.edges.values():
-            path.addPath(item.path())
+            if item.parentItem() is None:  # else folded into a collapsed block (block_item.BlockLayer)
+                path.addPath(item.path())
         self._edge_layer.setPath(path)
 
     # --- moving nodes: one undo step per drag --------------------------------------------------
 
     def mousePressEvent(self, event: QGraphicsSceneMouseEvent) -> None:
-        super().mousePressEvent(event)
+        if self._interaction is not None and self._interaction.mouse_press(event):
+            return
+        item = self._item_for(event)
+        left = event.button() == Qt.MouseButton.LeftButton
         additive = bool(event.modifiers() & (Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier))
-        if not isinstance(self.mouseGrabberItem(), EdgeItem) and not additive:
+        if left and isinstance(item, PortItem) and self.begin_connect(item):
+            event.accept()  # the drag is the interaction's now: no item grabs the mouse
+            return
+        if left and isinstance(item, EdgeItem):
+            self.select_edge(item, additive)
+            event.accept()
+            return
+        super().mousePressEvent(event)
+        if not additive:
             self.clear_edge_selection()
 
     def mouseMoveEvent(self, event: QGraphicsSceneMouseEvent) -> None:
+        if self._interaction is not None and self._interaction.mouse_move(event):
+            return
         super().mouseMoveEvent(event)
         if isinstance(self.mouseGrabberItem(), NodeItem):  # Qt moved the selected nodes: edges follow
             self._update_edges([i for i in self.selectedItems() if isinstance(i, NodeItem)])
 
     def mouseReleaseEvent(self, event: QGraphicsSceneMouseEvent) -> None:
+        if self._interaction is not None and self._interaction.mouse_release(event):
+            return
+        grabber = self.mouseGrabberItem()
         super().mouseReleaseEvent(event)
+        if isinstance(grabber, HelpButton) and grabber.take_click():  # a click on a node's "?"
+            self.help_requested.emit(grabber.node.node_id)
         if event.button() == Qt.MouseButton.LeftButton:
             self.commit_moves()
+
+    def _item_for(self, event: QGraphicsSceneMouseEvent) -> QGraphicsItem | None:
+        """The item Qt would give this press to: the topmost under the mouse that takes its button."""
+        for item in self.items(event.scenePos()):
+            if item.acceptedMouseButtons() & event.button() and item.isVisible() and item.isEnabled():
+                return item
+        return None
 
     def commit_moves(self) -> None:
         """Turn where the user dragged nodes into one ``move_nodes`` edit."""
@@ -536,7 +562,7 @@ class GraphScene(QGraphicsScene):
 
     @property
     def connecting(self) -> bool:
-        return self._drag is not None
+        return isinstance(self._interaction, ConnectInteraction)
 
     def begin_connect(self, port: PortItem) -> bool:
         """Start a connection drag from ``port``; False (and a message) when edits are locked."""
@@ -544,124 +570,28 @@ class GraphScene(QGraphicsScene):
             self.message.emit(LOCKED_MESSAGE)
             return False
         self.cancel_connect()
-        self._drag = _ConnectDrag(self, port)
+        self._interaction = ConnectInteraction(self, port)
         return True
 
     def update_connect(self, scene_pos: QPointF) -> None:
-        if self._drag is not None:
-            self._drag.move(scene_pos)
+        if isinstance(self._interaction, ConnectInteraction):
+            self._interaction.move(scene_pos)
 
     def finish_connect(self, scene_pos: QPointF) -> Edge | None:
         """End the drag: connect through the document, or say why not."""
-        drag, self._drag = self._drag, None
-        if drag is None:
+        if not isinstance(self._interaction, ConnectInteraction):
             return None
-        target = drag.target_at(scene_pos)
-        drag.clear()
-        if target is None:
-            return None
-        source, node_id, port_name = target
-        try:
-            return self.document.connect_nodes(source, node_id, port_name)
-        except (GraphError, PermissionError) as error:
-            self.message.emit(_sentence(str(error)))
-            return None
+        return self._interaction.finish(scene_pos)
 
     def cancel_connect(self) -> None:
-        drag, self._drag = self._drag, None
-        if drag is not None:
-            drag.clear()
+        if self._interaction is not None:
+            self.end_interaction(self._interaction)
 
-
-class _ConnectDrag:
-    """The state of one connection drag: the rubber line and which targets are valid."""
-
-    def __init__(self, scene: GraphScene, origin: PortItem) -> None:
-        self.scene = scene
-        self.origin = origin
-        self.hover: PortItem | None = None
-        graph = scene.document.graph
-        origin_id = origin.node.node_id
-        self.reasons: dict[PortItem, str | None] = {}
-        for node_id, item in scene.nodes.items():
-            if origin.is_output:
-                candidates = [(origin_id, node_id, port.name, port) for port in item.inputs.values()]
-            else:
-                candidates = [(node_id, origin_id, origin.name, item.output)]
-            any_valid = False
-            for source, target, port_name, port in candidates:
-                reason = graph.can_connect(source, target, port_name)
-                self.reasons[port] = reason
-                port.set_state("invalid" if reason else "valid")
-                any_valid = any_valid or reason is None
-            if item is not origin.node and not any_valid:
-                item.setOpacity(DIMMED_OPACITY)
-        self.line = QGraphicsPathItem()
-        pen = QPen(QColor(theme.SELECTION), 2.5, Qt.PenStyle.DashLine, Qt.PenCapStyle.RoundCap)
-        pen.setCosmetic(True)
-        self.line.setPen(pen)
-        self.line.setZValue(100.0)
-        scene.addItem(self.line)
-        self.move(origin.scenePos())
-
-    def move(self, scene_pos: QPointF) -> None:
-        start = self.origin.scenePos()
-        path = bezier(start, scene_pos) if self.origin.is_output else bezier(scene_pos, start)
-        self.line.setPath(path)
-        port = self._port_at(scene_pos)
-        if port is not self.hover:
-            if self.hover is not None:
-                reason = self.reasons.get(self.hover)
-                self.hover.set_state("invalid" if reason else "valid")
-            self.hover = port
-            if port is not None:
-                reason = self.reasons.get(port)
-                port.set_state("hover-invalid" if reason else "hover-valid")
-                if reason:
-                    self.scene.message.emit(_sentence(reason))
-
-    def _port_at(self, scene_pos: QPointF) -> PortItem | None:
-        tolerance = self.scene.look.snap_tolerance
-        box = QRectF(scene_pos.x() - tolerance, scene_pos.y() - tolerance, 2 * tolerance, 2 * tolerance)
-        best: tuple[float, PortItem] | None = None
-        for item in self.scene.items(box):
-            if isinstance(item, PortItem) and item in self.reasons:
-                d = item.scenePos() - scene_pos
-                distance = d.x() ** 2 + d.y() ** 2
-                if best is None or distance < best[0]:
-                    best = (distance, item)
-        return best[1] if best else None
-
-    def target_at(self, scene_pos: QPointF) -> tuple[str, str, str] | None:
-        """(source, target, port) for a drop on a port or on a node's body, else None."""
-        origin_id = self.origin.node.node_id
-        if (scene_pos - self.origin.scenePos()).manhattanLength() < self.scene.look.snap_tolerance:
-            return None  # a click on the port, not a drag
-        port = self._port_at(scene_pos)
-        if port is None:
-            node = next((i for i in self.scene.items(scene_pos) if isinstance(i, NodeItem)), None)
-            if node is None:
-                return None
-            ports = [node.output] if not self.origin.is_output else list(node.inputs.values())
-            if not ports:  # an InputLayer has no input: connecting to it is still refused, with a reason
-                return (origin_id, node.node_id, "input")
-            if node is self.origin.node:
-                port = ports[0]
-            else:
-                port = next((p for p in ports if self.reasons.get(p) is None), ports[0])
-        if self.origin.is_output:
-            return (origin_id, port.node.node_id, port.name)
-        return (port.node.node_id, origin_id, self.origin.name)
-
-    def clear(self) -> None:
-        for port in self.reasons:
-            port.set_state("")
-        for item in self.scene.nodes.values():
-            opacity = self.scene.rest_opacity(item)
-            if item.opacity() != opacity:
-                item.setOpacity(opacity)
-        if self.line.scene() is self.scene:
-            self.scene.removeItem(self.line)
+    def end_interaction(self, interaction: Interaction) -> None:
+        """``interaction`` is over: its highlights and helper items go, the scene forgets it."""
+        if interaction is self._interaction:
+            self._interaction = None
+        interaction.cancel()
 
 
 def _layer_pen(look: theme.Look) -> QPen:
@@ -684,11 +614,3 @@ def _unhook(hooks: list[tuple[Any, Callable[..., None]]]) -> None:
         with contextlib.suppress(ValueError):
             signal.disconnect(slot)
     hooks.clear()
-
-
-def _sentence(text: str) -> str:
-    text = text.strip()
-    if not text:
-        return "That connection is not allowed."
-    text = text[0].upper() + text[1:]
-    return text if text.endswith((".", "!", "?")) else text + "."
