@@ -266,9 +266,6 @@ def _recurrent_rules(kind: str) -> tuple[Callable[..., Shape], Callable[..., tup
     return output, count, outputs
 
 
-_SIMPLE_OUT, _SIMPLE_COUNT, _SIMPLE_OUTS = _recurrent_rules("SimpleRNN")
-_LSTM_OUT, _LSTM_COUNT, _LSTM_OUTS = _recurrent_rules("LSTM")
-_GRU_OUT, _GRU_COUNT, _GRU_OUTS = _recurrent_rules("GRU")
 
 # --- Cost and explanation rules -----------------------------------------------------------------
 
@@ -373,81 +370,61 @@ def _time_distributed_explain(ctx: ExplainContext) -> Sentence:
         ctx.params
 
 
+def _rnn_spec(kind: str, doc: LayerDoc) -> LayerSpec:
+    """SimpleRNN, LSTM or GRU: the same ports, rules and sentences, told apart by ``kind``."""
+    output, count, outputs = _recurrent_rules(kind)
+    return LayerSpec(
+        class_name=kind,
+        cost=_recurrent_cost(kind),
+        explain=_recurrent_explain,
+        tags=frozenset({RNN_TAG}),
+        category=CATEGORY,
+        params=_recurrent_params(kind),
+        output=output,
+        count=count,
+        outputs=outputs,
+        ports=recurrent_ports(kind),
+        call="recurrent",
+        doc=doc,
+    )
+
+
 _SEQUENCE_SHAPE = ("(None, timesteps, features) -> (None, units), or (None, timesteps, units) "
                    "with return_sequences=True.")
 
-SIMPLE_RNN = LayerSpec(
-    class_name="SimpleRNN",
-    cost=_recurrent_cost("SimpleRNN"),
-    explain=_recurrent_explain,
-    tags=frozenset({RNN_TAG}),
-    category=CATEGORY,
-    params=_recurrent_params("SimpleRNN"),
-    output=_SIMPLE_OUT,
-    count=_SIMPLE_COUNT,
-    outputs=_SIMPLE_OUTS,
-    ports=recurrent_ports("SimpleRNN"),
-    call="recurrent",
-    doc=LayerDoc(
-        summary="The plainest recurrent layer: it reads a sequence step by step and keeps one hidden "
-        "vector that mixes the new input with what it remembered.",
-        formula="h_t = tanh(x_t · W + h_(t−1) · U + b); the output is h_T (or every h_t)",
-        shape=_SEQUENCE_SHAPE,
-        use="Short sequences and for learning how recurrence works; LSTM or GRU learn long-range "
-        "patterns far better.",
-        mistake="Using it on long sequences: its gradient fades over many steps, so it forgets the start.",
-    ),
-)
+SIMPLE_RNN = _rnn_spec("SimpleRNN", LayerDoc(
+    summary="The plainest recurrent layer: it reads a sequence step by step and keeps one hidden "
+    "vector that mixes the new input with what it remembered.",
+    formula="h_t = tanh(x_t · W + h_(t−1) · U + b); the output is h_T (or every h_t)",
+    shape=_SEQUENCE_SHAPE,
+    use="Short sequences and for learning how recurrence works; LSTM or GRU learn long-range "
+    "patterns far better.",
+    mistake="Using it on long sequences: its gradient fades over many steps, so it forgets the start.",
+))
 
-LSTM = LayerSpec(
-    class_name="LSTM",
-    cost=_recurrent_cost("LSTM"),
-    explain=_recurrent_explain,
-    tags=frozenset({RNN_TAG}),
-    category=CATEGORY,
-    params=_recurrent_params("LSTM"),
-    output=_LSTM_OUT,
-    count=_LSTM_COUNT,
-    outputs=_LSTM_OUTS,
-    ports=recurrent_ports("LSTM"),
-    call="recurrent",
-    doc=LayerDoc(
-        summary="Long short-term memory: a recurrent layer whose gates decide what to forget, what to store "
-        "and what to output, so it can remember across many timesteps.",
-        formula="i, f, o = σ(x_t·W + h_(t−1)·U + b) for the input, forget and output gates; "
-        "c̃ = tanh(x_t·W_c + h_(t−1)·U_c + b_c); c_t = f·c_(t−1) + i·c̃; h_t = o·tanh(c_t)",
-        shape=_SEQUENCE_SHAPE + " Weights: 4 · units · (features + units + 1).",
-        use="Text, time series and any sequence where order matters. Stack several with "
-        "return_sequences=True on all but the last.",
-        mistake="Feeding it a flat (None, n) vector: it needs (batch, timesteps, features). Reshape to (n, 1), "
-        "or use an Embedding for token ids. When stacking, the lower LSTM needs return_sequences=True.",
-    ),
-)
+LSTM = _rnn_spec("LSTM", LayerDoc(
+    summary="Long short-term memory: a recurrent layer whose gates decide what to forget, what to store "
+    "and what to output, so it can remember across many timesteps.",
+    formula="i, f, o = σ(x_t·W + h_(t−1)·U + b) for the input, forget and output gates; "
+    "c̃ = tanh(x_t·W_c + h_(t−1)·U_c + b_c); c_t = f·c_(t−1) + i·c̃; h_t = o·tanh(c_t)",
+    shape=_SEQUENCE_SHAPE + " Weights: 4 · units · (features + units + 1).",
+    use="Text, time series and any sequence where order matters. Stack several with "
+    "return_sequences=True on all but the last.",
+    mistake="Feeding it a flat (None, n) vector: it needs (batch, timesteps, features). Reshape to (n, 1), "
+    "or use an Embedding for token ids. When stacking, the lower LSTM needs return_sequences=True.",
+))
 
-GRU = LayerSpec(
-    class_name="GRU",
-    cost=_recurrent_cost("GRU"),
-    explain=_recurrent_explain,
-    tags=frozenset({RNN_TAG}),
-    category=CATEGORY,
-    params=_recurrent_params("GRU"),
-    output=_GRU_OUT,
-    count=_GRU_COUNT,
-    outputs=_GRU_OUTS,
-    ports=recurrent_ports("GRU"),
-    call="recurrent",
-    doc=LayerDoc(
-        summary="Gated recurrent unit: like an LSTM with two gates (update and reset) and no separate cell, "
-        "so it is smaller and often just as good.",
-        formula="z = σ(x_t·W_z + h_(t−1)·U_z + b_z); r = σ(x_t·W_r + h_(t−1)·U_r + b_r); "
-        "h̃ = tanh(x_t·W_h + r·(h_(t−1)·U_h) + b_h); h_t = z·h_(t−1) + (1 − z)·h̃",
-        shape=_SEQUENCE_SHAPE + " Weights: 3 · units · (features + units) plus 3·units biases, "
-        "twice that with reset_after=True.",
-        use="A lighter alternative to LSTM for text and time series.",
-        mistake="Stacking GRUs without return_sequences=True on the lower one: the next GRU then gets a "
-        "2-D (batch, units) tensor instead of a sequence.",
-    ),
-)
+GRU = _rnn_spec("GRU", LayerDoc(
+    summary="Gated recurrent unit: like an LSTM with two gates (update and reset) and no separate cell, "
+    "so it is smaller and often just as good.",
+    formula="z = σ(x_t·W_z + h_(t−1)·U_z + b_z); r = σ(x_t·W_r + h_(t−1)·U_r + b_r); "
+    "h̃ = tanh(x_t·W_h + r·(h_(t−1)·U_h) + b_h); h_t = z·h_(t−1) + (1 − z)·h̃",
+    shape=_SEQUENCE_SHAPE + " Weights: 3 · units · (features + units) plus 3·units biases, "
+    "twice that with reset_after=True.",
+    use="A lighter alternative to LSTM for text and time series.",
+    mistake="Stacking GRUs without return_sequences=True on the lower one: the next GRU then gets a "
+    "2-D (batch, units) tensor instead of a sequence.",
+))
 
 RECURRENT_SPECS: dict[str, LayerSpec] = {"SimpleRNN": SIMPLE_RNN, "LSTM": LSTM, "GRU": GRU}
 
