@@ -1073,6 +1073,8 @@ class _Builder:
     def _resolve(self, ref: _Ref, produced: dict[str, Any], by_key: dict[str, _Layer], reader: _Layer | None) -> Tensor:
         entry = produced.get(ref.layer)
         who = reader.where if reader is not None else "the model's outputs"
+        if entry is None and ref.layer in by_key:  # only a shared layer's call reading itself gets here
+            raise ImportRefused(f"{who} reads call {ref.node + 1} of the shared layer {ref.layer!r} before it is made")
         if entry is None:
             raise ImportRefused(f"{who} reads from {ref.layer!r}, which is not a layer of the model")
         kind, value = entry

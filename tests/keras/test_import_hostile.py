@@ -306,9 +306,11 @@ CONFIGS: dict[str, tuple[dict[str, Any], str]] = {
         "layer 'plus' is the Keras operation Log (module 'keras.src.ops.numpy'), which Layerforge does not support"),
     "subclassed model": ({"module": "mymodels", "class_name": "MyModel", "config": {"layers": []},
                           "registered_name": "Custom>MyModel"}, "custom model class 'Custom>MyModel'"),
-    "shared layer": (functional({**layer("Dense", "shared", {"units": 8}), "inbound_nodes": [
-        {"args": [tensor("x", [None, 8])], "kwargs": {}}, {"args": [tensor("shared", [None, 8])], "kwargs": {}}]},
-        output="shared"), "layer 'shared' is a shared layer: it is called 2 times"),
+    "shared layer reading a later call of itself": (functional({**layer("Dense", "shared", {"units": 8}),
+        "inbound_nodes": [{"args": [{**tensor("shared", [None, 8]), "config": {
+            **tensor("shared", [None, 8])["config"], "keras_history": ["shared", 1, 0]}}], "kwargs": {}},
+            {"args": [tensor("x", [None, 8])], "kwargs": {}}]}, output="shared"),
+        "reads call 2 of the shared layer 'shared' before it is made"),
     "causal mask flag": (functional({**layer("Dense", "dense", {"units": 2}), "inbound_nodes": [
         {"args": [tensor("x", [None, 8])], "kwargs": {"use_causal_mask": True}}]}, output="dense"),
         "called with use_causal_mask=True"),

@@ -179,12 +179,14 @@ def test_embedding_mask_ops_are_left_to_keras(tmp_path: Path) -> None:
     assert analyze(project.graph).valid
 
 
-def test_shared_layer_is_refused_by_name(tmp_path: Path) -> None:
+def test_shared_layer_is_kept_as_two_linked_nodes(tmp_path: Path) -> None:
     x = keras.Input((4,), name="x")
     shared = keras.layers.Dense(4, name="twin")
     model = keras.Model(x, shared(shared(x)))
-    with pytest.raises(ImportRefused, match="layer 'twin' is a shared layer: it is called 2 times"):
-        import_keras(saved(model, tmp_path))
+    project, _ = import_keras(saved(model, tmp_path))
+    twin = project.graph.node_by_name("twin")
+    assert twin is not None and project.graph.shared_group(twin.id)[1:]
+    assert analyze(project.graph).total_params == model.count_params()
 
 
 def test_nested_models_flatten_and_clashing_names_are_renamed(tmp_path: Path) -> None:
