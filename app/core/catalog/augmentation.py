@@ -20,11 +20,10 @@ from app.core.catalog.preprocessing import (
     AUGMENTATION_CATEGORY,
     CATEGORY,
     FILL_MODES,
-    _data_format,
     _factor_check,
-    _image_warn,
     _sized_image,
     _value_range,
+    image_layer_spec,
     require_image,
 )
 from app.core.catalog.rules import fmt_shape
@@ -38,8 +37,6 @@ from app.core.catalog.spec import (
     ParamKind,
     Shape,
     ShapeError,
-    base_params,
-    no_weights,
     seed,
 )
 
@@ -113,18 +110,9 @@ def _interpolation() -> Param:
 def _spec(class_name: str, params: Sequence[Param], doc: LayerDoc, *, colours: tuple[int, ...] = (),
           category: str = AUGMENTATION_CATEGORY, output: OutputRule | None = None, prefix: str = "",
           cost: CostRule = free) -> LayerSpec:
-    """An image layer; by default it does nothing at inference (augmentations), so it costs nothing."""
-    return LayerSpec(
-        class_name=class_name,
-        category=category,
-        name_prefix=prefix,
-        params=(*base_params(), _data_format(), *params),
-        output=output or _image_rule(class_name, colours),
-        count=no_weights,
-        warn=_image_warn(class_name),
-        doc=doc,
-        cost=cost,
-    )
+    """An image layer whose colour maths needs one of ``colours`` channel counts, when given."""
+    return image_layer_spec(class_name, params, doc, category=category, prefix=prefix, cost=cost,
+                            output=output or _image_rule(class_name, colours))
 
 
 RANDOM_CROP = _spec("RandomCrop", (

@@ -20,7 +20,9 @@ from app.core.catalog.normalization import DATA_FORMATS, known_axis_sizes, resol
 from app.core.catalog.rules import elements, fmt_shape
 from app.core.catalog.spec import (
     Config,
+    CostRule,
     ExplainContext,
+    ExplainRule,
     Fix,
     LayerDoc,
     LayerSpec,
@@ -508,168 +510,117 @@ CENTER_CROP = LayerSpec(
 
 # --- Augmentation --------------------------------------------------------------------------------
 
+def image_layer_spec(class_name: str, params: Sequence[Param], doc: LayerDoc, *,
+                     category: str = AUGMENTATION_CATEGORY, output: OutputRule | None = None, prefix: str = "",
+                     cost: CostRule = free, explain: ExplainRule | None = None,
+                     extra_warn: WarnRule | None = None) -> LayerSpec:
+    """An image layer without weights (augmentations and the like): ``data_format`` after Keras'
+    common keys, the same image shape out, and the 3-D-input warning. By default it does nothing
+    at inference, so it costs nothing."""
+    return LayerSpec(
+        class_name=class_name,
+        category=category,
+        name_prefix=prefix,
+        params=(*base_params(), _data_format(), *params),
+        output=output or _same_image(class_name),
+        count=no_weights,
+        warn=_image_warn(class_name, extra_warn),
+        doc=doc,
+        cost=cost,
+        explain=explain,
+    )
+
+
 _TRAINING_ONLY = " Only while training; at inference images pass through unchanged."
 
-RANDOM_FLIP = LayerSpec(
-    class_name="RandomFlip",
-    cost=free,
-    explain=_augmentation_explain,
-    category=AUGMENTATION_CATEGORY,
-    params=(
-        *base_params(),
-        _data_format(),
-        seed(),
-        Param("mode", ParamKind.CHOICE, "horizontal_and_vertical", "Which flips may happen.",
-              choices=("horizontal", "vertical", "horizontal_and_vertical")),
-    ),
-    output=_same_image("RandomFlip"),
-    count=no_weights,
-    warn=_image_warn("RandomFlip"),
-    doc=LayerDoc(
-        summary="Mirrors each image left–right and/or upside down at random." + _TRAINING_ONLY,
-        shape="Output shape equals input shape.",
-        use="Data augmentation right after the Input, when a mirrored image still shows the same class "
-        "(photos of animals: horizontal).",
-        mistake="Vertical flips for digits, text or street scenes, where upside-down images change meaning "
-        "(6 becomes 9).",
-    ),
-)
+RANDOM_FLIP = image_layer_spec("RandomFlip", (
+    seed(),
+    Param("mode", ParamKind.CHOICE, "horizontal_and_vertical", "Which flips may happen.",
+          choices=("horizontal", "vertical", "horizontal_and_vertical")),
+), LayerDoc(
+    summary="Mirrors each image left–right and/or upside down at random." + _TRAINING_ONLY,
+    shape="Output shape equals input shape.",
+    use="Data augmentation right after the Input, when a mirrored image still shows the same class "
+    "(photos of animals: horizontal).",
+    mistake="Vertical flips for digits, text or street scenes, where upside-down images change meaning "
+    "(6 becomes 9).",
+), explain=_augmentation_explain)
 
-RANDOM_ROTATION = LayerSpec(
-    class_name="RandomRotation",
-    cost=free,
-    explain=_augmentation_explain,
-    category=AUGMENTATION_CATEGORY,
-    params=(
-        *base_params(),
-        _data_format(),
-        Param("factor", ParamKind.JSON, [-0.1, 0.1], "Rotation range as a fraction of a full turn: 0.1 or "
-              "[-0.1, 0.1] is up to ±36°.", required=True, check=_factor_check("factor", -1, 1)),
-        _fill_mode(),
-        _fill_value(),
-        _interpolation(),
-        seed(),
-    ),
-    output=_same_image("RandomRotation"),
-    count=no_weights,
-    warn=_image_warn("RandomRotation"),
-    doc=LayerDoc(
-        summary="Rotates each image by a random angle." + _TRAINING_ONLY,
-        formula="angle ~ Uniform(lower, upper) · 360°",
-        shape="Output shape equals input shape; corners are filled according to fill_mode.",
-        use="Data augmentation when objects may appear slightly tilted.",
-        mistake="Reading factor as degrees: 0.5 means up to half a turn (180°), not 0.5°.",
-    ),
-)
+RANDOM_ROTATION = image_layer_spec("RandomRotation", (
+    Param("factor", ParamKind.JSON, [-0.1, 0.1], "Rotation range as a fraction of a full turn: 0.1 or "
+          "[-0.1, 0.1] is up to ±36°.", required=True, check=_factor_check("factor", -1, 1)),
+    _fill_mode(),
+    _fill_value(),
+    _interpolation(),
+    seed(),
+), LayerDoc(
+    summary="Rotates each image by a random angle." + _TRAINING_ONLY,
+    formula="angle ~ Uniform(lower, upper) · 360°",
+    shape="Output shape equals input shape; corners are filled according to fill_mode.",
+    use="Data augmentation when objects may appear slightly tilted.",
+    mistake="Reading factor as degrees: 0.5 means up to half a turn (180°), not 0.5°.",
+), explain=_augmentation_explain)
 
-RANDOM_ZOOM = LayerSpec(
-    class_name="RandomZoom",
-    cost=free,
-    explain=_augmentation_explain,
-    category=AUGMENTATION_CATEGORY,
-    params=(
-        *base_params(),
-        _data_format(),
-        Param("height_factor", ParamKind.JSON, 0.1, "Vertical zoom range as a fraction: positive zooms out, "
-              "negative zooms in; 0.2 is ±20%.", required=True,
-              check=_factor_check("height_factor", -1, 1, low_open=True)),
-        Param("width_factor", ParamKind.JSON, None, "Horizontal zoom range; empty keeps the aspect ratio "
-              "(same zoom as the height).", nullable=True, check=_factor_check("width_factor", -1, 1, low_open=True)),
-        _fill_mode(),
-        _interpolation(),
-        seed(),
-        _fill_value(),
-    ),
-    output=_same_image("RandomZoom"),
-    count=no_weights,
-    warn=_image_warn("RandomZoom"),
-    doc=LayerDoc(
-        summary="Zooms each image in or out by a random amount, keeping its size." + _TRAINING_ONLY,
-        shape="Output shape equals input shape.",
-        use="Data augmentation when objects appear at different distances.",
-        mistake="Mixing up the sign: in Keras a positive factor zooms out (the object gets smaller).",
-    ),
-)
+RANDOM_ZOOM = image_layer_spec("RandomZoom", (
+    Param("height_factor", ParamKind.JSON, 0.1, "Vertical zoom range as a fraction: positive zooms out, "
+          "negative zooms in; 0.2 is ±20%.", required=True,
+          check=_factor_check("height_factor", -1, 1, low_open=True)),
+    Param("width_factor", ParamKind.JSON, None, "Horizontal zoom range; empty keeps the aspect ratio "
+          "(same zoom as the height).", nullable=True, check=_factor_check("width_factor", -1, 1, low_open=True)),
+    _fill_mode(),
+    _interpolation(),
+    seed(),
+    _fill_value(),
+), LayerDoc(
+    summary="Zooms each image in or out by a random amount, keeping its size." + _TRAINING_ONLY,
+    shape="Output shape equals input shape.",
+    use="Data augmentation when objects appear at different distances.",
+    mistake="Mixing up the sign: in Keras a positive factor zooms out (the object gets smaller).",
+), explain=_augmentation_explain)
 
-RANDOM_TRANSLATION = LayerSpec(
-    class_name="RandomTranslation",
-    cost=free,
-    explain=_augmentation_explain,
-    category=AUGMENTATION_CATEGORY,
-    params=(
-        *base_params(),
-        _data_format(),
-        Param("height_factor", ParamKind.JSON, 0.1, "Vertical shift range as a fraction of the height; "
-              "0.1 is up to ±10%.", required=True, check=_factor_check("height_factor", -1, 1)),
-        Param("width_factor", ParamKind.JSON, 0.1, "Horizontal shift range as a fraction of the width.",
-              required=True, check=_factor_check("width_factor", -1, 1)),
-        _fill_mode(),
-        _interpolation(),
-        seed(),
-        _fill_value(),
-    ),
-    output=_same_image("RandomTranslation"),
-    count=no_weights,
-    warn=_image_warn("RandomTranslation"),
-    doc=LayerDoc(
-        summary="Shifts each image up/down and left/right by a random amount." + _TRAINING_ONLY,
-        shape="Output shape equals input shape; the uncovered strip is filled according to fill_mode.",
-        use="Data augmentation when objects are not always centred.",
-        mistake="Shifting so far (factor near 1) that the object leaves the image.",
-    ),
-)
+RANDOM_TRANSLATION = image_layer_spec("RandomTranslation", (
+    Param("height_factor", ParamKind.JSON, 0.1, "Vertical shift range as a fraction of the height; "
+          "0.1 is up to ±10%.", required=True, check=_factor_check("height_factor", -1, 1)),
+    Param("width_factor", ParamKind.JSON, 0.1, "Horizontal shift range as a fraction of the width.",
+          required=True, check=_factor_check("width_factor", -1, 1)),
+    _fill_mode(),
+    _interpolation(),
+    seed(),
+    _fill_value(),
+), LayerDoc(
+    summary="Shifts each image up/down and left/right by a random amount." + _TRAINING_ONLY,
+    shape="Output shape equals input shape; the uncovered strip is filled according to fill_mode.",
+    use="Data augmentation when objects are not always centred.",
+    mistake="Shifting so far (factor near 1) that the object leaves the image.",
+), explain=_augmentation_explain)
 
-RANDOM_CONTRAST = LayerSpec(
-    class_name="RandomContrast",
-    cost=free,
-    explain=_augmentation_explain,
-    category=AUGMENTATION_CATEGORY,
-    params=(
-        *base_params(),
-        _data_format(),
-        Param("factor", ParamKind.JSON, [0.2, 0.2], "Contrast change [lower, upper]: the contrast is multiplied "
-              "by a number between 1 − lower and 1 + upper.", required=True, check=_factor_check("factor", 0, 1)),
-        _value_range(),
-        seed(),
-    ),
-    output=_same_image("RandomContrast"),
-    count=no_weights,
-    warn=_image_warn("RandomContrast", _contrast_warn),
-    doc=LayerDoc(
-        summary="Makes each image more or less contrasty by a random amount, per channel." + _TRAINING_ONLY,
-        formula="y = (x − mean) · c + mean, c ~ Uniform(1 − lower, 1 + upper), clipped to value_range",
-        shape="Output shape equals input shape.",
-        use="Data augmentation against lighting differences between photos.",
-        mistake="A value_range that does not match the data, e.g. [0, 255] after Rescaling(1/255); and a "
-        "single number as factor, which in Keras only ever increases contrast.",
-    ),
-)
+RANDOM_CONTRAST = image_layer_spec("RandomContrast", (
+    Param("factor", ParamKind.JSON, [0.2, 0.2], "Contrast change [lower, upper]: the contrast is multiplied "
+          "by a number between 1 − lower and 1 + upper.", required=True, check=_factor_check("factor", 0, 1)),
+    _value_range(),
+    seed(),
+), LayerDoc(
+    summary="Makes each image more or less contrasty by a random amount, per channel." + _TRAINING_ONLY,
+    formula="y = (x − mean) · c + mean, c ~ Uniform(1 − lower, 1 + upper), clipped to value_range",
+    shape="Output shape equals input shape.",
+    use="Data augmentation against lighting differences between photos.",
+    mistake="A value_range that does not match the data, e.g. [0, 255] after Rescaling(1/255); and a "
+    "single number as factor, which in Keras only ever increases contrast.",
+), explain=_augmentation_explain, extra_warn=_contrast_warn)
 
-RANDOM_BRIGHTNESS = LayerSpec(
-    class_name="RandomBrightness",
-    cost=free,
-    explain=_augmentation_explain,
-    category=AUGMENTATION_CATEGORY,
-    params=(
-        *base_params(),
-        _data_format(),
-        Param("factor", ParamKind.JSON, [-0.1, 0.1], "Brightness change as a fraction of value_range: 0.1 or "
-              "[-0.1, 0.1] shifts by up to ±10%.", required=True, check=_factor_check("factor", -1, 1)),
-        _value_range(),
-        seed(),
-    ),
-    output=_same_image("RandomBrightness"),
-    count=no_weights,
-    warn=_image_warn("RandomBrightness"),
-    doc=LayerDoc(
-        summary="Brightens or darkens each image by a random amount." + _TRAINING_ONLY,
-        formula="y = clip(x + d · (high − low)), d ~ Uniform(lower, upper)",
-        shape="Output shape equals input shape.",
-        use="Data augmentation against photos taken in different light.",
-        mistake="Forgetting to set value_range to [0, 1] when the images were already rescaled, which then "
-        "shifts them far out of range before clipping.",
-    ),
-)
+RANDOM_BRIGHTNESS = image_layer_spec("RandomBrightness", (
+    Param("factor", ParamKind.JSON, [-0.1, 0.1], "Brightness change as a fraction of value_range: 0.1 or "
+          "[-0.1, 0.1] shifts by up to ±10%.", required=True, check=_factor_check("factor", -1, 1)),
+    _value_range(),
+    seed(),
+), LayerDoc(
+    summary="Brightens or darkens each image by a random amount." + _TRAINING_ONLY,
+    formula="y = clip(x + d · (high − low)), d ~ Uniform(lower, upper)",
+    shape="Output shape equals input shape.",
+    use="Data augmentation against photos taken in different light.",
+    mistake="Forgetting to set value_range to [0, 1] when the images were already rescaled, which then "
+    "shifts them far out of range before clipping.",
+), explain=_augmentation_explain)
 
 
 SPECS: tuple[LayerSpec, ...] = (
