@@ -2,8 +2,11 @@
 
 Each window owns an :class:`Autosaver` with its own *slot* in the autosave folder
 (:func:`autosave_dir`): ``<slot>.project.json`` (the project, written atomically by
-:func:`app.core.project.save_project`), ``<slot>.marker.json`` (the original path and name)
-and ``<slot>.lock``, a :class:`QLockFile` held while the window lives. A clean exit, a
+:func:`app.core.project.save_project`), ``<slot>.weights.h5`` (the model's weights, in the
+project sidecar's format, when it has any), ``<slot>.marker.json`` (the original path and name)
+and ``<slot>.lock``, a :class:`QLockFile` held while the window lives. The weights can be large,
+so they are written only when they changed since the last autosave wrote them (an identity
+check: :class:`app.core.weights.ModelWeights` is immutable), never on every edit. A clean exit, a
 save or a discard removes the slot. A slot whose lock can be taken at start-up belongs to
 a process that died (QLockFile sees the dead PID), so it is offered for recovery; slots
 of other running Layerforge windows stay locked and are left alone.
@@ -23,7 +26,7 @@ from typing import Any
 from PySide6.QtCore import QLockFile, QObject, QTimer, Signal
 from PySide6.QtWidgets import QMessageBox, QWidget
 
-from app.core.project import ProjectError, dumps, load_project
+from app.core.project import ProjectError, dumps, load_project, weights_entry
 from app.gui import gc_guard
 from app.gui.document import Document
 from app.gui.recent import data_dir, write_text_atomic
@@ -35,6 +38,7 @@ AUTOSAVE_DELAY_MS = 3_000
 MARKER_FORMAT = "layerforge-autosave"
 PROJECT_SUFFIX = ".project.json"
 MARKER_SUFFIX = ".marker.json"
+WEIGHTS_SUFFIX = ".weights.h5"
 LOCK_SUFFIX = ".lock"
 
 
@@ -68,6 +72,9 @@ class Autosaver(QObject):
         self.slot = uuid.uuid4().hex
         self.project_file = self.directory / f"{self.slot}{PROJECT_SUFFIX}"
         self.marker_file = self.directory / f"{self.slot}{MARKER_SUFFIX}"
+        self.weights_file = self.directory / f"{self.slot}{WEIGHTS_SUFFIX}"
+        self._weights_written: tuple[Any, str] | None = None
+        """(weights, token) the slot's weights file holds (set once written, under the files lock)."""
         self._lock = QLockFile(str(self.directory / f"{self.slot}{LOCK_SUFFIX}"))
         self._document: Document | None = None
         self._files_lock = threading.Lock()
@@ -111,7 +118,8 @@ class Autosaver(QObject):
         """What follows every edit, undo and redo: the graph's re-analysis, settings and runs.
 
         (Not the undo stack's own signals: it emits them from its destructor too.)"""
-        return [document.analysis_changed, document.settings_changed, document.runs_changed]
+        return [document.analysis_changed, document.settings_changed, document.runs_changed,
+                document.weights_changed]
 
     def _dirty_changed(self, dirty: bool) -> None:
         if not dirty:  # saved, or undone back to the saved state: the file on disk has it all
@@ -123,8 +131,9 @@ class Autosaver(QObject):
         if not self._closed:
             self.debounce.start()
 
-    def _texts(self) -> tuple[str, str] | None:
-        """The project file and marker texts for the current state, or None when clean."""
+    def _texts(self) -> _Snapshot | None:
+        """The project file and marker texts for the current state (and the weights to write, when
+        they changed since the slot's weights file was written), or None when clean. GUI thread."""
         document = self._document
         try:
             if document is None or not document.dirty:
@@ -134,15 +143,35 @@ class Autosaver(QObject):
         project = document.project
         marker = {"format": MARKER_FORMAT, "version": 1, "name": project.name,
                   "original": str(project.path) if project.path else None, "saved_at": time.time()}
-        return dumps(project, self.project_file), json.dumps(marker, indent=2, ensure_ascii=False) + "\n"
+        weights, job = project.weights, None
+        with self._files_lock:
+            written = self._weights_written
+        if not weights:
+            meta = None
+        elif written is not None and written[0] is weights:
+            meta = weights_entry(project, self.weights_file.name, written[1])
+        else:
+            token = uuid.uuid4().hex
+            meta = weights_entry(project, self.weights_file.name, token)
+            job = (weights, project.graph.copy(), token)  # a copy: the graph changes on this thread meanwhile
+        kept_meta = project.weights_meta
+        project.weights_meta = meta
+        try:
+            text = dumps(project, self.project_file)
+        finally:
+            project.weights_meta = kept_meta
+        return _Snapshot(text, json.dumps(marker, indent=2, ensure_ascii=False) + "\n", job, bool(weights))
 
     def _take_lock(self) -> None:
         self.directory.mkdir(parents=True, exist_ok=True)
         if not self._lock.isLocked():
             self._lock.tryLock(0)
 
-    def _write_files(self, texts: tuple[str, str], generation: int, sequence: int | None = None) -> bool:
-        """Write both files unless a discard or a newer write came after the texts were taken (any thread)."""
+    def _write_files(self, texts: _Snapshot, generation: int, sequence: int | None = None) -> bool:
+        """Write the files unless a discard or a newer write came after the texts were taken (any thread).
+        The weights go first, so a project file never names a weights file that is not there yet."""
+        from app.keras_bridge.weights_io import WeightsError, write_sidecar
+
         with self._files_lock:
             if generation != self._generation:
                 return False
@@ -150,8 +179,18 @@ class Autosaver(QObject):
                 if sequence < self._written_sequence:
                     return False
                 self._written_sequence = sequence
-            write_text_atomic(self.project_file, texts[0])
-            write_text_atomic(self.marker_file, texts[1])
+            if texts.weights is not None:
+                weights, graph, token = texts.weights
+                try:
+                    write_sidecar(self.weights_file, weights, graph, token)
+                except WeightsError as err:
+                    raise OSError(str(err)) from None
+                self._weights_written = (weights, token)
+            elif not texts.has_weights:
+                _remove(self.weights_file)
+                self._weights_written = None
+            write_text_atomic(self.project_file, texts.project)
+            write_text_atomic(self.marker_file, texts.marker)
             return True
 
     def write(self) -> bool:
@@ -196,7 +235,7 @@ class Autosaver(QObject):
         thread.start()
         return True
 
-    def _write_job(self, texts: tuple[str, str], generation: int, sequence: int) -> None:
+    def _write_job(self, texts: _Snapshot, generation: int, sequence: int) -> None:
         try:
             written = self._write_files(texts, generation, sequence)
         except OSError as err:
@@ -221,7 +260,8 @@ class Autosaver(QObject):
         """Remove this slot's files (the work is saved or deliberately thrown away)."""
         with self._files_lock:
             self._generation += 1  # a write queued before this point is dropped
-            _remove(self.marker_file, self.project_file)
+            _remove(self.marker_file, self.project_file, self.weights_file)
+            self._weights_written = None
         if self._lock.isLocked():
             self._lock.unlock()
 
@@ -234,6 +274,17 @@ class Autosaver(QObject):
         if self._pending is not None:
             self._pending.join()
             self._pending = None
+
+
+@dataclass(frozen=True)
+class _Snapshot:
+    """What one autosave writes, taken on the GUI thread: texts, and the weights when they changed."""
+
+    project: str
+    marker: str
+    weights: tuple[Any, Any, str] | None
+    """(weights, a copy of the graph for the layer names, token), or None: the weights file stays as it is."""
+    has_weights: bool
 
 
 @dataclass
@@ -257,16 +308,27 @@ class Orphan:
         where = str(self.original) if self.original else "never saved"
         return f"{self.name} ({where}), autosaved {when}"
 
+    @property
+    def weights_file(self) -> Path:
+        return self.project_file.with_name(f"{self.slot}{WEIGHTS_SUFFIX}")
+
     def load(self) -> Document:
-        """The recovered document: marked unsaved, saving to its original file. Raises ProjectError."""
+        """The recovered document, with the weights it had: marked unsaved, saving to its original
+        file (weights beside it). Raises ProjectError; a weights file that cannot be used is named
+        in ``open_notes`` and the model starts from initial weights."""
+        from app.keras_bridge.weights_io import load_project_weights
+
         project = load_project(self.project_file)
+        notes = load_project_weights(project)  # the slot's weights file, named in the autosaved project
         project.path = self.original
+        project.weights_meta = None  # the slot's file; the next save writes the weights beside the original
         document = Document(project)
+        document.open_notes = notes
         document.undo_stack.resetClean()
         return document
 
     def discard(self) -> None:
-        _remove(self.marker_file, self.project_file)
+        _remove(self.marker_file, self.project_file, self.weights_file)
         self.release()
 
     def set_aside(self) -> None:
