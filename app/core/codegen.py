@@ -264,6 +264,9 @@ class _Writer:
         ]
         for node_id in graph.topological_order():
             lines.extend(self._node(graph.node(node_id)))
+        from app.core.codegen_recipes import recipe_source
+
+        recipe = recipe_source(self)  # an autoencoder, VAE or GAN: its parts and its train_step
         if self.imports:
             at = lines.index("from keras import layers") + 1
             lines[at:at] = sorted(self.imports)
@@ -274,6 +277,8 @@ class _Writer:
         if not outputs:
             raise CodegenError("the model has no output layer")
         model_name = literal(keras_model_name(str(self.project.name)), where)
+        if recipe is not None:
+            return "\n".join([*lines, *recipe[0], "", 'if __name__ == "__main__":', *recipe[1]]) + "\n"
         lines += [
             "",
             f"model = keras.Model(inputs={_one_or_list(inputs)}, outputs={_one_or_list(outputs)}, "
