@@ -22,6 +22,7 @@ from app.core.catalog.spec import (
     Fix,
     LayerDoc,
     LayerSpec,
+    OutputRule,
     Param,
     ParamKind,
     Sentence,
@@ -449,7 +450,7 @@ def _upsampling_explain(ctx: ExplainContext) -> Sentence:
 def _border_explain(key: str, verb: str) -> ExplainRule:
     """ZeroPadding2D and Cropping2D: how many rows and columns each side gains or loses."""
     def build(ctx: ExplainContext) -> Sentence:
-        (top, bottom), (left, right) = _pairs(ctx.cfg[key])
+        (top, bottom), (left, right) = _sides(ctx.cfg[key], 2)
         return (f"{arrow(ctx)}: {verb} {top} + {bottom} rows and {left} + {right} columns; {params_text(0)}", 0)
     return build
 
@@ -730,16 +731,119 @@ DEPTHWISE_CONV2D = depthwise_spec(2, LayerDoc(
 ), explain=_depthwise_explain)
 
 
-# --- UpSampling2D / ZeroPadding2D / Cropping2D ----------------------------------------------
+# --- Upsampling, zero padding and cropping, for any number of spatial axes ------------------------
 
-def _upsampling_output(cfg: Config, inputs: Sequence[Shape]) -> Shape:
-    (shape,) = inputs
-    fmt = cfg["data_format"]
-    require_spatial_rank(shape, 2, "UpSampling2D", fmt)
+def _is_count(v: Any) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool) and v >= 0
+
+
+_SIDES: dict[int, str] = {
+    1: "one number for both ends or [before, after]",
+    2: "one number for all sides, [rows, columns], or [[top, bottom], [left, right]]",
+    3: "one number for all sides, [depth, height, width], or [[front, back], [top, bottom], [left, right]]",
+}
+"""How per-side amounts may be written, for a parameter's help."""
+
+_SIDES_REFUSED: dict[int, str] = {
+    1: " or [before, after]",
+    2: ", [rows, columns], or [[top, bottom], [left, right]]",
+    3: " or [depth, height, width] or [[front, back], [top, bottom], [left, right]]",
+}
+
+
+def _check_sides(name: str, n: int) -> Any:
+    """Keras' spellings of per-side amounts: one number, one per axis, or a (before, after) pair per axis."""
+    def check(value: Any) -> str | None:
+        if _is_count(value):
+            return None
+        if n == 1:
+            ok = isinstance(value, (list, tuple)) and len(value) == 2 and all(_is_count(v) for v in value)
+        else:
+            ok = isinstance(value, (list, tuple)) and len(value) == n and all(
+                _is_count(v) or (isinstance(v, (list, tuple)) and len(v) == 2 and all(_is_count(x) for x in v))
+                for v in value
+            )
+        return None if ok else f"'{name}' must be a whole number ≥ 0{_SIDES_REFUSED[n]} (got {value!r})"
+    return check
+
+
+def _sides(value: Any, n: int) -> list[tuple[int, int]]:
+    """Per-axis (before, after) amounts from any of Keras' spellings."""
+    if isinstance(value, int):
+        return [(value, value)] * n
+    if n == 1:
+        return [(int(value[0]), int(value[1]))]
+    return [(v, v) if isinstance(v, int) else (int(v[0]), int(v[1])) for v in value]
+
+
+def _spatial_in(shape: Shape, n: int, layer: str, cfg: Config) -> tuple[tuple[int | None, ...], int | None, str]:
+    fmt = cfg.get("data_format", "channels_last")
+    require_spatial_rank(shape, n, layer, fmt)
     spatial, channels = split_channels(shape, fmt)
-    size = per_axis(cfg["size"], 2)
-    out = [None if d is None else d * f for d, f in zip(spatial, size, strict=True)]
-    return join_channels(shape[0], out, channels, fmt)
+    return spatial, channels, fmt
+
+
+def _zero_padding_rule(layer: str, n: int) -> OutputRule:
+    def output(cfg: Config, inputs: Sequence[Shape]) -> Shape:
+        (shape,) = inputs
+        spatial, channels, fmt = _spatial_in(shape, n, layer, cfg)
+        out = [None if d is None else d + a + b for d, (a, b) in zip(spatial, _sides(cfg["padding"], n), strict=True)]
+        return join_channels(shape[0], out, channels, fmt)
+    return output
+
+
+def _cropping_rule(layer: str, n: int) -> OutputRule:
+    left = "row/column" if n == 2 else "position"
+
+    def output(cfg: Config, inputs: Sequence[Shape]) -> Shape:
+        (shape,) = inputs
+        spatial, channels, fmt = _spatial_in(shape, n, layer, cfg)
+        out: list[int | None] = []
+        for axis, (d, (a, b)) in enumerate(zip(spatial, _sides(cfg["cropping"], n), strict=True)):
+            if d is not None and a + b >= d:
+                raise ShapeError(
+                    f"{layer}: cropping {a} + {b} along the {AXIS_NAMES[n][axis]} removes all {d} of the input "
+                    f"{fmt_shape(shape)}. Crop less so at least one {left} is left.",
+                    port="input",
+                )
+            out.append(None if d is None else d - a - b)
+        return join_channels(shape[0], out, channels, fmt)
+    return output
+
+
+def upsampling_rule(layer: str, n: int) -> OutputRule:
+    """UpSampling1D/2D/3D: every spatial size times its repeat factor."""
+    def output(cfg: Config, inputs: Sequence[Shape]) -> Shape:
+        (shape,) = inputs
+        spatial, channels, fmt = _spatial_in(shape, n, layer, cfg)
+        size = per_axis(cfg["size"], n)
+        out = [None if d is None else d * f for d, f in zip(spatial, size, strict=True)]
+        return join_channels(shape[0], out, channels, fmt)
+    return output
+
+
+def border_spec(n: int, key: str, what: str, default: Any, doc: LayerDoc,
+                explain: ExplainRule | None = None) -> LayerSpec:
+    """ZeroPadding1D/2D/3D (``key`` 'padding') and Cropping1D/2D/3D ('cropping'); ``what`` says what the
+    amounts are, ``default`` is Keras' default amount."""
+    padding = key == "padding"
+    class_name = f"ZeroPadding{n}D" if padding else f"Cropping{n}D"
+    layout = () if (n == 1 and not padding) else (data_format_param(),)  # Keras' Cropping1D has no data_format
+    return LayerSpec(
+        class_name=class_name,
+        cost=free,
+        explain=explain,
+        category=RESHAPING_CATEGORY,
+        name_prefix=f"zero_padding{n}d" if padding else f"cropping{n}d",
+        params=(
+            *base_params(),
+            Param(key, ParamKind.JSON, default, f"{what}: {_SIDES[n]}.", check=_check_sides(key, n)),
+            *layout,
+        ),
+        output=(_zero_padding_rule if padding else _cropping_rule)(class_name, n),
+        count=no_weights,
+        doc=doc,
+    )
 
 
 UP_SAMPLING2D = LayerSpec(
@@ -756,7 +860,7 @@ UP_SAMPLING2D = LayerSpec(
               "'bilinear' blends neighbours.",
               choices=("nearest", "bilinear", "bicubic", "area", "lanczos3", "lanczos5")),
     ),
-    output=_upsampling_output,
+    output=upsampling_rule("UpSampling2D", 2),
     count=no_weights,
     doc=LayerDoc(
         summary="Enlarges an image by repeating (or interpolating) pixels; it learns nothing.",
@@ -766,104 +870,20 @@ UP_SAMPLING2D = LayerSpec(
     ),
 )
 
+ZERO_PADDING2D = border_spec(2, "padding", "Rows and columns of zeros to add", [[1, 1], [1, 1]], LayerDoc(
+    summary="Adds borders of zeros around an image.",
+    shape="(None, H, W, C) -> (None, H + top + bottom, W + left + right, C).",
+    use="Before a 'valid' convolution or pooling to control the output size exactly, as ResNet does "
+    "before its first 7×7 convolution.",
+    mistake="Padding a lot and then using 'valid' convolutions, when padding 'same' would do.",
+), explain=_border_explain("padding", "adds zeros around each image:"))
 
-def _pairs(value: Any) -> tuple[tuple[int, int], tuple[int, int]]:
-    """Keras' three spellings (n, [h, w], [[top, bottom], [left, right]]) as nested pairs."""
-    if isinstance(value, int):
-        return ((value, value), (value, value))
-    rows, cols = value
-    return (tuple(per_axis(rows, 2)), tuple(per_axis(cols, 2)))  # type: ignore[return-value]
-
-
-def _check_pairs(name: str) -> Any:
-    def check(value: Any) -> str | None:
-        def is_count(v: Any) -> bool:
-            return isinstance(v, int) and not isinstance(v, bool) and v >= 0
-
-        if is_count(value):
-            return None
-        ok = isinstance(value, (list, tuple)) and len(value) == 2 and all(
-            is_count(v) or (isinstance(v, (list, tuple)) and len(v) == 2 and all(is_count(x) for x in v))
-            for v in value
-        )
-        if ok:
-            return None
-        return (f"'{name}' must be a whole number ≥ 0, [rows, columns], or [[top, bottom], [left, right]] "
-                f"(got {value!r})")
-    return check
-
-
-def _zero_padding_output(cfg: Config, inputs: Sequence[Shape]) -> Shape:
-    (shape,) = inputs
-    fmt = cfg["data_format"]
-    require_spatial_rank(shape, 2, "ZeroPadding2D", fmt)
-    spatial, channels = split_channels(shape, fmt)
-    out = [None if d is None else d + a + b for d, (a, b) in zip(spatial, _pairs(cfg["padding"]), strict=True)]
-    return join_channels(shape[0], out, channels, fmt)
-
-
-ZERO_PADDING2D = LayerSpec(
-    class_name="ZeroPadding2D",
-    cost=free,
-    explain=_border_explain("padding", "adds zeros around each image:"),
-    category=RESHAPING_CATEGORY,
-    name_prefix="zero_padding2d",
-    params=(
-        *base_params(),
-        Param("padding", ParamKind.JSON, [[1, 1], [1, 1]], "Rows and columns of zeros to add: one number for all "
-              "sides, [rows, columns], or [[top, bottom], [left, right]].", check=_check_pairs("padding")),
-        data_format_param(),
-    ),
-    output=_zero_padding_output,
-    count=no_weights,
-    doc=LayerDoc(
-        summary="Adds borders of zeros around an image.",
-        shape="(None, H, W, C) -> (None, H + top + bottom, W + left + right, C).",
-        use="Before a 'valid' convolution or pooling to control the output size exactly, as ResNet does "
-        "before its first 7×7 convolution.",
-        mistake="Padding a lot and then using 'valid' convolutions, when padding 'same' would do.",
-    ),
-)
-
-
-def _cropping_output(cfg: Config, inputs: Sequence[Shape]) -> Shape:
-    (shape,) = inputs
-    fmt = cfg["data_format"]
-    require_spatial_rank(shape, 2, "Cropping2D", fmt)
-    spatial, channels = split_channels(shape, fmt)
-    out: list[int | None] = []
-    for axis, (d, (a, b)) in enumerate(zip(spatial, _pairs(cfg["cropping"]), strict=True)):
-        if d is not None and a + b >= d:
-            raise ShapeError(
-                f"Cropping2D: cropping {a} + {b} along the {AXIS_NAMES[2][axis]} removes all {d} of the input "
-                f"{fmt_shape(shape)}. Crop less so at least one row/column is left.",
-                port="input",
-            )
-        out.append(None if d is None else d - a - b)
-    return join_channels(shape[0], out, channels, fmt)
-
-
-CROPPING2D = LayerSpec(
-    class_name="Cropping2D",
-    cost=free,
-    explain=_border_explain("cropping", "cuts off"),
-    category=RESHAPING_CATEGORY,
-    name_prefix="cropping2d",
-    params=(
-        *base_params(),
-        Param("cropping", ParamKind.JSON, [[0, 0], [0, 0]], "Rows and columns to cut off: one number for all "
-              "sides, [rows, columns], or [[top, bottom], [left, right]].", check=_check_pairs("cropping")),
-        data_format_param(),
-    ),
-    output=_cropping_output,
-    count=no_weights,
-    doc=LayerDoc(
-        summary="Cuts rows and columns off the borders of an image.",
-        shape="(None, H, W, C) -> (None, H − top − bottom, W − left − right, C).",
-        use="Matching the sizes of two feature maps before joining them, e.g. the skip connections of a U-Net.",
-        mistake="Cropping as much as the image is tall or wide, which leaves nothing.",
-    ),
-)
+CROPPING2D = border_spec(2, "cropping", "Rows and columns to cut off", [[0, 0], [0, 0]], LayerDoc(
+    summary="Cuts rows and columns off the borders of an image.",
+    shape="(None, H, W, C) -> (None, H − top − bottom, W − left − right, C).",
+    use="Matching the sizes of two feature maps before joining them, e.g. the skip connections of a U-Net.",
+    mistake="Cropping as much as the image is tall or wide, which leaves nothing.",
+), explain=_border_explain("cropping", "cuts off"))
 
 
 SPECS: tuple[LayerSpec, ...] = (

@@ -18,6 +18,7 @@ from app.core.catalog.convolution import (
     _conv_params,
     _conv_rules,
     _cpu_channels_first_warn,
+    border_spec,
     conv_cost,
     data_format_param,
     depthwise_spec,
@@ -31,8 +32,8 @@ from app.core.catalog.convolution import (
     separable_spec,
     split_channels,
     transpose_cost,
+    upsampling_rule,
 )
-from app.core.catalog.costs import free
 from app.core.catalog.rules import deconv_length, elements, fmt_shape
 from app.core.catalog.spec import (
     Config,
@@ -201,128 +202,28 @@ DEPTHWISE_CONV1D = depthwise_spec(1, LayerDoc(
 
 # --- Padding, cropping, upsampling in 1D and 3D ------------------------------------------------
 
-def _is_count(v: Any) -> bool:
-    return isinstance(v, int) and not isinstance(v, bool) and v >= 0
-
-
-def _check_sides(name: str, n: int) -> Any:
-    """Keras' spellings of per-side amounts: one number, one per axis, or a (before, after) pair per axis."""
-    def check(value: Any) -> str | None:
-        if _is_count(value):
-            return None
-        if n == 1:
-            ok = isinstance(value, (list, tuple)) and len(value) == 2 and all(_is_count(v) for v in value)
-            shape = "[before, after]"
-        else:
-            ok = isinstance(value, (list, tuple)) and len(value) == n and all(
-                _is_count(v) or (isinstance(v, (list, tuple)) and len(v) == 2 and all(_is_count(x) for x in v))
-                for v in value
-            )
-            shape = "[depth, height, width] or [[front, back], [top, bottom], [left, right]]"
-        return None if ok else f"'{name}' must be a whole number ≥ 0 or {shape} (got {value!r})"
-    return check
-
-
-def _sides(value: Any, n: int) -> list[tuple[int, int]]:
-    """Per-axis (before, after) amounts from any of Keras' spellings."""
-    if isinstance(value, int):
-        return [(value, value)] * n
-    if n == 1:
-        return [(int(value[0]), int(value[1]))]
-    return [(v, v) if isinstance(v, int) else (int(v[0]), int(v[1])) for v in value]
-
-
-def _spatial_in(shape: Shape, n: int, layer: str, cfg: Config) -> tuple[tuple[int | None, ...], int | None, str]:
-    fmt = cfg.get("data_format", "channels_last")
-    require_spatial_rank(shape, n, layer, fmt)
-    spatial, channels = split_channels(shape, fmt)
-    return spatial, channels, fmt
-
-
-def _zero_padding_rule(layer: str, n: int) -> Any:
-    def output(cfg: Config, inputs: Sequence[Shape]) -> Shape:
-        (shape,) = inputs
-        spatial, channels, fmt = _spatial_in(shape, n, layer, cfg)
-        out = [None if d is None else d + a + b for d, (a, b) in zip(spatial, _sides(cfg["padding"], n), strict=True)]
-        return join_channels(shape[0], out, channels, fmt)
-    return output
-
-
-def _cropping_rule(layer: str, n: int) -> Any:
-    def output(cfg: Config, inputs: Sequence[Shape]) -> Shape:
-        (shape,) = inputs
-        spatial, channels, fmt = _spatial_in(shape, n, layer, cfg)
-        out: list[int | None] = []
-        for axis, (d, (a, b)) in enumerate(zip(spatial, _sides(cfg["cropping"], n), strict=True)):
-            if d is not None and a + b >= d:
-                raise ShapeError(
-                    f"{layer}: cropping {a} + {b} along the {AXIS_NAMES[n][axis]} removes all {d} of the input "
-                    f"{fmt_shape(shape)}. Crop less so at least one position is left.",
-                    port="input",
-                )
-            out.append(None if d is None else d - a - b)
-        return join_channels(shape[0], out, channels, fmt)
-    return output
-
-
-def _upsampling_rule(layer: str, n: int) -> Any:
-    def output(cfg: Config, inputs: Sequence[Shape]) -> Shape:
-        (shape,) = inputs
-        spatial, channels, fmt = _spatial_in(shape, n, layer, cfg)
-        size = per_axis(cfg["size"], n)
-        out = [None if d is None else d * f for d, f in zip(spatial, size, strict=True)]
-        return join_channels(shape[0], out, channels, fmt)
-    return output
-
-
-_SIDES_1D = "one number for both ends or [before, after]"
-_SIDES_3D = "one number for all sides, [depth, height, width], or [[front, back], [top, bottom], [left, right]]"
-
-def _border_spec(n: int, key: str, what: str, doc: LayerDoc) -> LayerSpec:
-    """ZeroPadding1D/3D (``key`` 'padding') and Cropping1D/3D ('cropping'): ``what`` the amounts mean."""
-    padding = key == "padding"
-    class_name = f"ZeroPadding{n}D" if padding else f"Cropping{n}D"
-    sides = _SIDES_1D if n == 1 else _SIDES_3D
-    default: list[Any] = [1, 1] if n == 1 else [[1, 1] for _ in range(n)]
-    layout = () if (n == 1 and not padding) else (data_format_param(),)  # Keras' Cropping1D has no data_format
-    return LayerSpec(
-        class_name=class_name,
-        cost=free,
-        category=RESHAPING_CATEGORY,
-        name_prefix=f"zero_padding{n}d" if padding else f"cropping{n}d",
-        params=(
-            *base_params(),
-            Param(key, ParamKind.JSON, default, f"{what}: {sides}.", check=_check_sides(key, n)),
-            *layout,
-        ),
-        output=(_zero_padding_rule if padding else _cropping_rule)(class_name, n),
-        count=no_weights,
-        doc=doc,
-    )
-
-
-ZERO_PADDING1D = _border_spec(1, "padding", "Steps of zeros to add", LayerDoc(
+ZERO_PADDING1D = border_spec(1, "padding", "Steps of zeros to add", [1, 1], LayerDoc(
     summary="Adds steps of zeros at the start and end of a sequence.",
     shape="(None, steps, C) -> (None, before + steps + after, C).",
     use="Before a 'valid' Conv1D so the output keeps the length you want.",
     mistake="Padding instead of choosing padding 'same' in the Conv1D itself, which is simpler.",
 ))
 
-ZERO_PADDING3D = _border_spec(3, "padding", "Zeros to add", LayerDoc(
+ZERO_PADDING3D = border_spec(3, "padding", "Zeros to add", [[1, 1], [1, 1], [1, 1]], LayerDoc(
     summary="Adds borders of zeros around a volume, on every side of depth, height and width.",
     shape="(None, D, H, W, C) -> (None, D + front + back, H + top + bottom, W + left + right, C).",
     use="Before a 'valid' Conv3D or pooling to control the output size exactly.",
     mistake="Padding by a lot: a volume grows on three axes, and so does the memory.",
 ))
 
-CROPPING1D = _border_spec(1, "cropping", "Steps to cut off", LayerDoc(
+CROPPING1D = border_spec(1, "cropping", "Steps to cut off", [1, 1], LayerDoc(
     summary="Cuts steps off the start and end of a sequence.",
     shape="(None, steps, C) -> (None, steps − before − after, C).",
     use="Matching the lengths of two sequences before adding or concatenating them.",
     mistake="Forgetting that its default already cuts one step from each end.",
 ))
 
-CROPPING3D = _border_spec(3, "cropping", "Amounts to cut off", LayerDoc(
+CROPPING3D = border_spec(3, "cropping", "Amounts to cut off", [[1, 1], [1, 1], [1, 1]], LayerDoc(
     summary="Cuts slices, rows and columns off the borders of a volume.",
     shape="(None, D, H, W, C) -> (None, D − front − back, H − top − bottom, W − left − right, C).",
     use="Matching the sizes of two 3-D feature maps before joining them, as in a 3-D U-Net.",
@@ -338,7 +239,7 @@ UP_SAMPLING1D = LayerSpec(
         *base_params(),
         Param("size", ParamKind.INT, 2, "How many times each step is repeated.", minimum=1),
     ),
-    output=_upsampling_rule("UpSampling1D", 1),
+    output=upsampling_rule("UpSampling1D", 1),
     count=no_weights,
     doc=LayerDoc(
         summary="Lengthens a sequence by repeating every step; it learns nothing.",
@@ -358,7 +259,7 @@ UP_SAMPLING3D = LayerSpec(
         int_tuple("size", [2, 2, 2], 3, "How many times to repeat along depth, height and width."),
         data_format_param(),
     ),
-    output=_upsampling_rule("UpSampling3D", 3),
+    output=upsampling_rule("UpSampling3D", 3),
     count=no_weights,
     doc=LayerDoc(
         summary="Enlarges a volume by repeating every voxel along depth, height and width; it learns nothing.",
