@@ -455,51 +455,45 @@ def _border_explain(key: str, verb: str) -> ExplainRule:
     return build
 
 
-_conv1d_output, _conv1d_count = _conv_rules("Conv1D", 1, "Conv2D")
-_conv2d_output, _conv2d_count = _conv_rules("Conv2D", 2, "Conv1D")
+def conv_spec(n: int, doc: LayerDoc, explain: ExplainRule | None = None) -> LayerSpec:
+    """Conv1D, Conv2D or Conv3D: the same parameters, rules and cost for ``n`` spatial axes
+    ('causal' padding only for sequences)."""
+    layer = f"Conv{n}D"
+    output, count = _conv_rules(layer, n, "Conv2D" if n != 2 else "Conv1D")
+    return LayerSpec(
+        class_name=layer,
+        cost=conv_cost,
+        explain=explain,
+        category=CATEGORY,
+        name_prefix=f"conv{n}d",
+        params=_conv_params(n, causal=n == 1),
+        output=output,
+        count=count,
+        warn=_cpu_channels_first_warn(layer),
+        doc=doc,
+    )
 
-CONV1D = LayerSpec(
-    class_name="Conv1D",
-    cost=conv_cost,
-    explain=_conv_explain,
-    category=CATEGORY,
-    name_prefix="conv1d",
-    params=_conv_params(1, causal=True),
-    output=_conv1d_output,
-    count=_conv1d_count,
-    warn=_cpu_channels_first_warn("Conv1D"),
-    doc=LayerDoc(
-        summary="Slides learned filters along a sequence; each filter detects one local pattern "
-        "(a short motif in audio, text or sensor data).",
-        formula="y[t, f] = activation(Σ_k Σ_c x[t·s + k·d, c] · W[k, c, f] + b[f])",
-        shape="(None, steps, channels) -> (None, new_steps, filters). With 'valid': new_steps = "
-        "floor((steps − (kernel−1)·dilation − 1) / strides) + 1; with 'same' or 'causal': ceil(steps / strides).",
-        use="Time series, audio and text models; 'causal' padding keeps the model from seeing the future.",
-        mistake="Feeding a 2-D (None, features) tensor: a sequence needs a channel axis, e.g. (steps, 1).",
-    ),
-)
 
-CONV2D = LayerSpec(
-    class_name="Conv2D",
-    cost=conv_cost,
-    explain=_conv_explain,
-    category=CATEGORY,
-    name_prefix="conv2d",
-    params=_conv_params(2, causal=False),
-    output=_conv2d_output,
-    count=_conv2d_count,
-    warn=_cpu_channels_first_warn("Conv2D"),
-    doc=LayerDoc(
-        summary="Slides small learned filters over an image; each filter responds to one local pattern "
-        "such as an edge, a texture or (deeper in the network) a part of an object.",
-        formula="y[i, j, f] = activation(Σ_u Σ_v Σ_c x[i·s + u·d, j·s + v·d, c] · W[u, v, c, f] + b[f])",
-        shape="(None, H, W, C) -> (None, H', W', filters). With 'valid': H' = floor((H − (k−1)·d − 1) / s) + 1; "
-        "with 'same': H' = ceil(H / s). Weights: kh·kw·(C/groups)·filters + filters.",
-        use="The main building block of image models: stacks of Conv2D + pooling, then a Dense head.",
-        mistake="Feeding flat (None, 784) data or (None, 28, 28) images without a channel axis: "
-        "Conv2D needs (height, width, channels), e.g. (28, 28, 1).",
-    ),
-)
+CONV1D = conv_spec(1, LayerDoc(
+    summary="Slides learned filters along a sequence; each filter detects one local pattern "
+    "(a short motif in audio, text or sensor data).",
+    formula="y[t, f] = activation(Σ_k Σ_c x[t·s + k·d, c] · W[k, c, f] + b[f])",
+    shape="(None, steps, channels) -> (None, new_steps, filters). With 'valid': new_steps = "
+    "floor((steps − (kernel−1)·dilation − 1) / strides) + 1; with 'same' or 'causal': ceil(steps / strides).",
+    use="Time series, audio and text models; 'causal' padding keeps the model from seeing the future.",
+    mistake="Feeding a 2-D (None, features) tensor: a sequence needs a channel axis, e.g. (steps, 1).",
+), explain=_conv_explain)
+
+CONV2D = conv_spec(2, LayerDoc(
+    summary="Slides small learned filters over an image; each filter responds to one local pattern "
+    "such as an edge, a texture or (deeper in the network) a part of an object.",
+    formula="y[i, j, f] = activation(Σ_u Σ_v Σ_c x[i·s + u·d, j·s + v·d, c] · W[u, v, c, f] + b[f])",
+    shape="(None, H, W, C) -> (None, H', W', filters). With 'valid': H' = floor((H − (k−1)·d − 1) / s) + 1; "
+    "with 'same': H' = ceil(H / s). Weights: kh·kw·(C/groups)·filters + filters.",
+    use="The main building block of image models: stacks of Conv2D + pooling, then a Dense head.",
+    mistake="Feeding flat (None, 784) data or (None, 28, 28) images without a channel axis: "
+    "Conv2D needs (height, width, channels), e.g. (28, 28, 1).",
+), explain=_conv_explain)
 
 
 # --- Conv2DTranspose ------------------------------------------------------------------------

@@ -15,11 +15,9 @@ from app.core.catalog.convolution import (
     CATEGORY,
     RESHAPING_CATEGORY,
     _check_strides_with_dilation,
-    _conv_params,
-    _conv_rules,
     _cpu_channels_first_warn,
     border_spec,
-    conv_cost,
+    conv_spec,
     data_format_param,
     depthwise_spec,
     int_tuple,
@@ -54,27 +52,15 @@ from app.core.catalog.spec import (
 
 # --- Conv3D -----------------------------------------------------------------------------------
 
-_conv3d_output, _conv3d_count = _conv_rules("Conv3D", 3, "Conv2D")
-
-CONV3D = LayerSpec(
-    class_name="Conv3D",
-    cost=conv_cost,
-    category=CATEGORY,
-    name_prefix="conv3d",
-    params=_conv_params(3, causal=False),
-    output=_conv3d_output,
-    count=_conv3d_count,
-    warn=_cpu_channels_first_warn("Conv3D"),
-    doc=LayerDoc(
-        summary="Slides small learned 3-D filters through a volume: a video clip (frames × height × width) or a "
-        "medical scan (slices × height × width).",
-        formula="y[d, i, j, f] = activation(Σ over the kd×kh×kw window and the channels of x · W + b[f])",
-        shape="(None, D, H, W, C) -> (None, D', H', W', filters), each axis as in Conv2D. "
-        "Weights: kd·kh·kw·(C/groups)·filters + filters.",
-        use="Video classification and volumetric (CT, MRI) segmentation.",
-        mistake="Feeding a single image: Conv3D needs a depth axis, (depth, height, width, channels).",
-    ),
-)
+CONV3D = conv_spec(3, LayerDoc(
+    summary="Slides small learned 3-D filters through a volume: a video clip (frames × height × width) or a "
+    "medical scan (slices × height × width).",
+    formula="y[d, i, j, f] = activation(Σ over the kd×kh×kw window and the channels of x · W + b[f])",
+    shape="(None, D, H, W, C) -> (None, D', H', W', filters), each axis as in Conv2D. "
+    "Weights: kd·kh·kw·(C/groups)·filters + filters.",
+    use="Video classification and volumetric (CT, MRI) segmentation.",
+    mistake="Feeding a single image: Conv3D needs a depth axis, (depth, height, width, channels).",
+))
 
 
 # --- Conv1DTranspose / Conv3DTranspose --------------------------------------------------------
