@@ -496,71 +496,26 @@ CONV2D = conv_spec(2, LayerDoc(
 ), explain=_conv_explain)
 
 
-# --- Conv2DTranspose ------------------------------------------------------------------------
+# --- Transposed convolutions, for any number of spatial axes -------------------------------------
 
-def _deconv_output(cfg: Config, inputs: Sequence[Shape]) -> Shape:
-    (shape,) = inputs
-    fmt = cfg["data_format"]
-    require_spatial_rank(shape, 2, "Conv2DTranspose", fmt)
-    kernel, strides, dilation = (per_axis(cfg[k], 2) for k in ("kernel_size", "strides", "dilation_rate"))
-    padding_out = None if cfg["output_padding"] is None else per_axis(cfg["output_padding"], 2)
-    if padding_out is not None:
-        for axis, (extra, step) in enumerate(zip(padding_out, strides, strict=True)):
-            if extra >= step:
-                raise ShapeError(
-                    f"Conv2DTranspose: output_padding must be smaller than strides on every axis, but along the "
-                    f"{AXIS_NAMES[2][axis]} it is {extra} with strides {step}. Leave output_padding empty to let "
-                    "Keras choose.",
-                    fix=Fix("Clear output_padding", {"op": "set_param", "param": "output_padding", "value": None}),
-                )
-    _check_strides_with_dilation("Conv2DTranspose", strides, dilation)
-    spatial, channels = split_channels(shape, fmt)
-    known_channels(channels, "Conv2DTranspose", fmt)
-    out = [
-        deconv_length(length, k, s, cfg["padding"], None if padding_out is None else padding_out[i], d)
-        for i, (length, k, s, d) in enumerate(zip(spatial, kernel, strides, dilation, strict=True))
-    ]
-    return join_channels(shape[0], out, cfg["filters"], fmt)
+_OUTPUT_PADDING_HELP = (
+    "Extra positions added to the output along each axis (each smaller than strides); empty lets Keras choose.",
+    "Extra rows/columns added to the output (each smaller than strides); empty lets Keras choose.",
+)
+"""output_padding's help: for volumes and sequences, and (index 1) for images."""
 
 
-def _deconv_count(cfg: Config, inputs: Sequence[Shape]) -> tuple[int, int]:
-    _, channels = split_channels(inputs[0], cfg["data_format"])
-    channels = known_channels(channels, "Conv2DTranspose", cfg["data_format"])
-    filters = cfg["filters"]
-    kernel = elements(per_axis(cfg["kernel_size"], 2)) or 0
-    return (kernel * channels * filters + (filters if cfg["use_bias"] else 0), 0)
-
-
-def _deconv_warn(cfg: Config, inputs: Sequence[Shape]) -> list[ShapeError]:
-    warnings = _cpu_channels_first_warn("Conv2DTranspose")(cfg, inputs)
-    out = _deconv_output(cfg, inputs)
-    spatial, _ = split_channels(out, cfg["data_format"])
-    if any(d == 0 for d in spatial):
-        warnings.append(ShapeError(
-            f"Conv2DTranspose produces an empty output {fmt_shape(out)}: with padding 'same', an even kernel and "
-            "output_padding 0, a size-1 input gives size 0. Use an odd kernel_size or a larger output_padding.",
-            port="input",
-        ))
-    return warnings
-
-
-CONV2D_TRANSPOSE = LayerSpec(
-    class_name="Conv2DTranspose",
-    cost=transpose_cost,
-    explain=_transpose_explain,
-    category=CATEGORY,
-    name_prefix="conv2d_transpose",
-    params=(
+def _transpose_params(n: int) -> tuple[Param, ...]:
+    return (
         *base_params(),
         Param("filters", ParamKind.INT, 32, "Number of filters: the channels of the output.", minimum=1,
               required=True),
-        int_tuple("kernel_size", [3, 3], 2, "Size of the window along each axis.", required=True),
-        int_tuple("strides", [1, 1], 2, "Upsampling factor along each axis; 2 doubles the size."),
+        int_tuple("kernel_size", [3] * n, n, "Size of the window along each axis.", required=True),
+        int_tuple("strides", [1] * n, n, "Upsampling factor along each axis; 2 doubles the size."),
         padding_param(),
-        int_tuple("output_padding", None, 2, "Extra rows/columns added to the output (each smaller than "
-                  "strides); empty lets Keras choose.", minimum=0, nullable=True, advanced=True),
+        int_tuple("output_padding", None, n, _OUTPUT_PADDING_HELP[n == 2], minimum=0, nullable=True, advanced=True),
         data_format_param(),
-        int_tuple("dilation_rate", [1, 1], 2, "Spacing between kernel taps.", advanced=True),
+        int_tuple("dilation_rate", [1] * n, n, "Spacing between kernel taps.", advanced=True),
         activation(),
         Param("use_bias", ParamKind.BOOL, True, "Add a learned bias to each filter."),
         initializer("kernel_initializer", "glorot_uniform"),
@@ -570,20 +525,76 @@ CONV2D_TRANSPOSE = LayerSpec(
         regularizer("activity_regularizer"),
         constraint("kernel_constraint"),
         constraint("bias_constraint"),
-    ),
-    output=_deconv_output,
-    count=_deconv_count,
-    warn=_deconv_warn,
-    doc=LayerDoc(
-        summary="A learned upsampling: each input pixel spreads a learned pattern over a larger output area, "
-        "the reverse direction of a strided Conv2D (sometimes called 'deconvolution').",
-        formula="With 'same' padding and no output_padding: H' = H · s. With 'valid': H' = (H − 1) · s + max(k, s).",
-        shape="(None, H, W, C) -> (None, H', W', filters); strides 2 roughly doubles height and width. "
-        "Weights: kh·kw·C·filters + filters.",
-        use="Decoders of autoencoders, segmentation networks (U-Net) and GAN generators.",
-        mistake="Expecting strides to shrink the image as in Conv2D: here strides enlarge it.",
-    ),
-)
+    )
+
+
+def _transpose_rules(layer: str, n: int) -> tuple[Any, Any, Any]:
+    """Output, count and warn rules of an n-D transposed convolution (Keras' BaseConvTranspose)."""
+    def output(cfg: Config, inputs: Sequence[Shape]) -> Shape:
+        (shape,) = inputs
+        fmt = cfg["data_format"]
+        require_spatial_rank(shape, n, layer, fmt)
+        kernel, strides, dilation = (per_axis(cfg[k], n) for k in ("kernel_size", "strides", "dilation_rate"))
+        extra = None if cfg["output_padding"] is None else per_axis(cfg["output_padding"], n)
+        if extra is not None:
+            for axis, (pad, step) in enumerate(zip(extra, strides, strict=True)):
+                if pad >= step:
+                    raise ShapeError(
+                        f"{layer}: output_padding must be smaller than strides on every axis, but along the "
+                        f"{AXIS_NAMES[n][axis]} it is {pad} with strides {step}. Leave output_padding empty to "
+                        "let Keras choose.",
+                        fix=Fix("Clear output_padding", {"op": "set_param", "param": "output_padding",
+                                                         "value": None}),
+                    )
+        _check_strides_with_dilation(layer, strides, dilation)
+        spatial, channels = split_channels(shape, fmt)
+        known_channels(channels, layer, fmt)
+        out = [
+            deconv_length(length, k, s, cfg["padding"], None if extra is None else extra[i], d)
+            for i, (length, k, s, d) in enumerate(zip(spatial, kernel, strides, dilation, strict=True))
+        ]
+        return join_channels(shape[0], out, cfg["filters"], fmt)
+
+    def count(cfg: Config, inputs: Sequence[Shape]) -> tuple[int, int]:
+        _, channels = split_channels(inputs[0], cfg["data_format"])
+        channels = known_channels(channels, layer, cfg["data_format"])
+        kernel = elements(per_axis(cfg["kernel_size"], n)) or 0
+        filters = cfg["filters"]
+        return (kernel * channels * filters + (filters if cfg["use_bias"] else 0), 0)
+
+    def warn(cfg: Config, inputs: Sequence[Shape]) -> list[ShapeError]:
+        warnings = _cpu_channels_first_warn(layer)(cfg, inputs)
+        out = output(cfg, inputs)
+        spatial, _ = split_channels(out, cfg["data_format"])
+        if any(d == 0 for d in spatial):
+            warnings.append(ShapeError(
+                f"{layer} produces an empty output {fmt_shape(out)}: with padding 'same', an even kernel and "
+                "output_padding 0, a size-1 input gives size 0. Use an odd kernel_size or a larger output_padding.",
+                port="input",
+            ))
+        return warnings
+
+    return output, count, warn
+
+
+def transpose_spec(n: int, doc: LayerDoc, explain: ExplainRule | None = None) -> LayerSpec:
+    """Conv1DTranspose, Conv2DTranspose or Conv3DTranspose for ``n`` spatial axes."""
+    class_name = f"Conv{n}DTranspose"
+    output, count, warn = _transpose_rules(class_name, n)
+    return LayerSpec(class_name=class_name, category=CATEGORY, name_prefix=f"conv{n}d_transpose",
+                     params=_transpose_params(n), output=output, count=count, warn=warn, doc=doc,
+                     cost=transpose_cost, explain=explain)
+
+
+CONV2D_TRANSPOSE = transpose_spec(2, LayerDoc(
+    summary="A learned upsampling: each input pixel spreads a learned pattern over a larger output area, "
+    "the reverse direction of a strided Conv2D (sometimes called 'deconvolution').",
+    formula="With 'same' padding and no output_padding: H' = H · s. With 'valid': H' = (H − 1) · s + max(k, s).",
+    shape="(None, H, W, C) -> (None, H', W', filters); strides 2 roughly doubles height and width. "
+    "Weights: kh·kw·C·filters + filters.",
+    use="Decoders of autoencoders, segmentation networks (U-Net) and GAN generators.",
+    mistake="Expecting strides to shrink the image as in Conv2D: here strides enlarge it.",
+), explain=_transpose_explain)
 
 
 # --- Separable and depthwise convolutions, for any number of spatial axes ---------------------------

@@ -7,47 +7,25 @@ spatial axes, so a volume (depth, height, width) is read exactly like an image.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
-
 from app.core.catalog.convolution import (
-    AXIS_NAMES,
-    CATEGORY,
     RESHAPING_CATEGORY,
-    _check_strides_with_dilation,
-    _cpu_channels_first_warn,
     border_spec,
     conv_spec,
     data_format_param,
     depthwise_spec,
     int_tuple,
-    join_channels,
-    known_channels,
-    padding_param,
-    per_axis,
-    require_spatial_rank,
     resize_cost,
     separable_spec,
-    split_channels,
-    transpose_cost,
+    transpose_spec,
     upsampling_rule,
 )
-from app.core.catalog.rules import deconv_length, elements, fmt_shape
 from app.core.catalog.spec import (
-    Config,
-    Fix,
     LayerDoc,
     LayerSpec,
     Param,
     ParamKind,
-    Shape,
-    ShapeError,
-    activation,
     base_params,
-    constraint,
-    initializer,
     no_weights,
-    regularizer,
 )
 
 # --- Conv3D -----------------------------------------------------------------------------------
@@ -65,87 +43,7 @@ CONV3D = conv_spec(3, LayerDoc(
 
 # --- Conv1DTranspose / Conv3DTranspose --------------------------------------------------------
 
-def _transpose_params(n: int) -> tuple[Param, ...]:
-    return (
-        *base_params(),
-        Param("filters", ParamKind.INT, 32, "Number of filters: the channels of the output.", minimum=1,
-              required=True),
-        int_tuple("kernel_size", [3] * n, n, "Size of the window along each axis.", required=True),
-        int_tuple("strides", [1] * n, n, "Upsampling factor along each axis; 2 doubles the size."),
-        padding_param(),
-        int_tuple("output_padding", None, n, "Extra positions added to the output along each axis (each smaller "
-                  "than strides); empty lets Keras choose.", minimum=0, nullable=True, advanced=True),
-        data_format_param(),
-        int_tuple("dilation_rate", [1] * n, n, "Spacing between kernel taps.", advanced=True),
-        activation(),
-        Param("use_bias", ParamKind.BOOL, True, "Add a learned bias to each filter."),
-        initializer("kernel_initializer", "glorot_uniform"),
-        initializer("bias_initializer", "zeros"),
-        regularizer("kernel_regularizer"),
-        regularizer("bias_regularizer"),
-        regularizer("activity_regularizer"),
-        constraint("kernel_constraint"),
-        constraint("bias_constraint"),
-    )
-
-
-def _transpose_rules(layer: str, n: int) -> tuple[Any, Any, Any]:
-    """Output, count and warn rules of an n-D transposed convolution (Keras' BaseConvTranspose)."""
-    def output(cfg: Config, inputs: Sequence[Shape]) -> Shape:
-        (shape,) = inputs
-        fmt = cfg["data_format"]
-        require_spatial_rank(shape, n, layer, fmt)
-        kernel, strides, dilation = (per_axis(cfg[k], n) for k in ("kernel_size", "strides", "dilation_rate"))
-        extra = None if cfg["output_padding"] is None else per_axis(cfg["output_padding"], n)
-        if extra is not None:
-            for axis, (pad, step) in enumerate(zip(extra, strides, strict=True)):
-                if pad >= step:
-                    raise ShapeError(
-                        f"{layer}: output_padding must be smaller than strides on every axis, but along the "
-                        f"{AXIS_NAMES[n][axis]} it is {pad} with strides {step}. Leave output_padding empty to "
-                        "let Keras choose.",
-                        fix=Fix("Clear output_padding", {"op": "set_param", "param": "output_padding",
-                                                         "value": None}),
-                    )
-        _check_strides_with_dilation(layer, strides, dilation)
-        spatial, channels = split_channels(shape, fmt)
-        known_channels(channels, layer, fmt)
-        out = [
-            deconv_length(length, k, s, cfg["padding"], None if extra is None else extra[i], d)
-            for i, (length, k, s, d) in enumerate(zip(spatial, kernel, strides, dilation, strict=True))
-        ]
-        return join_channels(shape[0], out, cfg["filters"], fmt)
-
-    def count(cfg: Config, inputs: Sequence[Shape]) -> tuple[int, int]:
-        _, channels = split_channels(inputs[0], cfg["data_format"])
-        channels = known_channels(channels, layer, cfg["data_format"])
-        kernel = elements(per_axis(cfg["kernel_size"], n)) or 0
-        filters = cfg["filters"]
-        return (kernel * channels * filters + (filters if cfg["use_bias"] else 0), 0)
-
-    def warn(cfg: Config, inputs: Sequence[Shape]) -> list[ShapeError]:
-        warnings = _cpu_channels_first_warn(layer)(cfg, inputs)
-        out = output(cfg, inputs)
-        spatial, _ = split_channels(out, cfg["data_format"])
-        if any(d == 0 for d in spatial):
-            warnings.append(ShapeError(
-                f"{layer} produces an empty output {fmt_shape(out)}: with padding 'same', an even kernel and "
-                "output_padding 0, a size-1 input gives size 0. Use an odd kernel_size or a larger output_padding.",
-                port="input",
-            ))
-        return warnings
-
-    return output, count, warn
-
-
-def _transpose_spec(class_name: str, n: int, doc: LayerDoc) -> LayerSpec:
-    output, count, warn = _transpose_rules(class_name, n)
-    return LayerSpec(class_name=class_name, category=CATEGORY, name_prefix=class_name.lower()
-                     .replace("transpose", "_transpose"), params=_transpose_params(n), output=output, count=count,
-                     warn=warn, doc=doc, cost=transpose_cost)
-
-
-CONV1D_TRANSPOSE = _transpose_spec("Conv1DTranspose", 1, LayerDoc(
+CONV1D_TRANSPOSE = transpose_spec(1, LayerDoc(
     summary="A learned upsampling of a sequence: each step spreads a learned pattern over several output steps, "
     "the reverse direction of a strided Conv1D.",
     formula="With 'same' padding and no output_padding: steps' = steps · s. With 'valid': "
@@ -155,7 +53,7 @@ CONV1D_TRANSPOSE = _transpose_spec("Conv1DTranspose", 1, LayerDoc(
     mistake="Expecting strides to shorten the sequence as in Conv1D: here strides lengthen it.",
 ))
 
-CONV3D_TRANSPOSE = _transpose_spec("Conv3DTranspose", 3, LayerDoc(
+CONV3D_TRANSPOSE = transpose_spec(3, LayerDoc(
     summary="A learned upsampling of a volume: each input voxel spreads a learned 3-D pattern over a larger "
     "output block.",
     formula="Per axis, as Conv2DTranspose: 'same' gives size · s, 'valid' gives (size − 1) · s + max(k, s).",
