@@ -61,7 +61,7 @@ def fragment(graph: Graph, tree: BlockTree, block_id: str) -> Project:
     for bid in [block_id, *tree.descendants(block_id)]:
         b = tree.block(bid)
         blocks.add_block(Block(b.id, b.name, b.kind, None if bid == block_id else b.parent, list(b.members),
-                               b.collapsed, b.trainable, b.training))
+                               b.collapsed, b.trainable, b.training, list(b.input_names)))
     return Project(graph=part, name=block.name, description=f"{block.kind} block", blocks=blocks)
 
 
@@ -121,7 +121,7 @@ def insert_block(graph: Graph, tree: BlockTree, entry: LibraryBlock, position: P
         parent = block_map[old.parent] if old.parent is not None else None
         name = tree.unique_name(old.name, taken) if old.parent is None else old.name
         made = tree.add_block(Block(new_id, name, old.kind, parent, [id_map[m] for m in old.members],
-                                    old.collapsed, old.trainable, old.training))
+                                    old.collapsed, old.trainable, old.training, list(old.input_names)))
         top = top or made
     assert top is not None  # read_block made sure there is one
     return top

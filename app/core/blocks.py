@@ -60,9 +60,10 @@ class BlockError(ValueError):
 class Block:
     """One block. ``members``: node ids directly inside (not those of child blocks).
 
-    ``trainable`` and ``training`` matter for nested models only: ``training`` is the
-    ``training=`` argument the outer model calls it with (None: not given), as
-    ``base(x, training=False)`` in transfer learning.
+    ``trainable``, ``training`` and ``input_names`` matter for nested models only:
+    ``training`` is the ``training=`` argument the outer model calls it with (None: not
+    given), as ``base(x, training=False)`` in transfer learning; ``input_names`` are the
+    sub-model's own Input names (kept from an imported file; empty: made up on export).
     """
 
     id: str
@@ -73,6 +74,7 @@ class Block:
     collapsed: bool = False
     trainable: bool = True
     training: bool | None = None
+    input_names: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {"id": self.id, "name": self.name, "kind": self.kind, "parent": self.parent,
@@ -81,6 +83,8 @@ class Block:
             data["trainable"] = self.trainable
             if self.training is not None:
                 data["training"] = self.training
+            if self.input_names:
+                data["input_names"] = list(self.input_names)
         return data
 
     @classmethod
@@ -88,7 +92,7 @@ class Block:
         return cls(id=str(data["id"]), name=str(data["name"]), kind=str(data.get("kind", "group")),
                    parent=data.get("parent"), members=[str(m) for m in data.get("members", [])],
                    collapsed=bool(data.get("collapsed", False)), trainable=bool(data.get("trainable", True)),
-                   training=data.get("training"))
+                   training=data.get("training"), input_names=[str(n) for n in data.get("input_names", [])])
 
 
 @dataclass(frozen=True)
@@ -593,7 +597,7 @@ def duplicate_block(graph: Graph, tree: BlockTree, block_id: str,
         parent = source.parent if bid == block_id else block_map[old.parent or ""]
         name = tree.unique_name(old.name, taken) if bid == block_id else old.name
         tree.add_block(Block(new_id, name, old.kind, parent, [id_map[m] for m in old.members if m in id_map],
-                             old.collapsed, old.trainable, old.training))
+                             old.collapsed, old.trainable, old.training, list(old.input_names)))
     return tree.block(block_map[block_id])
 
 

@@ -262,8 +262,12 @@ class _Writer:
             _text_constant("DESCRIPTION", self.project.description, _Where(None, "description")),
             "",
         ]
-        for node_id in graph.topological_order():
-            lines.extend(self._node(graph.node(node_id)))
+        from app.core.codegen_nested import nested_writer
+
+        nested = nested_writer(self)  # nested-model blocks: a keras.Model each, called as one layer
+        for node_id in nested.order if nested is not None else graph.topological_order():
+            written = nested.lines(node_id) if nested is not None else None
+            lines.extend(written if written is not None else self._node(graph.node(node_id)))
         from app.core.codegen_recipes import recipe_source
 
         recipe = recipe_source(self)  # an autoencoder, VAE or GAN: its parts and its train_step

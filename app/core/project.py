@@ -383,7 +383,8 @@ class _Checker:
         for i, block in enumerate(items):
             here = f"{loc}[{i}]"
             self.obj(block, here, {"id": True, "name": True, "kind": True, "parent": False, "members": False,
-                                   "collapsed": False, "trainable": False, "training": False}, "a block")
+                                   "collapsed": False, "trainable": False, "training": False,
+                                   "input_names": False}, "a block")
             block_id = self.text_field(block["id"], f"{here}.id", non_empty=True)
             if block_id in seen:
                 raise self.fail(f"{here}.id", f"block id {block_id!r} is already used by {seen[block_id]}; "
@@ -412,6 +413,8 @@ class _Checker:
             for key in ("collapsed", "trainable"):
                 if key in block:
                     self.typed(block[key], f"{here}.{key}", *_BOOL)
+            if "input_names" in block:
+                self.typed(block["input_names"], f"{here}.input_names", _is_text_list, "a list of names")
             if block.get("training") is not None:
                 self.typed(block["training"], f"{here}.training", lambda v: isinstance(v, bool), "true, false or null")
             seen[block_id] = here

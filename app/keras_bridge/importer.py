@@ -739,6 +739,14 @@ def _assign_names(top: _Model, notes: list[str]) -> tuple[dict[int, str], set[st
     return names, taken
 
 
+def _input_names(model: _Model) -> tuple[str, ...]:
+    """A nested model's own Input names (kept on its block, so export writes them again)."""
+    if model.sequential:
+        first = model.layers[0] if model.layers else None
+        return (first.name,) if first is not None and first.class_name == "InputLayer" else ()
+    return tuple(ref.layer for ref in model.inputs)
+
+
 def _free(base: str, taken: set[str]) -> str:
     if base not in taken:
         return base
@@ -894,7 +902,7 @@ class _Builder:
             outputs = self.functional(model, tensors, frozen)
         self.nested_calls.append(NestedCall(model.name, model.trainable,
                                             training_argument(layer.call.kwargs if layer.call else None),
-                                            tuple(self.graph.node_order()[start:])))
+                                            tuple(self.graph.node_order()[start:]), _input_names(model)))
         return outputs
 
     # -- layers --

@@ -15,10 +15,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import networkx as nx
-
-from app.core.blocks import Block, BlockTree, block_ports, validate_blocks
+from app.core.blocks import Block, BlockTree, block_ports
 from app.core.graph import Graph
+from app.core.nested_plan import NestedPlanError, check_nested_models, grouped_order, sub_graph, top_nested_models
 from app.core.shapes import Analysis
 
 
@@ -31,6 +30,7 @@ class NestedCall:
     trainable: bool
     training: bool | None
     node_ids: tuple[str, ...]
+    input_names: tuple[str, ...] = ()
 
 
 def training_argument(kwargs: Any) -> bool | None:
@@ -52,7 +52,8 @@ def import_blocks(calls: Sequence[NestedCall], tree: BlockTree | None = None) ->
         parent = next((block for nodes, block in reversed(made) if ids <= nodes), None)
         members = [nid for nid in call.node_ids if tree.block_of(nid) == (parent.id if parent else None)]
         block = tree.add_block(Block(tree.new_id(), call.name, "nested_model", parent.id if parent else None,
-                                     members, collapsed=True, trainable=call.trainable, training=call.training))
+                                     members, collapsed=True, trainable=call.trainable, training=call.training,
+                                     input_names=list(call.input_names)))
         made.append((ids, block))
     return tree
 
@@ -69,8 +70,8 @@ def import_hierarchy(graph: Graph, calls: Sequence[NestedCall]) -> BlockTree:
 
 # --- compile: graph + blocks -> functional model with sub-models ------------------------------
 
-class NestedModelError(ValueError):
-    """A nested-model block Keras could not call as one layer (see :func:`validate_blocks`)."""
+NestedModelError = NestedPlanError
+"""A nested-model block Keras could not call as one layer (see :func:`validate_blocks`)."""
 
 
 class NestedModels:
@@ -86,18 +87,9 @@ class NestedModels:
         self.tree = tree
         self.analysis = analysis
         self._compile = compile_part
-        self.owner: dict[str, Block] = {}
-        for block in tree.blocks():
-            if block.kind != "nested_model" or any(
-                    tree.block(b).kind == "nested_model" for b in tree.ancestors(block.id)[:-1]):
-                continue
-            for nid in tree.nodes_in(block.id):
-                self.owner[nid] = block
-        problems = [p for p in validate_blocks(graph, tree)
-                    if p.block_id in {b.id for b in self.owner.values()}]
-        if problems:
-            raise NestedModelError(problems[0].message)
-        self.order = self._grouped_order(analysis.order)
+        self.owner = top_nested_models(tree)
+        check_nested_models(graph, tree, self.owner)
+        self.order = grouped_order(graph, analysis.order, {nid: b.id for nid, b in self.owner.items()})
         self.done: set[str] = set()
 
     @classmethod
@@ -106,26 +98,6 @@ class NestedModels:
         if tree is None or not any(b.kind == "nested_model" for b in tree.blocks()):
             return None
         return cls(graph, tree, analysis, compile_part)
-
-    def _grouped_order(self, order: Sequence[str]) -> list[str]:
-        rank = {nid: i for i, nid in enumerate(order)}
-        contracted = nx.DiGraph()
-        key = {nid: (self.owner[nid].id if nid in self.owner else nid) for nid in order}
-        contracted.add_nodes_from(dict.fromkeys(key[nid] for nid in order))
-        for edge in self.graph.edges():
-            a, b = key.get(edge.source), key.get(edge.target)
-            if a is not None and b is not None and a != b:
-                contracted.add_edge(a, b)
-        first = {}
-        for nid in order:
-            first.setdefault(key[nid], rank[nid])
-        grouped: list[str] = []
-        members: dict[str, list[str]] = {}
-        for nid in order:
-            members.setdefault(key[nid], []).append(nid)
-        for item in nx.lexicographical_topological_sort(contracted, key=first.__getitem__):
-            grouped.extend(members[item])
-        return grouped
 
     def handles(self, node_id: str, tensors: dict[str, Any]) -> bool:
         """True when ``node_id`` is inside a nested model: at its first layer the sub-model is
@@ -187,68 +159,5 @@ def _pick(value: Any, port: int) -> Any:
     return value[port] if isinstance(value, list) else value
 
 
-def sub_graph(graph: Graph, tree: BlockTree, block: Block, analysis: Analysis) -> tuple[Graph, BlockTree]:
-    """The block's layers as a graph of their own: one Input per tensor coming in (shape from
-    the analysis), the same ids and names inside, outputs in the block's port order; and the
-    blocks nested inside it, one level up."""
-    ports = block_ports(graph, tree, block.id)
-    for nid, port in ports.output_tensors:
-        if port != 0:
-            raise NestedModelError(f"nested model {block.name!r} gives output {port} of {graph.node(nid).name!r} "
-                                   "to the outer model; only a layer's first output can leave a nested model")
-    inside = set(tree.nodes_in(block.id))
-    part = Graph()
-    for nid in graph.node_order():
-        if nid in inside:
-            node = graph.node(nid)
-            part.add_node(node.class_name, node.name, node.config, node.position, nid)
-    taken = {n.name for n in part.nodes()}
-    entry: dict[tuple[str, int], str] = {}
-    for k, (source, port) in enumerate(ports.input_tensors):
-        info = analysis.nodes[source]
-        shape = info.output_shapes[port] if info.output_shapes else None
-        if shape is None:
-            raise NestedModelError(f"the shape going into nested model {block.name!r} is unknown")
-        src = graph.node(source)
-        dtype = src.config.get("dtype", "float32") if src.class_name == "InputLayer" else "float32"
-        name = _free(f"{block.name}_input" if len(ports.input_tensors) == 1 else f"{block.name}_input_{k + 1}", taken)
-        taken.add(name)
-        entry[(source, port)] = part.add_node("InputLayer", name, {"batch_shape": list(shape), "dtype": dtype},
-                                              node_id=f"{block.id}__input_{k}").id
-    for nid in part.node_order():
-        for edge in graph.in_edges(nid) if nid in inside else ():
-            source = edge.source if edge.source in inside else entry[(edge.source, edge.source_port)]
-            port = edge.source_port if edge.source in inside else 0
-            part.connect(source, nid, edge.target_port, edge.slot, port, check=False)
-    part.output_order = [nid for nid, _port in ports.output_tensors]
-    inner = BlockTree()
-    for bid in _top_down(tree, block.id):
-        b = tree.block(bid)
-        inner.add_block(Block(b.id, b.name, b.kind, None if b.parent == block.id else b.parent, list(b.members),
-                              b.collapsed, b.trainable, b.training))
-    return part, inner
-
-
-def _top_down(tree: BlockTree, block_id: str) -> list[str]:
-    order: list[str] = []
-    queue = [block_id]
-    while queue:
-        current = queue.pop(0)
-        for child in tree.children(current):
-            order.append(child.id)
-            queue.append(child.id)
-    return order
-
-
-def _free(base: str, taken: Iterable[str]) -> str:
-    used = set(taken)
-    if base not in used:
-        return base
-    i = 1
-    while f"{base}_{i}" in used:
-        i += 1
-    return f"{base}_{i}"
-
-
-__all__ = ["NestedCall", "NestedModelError", "NestedModels", "import_blocks", "import_hierarchy", "sub_graph",
+__all__ = ["NestedCall", "NestedModelError", "NestedModels", "import_blocks", "import_hierarchy",
            "training_argument", "with_nested_models"]

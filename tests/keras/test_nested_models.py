@@ -121,3 +121,29 @@ def test_a_nested_model_keras_cannot_call_is_refused_in_words(tmp_path: Path) ->
     tree.group([encoder.members[0], graph.node_by_name("dec_out").id], "broken", kind="nested_model")
     with pytest.raises(CompileError, match="not one connected region"):
         compile_graph(graph, "m", blocks=tree)
+
+
+def _config_without_build(model: keras.Model) -> dict:
+    """The model's config as JSON data; the sub-models' build shapes aside (a script builds
+    them by calling them, a loaded file records them), the rest must match."""
+    data = json.loads(model.to_json())["config"]
+    for layer in data["layers"]:
+        layer.pop("build_config", None)
+    return data
+
+
+@pytest.mark.parametrize("build", [transfer_model, autoencoder])
+def test_python_export_rebuilds_the_same_config(build, tmp_path: Path) -> None:
+    import runpy
+
+    from app.core.codegen import generate_python
+
+    source = build()
+    path = tmp_path / "source.keras"
+    source.save(path)
+    project, _ = import_keras(path)
+    script = tmp_path / "model.py"
+    script.write_text(generate_python(project), encoding="utf-8")
+    rebuilt = runpy.run_path(str(script), run_name="exported")["model"]
+    assert [layer.name for layer in rebuilt.layers] == [layer.name for layer in source.layers]
+    assert _config_without_build(rebuilt) == _config_without_build(source)
