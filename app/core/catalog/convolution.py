@@ -32,6 +32,7 @@ from app.core.catalog.spec import (
     base_params,
     constraint,
     initializer,
+    kernel_bias_params,
     no_weights,
     regularizer,
 )
@@ -257,13 +258,7 @@ def _conv_params(n: int, causal: bool) -> tuple[Param, ...]:
               "and filters must both be divisible by it.", minimum=1, advanced=True),
         activation(),
         Param("use_bias", ParamKind.BOOL, True, "Add a learned bias to each filter."),
-        initializer("kernel_initializer", "glorot_uniform"),
-        initializer("bias_initializer", "zeros"),
-        regularizer("kernel_regularizer"),
-        regularizer("bias_regularizer"),
-        regularizer("activity_regularizer"),
-        constraint("kernel_constraint"),
-        constraint("bias_constraint"),
+        *kernel_bias_params(),
     )
 
 
@@ -518,13 +513,7 @@ def _transpose_params(n: int) -> tuple[Param, ...]:
         int_tuple("dilation_rate", [1] * n, n, "Spacing between kernel taps.", advanced=True),
         activation(),
         Param("use_bias", ParamKind.BOOL, True, "Add a learned bias to each filter."),
-        initializer("kernel_initializer", "glorot_uniform"),
-        initializer("bias_initializer", "zeros"),
-        regularizer("kernel_regularizer"),
-        regularizer("bias_regularizer"),
-        regularizer("activity_regularizer"),
-        constraint("kernel_constraint"),
-        constraint("bias_constraint"),
+        *kernel_bias_params(),
     )
 
 

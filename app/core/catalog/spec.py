@@ -611,6 +611,20 @@ def constraint(name: str) -> Param:
                  advanced=True)
 
 
+def kernel_bias_params() -> tuple[Param, ...]:
+    """The seven keys of a layer with a kernel and a bias, in Keras' order: how both start, their
+    penalties (and the output's), and their limits."""
+    return (
+        initializer("kernel_initializer", "glorot_uniform"),
+        initializer("bias_initializer", "zeros"),
+        regularizer("kernel_regularizer"),
+        regularizer("bias_regularizer"),
+        regularizer("activity_regularizer"),
+        constraint("kernel_constraint"),
+        constraint("bias_constraint"),
+    )
+
+
 def seed() -> Param:
     return Param("seed", ParamKind.INT, None, "Random seed; empty for a random one.", nullable=True, minimum=0,
                  advanced=True)
