@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.core.graph import Node
+from app.core.graph import Graph, Node
 from app.core.insight import NodeCost, format_bytes, format_flops
 from app.core.shapes import NodeInfo, Problem, describe_shapes
 from app.gui import theme
@@ -70,6 +70,22 @@ CHIP_TITLE_MIN_PX = 6
 """With cost badges on presenter cards the layer type may shrink further, so a badge never makes
 a card taller (the rows, and so the canvas, would jump when a badge kind is switched on)."""
 GLOW = ((18.0, 40), (11.0, 70), (6.0, 120))
+
+SHARED_COLORS = ("#8E44AD", "#D35400", "#16A085", "#C0392B", "#2C3E50", "#B7950B")
+"""Tag colours of shared layers: every node that calls one layer has the same one."""
+
+
+def shared_links(graph: Graph) -> dict[str, tuple[str, int]]:
+    """Node id -> (id of the node owning its layer, number of nodes calling it), for shared layers only."""
+    owners = {node.id: graph.layer_owner(node.id) for node in graph.nodes() if node.shared_with is not None}
+    counts: dict[str, int] = {}
+    for owner in owners.values():
+        counts[owner] = counts.get(owner, 1) + 1
+    return {node_id: (owner, counts[owner]) for node_id, owner in [*owners.items(), *((o, o) for o in counts)]}
+
+
+def shared_color(owner: str) -> QColor:
+    return QColor(SHARED_COLORS[sum(map(ord, owner)) % len(SHARED_COLORS)])
 """The step-through highlight's glow: (pen width beyond the outline, alpha), outermost first."""
 
 
@@ -351,6 +367,8 @@ class NodeItem(QGraphicsItem):
         self.problems: list[Problem] = []
         self.look = look
         self.chips: tuple[tuple[str, str], ...] = ()
+        self.shared: tuple[str | None, int] = (None, 1)
+        """(owner id, calls) when this node is one call of a shared layer: a colour tag and "shared ×N"."""
         """The cost badges shown under the shape: ``(kind, text)`` pairs (see :func:`badge_texts`)."""
         self.highlighted = False
         self.plain = False
@@ -405,6 +423,13 @@ class NodeItem(QGraphicsItem):
         self._update_tooltip()
         self.update()
         return True
+
+    def set_shared(self, shared: tuple[str | None, int]) -> None:
+        """Show that this node's layer is shared (see :func:`shared_link`), or no longer."""
+        if shared != self.shared:
+            self.shared = shared
+            self._update_tooltip()
+            self.update()
 
     def set_chips(self, chips: tuple[tuple[str, str], ...]) -> bool:
         """Show these cost badges; returns whether the card changed size (edges must follow)."""
@@ -678,6 +703,8 @@ class NodeItem(QGraphicsItem):
         lines.append(f"Output: <tt>{_esc(self.shape_text)}</tt>")
         if self.known:
             lines.append(params_text(self.params))
+        if self.shared[0] is not None:
+            lines.append(f"Shared layer: {self.shared[1]} nodes call it with the same weights (counted once)")
         for problem in self.problems:
             colour = theme.ERROR if problem.severity == "error" else theme.WARNING
             text = f"<span style='color:{colour}'>● {_esc(problem.message)}</span>"
@@ -748,6 +775,8 @@ class NodeItem(QGraphicsItem):
             self._paint_help(painter, f)
         if self.severity:
             self._paint_marker(painter, f)
+        if self.shared[0] is not None:
+            self._paint_shared(painter, f)
         for port in self.inputs.values():
             port.draw(painter)
         self.output.draw(painter)
@@ -765,6 +794,28 @@ class NodeItem(QGraphicsItem):
             painter.drawRoundedRect(rect, rect.height() / 2, rect.height() / 2)
             painter.setPen(QColor(look.text if not text.startswith("?") else look.text_muted))
             painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, text)
+
+    def _paint_shared(self, painter: QPainter, f: _Fonts) -> None:
+        """A dashed ring in the layer's colour and a "shared ×N" tag on the bottom edge, left of the output."""
+        owner, count = self.shared
+        assert owner is not None
+        colour, rect = shared_color(owner), self._card.rect
+        pen = QPen(colour, 2.0, Qt.PenStyle.DashLine)
+        painter.setPen(pen)
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        radius = self.look.node_radius + 2
+        painter.drawRoundedRect(rect.adjusted(-3, -3, 3, 3), radius, radius)
+        text = f"shared ×{count}"
+        metrics = f.chip_metrics
+        height = min(metrics.height() + 2, 14.0)
+        tag = QRectF(rect.left() + self.look.stripe + self.look.pad, rect.bottom() - height / 2,
+                     metrics.horizontalAdvance(text) + 10, height)
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(colour)
+        painter.drawRoundedRect(tag, height / 2, height / 2)
+        painter.setFont(f.chip)
+        painter.setPen(QColor("#FFFFFF"))
+        painter.drawText(tag, Qt.AlignmentFlag.AlignCenter, text)
 
     def _paint_help(self, painter: QPainter, f: _Fonts) -> None:
         look = self.look

@@ -40,7 +40,7 @@ from app.gui import theme
 from app.gui.document import Document
 from app.gui.editor.edge_item import EdgeItem
 from app.gui.editor.interactions import DIMMED_OPACITY, LOCKED_MESSAGE, ConnectInteraction, Interaction
-from app.gui.editor.node_item import BADGE_KINDS, HelpButton, NodeItem, badge_texts
+from app.gui.editor.node_item import BADGE_KINDS, HelpButton, NodeItem, badge_texts, shared_links
 from app.gui.editor.port_item import PortItem
 
 SNAP_TOLERANCE = theme.NORMAL.snap_tolerance
@@ -127,6 +127,7 @@ class GraphScene(QGraphicsScene):
         for edge in graph.edges():
             self._on_edge_added(edge)
         self._on_locked(self.document.locked)
+        self._show_shared()
         self._update_spread()
 
     # --- graph events -> items ----------------------------------------------------------------
@@ -235,10 +236,17 @@ class GraphScene(QGraphicsScene):
         for node_id, item in self.nodes.items():
             if item.set_info(analysis.nodes.get(node_id), by_node.get(node_id, [])):
                 self._refresh_edge_tooltips(item)
+        self._show_shared()
         if self._badges:
             self._show_badges()
         else:
             self._update_spread()
+
+    def _show_shared(self) -> None:
+        """Tag the nodes that call one shared layer (same colour, "shared ×N")."""
+        links = shared_links(self.document.graph)
+        for node_id, item in self.nodes.items():
+            item.set_shared(links.get(node_id, (None, 1)))
 
     def _refresh_edge_tooltips(self, item: NodeItem) -> None:
         for edge_item in item.edges:
