@@ -1,4 +1,8 @@
-"""``layerforge check FILE [--json]``: load, validate and summarise a project.
+"""``layerforge check FILE [--flat] [--json]``: load, validate and summarise a project.
+
+A project with blocks (groups, nested models) is listed by its top-level hierarchy: one
+row per block with its layer count, parameters and output shapes (``--flat``: every layer).
+``--json`` has every layer and the blocks. A nested model Keras could not build is a problem.
 
 Exit codes: 0 valid, 1 invalid (problems listed), 2 the file could not be read.
 """
@@ -10,6 +14,7 @@ import json
 import sys
 from typing import Any
 
+from app.core.blocks import KIND_TITLES, block_ports, block_totals, top_level, validate_blocks
 from app.core.insight import format_bytes, format_flops, format_macs, model_costs
 from app.core.project import Project, ProjectError, load_project
 from app.core.shapes import Analysis, analyze, describe_shapes
@@ -22,6 +27,7 @@ EXIT_VALID, EXIT_INVALID, EXIT_UNREADABLE = 0, 1, 2
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("file", help="a Layerforge project (.json)")
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
+    parser.add_argument("--flat", action="store_true", help="list every layer instead of the top-level blocks")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -34,11 +40,36 @@ def run(args: argparse.Namespace) -> int:
             print(f"error: {terminal_safe(err, keep_newlines=True)}", file=sys.stderr)
         return EXIT_UNREADABLE
     analysis = analyze(project.graph)
+    block_problems = validate_blocks(project.graph, project.blocks)
     if args.json:
         print(json.dumps(check_report(project, analysis), indent=2))
     else:
-        print_report(project, analysis)
-    return EXIT_VALID if analysis.valid else EXIT_INVALID
+        print_report(project, analysis, flat=getattr(args, "flat", False))
+    return EXIT_VALID if analysis.valid and not block_problems else EXIT_INVALID
+
+
+def blocks_report(project: Project, analysis: Analysis) -> dict[str, Any]:
+    """The blocks (parents first) with their totals, and the top-level items by name."""
+    graph, tree = project.graph, project.blocks
+    blocks = []
+    for block in tree.blocks():
+        totals = block_totals(graph, tree, block.id, analysis)
+        blocks.append({
+            **block.to_dict(),
+            "members": [graph.node(nid).name for nid in block.members if nid in graph],
+            "layers": totals.layers,
+            "params": totals.params,
+            "trainable_params": totals.trainable,
+            "non_trainable_params": totals.non_trainable,
+            "flops": totals.flops,
+            "input_shapes": [list(s) if s is not None else None for s in totals.input_shapes],
+            "output_shapes": [list(s) if s is not None else None for s in totals.output_shapes],
+        })
+    top = [{"kind": item.kind, "name": tree.block(item.id).name if item.kind == "block" else graph.node(item.id).name}
+           for item in top_level(graph, tree)]
+    problems = [{"block": tree.block(p.block_id).name, "message": p.message}
+                for p in validate_blocks(graph, tree)]
+    return {"blocks": blocks, "top_level": top, "block_problems": problems}
 
 
 def check_report(project: Project, analysis: Analysis) -> dict[str, Any]:
@@ -59,7 +90,7 @@ def check_report(project: Project, analysis: Analysis) -> dict[str, Any]:
             "macs": cost.macs if cost else None,
             "activation_bytes": cost.activation_bytes if cost else None,
         })
-    return {
+    report = {
         "valid": analysis.valid,
         "name": project.name,
         "nodes": nodes,
@@ -71,10 +102,13 @@ def check_report(project: Project, analysis: Analysis) -> dict[str, Any]:
         "total_activation_bytes": costs.total_activation_bytes,
         "costs_complete": costs.complete,
         "problems": [p.to_dict() for p in analysis.problems],
+        **blocks_report(project, analysis),
     }
+    report["valid"] = analysis.valid and not report["block_problems"]
+    return report
 
 
-def print_report(project: Project, analysis: Analysis) -> None:
+def print_report(project: Project, analysis: Analysis, flat: bool = False) -> None:
     from rich.console import Console
     from rich.markup import escape
     from rich.table import Table
@@ -94,7 +128,15 @@ def print_report(project: Project, analysis: Analysis) -> None:
     table.add_column("Connected to")
     costs = model_costs(project.graph, analysis)
     failing = {p.node for p in analysis.errors}  # once: per row it was rows x problems (20,000 x 20,000)
+    graph, tree = project.graph, project.blocks
+    shown = None if flat or not tree else {item.id for item in top_level(graph, tree)}
     for row in summary_rows(project.graph, analysis):
+        if shown is not None and row.node_id not in shown:
+            block = tree.block_path(row.node_id)[0]
+            if block.id in shown:
+                shown.discard(block.id)  # the block's row goes where its first layer would be
+                table.add_row(*_block_row(project, analysis, block.id, failing, safe))
+            continue
         cost = costs.per_node.get(row.node_id)
         info = analysis.nodes.get(row.node_id)
         shape = describe_shapes(info) if info else "?"
@@ -103,6 +145,8 @@ def print_report(project: Project, analysis: Analysis) -> None:
                       format_flops(cost.flops) if cost else "?", format_bytes(cost.activation_bytes) if cost else "?",
                       safe(", ".join(row.inputs)) or "-")
     console.print(table)
+    if shown is not None:
+        console.print(f" {len(top_level(graph, tree))} top-level items, {len(tree)} blocks (--flat lists every layer)")
     console.print(f" Total params: {analysis.total_params:,}")
     console.print(f" Trainable params: {analysis.trainable:,}")
     console.print(f" Non-trainable params: {analysis.non_trainable:,}")
@@ -111,6 +155,9 @@ def print_report(project: Project, analysis: Analysis) -> None:
     console.print(f" Activation memory per sample: {bound}{format_bytes(costs.total_activation_bytes)}")
     errors = analysis.errors
     warnings = [p for p in analysis.problems if p.severity == "warning"]
+    block_problems = validate_blocks(graph, tree)
+    for problem in block_problems:
+        console.print(f"[red]error[/]: {safe(problem.message)}")
     for title, items, colour in (("error", errors, "red"), ("warning", warnings, "yellow")):
         for p in items:
             where = []
@@ -124,7 +171,23 @@ def print_report(project: Project, analysis: Analysis) -> None:
             console.print(f"[{colour}]{title}[/]: {safe(p.message)}{location}")
             if p.fix:
                 console.print(f"  fix: {safe(p.fix.description)}")
-    if analysis.valid:
+    if analysis.valid and not block_problems:
         console.print("[green]✓ valid[/]" + (f" ({len(warnings)} warning(s))" if warnings else ""))
     else:
-        console.print(f"[red]✗ {len(errors)} problem(s)[/]")
+        console.print(f"[red]✗ {len(errors) + len(block_problems)} problem(s)[/]")
+
+
+def _block_row(project: Project, analysis: Analysis, block_id: str, failing: set[str | None],
+               safe: Any) -> tuple[str, ...]:
+    """One block as a row: name, kind and layer count; its output shapes, totals and inputs."""
+    graph, tree = project.graph, project.blocks
+    block = tree.block(block_id)
+    totals = block_totals(graph, tree, block_id, analysis)
+    inside = tree.nodes_in(block_id)
+    mark = " [red]✗[/]" if failing & set(inside) else ""
+    shapes = ", ".join(str(s) if s is not None else "?" for s in totals.output_shapes) or "-"
+    ports = block_ports(graph, tree, block_id)
+    sources = dict.fromkeys(graph.node(source).name for source, _port in ports.input_tensors)
+    label = f"{block.name} ({KIND_TITLES.get(block.kind, block.kind)}, {totals.layers} layers)"
+    return ("[bold]" + safe(label) + "[/]" + mark, shapes, f"{totals.params:,}", format_flops(totals.flops),
+            "", safe(", ".join(sources)) or "-")
