@@ -113,13 +113,20 @@ def _pool_rules(layer: str, n: int, counterpart: str) -> tuple[Any, Any]:
     return output, warn
 
 
-def _pool_spec(class_name: str, n: int, counterpart: str, required: bool, doc: LayerDoc, prefix: str) -> LayerSpec:
-    output, warn = _pool_rules(class_name, n, counterpart)
+def _counterpart(kind: str, n: int) -> str:
+    """The pooling layer to suggest when the input has the wrong rank: 2D, or 1D for a 2D layer."""
+    return f"{kind}Pooling{1 if n == 2 else 2}D"
+
+
+def _pool_spec(kind: str, n: int, doc: LayerDoc) -> LayerSpec:
+    """MaxPooling1D/2D/3D (``kind`` 'Max') or AveragePooling1D/2D/3D ('Average'; Keras requires its pool_size)."""
+    class_name = f"{kind}Pooling{n}D"
+    output, warn = _pool_rules(class_name, n, _counterpart(kind, n))
     return LayerSpec(
         class_name=class_name,
         category=CATEGORY,
-        name_prefix=prefix,
-        params=_pool_params(n, required),
+        name_prefix=f"{kind.lower()}_pooling{n}d",
+        params=_pool_params(n, required=kind == "Average"),
         output=output,
         count=no_weights,
         warn=warn,
@@ -129,16 +136,16 @@ def _pool_spec(class_name: str, n: int, counterpart: str, required: bool, doc: L
     )
 
 
-MAX_POOLING1D = _pool_spec("MaxPooling1D", 1, "MaxPooling2D", False, LayerDoc(
+MAX_POOLING1D = _pool_spec("Max", 1, LayerDoc(
     summary="Keeps the largest value in each window along a sequence, shortening it.",
     formula="y[t, c] = max over k < pool_size of x[t·s + k, c]",
     shape="(None, steps, C) -> (None, steps', C); with 'valid': steps' = floor((steps − pool_size) / strides) + 1, "
     "with 'same': ceil(steps / strides). Channels are unchanged.",
     use="After Conv1D layers, to shorten the sequence and keep the strongest responses.",
     mistake="Pooling a sequence so often that fewer steps remain than the window needs.",
-), "max_pooling1d")
+))
 
-MAX_POOLING2D = _pool_spec("MaxPooling2D", 2, "MaxPooling1D", False, LayerDoc(
+MAX_POOLING2D = _pool_spec("Max", 2, LayerDoc(
     summary="Keeps the largest value in each window of an image, making it smaller while keeping the strongest "
     "features. It has no weights.",
     formula="y[i, j, c] = max over the window of x[i·s + u, j·s + v, c]",
@@ -146,23 +153,23 @@ MAX_POOLING2D = _pool_spec("MaxPooling2D", 2, "MaxPooling1D", False, LayerDoc(
     "(H' = floor((H − pool) / strides) + 1 with 'valid', ceil(H / strides) with 'same').",
     use="Between Conv2D blocks of a CNN to shrink the feature maps and widen what later filters see.",
     mistake="Too many pooling steps: a 28×28 image halves to 14, 7, 3, 1 and then to nothing.",
-), "max_pooling2d")
+))
 
-AVERAGE_POOLING1D = _pool_spec("AveragePooling1D", 1, "AveragePooling2D", True, LayerDoc(
+AVERAGE_POOLING1D = _pool_spec("Average", 1, LayerDoc(
     summary="Replaces each window along a sequence with its average, shortening and smoothing it.",
     formula="y[t, c] = mean over k < pool_size of x[t·s + k, c]",
     shape="(None, steps, C) -> (None, steps', C), steps' as in MaxPooling1D.",
     use="Downsampling sequences when an average is more meaningful than the peak, e.g. smoothing signals.",
     mistake="Pooling a sequence so often that fewer steps remain than the window needs.",
-), "average_pooling1d")
+))
 
-AVERAGE_POOLING2D = _pool_spec("AveragePooling2D", 2, "AveragePooling1D", True, LayerDoc(
+AVERAGE_POOLING2D = _pool_spec("Average", 2, LayerDoc(
     summary="Replaces each window of an image with its average, making it smaller and smoother. No weights.",
     formula="y[i, j, c] = mean over the window of x[i·s + u, j·s + v, c]",
     shape="(None, H, W, C) -> (None, H', W', C), H' and W' as in MaxPooling2D.",
     use="Downsampling inside networks such as DenseNet's transition blocks.",
     mistake="Confusing it with GlobalAveragePooling2D, which averages the whole image to one value per channel.",
-), "average_pooling2d")
+))
 
 
 # --- Global pooling --------------------------------------------------------------------------
@@ -179,17 +186,19 @@ def _global_output(layer: str, n: int, counterpart: str) -> Any:
     return output
 
 
-def _global_spec(class_name: str, n: int, counterpart: str, doc: LayerDoc, prefix: str) -> LayerSpec:
+def _global_spec(kind: str, n: int, doc: LayerDoc) -> LayerSpec:
+    """GlobalMaxPooling1D/2D/3D (``kind`` 'Max') or GlobalAveragePooling1D/2D/3D ('Average')."""
+    class_name = f"Global{kind}Pooling{n}D"
     return LayerSpec(
         class_name=class_name,
         category=CATEGORY,
-        name_prefix=prefix,
+        name_prefix=f"global_{kind.lower()}_pooling{n}d",
         params=(
             *base_params(),
             data_format_param(),
             Param("keepdims", ParamKind.BOOL, False, "Keep the pooled axes with size 1 instead of removing them."),
         ),
-        output=_global_output(class_name, n, counterpart),
+        output=_global_output(class_name, n, "Global" + _counterpart(kind, n)),
         count=no_weights,
         doc=doc,
         cost=_global_pool_cost,
@@ -197,73 +206,73 @@ def _global_spec(class_name: str, n: int, counterpart: str, doc: LayerDoc, prefi
     )
 
 
-GLOBAL_AVERAGE_POOLING1D = _global_spec("GlobalAveragePooling1D", 1, "GlobalAveragePooling2D", LayerDoc(
+GLOBAL_AVERAGE_POOLING1D = _global_spec("Average", 1, LayerDoc(
     summary="Averages each channel over all steps of a sequence, giving one vector per sample.",
     formula="y[c] = mean over t of x[t, c]",
     shape="(None, steps, C) -> (None, C); with keepdims: (None, 1, C).",
     use="Turning a sequence of features (Conv1D or Embedding output) into one vector for a Dense classifier.",
     mistake="Using it where word order matters: averaging forgets the order completely.",
-), "global_average_pooling1d")
+))
 
-GLOBAL_AVERAGE_POOLING2D = _global_spec("GlobalAveragePooling2D", 2, "GlobalAveragePooling1D", LayerDoc(
+GLOBAL_AVERAGE_POOLING2D = _global_spec("Average", 2, LayerDoc(
     summary="Averages each channel over the whole image, giving one value per channel.",
     formula="y[c] = mean over i, j of x[i, j, c]",
     shape="(None, H, W, C) -> (None, C); with keepdims: (None, 1, 1, C).",
     use="The usual bridge from convolutions to the Dense head: far fewer weights than Flatten, and it works "
     "for any image size.",
     mistake="Putting Flatten before it: the data is then already flat and there is nothing left to pool.",
-), "global_average_pooling2d")
+))
 
-GLOBAL_MAX_POOLING1D = _global_spec("GlobalMaxPooling1D", 1, "GlobalMaxPooling2D", LayerDoc(
+GLOBAL_MAX_POOLING1D = _global_spec("Max", 1, LayerDoc(
     summary="Takes the largest value of each channel over all steps of a sequence.",
     formula="y[c] = max over t of x[t, c]",
     shape="(None, steps, C) -> (None, C); with keepdims: (None, 1, C).",
     use="Text CNNs: 'did this pattern appear anywhere in the sentence?'.",
     mistake="Expecting it to say where the pattern appeared: the position is lost.",
-), "global_max_pooling1d")
+))
 
-GLOBAL_MAX_POOLING2D = _global_spec("GlobalMaxPooling2D", 2, "GlobalMaxPooling1D", LayerDoc(
+GLOBAL_MAX_POOLING2D = _global_spec("Max", 2, LayerDoc(
     summary="Takes the largest value of each channel over the whole image.",
     formula="y[c] = max over i, j of x[i, j, c]",
     shape="(None, H, W, C) -> (None, C); with keepdims: (None, 1, 1, C).",
     use="Like GlobalAveragePooling2D, when the strongest response matters more than the average one.",
     mistake="Putting Flatten before it: the data is then already flat and there is nothing left to pool.",
-), "global_max_pooling2d")
+))
 
 
 # --- 3-D pooling --------------------------------------------------------------------------------
 
-MAX_POOLING3D = _pool_spec("MaxPooling3D", 3, "MaxPooling2D", False, LayerDoc(
+MAX_POOLING3D = _pool_spec("Max", 3, LayerDoc(
     summary="Keeps the largest value in each 3-D window of a volume (video or scan), making it smaller.",
     formula="y[d, i, j, c] = max over the window of x[d·s + t, i·s + u, j·s + v, c]",
     shape="(None, D, H, W, C) -> (None, D', H', W', C); each axis as in MaxPooling2D.",
     use="Between Conv3D blocks to shrink a volume and widen what later filters see.",
     mistake="Pooling the depth axis of a short clip away: use pool_size (1, 2, 2) to keep the frames.",
-), "max_pooling3d")
+))
 
-AVERAGE_POOLING3D = _pool_spec("AveragePooling3D", 3, "AveragePooling2D", True, LayerDoc(
+AVERAGE_POOLING3D = _pool_spec("Average", 3, LayerDoc(
     summary="Replaces each 3-D window of a volume with its average, making it smaller and smoother.",
     formula="y[d, i, j, c] = mean over the window of x[d·s + t, i·s + u, j·s + v, c]",
     shape="(None, D, H, W, C) -> (None, D', H', W', C); each axis as in MaxPooling2D.",
     use="Downsampling volumes when an average is more meaningful than the peak.",
     mistake="Confusing it with GlobalAveragePooling3D, which averages the whole volume to one value per channel.",
-), "average_pooling3d")
+))
 
-GLOBAL_AVERAGE_POOLING3D = _global_spec("GlobalAveragePooling3D", 3, "GlobalAveragePooling2D", LayerDoc(
+GLOBAL_AVERAGE_POOLING3D = _global_spec("Average", 3, LayerDoc(
     summary="Averages each channel over the whole volume, giving one value per channel.",
     formula="y[c] = mean over d, i, j of x[d, i, j, c]",
     shape="(None, D, H, W, C) -> (None, C); with keepdims: (None, 1, 1, 1, C).",
     use="The bridge from Conv3D blocks to a Dense head in video or scan classifiers.",
     mistake="Putting Flatten before it: the data is then already flat and there is nothing left to pool.",
-), "global_average_pooling3d")
+))
 
-GLOBAL_MAX_POOLING3D = _global_spec("GlobalMaxPooling3D", 3, "GlobalMaxPooling2D", LayerDoc(
+GLOBAL_MAX_POOLING3D = _global_spec("Max", 3, LayerDoc(
     summary="Takes the largest value of each channel over the whole volume.",
     formula="y[c] = max over d, i, j of x[d, i, j, c]",
     shape="(None, D, H, W, C) -> (None, C); with keepdims: (None, 1, 1, 1, C).",
     use="Like GlobalAveragePooling3D, when the strongest response matters more than the average one.",
     mistake="Putting Flatten before it: the data is then already flat and there is nothing left to pool.",
-), "global_max_pooling3d")
+))
 
 
 # --- Adaptive pooling ---------------------------------------------------------------------------
