@@ -7,7 +7,9 @@ Two sources, chosen on the GUI thread without Keras:
 - otherwise an **untrained** model with random weights from seed 0, built from the current
   graph, and the chosen dataset split and prepared exactly as a training run would
   (``split_dataset`` + ``prepare`` with the project's settings). That takes Keras and
-  seconds, so it happens in a background job.
+  seconds, so it happens in a background job. When the project has weights (imported,
+  trained, loaded) or a backbone names a weights file, the model gets them as export and
+  training do (:func:`app.keras_bridge.weights_io.build_model`), and the source says so.
 
 A :class:`Material` is identified by a key; the panel keeps the newest one and hands it to
 every tab that asks, so switching tabs never rebuilds a model. Keys hold serial numbers the
@@ -20,6 +22,7 @@ from __future__ import annotations
 import copy
 import json
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from app.core.graph import Graph
@@ -74,19 +77,40 @@ class Recipe:
     settings: dict[str, Any] | None = None
     ref: dict[str, Any] | None = None
     name: str = "model"
+    weights: Any = None
+    """The project's kept weights (:class:`app.core.weights.ModelWeights`) the model gets, if any."""
+    folder: Path | None = None
+    """The project's folder, where backbone weights files are found."""
+    files: tuple[str, ...] = ()
+    """Backbones whose weights come from their file, in words."""
 
 
 def untrained_recipe(graph: Graph, analysis: Analysis, dataset: Any, dataset_serial: int, training: dict[str, Any],
-                     ref: dict[str, Any] | None, fingerprint: str, name: str) -> Recipe:
-    """The recipe for an untrained model on ``dataset`` (``dataset_serial``: the panel's number for
-    that dataset object); the key changes with anything that changes the model or the prepared arrays."""
+                     ref: dict[str, Any] | None, fingerprint: str, name: str, weights: Any = None,
+                     folder: Path | None = None) -> Recipe:
+    """The recipe for a model not trained in this session on ``dataset`` (``dataset_serial``: the panel's
+    number for that dataset object), with the project's ``weights`` and backbone files (from ``folder``)
+    where it has some; the key changes with anything that changes the model or the prepared arrays."""
     from app.core.training_settings import with_defaults
+    from app.core.weights import ModelWeights, backbone_sources
 
     settings = with_defaults(copy.deepcopy(training))
+    weights = weights if weights else ModelWeights()
+    files = tuple(backbone_sources(graph, analysis, weights))
+    kept = (json.dumps(weights.source.to_json(), sort_keys=True),
+            tuple(sorted((nid, lw.fingerprint) for nid, lw in weights.layers.items())))
     key = ("untrained", fingerprint, dataset_serial, json.dumps(settings, sort_keys=True, default=str),
-           json.dumps(ref, sort_keys=True, default=str))
-    return Recipe(key, UNTRAINED, graph, analysis, dataset=dataset, settings=settings,
-                  ref=copy.deepcopy(ref), name=name)
+           json.dumps(ref, sort_keys=True, default=str), kept, files, str(folder))
+    return Recipe(key, weights_source(weights, files), graph, analysis, dataset=dataset, settings=settings,
+                  ref=copy.deepcopy(ref), name=name, weights=weights, folder=folder, files=files)
+
+
+def weights_source(weights: Any, files: tuple[str, ...]) -> str:
+    """The source line for a model that was not trained in this session: UNTRAINED, or which weights it has."""
+    backbones = f"backbone{'s' if len(files) > 1 else ''} {', '.join(files)}"
+    if weights:
+        return f"the project's weights ({weights.describe()})" + (f"; {backbones}" if files else "")
+    return f"untrained (seed 0) except {backbones}" if files else UNTRAINED
 
 
 def build_material(recipe: Recipe) -> Material:
@@ -101,8 +125,25 @@ def build_material(recipe: Recipe) -> Material:
     settings = recipe.settings or {}
     splits = split_dataset(recipe.dataset, settings["validation_split"], settings["test_split"], settings["seed"])
     prepared = prepare(recipe.dataset, splits, recipe.graph, settings, recipe.ref, recipe.analysis)
-    model = untrained_model(recipe.graph, name=recipe.name, seed=0)
+    if recipe.weights or recipe.files:
+        model = _model_with_weights(recipe)
+    else:
+        model = untrained_model(recipe.graph, name=recipe.name, seed=0)
     return Material(recipe.key, recipe.source, model, recipe.graph, recipe.analysis, prepared, recipe.dataset)
+
+
+def _model_with_weights(recipe: Recipe) -> Any:
+    """The model as export builds it: backbone files, then the kept weights; the rest from seed 0.
+    A missing backbone file raises a ValueError that names it (shown in the panel)."""
+    import keras
+
+    from app.keras_bridge.compile import KERAS_STATE_LOCK
+    from app.keras_bridge.weights_io import build_model
+
+    with KERAS_STATE_LOCK:
+        keras.utils.set_random_seed(0)
+        return build_model(recipe.graph, recipe.name, folder=recipe.folder, weights=recipe.weights,
+                           analysis=recipe.analysis).model
 
 
 def is_hint(message: str) -> bool:

@@ -145,6 +145,7 @@ class InsightPanel(QWidget):
         follow_document(self._document, document, {
             "analysis_changed": self._document_changed,
             "settings_changed": self._settings_changed,
+            "weights_changed": self._settings_changed,  # the model then has other weights
         })
         self._document = document
         self._context_changed(force=True)
@@ -276,7 +277,8 @@ class InsightPanel(QWidget):
             return f"{error.rstrip('.')}. {NO_DATASET}" if error else NO_DATASET
         return untrained_recipe(graph, document.analysis, dataset, self._dataset_serial(dataset),
                                 document.project.training, document.project.dataset, fingerprint,
-                                model_name(document.project.name or ""))
+                                model_name(document.project.name or ""), document.weights,
+                                document.path.parent if document.path else None)
 
     def model_source(self) -> str:
         """"trained model (last run)", "untrained (random weights, seed 0)", or "none" when there
