@@ -28,6 +28,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "export": ("app.commands.export", "Export a project (or a .keras model) as a .keras file and/or Python code."),
     "train": ("app.commands.train", "Train a project on a dataset with live progress; save the trained model."),
     "weights": ("app.commands.weights", "Show a project's weights, or load them from a weights file by layer name."),
+    "follow": ("app.commands.follow", "Watch a run's metrics log (a job's metrics.jsonl) live, as train shows it."),
     "sweep": ("app.commands.sweep", "Search hyperparameters (Optuna); every trial is kept as a run."),
     "datasets": ("app.commands.datasets", "List the bundled datasets that work offline."),
 }
