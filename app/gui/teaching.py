@@ -17,20 +17,22 @@ scroll included.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from PySide6.QtCore import QByteArray, QObject, Qt, QTimer
 from PySide6.QtGui import QAction, QFont, QKeySequence
-from PySide6.QtWidgets import QDockWidget, QFrame, QLabel, QMessageBox, QScrollArea
+from PySide6.QtWidgets import QDockWidget, QFrame, QLabel, QMenu, QMessageBox, QScrollArea, QStatusBar, QTabBar, QWidget
 
 from app.gui.panels.help_panel import HelpPanel
 from app.gui.panels.lesson_panel import LessonPanel
 
 if TYPE_CHECKING:
-    from app.gui.editor.view import ViewState
+    from app.gui.document import Document
+    from app.gui.editor.view import GraphView, ViewState
     from app.gui.insight.panel import InsightPanel
-    from app.gui.main_window import MainWindow
+    from app.gui.panels.palette import PalettePanel
     from app.gui.training.panel import TrainingPanel
 
 PRESENTER_SHORTCUT = "Ctrl+Shift+P"
@@ -46,12 +48,55 @@ CLOSE_WAIT_S = 3.0
 DIAGRAM_FILTERS = {".png": "PNG images (*.png)", ".svg": "SVG drawings (*.svg)"}
 
 
+class TeachingHost(Protocol):
+    """What :class:`Teaching` uses of its window (``MainWindow``): exactly these members, no others
+    (read-only: Teaching never replaces them)."""
+
+    @property
+    def view(self) -> GraphView: ...
+    @property
+    def palette_panel(self) -> PalettePanel: ...
+    @property
+    def palette_dock(self) -> QDockWidget: ...
+    @property
+    def inspector(self) -> QWidget: ...
+    @property
+    def view_menu(self) -> QMenu: ...
+    @property
+    def export_menu(self) -> QMenu: ...
+    @property
+    def help_menu(self) -> QMenu: ...
+    @property
+    def backend_label(self) -> QLabel: ...
+    @property
+    def document(self) -> Document: ...
+    @property
+    def training(self) -> TrainingPanel: ...
+    def add_dock(self, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget: ...
+    def clutter_docks(self) -> list[QDockWidget]: ...
+    def dock_tab_bar(self, dock: QDockWidget) -> QTabBar | None: ...
+    def tidy_tab_bars(self) -> None: ...
+    def ask_save_path(self, title: str, suffix: str, file_filter: str, kind: str | None = None) -> Path | None: ...
+    def notify(self, icon: QMessageBox.Icon, title: str, text: str, details: str = "") -> None: ...
+    # QMainWindow's own:
+    def addAction(self, action: QAction, /) -> None: ...
+    def statusBar(self) -> QStatusBar: ...
+    def saveState(self, version: int = 0, /) -> QByteArray: ...
+    def restoreState(self, state: QByteArray | bytes | bytearray | memoryview, version: int = 0, /) -> bool: ...
+    def font(self) -> QFont: ...
+    def setFont(self, font: QFont | str | Sequence[str], /) -> None: ...
+    def height(self) -> int: ...
+    def resizeDocks(self, docks: Sequence[QDockWidget], sizes: Sequence[int], orientation: Qt.Orientation,
+                    /) -> None: ...
+
+
 class Teaching(QObject):
     """Help, lesson and insight docks plus presenter mode and badges for one window."""
 
-    def __init__(self, window: MainWindow) -> None:
+    def __init__(self, window: TeachingHost) -> None:
+        assert isinstance(window, QObject), "the host window is Teaching's Qt parent"
         super().__init__(window)
-        self.window = window
+        self.window: TeachingHost = window
         self._presenter = False
         self._layout_before_presenter: QByteArray | None = None
         self._view_before_presenter: ViewState | None = None
@@ -75,7 +120,7 @@ class Teaching(QObject):
 
     def _build_actions(self) -> None:
         window = self.window
-        self.presenter_action = QAction("&Presenter Mode", window)
+        self.presenter_action = QAction("&Presenter Mode", self)
         self.presenter_action.setCheckable(True)
         self.presenter_action.setShortcut(QKeySequence(PRESENTER_SHORTCUT))
         self.presenter_action.setStatusTip("Large fonts and ports, high contrast, the teaching docks kept and the "
@@ -86,7 +131,7 @@ class Teaching(QObject):
         self.badge_actions: dict[str, QAction] = {}
         badge_menu = window.view_menu.addMenu("Cost &Badges")
         for kind, text in BADGES:
-            action = QAction(text, window)
+            action = QAction(text, self)
             action.setCheckable(True)
             action.setStatusTip(f"Show each layer's {text.replace('&', '').lower()} on its card")
             action.toggled.connect(lambda _on=False: self._badges_toggled())
@@ -98,19 +143,22 @@ class Teaching(QObject):
         for dock in (self.help_dock, self.lesson_dock, self.insight_dock):
             window.view_menu.addAction(dock.toggleViewAction())
 
-        self.export_png_action = QAction("Diagram as &PNG…", window)
+        self.export_png_action = QAction("Diagram as &PNG…", self)
         self.export_png_action.triggered.connect(lambda _checked=False: self.export_diagram(".png"))
-        self.export_svg_action = QAction("Diagram as &SVG…", window)
+        self.export_svg_action = QAction("Diagram as &SVG…", self)
         self.export_svg_action.triggered.connect(lambda _checked=False: self.export_diagram(".svg"))
         window.export_menu.addSeparator()
         window.export_menu.addActions([self.export_png_action, self.export_svg_action])
 
-        self.explain_action = QAction("&Explain Selected Layer", window)
+        self.explain_action = QAction("&Explain Selected Layer", self)
         self.explain_action.setShortcut(QKeySequence(Qt.Key.Key_F1))
         self.explain_action.setStatusTip("Open the help for the selected layer (or click ? on a layer)")
         self.explain_action.triggered.connect(lambda _checked=False: self.explain_selection())
-        window.help_menu.insertAction(window.help_menu.actions()[0] if window.help_menu.actions() else None,
-                                      self.explain_action)
+        first = window.help_menu.actions()
+        if first:
+            window.help_menu.insertAction(first[0], self.explain_action)
+        else:
+            window.help_menu.addAction(self.explain_action)
 
     # --- following the document ---------------------------------------------------------------
 

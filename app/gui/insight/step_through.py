@@ -16,7 +16,7 @@ canvas only moves when the highlighted node changes.
 from __future__ import annotations
 
 import html
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 from PySide6.QtCore import Qt, QTimer, Signal
@@ -24,6 +24,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSpinBox, QStyle
 
 from app.gui.insight.activation_view import ActivationView
 from app.gui.insight.common import error_text, is_picture
+from app.gui.insight.host import MaterialSource
 from app.gui.insight.material import is_hint
 from app.gui.jobs import Jobs
 from app.gui.theme import TEXT, TEXT_MUTED
@@ -31,7 +32,6 @@ from app.gui.widgets import class_label, decode_tokens, format_number, image_pix
 
 if TYPE_CHECKING:
     from app.gui.insight.material import Material
-    from app.gui.insight.panel import InsightPanel
 
 PLAY_INTERVAL_MS = 800
 THUMBNAIL = 56
@@ -65,12 +65,18 @@ def label_text(label: Any, class_names: list[str] | None) -> str:
     return f"label: {sample_text(value)}"
 
 
+class StepHost(MaterialSource, Protocol):
+    """What the step-through tab uses of the insight panel: the material, and the canvas highlight."""
+
+    def highlight(self, node_id: str | None) -> None: ...
+
+
 class StepThroughTab(QWidget):
     """The "Step through" tab (see the module docstring)."""
 
     node_shown = Signal(str)
 
-    def __init__(self, host: InsightPanel, parent: QWidget | None = None) -> None:
+    def __init__(self, host: StepHost, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.host = host
         self.jobs = Jobs(self)

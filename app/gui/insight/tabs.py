@@ -11,7 +11,7 @@ frames; the other tabs say that the trained model comes when the run ends.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QSpinBox, QVBoxLayout, QWidget
@@ -20,6 +20,7 @@ from app.gui.insight.boundary_view import DecisionBoundaryView
 from app.gui.insight.common import error_text
 from app.gui.insight.gradcam_view import GradCamView
 from app.gui.insight.histogram_view import HistogramView
+from app.gui.insight.host import MaterialSource
 from app.gui.insight.material import HINTS as MATERIAL_HINTS
 from app.gui.jobs import Jobs
 from app.gui.theme import TEXT_MUTED
@@ -27,7 +28,6 @@ from app.gui.widgets import class_ids, class_label
 
 if TYPE_CHECKING:
     from app.gui.insight.material import Material
-    from app.gui.insight.panel import InsightPanel
 
 HISTOGRAM_SAMPLES = 256
 """Test samples whose activations make the activation histograms and the dead-ReLU count."""
@@ -45,10 +45,18 @@ def is_hint(message: str) -> bool:
     return message in HINTS
 
 
+class BoundaryHost(MaterialSource, Protocol):
+    """What the decision-boundary tab uses of the insight panel, besides the material."""
+
+    @property
+    def live(self) -> LiveBoundary: ...
+    def boundary_problem(self, for_run: bool = False) -> str | None: ...
+
+
 class InsightTab(QWidget):
     """What the three tabs share: the host panel, their jobs and the "recompute when seen" rule."""
 
-    def __init__(self, host: InsightPanel, parent: QWidget | None = None) -> None:
+    def __init__(self, host: MaterialSource, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.host = host
         self.jobs = Jobs(self)
@@ -107,7 +115,7 @@ class InsightTab(QWidget):
 class GradCamTab(InsightTab):
     """Pick an image and a class (or the predicted one), see where the network looked."""
 
-    def __init__(self, host: InsightPanel, parent: QWidget | None = None) -> None:
+    def __init__(self, host: MaterialSource, parent: QWidget | None = None) -> None:
         super().__init__(host, parent)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
@@ -220,7 +228,7 @@ class GradCamTab(InsightTab):
 class HistogramTab(InsightTab):
     """Per-layer weight and activation histograms and the dead-ReLU share; Refresh recomputes."""
 
-    def __init__(self, host: InsightPanel, parent: QWidget | None = None) -> None:
+    def __init__(self, host: MaterialSource, parent: QWidget | None = None) -> None:
         super().__init__(host, parent)
         self.status_label, self.refresh_button = self._status_row(
             "Refresh", "Recompute the histograms for the current model")
@@ -359,8 +367,9 @@ class LiveBoundary:
 class BoundaryTab(InsightTab):
     """The decision map of a 2-input classifier on a 2-D point set: on Show, and live while training."""
 
-    def __init__(self, host: InsightPanel, parent: QWidget | None = None) -> None:
+    def __init__(self, host: BoundaryHost, parent: QWidget | None = None) -> None:
         super().__init__(host, parent)
+        self.host: BoundaryHost = host
         self.status_label, self.show_button = self._status_row(
             "Show", "Draw the decision boundary of the current model")
         self.view = DecisionBoundaryView(self)
