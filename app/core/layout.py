@@ -15,11 +15,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Hashable, Iterable, Sequence
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import networkx as nx
 
 from app.core.graph import Graph, Position
+
+if TYPE_CHECKING:
+    from app.core.blocks import BlockTree
 
 ROW_GAP = 110.0
 COLUMN_GAP = 230.0
@@ -170,6 +173,51 @@ def apply_layout(graph: Graph) -> None:
     """Move every node to its layered position (the editor wraps this in one undo step)."""
     for node_id, position in layered_positions(graph).items():
         graph.move(node_id, position)
+
+
+def visible_owners(graph: Graph, tree: BlockTree) -> dict[str, str]:
+    """node id -> what stands for it on the canvas: itself, or the outermost collapsed block
+    around it (whose card it is drawn as)."""
+    return {n.id: tree.visible_owner(n.id) for n in graph.nodes()} if tree else {n.id: n.id for n in graph.nodes()}
+
+
+def block_anchor(graph: Graph, tree: BlockTree, block_id: str) -> str | None:
+    """The node whose position a collapsed block's card takes: the block's first layer in the
+    graph's order of computation (its entry), so the card sits where the block begins."""
+    inside = set(tree.nodes_in(block_id))
+    order = graph.topological_order() if not graph.cyclic_components() else graph.node_order()
+    return next((node_id for node_id in order if node_id in inside), None)
+
+
+def view_positions(graph: Graph, tree: BlockTree) -> dict[str, Position]:
+    """Layered positions of what the canvas shows: loose nodes and collapsed blocks (one card
+    each, keyed by block id); an edge into or out of a collapsed block attaches to its card."""
+    owners = visible_owners(graph, tree)
+    items = list(dict.fromkeys(owners.values()))
+    edges = list(dict.fromkeys((owners[e.source], owners[e.target]) for e in graph.edges()))
+    return layered_layout(items, edges)
+
+
+def apply_view_layout(graph: Graph, tree: BlockTree) -> None:
+    """Lay out the canvas' current view (:func:`view_positions`). The layers inside a collapsed
+    block are laid out among themselves, with the block's anchor (:func:`block_anchor`) at the
+    card's spot, so the block opens where its card was."""
+    if not tree:
+        apply_layout(graph)
+        return
+    owners = visible_owners(graph, tree)
+    for item, (x, y) in view_positions(graph, tree).items():
+        if item in graph:
+            graph.move(item, (x, y))
+            continue
+        inside = [node_id for node_id, owner in owners.items() if owner == item]
+        members = set(inside)
+        inner = layered_layout(inside, [(e.source, e.target) for e in graph.edges()
+                                        if e.source in members and e.target in members])
+        anchor = block_anchor(graph, tree, item)
+        ax, ay = inner.get(anchor, (0.0, 0.0)) if anchor is not None else (0.0, 0.0)
+        for node_id, (ix, iy) in inner.items():
+            graph.move(node_id, (ix - ax + x, iy - ay + y))
 
 
 def overlaps(graph: Graph, position: Position, ignore: Iterable[str] = ()) -> list[str]:

@@ -19,6 +19,7 @@ from PySide6.QtGui import QColor, QImage, QPainter
 from PySide6.QtSvg import QSvgGenerator
 from PySide6.QtWidgets import QGraphicsScene
 
+from app.gui.editor.block_item import BlockLayer
 from app.gui.editor.scene import GraphScene
 
 MARGIN = 24.0
@@ -39,11 +40,14 @@ class DiagramExportError(Exception):
     """Why a diagram could not be written; the message names the path and the reason."""
 
 
-def export_diagram(scene: QGraphicsScene, path: Path | str, *, scale: float = 2.0) -> Path:
+def export_diagram(scene: QGraphicsScene, path: Path | str, *, scale: float = 2.0,
+                   size: tuple[int, int] | None = None) -> Path:
     """Write the scene's model to ``path`` (.png or .svg by suffix); returns the path written.
 
-    ``scale`` multiplies the size: 2.0 gives crisp slides from a 100 % canvas. Raises
-    :class:`DiagramExportError` for an unknown suffix, an empty model or an unwritable folder.
+    ``scale`` multiplies the size: 2.0 gives crisp slides from a 100 % canvas. ``size`` (width,
+    height in pixels) instead makes a picture of exactly that size with the model fitted and
+    centred in it, as a window of that size shows it after "fit all" (``layerforge diagram``).
+    Raises :class:`DiagramExportError` for an unknown suffix, an empty model or an unwritable folder.
     """
     path = Path(path)
     suffix = path.suffix.lower()
@@ -53,6 +57,9 @@ def export_diagram(scene: QGraphicsScene, path: Path | str, *, scale: float = 2.
                                  "Layerforge writes; use .png or .svg.")
     if not (math.isfinite(scale) and scale > 0):
         raise DiagramExportError(f"Cannot export the diagram to {path}: the scale must be a positive number.")
+    if size is not None and not (0 < size[0] <= MAX_SIDE and 0 < size[1] <= MAX_SIDE):
+        raise DiagramExportError(f"Cannot export the diagram to {path}: a picture is 1 to {MAX_SIDE} pixels "
+                                 f"wide and high, not {size[0]} x {size[1]}.")
     folder = path.parent
     if not folder.is_dir():
         raise DiagramExportError(f"Cannot export the diagram to {path}: the folder {folder} does not exist.")
@@ -60,21 +67,28 @@ def export_diagram(scene: QGraphicsScene, path: Path | str, *, scale: float = 2.
         raise DiagramExportError(f"Cannot export the diagram to {path}: the folder {folder} is not writable.")
     plain = scene.plain_rendering() if isinstance(scene, GraphScene) else contextlib.nullcontext()
     with plain:
+        blocks = scene.findChild(BlockLayer) if isinstance(scene, GraphScene) else None
+        if blocks is not None:  # the plain look shows every edge item: not those of folded layers
+            blocks.apply_folds()
         source = _model_rect(scene)
         if source.isEmpty():
             raise DiagramExportError(f"Cannot export the diagram to {path}: the model is empty, there is "
                                      "nothing to draw.")
         source = source.adjusted(-MARGIN, -MARGIN, MARGIN, MARGIN)
-        scale = _fit_scale(source, scale) if suffix == ".png" else scale
-        size = QSize(max(1, math.ceil(source.width() * scale)), max(1, math.ceil(source.height() * scale)))
+        if size is not None:
+            picture = QSize(*size)
+            source = _fitted_source(source, picture)
+        else:
+            scale = _fit_scale(source, scale) if suffix == ".png" else scale
+            picture = QSize(max(1, math.ceil(source.width() * scale)), max(1, math.ceil(source.height() * scale)))
         handle, temp_name = tempfile.mkstemp(prefix=f".{path.stem}-", suffix=suffix, dir=folder)
         os.close(handle)
         temp = Path(temp_name)
         try:
             if suffix == ".png":
-                _write_png(scene, source, size, temp)
+                _write_png(scene, source, picture, temp)
             else:
-                _write_svg(scene, source, size, temp)
+                _write_svg(scene, source, picture, temp)
             os.chmod(temp, 0o666 & ~_umask())  # mkstemp makes it private; a picture is not
             os.replace(temp, path)
         except DiagramExportError as error:
@@ -95,12 +109,28 @@ def _umask() -> int:
 
 def _model_rect(scene: QGraphicsScene) -> QRectF:
     if isinstance(scene, GraphScene):
+        blocks = scene.findChild(BlockLayer)
+        if blocks is not None and (blocks.hidden or blocks.cards or blocks.frames):
+            return blocks.visible_rect()  # what is drawn: block cards, not the layers folded inside
         return scene.model_rect()
     rect = QRectF()
     for item in scene.items():
         if item.isVisible():
             rect = rect.united(item.sceneBoundingRect())
     return rect
+
+
+def _fitted_source(source: QRectF, picture: QSize) -> QRectF:
+    """``source`` grown on its short side to the picture's shape, about the same centre: the model
+    is drawn as large as fits and centred, with white space on the other side."""
+    aspect = picture.width() / picture.height()
+    width, height = source.width(), source.height()
+    if width / height < aspect:
+        width = height * aspect
+    else:
+        height = width / aspect
+    centre = source.center()
+    return QRectF(centre.x() - width / 2, centre.y() - height / 2, width, height)
 
 
 def _fit_scale(source: QRectF, scale: float) -> float:

@@ -10,6 +10,7 @@ gives the focus back to the canvas. Finding is navigation: it works while traini
 
 from __future__ import annotations
 
+import weakref
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QEvent, QObject, QPoint, Qt, Signal
@@ -50,7 +51,9 @@ class FindBar(QFrame):
 
     def __init__(self, view: GraphView) -> None:
         super().__init__(view.viewport())
-        self._view = view
+        self._view_ref = weakref.ref(view)
+        """Weakly: a child widget holding its view strongly makes a reference cycle through Qt that
+        PySide can crash on when the garbage collector frees it."""
         self._matches: list[str] = []
         self._index = -1
         self.setObjectName("find_bar")
@@ -76,6 +79,12 @@ class FindBar(QFrame):
         self.field.installEventFilter(self)
         view.viewport().installEventFilter(self)
         self.hide()
+
+    @property
+    def _view(self) -> GraphView:
+        view = self._view_ref()
+        assert view is not None, "the view is gone"
+        return view
 
     def _button(self, text: str, tip: str, slot: object) -> QToolButton:
         button = QToolButton(self)
@@ -172,6 +181,8 @@ class FindBar(QFrame):
     # --- keys ---------------------------------------------------------------------------------------
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if self._view_ref() is None:
+            return False
         if watched is self._view.viewport():
             if event.type() == QEvent.Type.Resize and self.isVisible():
                 self._place()

@@ -10,6 +10,7 @@ rectangle over that picture.
 from __future__ import annotations
 
 import contextlib
+import weakref
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QEvent, QObject, QPoint, QPointF, QRectF, QSize, Qt, QTimer
@@ -36,7 +37,9 @@ class Overview(QFrame):
 
     def __init__(self, view: GraphView) -> None:
         super().__init__(view.viewport())
-        self._view = view
+        self._view_ref = weakref.ref(view)
+        """Weakly: a child widget holding its view strongly makes a reference cycle through Qt that
+        PySide can crash on when the garbage collector frees it."""
         self._scene: GraphScene | None = None
         self._picture = QPixmap()
         self._source = QRectF()
@@ -61,6 +64,12 @@ class Overview(QFrame):
         self.hide()
 
     # --- following the canvas -----------------------------------------------------------------
+
+    @property
+    def _view(self) -> GraphView:
+        view = self._view_ref()
+        assert view is not None, "the view is gone"
+        return view
 
     def follow_scene(self) -> None:
         """Watch the view's current scene (the view makes a new one for each document)."""
@@ -87,6 +96,8 @@ class Overview(QFrame):
             self.render_picture()
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if self._view_ref() is None:
+            return False
         if event.type() == QEvent.Type.Resize and self.isVisible():
             self._place()
             self.update()

@@ -46,6 +46,8 @@ from app.core.clipboard import MIME_TYPE
 from app.core.graph import GraphError
 from app.gui import theme
 from app.gui.document import Document
+from app.gui.editor.block_item import BlockItem, BlockLayer
+from app.gui.editor.breadcrumb import Breadcrumb
 from app.gui.editor.edge_item import EdgeItem
 from app.gui.editor.find_bar import FindBar
 from app.gui.editor.node_item import HEIGHT, SIMPLE_LOD, NodeItem
@@ -122,6 +124,7 @@ class GraphView(QGraphicsView):
         super().__init__(parent)
         self.document = document
         self._scene: GraphScene | None = None
+        self._blocks: BlockLayer | None = None
         self._selection: list[str] = []
         self._batch_selecting = False
         self._pan_from: QPointF | None = None
@@ -162,6 +165,14 @@ class GraphView(QGraphicsView):
         """Ctrl+F: finds layers by name or class (see :mod:`app.gui.editor.find_bar`)."""
         self.overview = Overview(self)
         """The minimap in the canvas' corner (View › Overview), hidden at first."""
+        self.breadcrumb = Breadcrumb(self)
+        """Where the selection is in the block hierarchy; shown while the model has blocks."""
+        group = QAction("Group Selection", self)
+        group.setShortcut(QKeySequence("Ctrl+G"))
+        group.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        group.triggered.connect(lambda _checked=False: self.group_selection())
+        self.addAction(group)
+        self.group_action = group
         self.set_document(document)
 
     # --- documents ---------------------------------------------------------------------------
@@ -174,6 +185,10 @@ class GraphView(QGraphicsView):
             old.message.disconnect(self.show_message)
             old.look_changed.disconnect(self._apply_look)
             old.detach()
+        if self._blocks is not None:
+            self._blocks.message.disconnect(self.show_message)
+            self._blocks.changed.disconnect(self._blocks_redrawn)
+            self._blocks.detach()
         self.document = document
         self._scene = GraphScene(document, self)
         if old is not None:  # view settings, not part of the document: keep them
@@ -182,6 +197,9 @@ class GraphView(QGraphicsView):
         self._scene.selectionChanged.connect(self._on_scene_selection)
         self._scene.message.connect(self.show_message)
         self._scene.look_changed.connect(self._apply_look)
+        self._blocks = BlockLayer(self._scene)
+        self._blocks.message.connect(self.show_message)
+        self._blocks.changed.connect(self._blocks_redrawn)
         self._apply_look(self._scene.look)
         self.setScene(self._scene)
         if old is not None:
@@ -202,6 +220,21 @@ class GraphView(QGraphicsView):
 
     def scene_node_item(self, node_id: str) -> NodeItem | None:
         return self.graph_scene().nodes.get(node_id)
+
+    def block_layer(self) -> BlockLayer:
+        """The scene's block cards, frames and folded layers (see :mod:`app.gui.editor.block_item`)."""
+        assert self._blocks is not None
+        return self._blocks
+
+    def _content_rect(self) -> QRectF:
+        """What fit-all shows: with blocks, only what is drawn (folded layers are not)."""
+        blocks = self._blocks
+        if blocks is not None and (blocks.hidden or blocks.cards or blocks.frames):
+            return blocks.visible_rect()
+        return self.graph_scene().itemsBoundingRect()
+
+    def _blocks_redrawn(self) -> None:
+        self.breadcrumb.update_path()
 
     def _apply_look(self, look: theme.Look) -> None:
         """The background and grid follow the scene's look (presenter: plain white)."""
@@ -282,6 +315,7 @@ class GraphView(QGraphicsView):
     def _on_scene_selection(self) -> None:
         if self._batch_selecting or self._scene is None:
             return
+        self.breadcrumb.update_path()
         ids = self.selected_node_ids()
         if ids != self._selection:
             self._selection = ids
@@ -316,9 +350,14 @@ class GraphView(QGraphicsView):
         self._sync_detail()
 
     def _sync_detail(self) -> None:
-        """Far out, the scene draws all edges as one path (see GraphScene.set_overview)."""
+        """Far out, the scene draws all edges as one path (see GraphScene.set_overview); coming
+        back, the edges of folded layers stay hidden."""
         if self._scene is not None:
-            self._scene.set_overview(self.zoom() < OVERVIEW_ZOOM)
+            overview = self.zoom() < OVERVIEW_ZOOM
+            if overview != self._scene.overview:
+                self._scene.set_overview(overview)
+                if not overview and self._blocks is not None and self._blocks.hidden:
+                    self._blocks.apply_folds()
 
     def paintEvent(self, event: Any) -> None:
         self._sync_detail()  # also catches zoom set by other code (resetTransform, scale)
@@ -337,7 +376,7 @@ class GraphView(QGraphicsView):
             selected = self.selected_node_ids()
             self.present(self.graph_scene().highlighted() or (selected[0] if len(selected) == 1 else None))
             return
-        rect = self.graph_scene().itemsBoundingRect()
+        rect = self._content_rect()
         if rect.isEmpty():
             self.resetTransform()
             self.centerOn(0.0, 0.0)
@@ -361,7 +400,7 @@ class GraphView(QGraphicsView):
         self.fit_all()
         if self._scene is None or self.graph_scene().presenter() or self.zoom() >= READABLE_ZOOM:
             return
-        rect = self.graph_scene().itemsBoundingRect().adjusted(-40, -40, 40, 40)
+        rect = self._content_rect().adjusted(-40, -40, 40, 40)
         self.resetTransform()
         self.scale(READABLE_ZOOM, READABLE_ZOOM)
         seen_w = self.viewport().width() / READABLE_ZOOM
@@ -384,11 +423,53 @@ class GraphView(QGraphicsView):
         self._sync_detail()
 
     def reveal_node(self, node_id: str) -> None:
-        """Select a node and centre it, readable (Find, a click in the Problems or Summary list)."""
+        """Select a node and centre it, readable (Find, a click in the Problems or Summary list),
+        opening the collapsed blocks around it first (one undo step)."""
         if node_id not in self.document.graph:
             return
+        if self._blocks is not None and node_id in self._blocks.hidden:
+            self._blocks.open_around(node_id)
         self.select_nodes([node_id])
         self.center_on_node(node_id)
+
+    # --- blocks ----------------------------------------------------------------------------------
+
+    def selected_block_ids(self) -> list[str]:
+        """Collapsed blocks whose cards are selected."""
+        return [i.block_id for i in self.graph_scene().selectedItems() if isinstance(i, BlockItem)]
+
+    def select_block(self, block_id: str) -> None:
+        """Select a collapsed block's card (and nothing else) and centre it."""
+        self.select_nodes([])
+        card = self.block_layer().cards.get(block_id)
+        if card is not None:
+            card.setSelected(True)
+            self.centerOn(card.scenePos())
+
+    def group_selection(self) -> str | None:
+        """Ctrl+G: the selected layers and collapsed blocks become one new block (one undo step)."""
+        from app.core.blocks import BlockError
+
+        nodes, blocks = self.selected_node_ids(), self.selected_block_ids()
+        if not nodes and not blocks:
+            self.show_message("Select the layers to group first.")
+            return None
+        if self._refuse_if_locked():
+            return None
+        try:
+            block_id = self.document.group_nodes(nodes, "block", block_ids=blocks)
+        except (BlockError, KeyError, ValueError) as error:
+            self.show_message(str(error))
+            return None
+        self.block_layer().refresh()
+        return block_id
+
+    def open_selected_blocks(self) -> bool:
+        """Enter: open the selected collapsed blocks in place."""
+        ids = self.selected_block_ids()
+        for block_id in ids:
+            self.block_layer().open_block(block_id)
+        return bool(ids)
 
     # --- presenter mode: a readable scale, and the user's view kept for afterwards ------------------
 
@@ -513,6 +594,8 @@ class GraphView(QGraphicsView):
             self.delete_selection()
         elif key == Qt.Key.Key_F and plain:
             self.fit_all()
+        elif key in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and plain and self.selected_block_ids():
+            self.open_selected_blocks()
         elif key == Qt.Key.Key_F1 and plain:
             if not self.explain_selection():
                 event.ignore()  # let the window's own F1 (if any) handle it
