@@ -31,6 +31,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "follow": ("app.commands.follow", "Watch a run's metrics log (a job's metrics.jsonl) live, as train shows it."),
     "sweep": ("app.commands.sweep", "Search hyperparameters (Optuna); every trial is kept as a run."),
     "datasets": ("app.commands.datasets", "List the bundled datasets that work offline."),
+    "diagram": ("app.gui.diagram_command", "Draw a project or .keras model as the canvas shows it, to a PNG or SVG."),
 }
 
 

@@ -38,6 +38,7 @@ from app.core.layout import ROW_GAP
 from app.core.shapes import Analysis, NodeInfo, Problem, describe_shapes
 from app.gui import theme
 from app.gui.document import Document
+from app.gui.editor.block_item import FOLDED
 from app.gui.editor.edge_item import EdgeItem
 from app.gui.editor.interactions import DIMMED_OPACITY, LOCKED_MESSAGE, ConnectInteraction, Interaction
 from app.gui.editor.node_item import BADGE_KINDS, HelpButton, NodeItem, badge_texts, shared_links
@@ -498,7 +499,7 @@ class GraphScene(QGraphicsScene):
     def _rebuild_edge_layer(self) -> None:
         path = QPainterPath()
         for item in self.edges.values():
-            if item.parentItem() is None:  # else folded into a collapsed block (block_item.BlockLayer)
+            if not item.data(FOLDED):  # an edge into a collapsed block (block_item.BlockLayer) is not drawn
                 path.addPath(item.path())
         self._edge_layer.setPath(path)
 
