@@ -19,7 +19,7 @@ import copy
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from app.core.catalog import get_spec
+from app.core.catalog import CATALOG, get_spec
 from app.core.catalog.spec import INITIALIZERS, KERAS_OBJECTS, LayerSpec, Param, ParamKind
 
 Shape = Sequence[int | None]
@@ -68,32 +68,8 @@ on the node, and ``batch_input_shape`` only restates the input shape (see the im
 LEGACY_KEYS: dict[str, frozenset[str]] = {"Embedding": frozenset({"input_length"})}
 """Per-class keys older Keras versions wrote and Keras 3 ignores with a warning."""
 
-POOLING_CLASSES = frozenset({"MaxPooling1D", "MaxPooling2D", "MaxPooling3D", "AveragePooling1D",
-                             "AveragePooling2D", "AveragePooling3D"})
-
-FACTOR_LOWER_BOUND: dict[str, float] = {"RandomRotation": -1.0, "RandomBrightness": -1.0, "RandomContrast": 0.0}
-"""Layers whose ``factor`` Keras turns into a sorted ``[lower, upper]`` pair (a number f becomes
-``[max(-|f|, bound), |f|]``), with the lower bound each one allows."""
-
-RANGE_LOWER_BOUND: dict[str, dict[str, float]] = {
-    "AugMix": {"factor": 0.0},
-    "CutMix": {"factor": 0.0},
-    "RandAugment": {"factor": 0.0},
-    "RandomColorDegeneration": {"factor": -1.0},
-    "RandomSaturation": {"factor": -1.0},
-    "RandomHue": {"factor": 0.0},
-    "RandomInvert": {"factor": 0.0},
-    "RandomPerspective": {"factor": 0.0},
-    "RandomPosterization": {"factor": 1.0},
-    "RandomSharpness": {"factor": 0.0},
-    "RandomErasing": {"factor": 0.0, "scale": 0.0},
-    "RandomElasticTransform": {"factor": 0.0, "scale": 0.0},
-    "RandomGaussianBlur": {"factor": 0.0, "sigma": 0.0},
-    "Solarization": {"addition_factor": 0.0, "threshold_factor": 0.0},
-}
-"""More ranges Keras saves as a sorted ``[lower, upper]`` pair, by layer and parameter, with the
-lower bound a single number is clipped to (as :data:`FACTOR_LOWER_BOUND`). RandomShear is not
-here: Keras saves its number f as [-f, f], which its own from_config then refuses."""
+POOLING_CLASSES = frozenset(name for name, spec in CATALOG.items() if {"pool_size", "strides"} <= spec.param_names)
+"""Windowed pooling layers, whose ``strides=None`` Keras saves as the pool size."""
 
 ACTIVATION_ALIASES = {"swish": "silu"}
 """Names Keras resolves to the same function and writes back under the second name."""
@@ -241,6 +217,9 @@ _WRAPPED_KEYS = frozenset({"module", "class_name", "config", "registered_name", 
 
 def _class_rules(spec: LayerSpec, cfg: dict[str, Any], input_shapes: Sequence[Shape] | None) -> None:
     name = spec.class_name
+    for param in spec.params:  # ranges Keras saves as a sorted [lower, upper] pair (Param.saved_range)
+        if param.saved_range is not None and param.name in cfg:
+            cfg[param.name] = _factor(cfg[param.name], param.saved_range)
     if name in POOLING_CLASSES:
         _pooling(name, cfg)
     elif name in ("ZeroPadding2D", "Cropping2D", "ZeroPadding3D", "Cropping3D"):
@@ -258,12 +237,6 @@ def _class_rules(spec: LayerSpec, cfg: dict[str, Any], input_shapes: Sequence[Sh
     elif name == "Normalization":
         axis = cfg.get("axis", [-1])
         cfg["axis"] = [] if axis is None else [axis] if _is_int(axis) else axis
-    elif name in FACTOR_LOWER_BOUND:
-        cfg["factor"] = _factor(cfg.get("factor"), FACTOR_LOWER_BOUND[name])
-    elif name in RANGE_LOWER_BOUND:
-        for key, lower in RANGE_LOWER_BOUND[name].items():
-            if key in cfg:
-                cfg[key] = _factor(cfg[key], lower)
     elif name == "BatchNormalization":
         if cfg.get("renorm_clipping") == {}:
             cfg["renorm_clipping"] = None

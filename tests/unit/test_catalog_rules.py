@@ -96,3 +96,20 @@ def test_a_backbone_costs_what_its_own_layers_cost_as_nodes() -> None:
         assert cost is not None
         macs, ops = macs + cost[0], ops + cost[1]
     assert layer_cost("VGG16", spec.default_config(), [(None, 40, 36, 3)], output) == (macs, ops)
+
+
+def test_ranges_keras_saves_as_pairs_are_marked_on_their_params_and_normalised_back() -> None:
+    """What the importer undoes comes from Param.saved_range: a number f Keras saved as the pair
+    [max(-f, lower), f] (and a pair it sorted), never from a table beside the catalog."""
+    from app.keras_bridge.normalize import normalize_config
+
+    assert CATALOG["RandomRotation"].param("factor").saved_range == -1.0  # type: ignore[union-attr]
+    assert normalize_config("RandomRotation", {"factor": 0.2})["factor"] == [-0.2, 0.2]
+    assert normalize_config("RandomContrast", {"factor": 0.3})["factor"] == [0.0, 0.3]
+    assert normalize_config("RandomPosterization", {"factor": 3})["factor"] == [1.0, 3]
+    assert normalize_config("RandomErasing", {"factor": [0.4, 0.1], "scale": 0.2}) == {"factor": [0.1, 0.4],
+                                                                                      "scale": [0.0, 0.2]}
+    assert normalize_config("RandomColorJitter", {"brightness_factor": 0.2})["brightness_factor"] == 0.2
+    marked = {name for name, spec in CATALOG.items() if any(p.saved_range is not None for p in spec.params)}
+    assert marked <= {name for name, spec in CATALOG.items() if spec.category == "Augmentation"}
+    assert {"RandomRotation", "RandomBrightness", "RandomContrast", "Solarization", "AugMix"} <= marked

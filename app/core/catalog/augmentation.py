@@ -70,10 +70,12 @@ def _image_rule(layer: str, colours: tuple[int, ...] = (), when: Callable[[Confi
 
 
 def _range(name: str, default: Any, text: str, low: float, high: float, *, required: bool = False,
-           nullable: bool = False) -> Param:
-    """A [lower, upper] range Keras also accepts as one number, each value within Keras' bounds."""
+           nullable: bool = False, saved: bool = False) -> Param:
+    """A [lower, upper] range Keras also accepts as one number, each value within Keras' bounds;
+    ``saved``: Keras saves it as that pair, a number clipped to ``low`` (see ``Param.saved_range``)."""
     return Param(name, ParamKind.JSON, default, text, required=required, nullable=nullable,
-                 check=_nullable(_factor_check(name, low, high)) if nullable else _factor_check(name, low, high))
+                 check=_nullable(_factor_check(name, low, high)) if nullable else _factor_check(name, low, high),
+                 saved_range=float(low) if saved else None)
 
 
 def _nullable(check: Any) -> Any:
@@ -128,8 +130,8 @@ RANDOM_CROP = _spec("RandomCrop", (
 ), output=_sized_image("RandomCrop"))
 
 RANDOM_ERASING = _spec("RandomErasing", (
-    _range("factor", [0, 1.0], "Probability range that an image gets a patch erased.", 0, 1),
-    _range("scale", [0.02, 0.33], "Size of the erased patch as a fraction of the image, [min, max].", 0, 1),
+    _range("factor", [0, 1.0], "Probability range that an image gets a patch erased.", 0, 1, saved=True),
+    _range("scale", [0.02, 0.33], "Size of the erased patch as a fraction of the image, [min, max].", 0, 1, saved=True),
     Param("fill_value", ParamKind.FLOAT, None, "Value written into the patch; empty for random noise.",
           nullable=True, advanced=True),
     _value_range(),
@@ -152,7 +154,7 @@ RANDOM_GRAYSCALE = _spec("RandomGrayscale", (
 
 RANDOM_HUE = _spec("RandomHue", (
     _range("factor", [0, 0.5], "Hue shift range as a fraction of the colour wheel (0.5 is half a turn).", 0, 1,
-           required=True),
+           required=True, saved=True),
     _value_range(),
     seed(),
 ), LayerDoc(
@@ -164,7 +166,8 @@ RANDOM_HUE = _spec("RandomHue", (
 ), colours=(3,))
 
 RANDOM_SATURATION = _spec("RandomSaturation", (
-    _range("factor", [-0.5, 0.5], "Saturation change range; negative fades towards grey.", -1, 1, required=True),
+    _range("factor", [-0.5, 0.5], "Saturation change range; negative fades towards grey.", -1, 1, required=True,
+           saved=True),
     _value_range(),
     seed(),
 ), LayerDoc(
@@ -176,7 +179,7 @@ RANDOM_SATURATION = _spec("RandomSaturation", (
 
 RANDOM_COLOR_DEGENERATION = _spec("RandomColorDegeneration", (
     _range("factor", [-0.5, 0.5], "How far each image is blended towards its grey version.", -1, 1,
-           required=True),
+           required=True, saved=True),
     _value_range(),
     seed(),
 ), LayerDoc(
@@ -203,7 +206,8 @@ RANDOM_COLOR_JITTER = _spec("RandomColorJitter", (
                     lambda cfg: cfg["saturation_factor"] is not None or cfg["hue_factor"] is not None))
 
 RANDOM_SHARPNESS = _spec("RandomSharpness", (
-    _range("factor", [0, 0.5], "Sharpness change range: 0 blurs, 1 sharpens strongly.", 0, 1, required=True),
+    _range("factor", [0, 0.5], "Sharpness change range: 0 blurs, 1 sharpens strongly.", 0, 1, required=True,
+           saved=True),
     _value_range(),
     seed(),
 ), LayerDoc(
@@ -214,7 +218,7 @@ RANDOM_SHARPNESS = _spec("RandomSharpness", (
 ))
 
 RANDOM_POSTERIZATION = _spec("RandomPosterization", (
-    _range("factor", [1, 4], "Range of bits kept per channel, between 1 and 8.", 1, 8, required=True),
+    _range("factor", [1, 4], "Range of bits kept per channel, between 1 and 8.", 1, 8, required=True, saved=True),
     _value_range(),
     seed(),
 ), LayerDoc(
@@ -226,7 +230,7 @@ RANDOM_POSTERIZATION = _spec("RandomPosterization", (
 ))
 
 RANDOM_INVERT = _spec("RandomInvert", (
-    _range("factor", [0, 1.0], "Probability range that an image is inverted.", 0, 1),
+    _range("factor", [0, 1.0], "Probability range that an image is inverted.", 0, 1, saved=True),
     _value_range(),
     seed(),
 ), LayerDoc(
@@ -238,10 +242,10 @@ RANDOM_INVERT = _spec("RandomInvert", (
 ))
 
 RANDOM_GAUSSIAN_BLUR = _spec("RandomGaussianBlur", (
-    _range("factor", [0, 1.0], "Probability range that an image is blurred.", 0, 1),
+    _range("factor", [0, 1.0], "Probability range that an image is blurred.", 0, 1, saved=True),
     Param("kernel_size", ParamKind.INT_TUPLE, [3, 3], "Size of the blur window [height, width]; odd numbers.",
           minimum=1, length=2, check=_odd),
-    _range("sigma", [0, 1.0], "Range of the blur's standard deviation.", 0, 1),
+    _range("sigma", [0, 1.0], "Range of the blur's standard deviation.", 0, 1, saved=True),
     _value_range(),
     seed(),
 ), LayerDoc(
@@ -270,7 +274,7 @@ RANDOM_SHEAR = _spec("RandomShear", (
 ))
 
 RANDOM_PERSPECTIVE = _spec("RandomPerspective", (
-    _range("factor", [0, 1.0], "Probability range that an image is warped.", 0, 1),
+    _range("factor", [0, 1.0], "Probability range that an image is warped.", 0, 1, saved=True),
     Param("scale", ParamKind.FLOAT, 1.0, "Strength of the warp, 0 to 1.", minimum=0.0, maximum=1.0),
     _interpolation(),
     Param("fill_value", ParamKind.FLOAT, 0.0, "Value for the area outside the warped image.", advanced=True),
@@ -283,8 +287,8 @@ RANDOM_PERSPECTIVE = _spec("RandomPerspective", (
 ))
 
 RANDOM_ELASTIC_TRANSFORM = _spec("RandomElasticTransform", (
-    _range("factor", [0, 1.0], "Probability range that an image is distorted.", 0, 1),
-    _range("scale", [0, 1.0], "Strength of the distortion.", 0, 1),
+    _range("factor", [0, 1.0], "Probability range that an image is distorted.", 0, 1, saved=True),
+    _range("scale", [0, 1.0], "Strength of the distortion.", 0, 1, saved=True),
     _interpolation(),
     Param("fill_mode", ParamKind.CHOICE, "reflect", "How to fill the area outside the moved image.",
           choices=FILL_MODES),
@@ -302,8 +306,8 @@ RANDOM_ELASTIC_TRANSFORM = _spec("RandomElasticTransform", (
 SOLARIZATION = _spec("Solarization", (
     _value_range(),
     _range("addition_factor", [0, 0.0], "Range of a brightness added before solarizing, as a fraction of "
-           "value_range.", 0, 1),
-    _range("threshold_factor", [0, 0.0], "Range of the threshold above which values are inverted.", 0, 1),
+           "value_range.", 0, 1, saved=True),
+    _range("threshold_factor", [0, 0.0], "Range of the threshold above which values are inverted.", 0, 1, saved=True),
     seed(),
 ), LayerDoc(
     summary="Inverts every pixel brighter than a random threshold, the darkroom 'solarize' effect." + _TRAINING_ONLY,
@@ -314,7 +318,7 @@ SOLARIZATION = _spec("Solarization", (
 ))
 
 CUT_MIX = _spec("CutMix", (
-    _range("factor", [0, 1.0], "Range of the Beta distribution parameter that sets the patch size.", 0, 1),
+    _range("factor", [0, 1.0], "Range of the Beta distribution parameter that sets the patch size.", 0, 1, saved=True),
     seed(),
 ), LayerDoc(
     summary="Pastes a random rectangle from another image of the batch into each image (the labels are "
@@ -340,7 +344,7 @@ MIX_UP = _spec("MixUp", (
 RAND_AUGMENT = _spec("RandAugment", (
     _value_range(),
     Param("num_ops", ParamKind.INT, 2, "How many random operations each image gets.", minimum=0),
-    _range("factor", [0, 0.5], "Strength range of the operations, 0 to 1.", 0, 1),
+    _range("factor", [0, 0.5], "Strength range of the operations, 0 to 1.", 0, 1, saved=True),
     _interpolation(),
     seed(),
 ), LayerDoc(
@@ -355,7 +359,7 @@ AUG_MIX = _spec("AugMix", (
     _value_range(),
     Param("num_chains", ParamKind.INT, 3, "Number of augmentation chains mixed together.", minimum=1),
     Param("chain_depth", ParamKind.INT, 3, "Operations per chain (-1: random 1 to 3).", minimum=-1),
-    _range("factor", [0, 0.3], "Strength range of the operations, 0 to 1.", 0, 1),
+    _range("factor", [0, 0.3], "Strength range of the operations, 0 to 1.", 0, 1, saved=True),
     Param("alpha", ParamKind.FLOAT, 1.0, "Dirichlet/Beta parameter of the mixing weights.", minimum=0.0,
           exclusive_minimum=True),
     Param("all_ops", ParamKind.BOOL, True, "Use every operation, including colour ones."),

@@ -548,7 +548,7 @@ RANDOM_FLIP = image_layer_spec("RandomFlip", (
 
 RANDOM_ROTATION = image_layer_spec("RandomRotation", (
     Param("factor", ParamKind.JSON, [-0.1, 0.1], "Rotation range as a fraction of a full turn: 0.1 or "
-          "[-0.1, 0.1] is up to ±36°.", required=True, check=_factor_check("factor", -1, 1)),
+          "[-0.1, 0.1] is up to ±36°.", required=True, check=_factor_check("factor", -1, 1), saved_range=-1.0),
     _fill_mode(),
     _fill_value(),
     _interpolation(),
@@ -596,7 +596,8 @@ RANDOM_TRANSLATION = image_layer_spec("RandomTranslation", (
 
 RANDOM_CONTRAST = image_layer_spec("RandomContrast", (
     Param("factor", ParamKind.JSON, [0.2, 0.2], "Contrast change [lower, upper]: the contrast is multiplied "
-          "by a number between 1 − lower and 1 + upper.", required=True, check=_factor_check("factor", 0, 1)),
+          "by a number between 1 − lower and 1 + upper.", required=True, check=_factor_check("factor", 0, 1),
+          saved_range=0.0),
     _value_range(),
     seed(),
 ), LayerDoc(
@@ -610,7 +611,8 @@ RANDOM_CONTRAST = image_layer_spec("RandomContrast", (
 
 RANDOM_BRIGHTNESS = image_layer_spec("RandomBrightness", (
     Param("factor", ParamKind.JSON, [-0.1, 0.1], "Brightness change as a fraction of value_range: 0.1 or "
-          "[-0.1, 0.1] shifts by up to ±10%.", required=True, check=_factor_check("factor", -1, 1)),
+          "[-0.1, 0.1] shifts by up to ±10%.", required=True, check=_factor_check("factor", -1, 1),
+          saved_range=-1.0),
     _value_range(),
     seed(),
 ), LayerDoc(

@@ -172,7 +172,9 @@ class Param:
     """One constructor argument of a Keras layer, with Keras' default.
 
     ``required`` marks arguments Keras has no default for (``Dense.units``); ``default``
-    is then the value a fresh node starts with.
+    is then the value a fresh node starts with. ``saved_range`` marks a range Keras saves as a
+    sorted ``[lower, upper]`` pair, a number f becoming ``[max(-|f|, saved_range), |f|]``; the
+    importer (``app.keras_bridge.normalize``) turns it back into the form a node keeps.
     """
 
     name: str
@@ -189,6 +191,7 @@ class Param:
     required: bool = False
     advanced: bool = False
     check: Callable[[Any], str | None] | None = None
+    saved_range: float | None = None
 
     def validate(self, value: Any) -> str | None:
         """Return a sentence saying what is wrong with ``value``, or ``None`` if it is valid."""
