@@ -565,6 +565,20 @@ class _Visitor(Protocol):
     def merge(self: _V, branch: _V, concat: bool = False) -> None: ...
 
 
+def _conv_bn(v: _Visitor, filters: int, kernel: int, stride: int = 1, padding: str = "valid", *, bias: bool,
+             act: bool = True) -> None:
+    """Conv2D, BatchNormalization and (with ``act``) the activation: the step every backbone repeats."""
+    v.conv(filters, kernel, stride, padding, bias=bias)
+    v.batch_norm()
+    if act:
+        v.act()
+
+
+def _bn_act(v: _Visitor) -> None:
+    v.batch_norm()
+    v.act()
+
+
 Layers = Callable[[_Visitor, Config], None]
 """A backbone's layer list, written once: it walks the backbone's block table and calls a
 visitor for each layer, so the weight count and the cost cannot drift apart."""
@@ -668,28 +682,20 @@ def _mobilenet_v2_output(cfg: Config, inputs: Sequence[Shape]) -> Shape:
 
 def _mobilenet_v2_layers(v: _Visitor, cfg: Config) -> None:
     alpha = cfg["alpha"]
-    v.conv(_make_divisible(32 * alpha), 3, 2, "same", bias=False)
-    v.batch_norm()
-    v.act()
+    _conv_bn(v, _make_divisible(32 * alpha), 3, 2, "same", bias=False)
     for index, (filters, stride, expansion) in enumerate(_MOBILENET_V2_BLOCKS):
         channels = v.channels
         project = _make_divisible(int(filters * alpha))
         if index:  # the first block does not expand
-            v.conv(expansion * channels, 1, 1, "same", bias=False)
-            v.batch_norm()
-            v.act()
+            _conv_bn(v, expansion * channels, 1, 1, "same", bias=False)
         if stride == 2:
             v.correct_pad(3)
         v.depthwise(3, stride, "same" if stride == 1 else "valid")
-        v.batch_norm()
-        v.act()
-        v.conv(project, 1, 1, "same", bias=False)
-        v.batch_norm()
+        _bn_act(v)
+        _conv_bn(v, project, 1, 1, "same", bias=False, act=False)
         if channels == project and stride == 1:
             v.add()
-    v.conv(mobilenet_v2_last_filters(alpha), 1, bias=False)
-    v.batch_norm()
-    v.act()
+    _conv_bn(v, mobilenet_v2_last_filters(alpha), 1, bias=False)
 
 
 def _mobilenet_v2_warn(cfg: Config, inputs: Sequence[Shape]) -> list[ShapeError]:
@@ -737,9 +743,7 @@ _RESNET50_STAGES: tuple[tuple[int, int, int], ...] = ((64, 3, 1), (128, 4, 2), (
 def _resnet_stem_layers(v: _Visitor, bias: bool) -> None:
     """ResNet and DenseNet: pad 3, 7x7/2 conv, batch norm, relu, pad 1, 3x3/2 max pool."""
     v.pad(3)
-    v.conv(64, 7, 2, bias=bias)
-    v.batch_norm()
-    v.act()
+    _conv_bn(v, 64, 7, 2, bias=bias)
     v.pad(1)
     v.pool(3, 2)
 
@@ -766,17 +770,11 @@ def _resnet50_layers(v: _Visitor, cfg: Config) -> None:
             stride = first_stride if block == 0 else 1
             if block == 0:  # 1x1 projection shortcut, on its own copy of the input
                 shortcut = v.branch()
-                shortcut.conv(4 * filters, 1, stride, bias=True)
-                shortcut.batch_norm()
+                _conv_bn(shortcut, 4 * filters, 1, stride, bias=True, act=False)
                 v.merge(shortcut)
-            v.conv(filters, 1, stride, bias=True)
-            v.batch_norm()
-            v.act()
-            v.conv(filters, 3, 1, "same", bias=True)
-            v.batch_norm()
-            v.act()
-            v.conv(4 * filters, 1, bias=True)
-            v.batch_norm()
+            _conv_bn(v, filters, 1, stride, bias=True)
+            _conv_bn(v, filters, 3, 1, "same", bias=True)
+            _conv_bn(v, 4 * filters, 1, bias=True, act=False)
             v.add()
             v.act()
 
@@ -842,30 +840,22 @@ def _efficientnet_b0_layers(v: _Visitor, cfg: Config) -> None:
     if cfg.get("weights") == "imagenet":
         v.rescale()  # Rescaling by 1/std
     v.correct_pad(3)
-    v.conv(32, 3, 2, bias=False)
-    v.batch_norm()
-    v.act()
+    _conv_bn(v, 32, 3, 2, bias=False)
     for stage in _EFFICIENTNET_B0_STAGES:
         for repeat in range(stage.repeats):
             stride = stage.stride if repeat == 0 else 1
             block_in = stage.filters_in if repeat == 0 else stage.filters_out
             if stage.expand != 1:
-                v.conv(block_in * stage.expand, 1, 1, "same", bias=False)
-                v.batch_norm()
-                v.act()
+                _conv_bn(v, block_in * stage.expand, 1, 1, "same", bias=False)
             if stride == 2:
                 v.correct_pad(stage.kernel)
             v.depthwise(stage.kernel, stride, "same" if stride == 1 else "valid")
-            v.batch_norm()
-            v.act()
+            _bn_act(v)
             v.squeeze_excite(max(1, int(block_in * _EFFICIENTNET_SE_RATIO)))
-            v.conv(stage.filters_out, 1, 1, "same", bias=False)
-            v.batch_norm()
+            _conv_bn(v, stage.filters_out, 1, 1, "same", bias=False, act=False)
             if stride == 1 and block_in == stage.filters_out:
                 v.add()  # dropout does nothing at inference
-    v.conv(_EFFICIENTNET_B0_TOP, 1, 1, "same", bias=False)
-    v.batch_norm()
-    v.act()
+    _conv_bn(v, _EFFICIENTNET_B0_TOP, 1, 1, "same", bias=False)
 
 
 EFFICIENTNET_B0 = _backbone_spec(
@@ -949,21 +939,16 @@ def _densenet121_layers(v: _Visitor, cfg: Config) -> None:
     for index, blocks in enumerate(_DENSENET121_BLOCKS):
         for _ in range(blocks):
             branch = v.branch()
-            branch.batch_norm()
-            branch.act()
-            branch.conv(4 * _DENSENET_GROWTH, 1, bias=False)
-            branch.batch_norm()
-            branch.act()
+            _bn_act(branch)
+            _conv_bn(branch, 4 * _DENSENET_GROWTH, 1, bias=False)
             branch.conv(_DENSENET_GROWTH, 3, 1, "same", bias=False)
             v.merge(branch, concat=True)
         if index < len(_DENSENET121_BLOCKS) - 1:
             # Transition: 1x1 conv halving the channels, then a 2x2 stride-2 average pool.
-            v.batch_norm()
-            v.act()
+            _bn_act(v)
             v.conv(int(v.channels * _DENSENET_REDUCTION), 1, bias=False)
             v.pool(2, 2)
-    v.batch_norm()
-    v.act()
+    _bn_act(v)
 
 
 DENSENET121 = _backbone_spec(
