@@ -1,12 +1,13 @@
 """Fold an imported graph into groups by layer-name prefixes, TensorBoard name-scope style.
 
 Real networks name their layers by block: ``conv2_block1_1_conv`` (ResNet), ``block1a_se_excite``
-(EfficientNet), ``block_3_expand_BN`` (MobileNetV2). Names are split on ``_``; a prefix
-shared by at least :data:`MIN_GROUP` layers that follow each other (in graph order, within
-one level) becomes a group, and groups nest where prefixes nest (``conv2`` holds
-``conv2_block1``). Keras' own numbering is not a block: ``dense``, ``dense_1``, ``dense_2``
-differ only by a number, so they stay loose. When one set of layers has several shared
-prefixes, the longest names the group.
+(EfficientNet), ``block_3_expand_BN`` (MobileNetV2). Names are split on ``_`` (and a block
+such as ``block4a`` also counts as part of its stage ``block4``); a prefix shared by at
+least :data:`MIN_GROUP` layers that follow each other (in graph order, within one level)
+becomes a group, and groups nest where prefixes nest (``conv2`` holds ``conv2_block1``).
+Keras' own numbering is not a block: ``dense``, ``dense_1``, ``dense_2`` differ only by a
+number, so they stay loose. When one set of layers has several shared prefixes, the
+longest names the group.
 
 Some networks put the block last instead (NASNet: ``separable_conv_1_normal_left1_5``,
 ``normal_concat_5``: cell 5). When prefixes leave more than :data:`FOLD_THRESHOLD` items at
@@ -19,7 +20,8 @@ top-level items opens with its groups collapsed.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Container, Sequence
 from dataclasses import dataclass, field
 
 from app.core.blocks import FOLD_THRESHOLD, Block, BlockTree, top_level
@@ -50,8 +52,15 @@ def name_prefixes(name: str) -> list[tuple[str, ...]]:
         head, rest = tokens[:k], tokens[k:]
         if not all(head) or all(t.isdigit() for t in rest):
             continue
+        stage = _STAGE.fullmatch(head[-1])
+        if stage:  # block4a: stage block4 holds blocks block4a, block4b, ...
+            found.append((*head[:-1], stage.group(1)))
         found.append(head)
     return found
+
+
+_STAGE = re.compile(r"([A-Za-z]+\d+)[a-z]")
+"""A token naming one block of a stage (EfficientNet's ``block4a``): the stage is a level too."""
 
 
 def fold_by_prefix(graph: Graph, tree: BlockTree, collapse: bool | None = None) -> list[Block]:
@@ -82,15 +91,25 @@ def _items(ids: Sequence[str], roots: Sequence[_Run]) -> int:
     return len(ids) - sum(len(r.nodes) for r in roots) + len(roots)
 
 
-def cell_id(name: str) -> str | None:
-    """The trailing block id of a layer name (``normal_left1_5`` -> ``5``, ``adjust_bn_stem_2``
-    -> ``stem_2``), or None."""
+def cell_id(name: str, common: Container[str] | None = None) -> str | None:
+    """The trailing block id of a layer name (``normal_left1_5`` -> ``5``), or None. A word
+    before the number counts (``adjust_bn_stem_2`` -> ``stem_2``) when it is in ``common``
+    (the two-word endings many layers share; None: always)."""
     tokens = name.split("_")
     if len(tokens) < 2 or not tokens[-1].isdigit():
         return None
     if len(tokens) >= 3 and tokens[-2].isalpha():
-        return f"{tokens[-2]}_{tokens[-1]}"
+        pair = f"{tokens[-2]}_{tokens[-1]}"
+        if common is None or pair in common:
+            return pair
     return tokens[-1]
+
+
+def _common_endings(names: Sequence[str]) -> set[str]:
+    """Two-word endings (``stem_1``) shared by enough layers to name a cell, unlike ``bn_0``."""
+    counts = Counter(f"{t[-2]}_{t[-1]}" for t in (n.split("_") for n in names)
+                     if len(t) >= 3 and t[-1].isdigit() and t[-2].isalpha())
+    return {pair for pair, count in counts.items() if count >= 2 * MIN_GROUP}
 
 
 def _keras_named(graph: Graph, nid: str) -> bool:
@@ -108,11 +127,12 @@ def _cell_runs(graph: Graph, names: Sequence[str], ids: Sequence[str]) -> list[_
     current: _Run | None = None
     key: str | None = None
     pending: list[str] = []
+    common = _common_endings(names)
     for i, (name, nid) in enumerate(zip(names, ids, strict=True)):
         if _keras_named(graph, nid):
             pending.append(nid)
             continue
-        cell = cell_id(name)
+        cell = cell_id(name, common)
         if cell is None:
             current, key, pending = None, None, []
             continue
@@ -124,7 +144,7 @@ def _cell_runs(graph: Graph, names: Sequence[str], ids: Sequence[str]) -> list[_
     kept = [r for r in runs if len(r.nodes) >= MIN_GROUP]
     for run in kept:
         last = graph.node(run.nodes[-1]).name
-        cell = cell_id(last) or ""
+        cell = cell_id(last, common) or ""
         head = last.split("_")[0]
         run.prefix = (cell,) if cell.startswith(head) else (head, cell)
     return kept
@@ -148,7 +168,7 @@ def _runs(names: Sequence[str], ids: Sequence[str]) -> list[_Run]:
         if len(run.nodes) < MIN_GROUP:
             continue
         key = (run.start, run.end)
-        if key not in best or len(run.prefix) > len(best[key].prefix):
+        if key not in best or len("_".join(run.prefix)) > len("_".join(best[key].prefix)):
             best[key] = run
     return list(best.values())
 
@@ -157,7 +177,7 @@ def _nest(runs: list[_Run]) -> list[_Run]:
     """Runs form a laminar family (a layer's prefixes are a chain): make it a forest."""
     roots: list[_Run] = []
     stack: list[_Run] = []
-    for run in sorted(runs, key=lambda r: (r.start, -len(r.nodes), len(r.prefix))):
+    for run in sorted(runs, key=lambda r: (r.start, -len(r.nodes), len("_".join(r.prefix)))):
         while stack and stack[-1].end <= run.start:
             stack.pop()
         (stack[-1].children if stack else roots).append(run)

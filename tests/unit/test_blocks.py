@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from app.core.auto_blocks import cell_id, fold_by_prefix, name_prefixes
 from app.core.block_library import insert_block, list_blocks, read_block, save_block
 from app.core.blocks import (
     BlockError,
@@ -224,3 +225,31 @@ def test_library_reports_unreadable_files(tmp_path) -> None:
     (tmp_path / "broken.block.json").write_text("{", encoding="utf-8")
     entries, problems = list_blocks(tmp_path)
     assert entries == [] and "broken.block.json" in problems[0]
+
+
+# --- folding by name -------------------------------------------------------------------------
+
+def test_name_prefixes_skip_keras_numbering() -> None:
+    assert name_prefixes("conv2_block1_1_conv") == [("conv2",), ("conv2", "block1"), ("conv2", "block1", "1")]
+    assert name_prefixes("dense_3") == []
+    assert name_prefixes("block1a_se_excite") == [("block1",), ("block1a",), ("block1a", "se")]
+    assert cell_id("normal_left1_5") == "5" and cell_id("adjust_bn_stem_2") == "stem_2"
+    assert cell_id("adjust_bn_stem_2", common={"reduce_4"}) == "2" and cell_id("conv") is None
+
+
+def test_fold_by_prefix_nests_groups_and_collapses_large_graphs() -> None:
+    graph = Graph()
+    names = ["stem_conv", "stem_bn", "stem_relu"] + [f"conv{s}_block{b}_{part}" for s in (2, 3) for b in (1, 2)
+                                                       for part in ("conv", "bn", "relu")] + ["dense", "dense_1"]
+    chain(graph, ("InputLayer", {"batch_shape": [None, 4]}), *[("Dense", {"units": 4})] * len(names))
+    for node, name in zip(graph.nodes()[1:], names, strict=True):
+        graph.rename(node.id, name)
+    tree = BlockTree()
+    made = fold_by_prefix(graph, tree)
+    assert sorted(b.name for b in made) == ["conv2", "conv2_block1", "conv2_block2", "conv3", "conv3_block1",
+                                             "conv3_block2", "stem"]
+    assert [c.name for c in tree.children(tree.block_by_name("conv2").id)] == ["conv2_block1", "conv2_block2"]
+    assert [i.kind for i in top_level(graph, tree)] == ["node", "block", "block", "block", "node", "node"]
+    assert not any(b.collapsed for b in made)  # 18 layers: readable without folding
+    folded = BlockTree()
+    assert all(b.collapsed for b in fold_by_prefix(graph, folded, collapse=True))
