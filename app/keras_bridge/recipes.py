@@ -14,6 +14,7 @@ for the latent-space picture) and the pictures the live views draw at each epoch
 from __future__ import annotations
 
 import functools
+import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -337,9 +338,105 @@ def part_paths(out: str, recipe: str) -> list[tuple[str, str]]:
     return [(role, f"{stem}{suffix}.keras") for role, suffix in zip(roles[recipe], PART_SUFFIXES[recipe], strict=True)]
 
 
+# --- what the live views draw -------------------------------------------------------------------
+
+VIEW_SAMPLES = 8
+"""Autoencoder: inputs shown with their reconstructions."""
+GAN_SAMPLES = 16
+"""GAN: the fixed noise vectors whose samples the class watches sharpen."""
+LATENT_POINTS = 1000
+MANIFOLD_STEPS = 10
+MANIFOLD_EXTENT = 2.5
+"""VAE: the decoded grid spans -2.5..2.5 on both latent axes (most of N(0, 1))."""
+
+
+@dataclass(frozen=True)
+class RecipeView:
+    """One epoch's pictures of a recipe run, computed in the training thread; the GUI only draws them.
+
+    Images are grey, (n, height, width), values clipped to 0..1 (None when a sample is no image)."""
+
+    recipe: str
+    epoch: int
+    """0: before the first batch."""
+    rows: tuple[tuple[str, np.ndarray], ...] = ()
+    """Autoencoder: ("input", ...), ("noisy input", ...), ("reconstruction", ...); GAN: ("samples", ...)."""
+    latent: np.ndarray | None = None
+    """VAE: z_mean of up to 1,000 samples, (n, 2) (the first two axes of a larger latent)."""
+    labels: np.ndarray | None = None
+    class_names: tuple[str, ...] = ()
+    manifold: np.ndarray | None = None
+    """VAE with a 2-D latent: (steps, steps, height, width) decoded across the plane, top row = high z[1]."""
+    extent: float = MANIFOLD_EXTENT
+
+
+def as_images(batch: np.ndarray) -> np.ndarray | None:
+    """Samples as grey pictures: (n, h, w[, c]) or square (n, h*h); None for anything else."""
+    array = np.asarray(batch, dtype=np.float32)
+    if array.ndim == 4:
+        array = array.mean(axis=3)
+    elif array.ndim == 2:
+        side = math.isqrt(array.shape[1])
+        if side * side != array.shape[1]:
+            return None
+        array = array.reshape(len(array), side, side)
+    elif array.ndim != 3:
+        return None
+    return np.clip(array, 0.0, 1.0)
+
+
+def _rows(named: list[tuple[str, Any]]) -> tuple[tuple[str, np.ndarray], ...]:
+    pictures = [(name, as_images(np.asarray(batch))) for name, batch in named]
+    return tuple((name, images) for name, images in pictures if images is not None)
+
+
+def recipe_view_probe(plan: RecipePlan, data: RecipeData, seed: int = 0) -> Callable[[Any, Prepared], RecipeView]:
+    """The function a :class:`~app.keras_bridge.training.Probe` runs after each epoch of a recipe run.
+
+    It reads a fixed set of samples (validation, else training) and, for a GAN, a fixed noise
+    batch, so the pictures change only because the weights did."""
+    prepared = data.prepared
+    source, split = (prepared.validation, "validation") if prepared.validation is not None else \
+        (prepared.train, "train")
+    x = next(iter(source[0].values()))
+    labels = data.labels.get(split)
+    rng = np.random.default_rng(seed)
+    picked = rng.choice(len(x), size=min(LATENT_POINTS, len(x)), replace=False) if len(x) else np.arange(0)
+    noise = rng.standard_normal((GAN_SAMPLES, max(1, plan.latent_dim))).astype(np.float32)
+    names = tuple(prepared.class_names or ())
+    calls = [0]
+
+    def view(model: Any, _prepared: Prepared) -> RecipeView:
+        epoch, calls[0] = calls[0], calls[0] + 1
+        if plan.recipe == "autoencoder":
+            shown = x[:VIEW_SAMPLES]
+            noisy = np.asarray(model.corrupt(shown)) if model.denoise != "none" else None
+            rebuilt = model.net(noisy if noisy is not None else shown, training=False)
+            rows = [("input", shown), *([("noisy input", noisy)] if noisy is not None else []),
+                    ("reconstruction", rebuilt)]
+            return RecipeView("autoencoder", epoch, _rows(rows))
+        if plan.recipe == "gan":
+            return RecipeView("gan", epoch, _rows([("samples", model.generator(noise, training=False))]))
+        z_mean = np.asarray(model.encoder(x[picked], training=False)[0])
+        manifold = None
+        if plan.latent_dim == 2:
+            axis = np.linspace(-MANIFOLD_EXTENT, MANIFOLD_EXTENT, MANIFOLD_STEPS, dtype=np.float32)
+            grid = np.array([[a, b] for b in axis[::-1] for a in axis], dtype=np.float32)
+            images = as_images(np.asarray(model.decoder(grid, training=False)))
+            if images is not None:
+                manifold = images.reshape(MANIFOLD_STEPS, MANIFOLD_STEPS, *images.shape[1:])
+        return RecipeView("vae", epoch, latent=z_mean[:, :2],
+                          labels=labels[picked] if labels is not None else None, class_names=names,
+                          manifold=manifold)
+
+    return view
+
+
 __all__ = [
     "PART_SUFFIXES",
     "RecipeData",
+    "RecipeView",
+    "as_images",
     "build_recipe_model",
     "compile_parts",
     "graph_model",
@@ -348,5 +445,6 @@ __all__ = [
     "recipe_classes",
     "recipe_of",
     "recipe_parts",
+    "recipe_view_probe",
     "save_model_or_parts",
 ]

@@ -590,6 +590,11 @@ class TrainingSession:
             self.recipe_data = prepare_recipe_data(dataset, splits, self.graph, plan, settings, self.dataset_ref)
             prepared = self.recipe_data.prepared
             self.listener.message(plan.describe())
+            if getattr(self.listener, "probe", None) is not None:  # a live view listens: the recipe's pictures
+                from app.keras_bridge.recipes import recipe_view_probe
+
+                self.probe = Probe(recipe_view_probe(plan, self.recipe_data, int(settings["seed"])),
+                                   interval=math.inf)  # after each epoch only
         result.prepared = prepared
         self.prepared = prepared
         result.notes = [*dataset.notes, *prepared.notes]

@@ -102,3 +102,35 @@ def test_recipe_classes_are_keras_models_with_their_own_train_step() -> None:
 
     for cls in recipe_classes().values():
         assert issubclass(cls, keras.Model) and "train_step" in vars(cls)
+
+
+class ViewRecorder(Recorder):
+    """A listener with a probe, as the GUI's: the engine then sends each epoch's pictures."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.views: list[Any] = []
+
+    def probe(self, value: Any) -> None:
+        self.views.append(value)
+
+
+def test_the_engine_computes_each_epochs_pictures_for_a_listener_that_wants_them() -> None:
+    recorder = ViewRecorder()
+    result = TrainingSession(project(vae_graph(), "vae", loss="binary_crossentropy"), listener=recorder).run()
+    assert result.status == "finished", result.reason
+    assert [v.epoch for v in recorder.views] == [0, 1, 2]  # before training and after each epoch only
+    last = recorder.views[-1]
+    assert last.recipe == "vae" and last.latent.shape[1] == 2 and len(last.labels) == len(last.latent)
+    assert set(np.unique(last.labels)) <= set(range(10)) and last.manifold.shape == (10, 10, 8, 8)
+    assert not np.array_equal(recorder.views[0].latent, last.latent)
+
+    gan = ViewRecorder()
+    assert TrainingSession(project(gan_graph(), "gan", validation_split=0.0), listener=gan).run().ok
+    first, last = gan.views[0].rows[0][1], gan.views[-1].rows[0][1]
+    assert first.shape == (16, 8, 8) and not np.array_equal(first, last)
+
+
+def test_a_listener_without_a_probe_gets_no_pictures_computed() -> None:
+    session = TrainingSession(project(autoencoder_graph(), "autoencoder"), listener=Recorder())
+    assert session.run().ok and session.probe is None

@@ -54,6 +54,7 @@ from app.gui.theme import ERROR, TEXT_MUTED, VALID_TARGET
 from app.gui.training.dataset_picker import DatasetPicker
 from app.gui.training.live_plots import LivePlots
 from app.gui.training.preview import DatasetPreview
+from app.gui.training.recipe_views import RecipeViews
 from app.gui.training.results import ResultsView
 from app.gui.training.run_history import RunHistoryView
 from app.gui.training.settings_form import SettingsForm
@@ -195,6 +196,8 @@ class TrainingPanel(QWidget):
         training_layout.setContentsMargins(0, 0, 0, 0)
         self.plots = LivePlots(self.training_tab)
         training_layout.addWidget(self.plots, 1)
+        self.recipe_views = RecipeViews(self.training_tab)  # autoencoder / VAE / GAN pictures, hidden otherwise
+        training_layout.addWidget(self.recipe_views, 1)
         self.log = QPlainTextEdit(self.training_tab)
         self.log.setReadOnly(True)
         self.log.setMaximumBlockCount(200)
@@ -619,7 +622,10 @@ class TrainingPanel(QWidget):
                                 probe=self._probe, parent=self)
         worker.progress.connect(self._progress)
         worker.probe.connect(self.probe_result)
+        worker.probe.connect(self.recipe_views.show_probe)
         worker.epoch_end.connect(self._epoch_end)
+        worker.epoch_end.connect(self.recipe_views.add_epoch)
+        self.recipe_views.reset(str(settings.get("recipe", "supervised")))
         worker.message.connect(self._message)
         worker.finished.connect(self._finished)
         self._worker = worker
@@ -787,13 +793,12 @@ class TrainingPanel(QWidget):
         path = self.ask_model_path()
         if path is None:
             return False
-        project = snapshot_project(self._document.project) if self._document is not None else None
         model = result.model
 
         def save() -> Path:
-            from app.keras_bridge.export import export_keras
+            from app.keras_bridge.recipes import save_model_or_parts
 
-            return export_keras(project, path, model=model)
+            return save_model_or_parts(model, str(path))[0]  # a VAE / GAN writes PATH_encoder.keras, ...
 
         self._saving = True
         self.save_button.setEnabled(False)

@@ -1,0 +1,90 @@
+"""The recipe views: a real autoencoder run in the Training panel draws its grid after each epoch;
+the VAE and GAN views draw what the engine sends (scatter by label, decoded grid, both GAN losses)."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+from app.core.project import Project
+from app.gui.document import Document
+from app.gui.training.panel import TrainingPanel
+from app.gui.training.recipe_views import RecipeViews, tile
+from app.gui.training.worker import running_count
+from app.keras_bridge.recipes import RecipeView
+from tests.keras.test_recipes_engine import autoencoder_graph
+
+TRAIN_TIMEOUT_MS = 120_000
+
+
+@pytest.fixture
+def panel(qtbot):
+    project = Project(graph=autoencoder_graph(), name="ae", dataset={"name": "digits"},
+                      training={"recipe": "autoencoder", "denoise": "masking", "denoise_strength": 0.3,
+                                "loss": "mse", "metrics": [], "epochs": 2, "batch_size": 64})
+    document = Document(project)
+    widget = TrainingPanel(document)
+    qtbot.addWidget(widget)
+    widget.show()
+    yield widget
+    if widget.running:
+        widget.stop_training()
+    qtbot.waitUntil(lambda: running_count() == 0, timeout=TRAIN_TIMEOUT_MS)
+    widget.set_document(None)
+
+
+def test_an_autoencoder_run_shows_inputs_and_reconstructions_after_each_epoch(panel, qtbot) -> None:
+    views = panel.recipe_views
+    assert views.isHidden()
+    qtbot.waitUntil(panel.can_train, timeout=60_000)
+    with qtbot.waitSignal(panel.training_finished, timeout=TRAIN_TIMEOUT_MS) as finished:
+        assert panel.start_training()
+        assert views.isVisible() and views.recipe == "autoencoder"
+        qtbot.waitUntil(lambda: views.grid_epoch is not None and views.grid_epoch >= 1, timeout=TRAIN_TIMEOUT_MS)
+        first = views.grid.copy()
+    assert finished.args[0].status == "finished", finished.args[0].reason
+    qtbot.waitUntil(lambda: views.grid_epoch == 2, timeout=10_000)
+    # three rows of 8 digits (8x8 each, 1 px gaps): input, masked input, reconstruction
+    assert views.grid.shape == (3 * 9 - 1, 8 * 9 - 1)
+    assert not np.array_equal(first[18:], views.grid[18:])  # the reconstructions changed with the weights
+    assert "input, noisy input, reconstruction" in views.caption.text()
+    assert views.picture.pixmap() is not None and not views.picture.pixmap().isNull()
+    assert "could not be shown" not in panel.status_label.text()
+
+
+def test_vae_view_colours_the_latent_scatter_by_label_and_draws_the_decoded_plane(qtbot) -> None:
+    views = RecipeViews()
+    qtbot.addWidget(views)
+    views.reset("vae")
+    manifold = np.random.default_rng(0).random((10, 10, 8, 8)).astype("float32")
+    latent = np.array([[0.0, 1.0], [2.0, -1.0], [0.5, 0.5]], "float32")
+    views.show_probe(RecipeView("vae", 3, latent=latent, labels=np.array([0, 1, 1]), class_names=("0", "1"),
+                                manifold=manifold))
+    views.show_probe("a decision boundary, not ours")
+    views.flush()
+    assert views.grid_epoch == 3 and views.grid.shape == (10 * 9 - 1, 10 * 9 - 1)
+    x, y = views.scatter.getData()
+    assert list(x) == [0.0, 2.0, 0.5] and list(y) == [1.0, -1.0, 0.5]
+    brushes = [p.brush().color().name() for p in views.scatter.points()]
+    assert brushes[1] == brushes[2] != brushes[0]
+
+
+def test_gan_view_puts_both_losses_on_one_plot_and_shows_16_samples(qtbot) -> None:
+    views = RecipeViews()
+    qtbot.addWidget(views)
+    views.reset("gan")
+    for epoch, (d, g) in enumerate([(1.2, 0.8), (0.7, 1.5)], start=1):
+        views.add_epoch(SimpleNamespace(epoch=epoch, logs={"d_loss": d, "g_loss": g, "learning_rate": 1e-3}))
+    samples = np.zeros((16, 28, 28), "float32")
+    views.show_probe(RecipeView("gan", 2, rows=(("samples", samples),)))
+    views.flush()
+    assert list(views.d_curve.getData()[1]) == [1.2, 0.7] and list(views.g_curve.getData()[1]) == [0.8, 1.5]
+    assert views.grid.shape == (4 * 29 - 1, 4 * 29 - 1)
+
+
+def test_tile_lays_images_out_in_rows() -> None:
+    images = np.stack([np.full((2, 2), v, "float32") for v in (0.0, 1.0, 0.25)])
+    mosaic = tile(images, 2)
+    assert mosaic.shape == (5, 5) and mosaic[0, 3] == 1.0 and mosaic[3, 0] == 0.25 and mosaic[4, 4] == 0.5
