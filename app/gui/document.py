@@ -319,10 +319,19 @@ class Document(QObject):
             self._block_edit(f"Make {block.name} a {label}", lambda tree: tree.set_kind(block_id, kind))
 
     def set_block_trainable(self, block_id: str, trainable: bool) -> None:
+        """Freeze or unfreeze a nested model: like Keras' ``model.trainable = False``, every
+        layer inside follows, so parameter counts and training see it (one undo step)."""
         block = self.blocks.block(block_id)
-        if block.trainable != trainable:
-            self._block_edit(f"{'Unfreeze' if trainable else 'Freeze'} {block.name}",
-                             lambda tree: tree.set_trainable(block_id, trainable))
+        if block.trainable == trainable:
+            return
+
+        def change(graph: Graph) -> None:
+            self.blocks.set_trainable(block_id, trainable)
+            for nid in self.blocks.nodes_in(block_id):
+                if nid in graph and "trainable" in graph.node(nid).config:
+                    graph.set_param(nid, "trainable", trainable)
+
+        self.edit(f"{'Unfreeze' if trainable else 'Freeze'} {block.name}", change)
 
     def set_collapsed(self, block_id: str, collapsed: bool) -> None:
         block = self.blocks.block(block_id)

@@ -77,3 +77,15 @@ def test_block_library_from_the_document(doc: Document, tmp_path) -> None:
     assert len(doc.blocks.nodes_in(new)) == 2 and doc.blocks.block(new).name == "pair_1"
     doc.undo_stack.undo()
     assert new not in doc.blocks and len(doc.graph) == 5
+
+
+def test_freezing_a_nested_model_freezes_its_layers_in_one_step(doc: Document) -> None:
+    block = doc.group_nodes(ids(doc, "d6", "d5"), "base", kind="nested_model")
+    trainable = doc.revalidate().trainable
+    count = doc.undo_stack.count()
+    doc.set_block_trainable(block, False)
+    assert doc.undo_stack.count() == count + 1
+    assert all(doc.graph.node(n).config["trainable"] is False for n in ids(doc, "d6", "d5"))
+    assert doc.revalidate().trainable == trainable - (8 * 6 + 6) - (6 * 5 + 5)
+    doc.undo_stack.undo()
+    assert doc.blocks.block(block).trainable and doc.graph.node(ids(doc, "d6")[0]).config["trainable"] is True
