@@ -30,7 +30,8 @@ DEEP = 0.7
 
 def class_rgb(count: int) -> np.ndarray:
     """(count, 3) float colours 0..1, the same as the app's class colours elsewhere."""
-    return np.array([color_for(i).getRgbF()[:3] for i in range(max(1, count))], dtype=np.float32)
+    colours = [color_for(i) for i in range(max(1, count))]
+    return np.array([(c.redF(), c.greenF(), c.blueF()) for c in colours], dtype=np.float32)
 
 
 def grid_image(classes: np.ndarray, confidence: np.ndarray, n_classes: int) -> np.ndarray:

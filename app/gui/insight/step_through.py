@@ -281,7 +281,7 @@ class StepThroughTab(QWidget):
         if material is None:
             self._computing = False
             self.pause()
-            self.viewer.show_message(message or "Nothing to show.", error=bool(message) and not is_hint(message))
+            self.viewer.show_message(message or "Nothing to show.", error=bool(message) and not is_hint(message or ""))
             self._shown_node = None
             self.host.highlight(None)
             self._update_controls()
@@ -400,7 +400,7 @@ class StepThroughTab(QWidget):
         if self._computing:
             text = "computing activations…"
         elif self._index >= 0 and total:
-            node = self._activations.get(self.current_node) if self._activations else None
+            node = self._activations.get(self.current_node) if self._activations and self.current_node else None
             name = getattr(node, "name", "")
             text = f"node {self._index + 1} of {total}" + (f": {name}" if name else "")
         else:

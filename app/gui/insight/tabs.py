@@ -78,6 +78,8 @@ class InsightTab(QWidget):
         button.clicked.connect(self.compute)
         row.addWidget(button)
         layout.addLayout(row)
+        self.box = layout
+        """The tab's column: the status row, then the view (:meth:`_status_row` made it)."""
         return label, button
 
     def compute(self) -> None:
@@ -233,7 +235,7 @@ class HistogramTab(InsightTab):
         self.status_label, self.refresh_button = self._status_row(
             "Refresh", "Recompute the histograms for the current model")
         self.view = HistogramView(self)
-        self.layout().addWidget(self.view, 1)
+        self.box.addWidget(self.view, 1)
         self.computed = 0
         """How many times histograms were drawn (for tests and the "after training" refresh)."""
 
@@ -373,7 +375,7 @@ class BoundaryTab(InsightTab):
         self.status_label, self.show_button = self._status_row(
             "Show", "Draw the decision boundary of the current model")
         self.view = DecisionBoundaryView(self)
-        self.layout().addWidget(self.view, 1)
+        self.box.addWidget(self.view, 1)
         self.live_frames = 0
 
     def applicable(self) -> str | None:
