@@ -616,7 +616,7 @@ def _standard_warn(title: str) -> WarnRule:
     return warn
 
 
-def _backbone_spec(class_name: str, name_prefix: str, download: str, output: OutputRule, layers: Layers, *,
+def _backbone_spec(class_name: str, download: str, output: OutputRule, layers: Layers, *,
                    pads_from_height: bool, doc: LayerDoc, extra_params: tuple[Param, ...] = (),
                    warn: WarnRule | None = None) -> LayerSpec:
     """A backbone node: Keras' arguments plus ours, its output rule, and its one layer list walked
@@ -625,7 +625,7 @@ def _backbone_spec(class_name: str, name_prefix: str, download: str, output: Out
         class_name=class_name,
         category=CATEGORY,
         module="keras.applications",
-        name_prefix=name_prefix,
+        name_prefix=class_name.lower(),  # Keras names them mobilenetv2, resnet50, ...
         params=(_weights_param(download), _pooling_param(), *extra_params, _trainable_param(), *_transfer_params()),
         output=output,
         count=_backbone_count(class_name, layers, pads_from_height),
@@ -714,7 +714,7 @@ def _mobilenet_v2_warn(cfg: Config, inputs: Sequence[Shape]) -> list[ShapeError]
 
 
 MOBILENET_V2 = _backbone_spec(
-    "MobileNetV2", "mobilenetv2", "roughly 9 MB", _mobilenet_v2_output, _mobilenet_v2_layers, pads_from_height=True,
+    "MobileNetV2", "roughly 9 MB", _mobilenet_v2_output, _mobilenet_v2_layers, pads_from_height=True,
     extra_params=(_alpha_param(),),
     warn=_mobilenet_v2_warn,
     doc=LayerDoc(
@@ -780,7 +780,7 @@ def _resnet50_layers(v: _Visitor, cfg: Config) -> None:
 
 
 RESNET50 = _backbone_spec(
-    "ResNet50", "resnet50", "roughly 95 MB", _resnet50_output, _resnet50_layers, pads_from_height=False,
+    "ResNet50", "roughly 95 MB", _resnet50_output, _resnet50_layers, pads_from_height=False,
     doc=LayerDoc(
         summary="A 50-layer residual network: each block learns a correction that is added to its input "
         "(a skip connection), which lets very deep networks train. This node is the whole network "
@@ -859,7 +859,7 @@ def _efficientnet_b0_layers(v: _Visitor, cfg: Config) -> None:
 
 
 EFFICIENTNET_B0 = _backbone_spec(
-    "EfficientNetB0", "efficientnetb0", "roughly 16 MB", _efficientnet_b0_output, _efficientnet_b0_layers,
+    "EfficientNetB0", "roughly 16 MB", _efficientnet_b0_output, _efficientnet_b0_layers,
     pads_from_height=True,
     doc=LayerDoc(
         summary="The smallest EfficientNet: MobileNet-style blocks with squeeze-and-excitation (each block "
@@ -898,7 +898,7 @@ def _vgg16_layers(v: _Visitor, cfg: Config) -> None:
 
 
 VGG16 = _backbone_spec(
-    "VGG16", "vgg16", "roughly 59 MB", _vgg16_output, _vgg16_layers, pads_from_height=False,
+    "VGG16", "roughly 59 MB", _vgg16_output, _vgg16_layers, pads_from_height=False,
     doc=LayerDoc(
         summary="A classic, plain CNN: 13 3x3 convolutions in five blocks, each block ending in a 2x2 max "
         "pool. No skips and no batch norm, so it is easy to read but heavy. This node is the network "
@@ -952,7 +952,7 @@ def _densenet121_layers(v: _Visitor, cfg: Config) -> None:
 
 
 DENSENET121 = _backbone_spec(
-    "DenseNet121", "densenet121", "roughly 29 MB", _densenet121_output, _densenet121_layers, pads_from_height=False,
+    "DenseNet121", "roughly 29 MB", _densenet121_output, _densenet121_layers, pads_from_height=False,
     doc=LayerDoc(
         summary="A densely connected network: inside a block every layer receives the feature maps of all "
         "layers before it (concatenated), and adds 32 new channels. Transitions between the four blocks "
