@@ -141,9 +141,11 @@ def print_report(project: Project, analysis: Analysis, flat: bool = False) -> No
         info = analysis.nodes.get(row.node_id)
         shape = describe_shapes(info) if info else "?"
         mark = " [red]✗[/]" if row.node_id in failing else ""
+        inputs = row.inputs if shown is None else _top_names(project, [e.source for e in graph.ordered_in_edges(
+            row.node_id)])
         table.add_row(safe(f"{row.name} ({row.title})") + mark, shape, f"{row.params:,}" if row.known else "?",
                       format_flops(cost.flops) if cost else "?", format_bytes(cost.activation_bytes) if cost else "?",
-                      safe(", ".join(row.inputs)) or "-")
+                      safe(", ".join(inputs)) or "-")
     console.print(table)
     if shown is not None:
         console.print(f" {len(top_level(graph, tree))} top-level items, {len(tree)} blocks (--flat lists every layer)")
@@ -177,6 +179,13 @@ def print_report(project: Project, analysis: Analysis, flat: bool = False) -> No
         console.print(f"[red]✗ {len(errors) + len(block_problems)} problem(s)[/]")
 
 
+def _top_names(project: Project, node_ids: list[str]) -> list[str]:
+    """What the top-level table calls each of these layers: its own name, or its top block's."""
+    tree = project.blocks
+    names = [(path[0].name if (path := tree.block_path(nid)) else project.graph.node(nid).name) for nid in node_ids]
+    return list(dict.fromkeys(names))
+
+
 def _block_row(project: Project, analysis: Analysis, block_id: str, failing: set[str | None],
                safe: Any) -> tuple[str, ...]:
     """One block as a row: name, kind and layer count; its output shapes, totals and inputs."""
@@ -186,8 +195,7 @@ def _block_row(project: Project, analysis: Analysis, block_id: str, failing: set
     inside = tree.nodes_in(block_id)
     mark = " [red]✗[/]" if failing & set(inside) else ""
     shapes = ", ".join(str(s) if s is not None else "?" for s in totals.output_shapes) or "-"
-    ports = block_ports(graph, tree, block_id)
-    sources = dict.fromkeys(graph.node(source).name for source, _port in ports.input_tensors)
+    sources = _top_names(project, [source for source, _port in block_ports(graph, tree, block_id).input_tensors])
     label = f"{block.name} ({KIND_TITLES.get(block.kind, block.kind)}, {totals.layers} layers)"
     return ("[bold]" + safe(label) + "[/]" + mark, shapes, f"{totals.params:,}", format_flops(totals.flops),
             "", safe(", ".join(sources)) or "-")

@@ -29,6 +29,8 @@ def test_check_prints_blocks_as_rows_and_flat_prints_every_layer(blocked: Path, 
     out = capsys.readouterr().out
     assert "encoder (Nested model, 3 layers)" in out and "(None, 2)" in out
     assert "dense_1 (Dense)" not in out and "3 top-level items, 2 blocks" in out
+    row = next(line for line in out.splitlines() if "dense_3 (Dense)" in line)
+    assert row.rstrip(" │").endswith("encoder")  # read from the block, not from the layer inside it
     assert f"{8 * 4 + 4 + 4 * 3 + 3 + 3 * 2 + 2:,}" in out  # the block's parameters
     assert main(["check", str(blocked), "--flat"]) == 0
     flat = capsys.readouterr().out
