@@ -3,6 +3,7 @@ the VAE and GAN views draw what the engine sends (scatter by label, decoded grid
 
 from __future__ import annotations
 
+from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
@@ -17,6 +18,7 @@ from app.keras_bridge.recipes import RecipeView
 from tests.keras.test_recipes_engine import autoencoder_graph
 
 TRAIN_TIMEOUT_MS = 120_000
+MODELS = Path(__file__).resolve().parents[2] / "models"
 
 
 @pytest.fixture
@@ -88,3 +90,58 @@ def test_tile_lays_images_out_in_rows() -> None:
     images = np.stack([np.full((2, 2), v, "float32") for v in (0.0, 1.0, 0.25)])
     mosaic = tile(images, 2)
     assert mosaic.shape == (5, 5) and mosaic[0, 3] == 1.0 and mosaic[3, 0] == 0.25 and mosaic[4, 4] == 0.5
+
+
+def test_a_vae_example_run_in_the_window_draws_the_latent_plane_and_keeps_both_parts_weights(
+        qtbot, tmp_path, monkeypatch) -> None:
+    from PySide6.QtWidgets import QMessageBox
+
+    from app.gui.gallery import open_copy
+    from app.gui.main_window import MainWindow
+
+    monkeypatch.setenv("LAYERFORGE_HOME", str(tmp_path / "home"))
+    monkeypatch.setattr(MainWindow, "notify", lambda self, icon, title, text, details="": None)
+    monkeypatch.setattr(MainWindow, "ask_unsaved", lambda self: QMessageBox.StandardButton.Discard)
+    document = open_copy(MODELS / "vae_mnist.json")
+    document.project.training.update({"epochs": 1})
+    window = MainWindow(document, autosave_directory=tmp_path / "autosave")
+    qtbot.addWidget(window)
+    window.show()
+    window.show_training()
+    panel = window.training
+    qtbot.waitUntil(panel.can_train, timeout=60_000)
+    with qtbot.waitSignal(panel.training_finished, timeout=TRAIN_TIMEOUT_MS) as finished:
+        assert panel.start_training()
+    assert finished.args[0].status == "finished", finished.args[0].reason
+    views = panel.recipe_views
+    qtbot.waitUntil(lambda: views.grid_epoch == 1, timeout=10_000)
+    assert views.grid.shape == (10 * 29 - 1, 10 * 29 - 1)  # 10 x 10 decoded 28 x 28 digits
+    assert len(views.scatter.getData()[0]) == 500  # the validation split's digits, coloured by label
+    qtbot.waitUntil(lambda: bool(window.document.project.weights), timeout=10_000)
+    kept = {window.document.graph.node(nid).name for nid in window.document.project.weights.layers}
+    assert {"enc_conv_1", "z_mean", "z_log_var", "dec_dense", "rebuilt_digit"} <= kept
+    assert "could not be kept" not in window.statusBar().currentMessage()
+    qtbot.waitUntil(lambda: running_count() == 0, timeout=TRAIN_TIMEOUT_MS)
+
+
+def test_a_gan_run_plots_both_losses_and_no_empty_loss_plot(qtbot) -> None:
+    from tests.unit.test_recipes import gan_graph
+
+    project = Project(graph=gan_graph(), name="gan", dataset={"name": "digits"},
+                      training={"recipe": "gan", "metrics": [], "epochs": 2, "batch_size": 64,
+                                "validation_split": 0.0})
+    panel = TrainingPanel(Document(project))
+    qtbot.addWidget(panel)
+    panel.show()
+    qtbot.waitUntil(panel.can_train, timeout=60_000)
+    with qtbot.waitSignal(panel.training_finished, timeout=TRAIN_TIMEOUT_MS) as finished:
+        assert panel.start_training()
+        assert "loss" not in panel.plots.plot_keys()
+    assert finished.args[0].status == "finished", finished.args[0].reason
+    qtbot.waitUntil(lambda: panel.recipe_views.grid_epoch == 2, timeout=10_000)
+    panel.recipe_views.flush()
+    assert set(panel.plots.plot_keys()) == {"d_loss", "g_loss", "learning_rate"}
+    assert len(panel.recipe_views.d_curve.getData()[0]) == len(panel.recipe_views.g_curve.getData()[0]) == 2
+    assert panel.recipe_views.grid.shape == (4 * 9 - 1, 4 * 9 - 1)  # 16 samples of 8 x 8
+    qtbot.waitUntil(lambda: running_count() == 0, timeout=TRAIN_TIMEOUT_MS)
+    panel.set_document(None)

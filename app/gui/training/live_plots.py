@@ -91,10 +91,15 @@ class Series:
             self.item.setData(self.x[: self.n], self.y[: self.n])
 
 
+RECIPE_LOSSES = {"d_loss": "Discriminator loss", "g_loss": "Generator loss",
+                 "reconstruction_loss": "Reconstruction loss", "kl_loss": "KL term"}
+"""What a recipe logs besides (or, for a GAN, instead of) the loss (app.keras_bridge.recipes)."""
+
+
 def label_for(key: str) -> str:
     if key == LEARNING_RATE:
         return "Learning rate"
-    return "Loss" if key == LOSS else label_of(METRICS, key)
+    return "Loss" if key == LOSS else RECIPE_LOSSES.get(key) or label_of(METRICS, key)
 
 
 class MetricPlot:
@@ -260,13 +265,14 @@ class LivePlots(QWidget):
 
     # --- feeding -----------------------------------------------------------------------------
 
-    def reset(self, epochs: int | None = None, keys: Iterable[str] = (), show: bool = False) -> None:
+    def reset(self, epochs: int | None = None, keys: Iterable[str] = (), show: bool = False,
+              loss: bool = True) -> None:
         """Clear all curves for a new run of ``epochs`` epochs (the x axis spans them).
 
         ``keys`` are quantities the run will probably report ("accuracy", "learning_rate"):
         their plots are made now, before training competes for the GUI thread, and shown
         when their first value arrives, or at once with ``show`` (when the keys are sure).
-        The loss plot is always shown at once.
+        The loss plot is shown at once, unless ``loss`` is False (a GAN logs two losses instead).
         """
         self._timer.stop()
         self._to_tighten = []
@@ -277,13 +283,13 @@ class LivePlots(QWidget):
         self._epochs = epochs
         self.phase_start = None
         self.redraws = 0
-        keys = list(dict.fromkeys([LOSS, *keys]))
+        keys = list(dict.fromkeys([LOSS, *keys] if loss else keys))
         for key in keys:
             if key not in self._pool:
                 self._pool[key] = MetricPlot(key)
         for plot in self._pool.values():
             plot.start(epochs)
-        for key in keys if show else [LOSS]:
+        for key in keys if show else [LOSS] if loss else []:
             self._plot(key)
         self.values_label.setText("Waiting for the first batch…")
 
@@ -391,7 +397,7 @@ class LivePlots(QWidget):
         self._plots = {k: plots[k] for k in order}
         for index, name in enumerate(order):
             self.canvas.ci.addItem(self._plots[name].plot, row=1 + index // COLUMNS, col=index % COLUMNS)
-        if key == LOSS and not self._legend_filled:  # the loss plot has all three kinds of curve
+        if key != LEARNING_RATE and not self._legend_filled:  # a loss plot has all three kinds of curve
             self._legend_filled = True
             self.legend.addItem(plot.batch.item, "train (running)")
             self.legend.addItem(plot.train.item, "train")

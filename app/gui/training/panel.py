@@ -635,7 +635,8 @@ class TrainingPanel(QWidget):
         document.set_locked(True)
         # One output: Keras names the logs after the metrics, so every plot can be laid out now.
         self.plots.reset(total_epochs(settings) if isinstance(settings["epochs"], int) else None,
-                         keys=self._plot_keys(), show=len(document.graph.output_nodes()) == 1)
+                         keys=self._plot_keys(), show=len(document.graph.output_nodes()) == 1,
+                         loss=settings.get("recipe") != "gan")  # a GAN logs d_loss and g_loss instead
         self.log.clear()
         self._show_result(None)
         self.save_button.setEnabled(False)
@@ -830,4 +831,17 @@ class TrainingPanel(QWidget):
         if self.running or result is None or not result.ok or result.model is None:
             return None
         started = self._started_at.astimezone(UTC).isoformat(timespec="seconds") if self._started_at else None
-        return result.model, started
+        return self._as_graph_model(result), started
+
+    def _as_graph_model(self, result: Any) -> Any:
+        """A recipe's parts as one model of the whole graph (what keeping weights node by node reads);
+        a plain model as it is. Made once per result."""
+        from app.keras_bridge.recipes import graph_model, recipe_of
+
+        if recipe_of(result.model) is None or self._document is None:
+            return result.model
+        cached = getattr(self, "_graph_model", None)
+        if cached is None or cached[0] is not result:
+            project = self._document.project
+            self._graph_model = (result, graph_model(result.model, project.graph, project.name))
+        return self._graph_model[1]
