@@ -36,7 +36,7 @@ from PySide6.QtWidgets import (
 from app.core.blocks import KIND_TITLES, BlockTotals, block_totals
 from app.core.catalog.rules import fmt_shape
 from app.core.insight import format_flops
-from app.core.layout import apply_view_layout, block_anchor, visible_owners
+from app.core.layout import apply_view_layout, block_anchor, computation_order, visible_owners
 from app.gui import theme
 from app.gui.editor.edge_item import bezier
 from app.gui.editor.node_item import SIMPLE_LOD, params_text
@@ -401,6 +401,7 @@ class BlockLayer(QObject):
         for block_id in set(self.cards) - set(wanted):
             self._take(self.cards.pop(block_id))
         analysis = self.document.analysis
+        order = computation_order(graph) if wanted else {}
         problems_inside: dict[str, list[tuple[str, str]]] = {}
         for problem in analysis.problems:
             if problem.node is not None and owners.get(problem.node, problem.node) != problem.node:
@@ -410,7 +411,7 @@ class BlockLayer(QObject):
             if card is None:
                 card = self.cards[block_id] = BlockItem(self, block_id)
                 scene.addItem(card)
-            anchor = block_anchor(graph, tree, block_id)
+            anchor = block_anchor(graph, tree, block_id, order)
             anchor_item = scene.nodes.get(anchor) if anchor is not None else None
             if anchor_item is not None and card.pos() != anchor_item.pos():
                 card.setPos(anchor_item.pos())
