@@ -107,7 +107,8 @@ class Item:
 class BlockPorts:
     """The edges crossing a block's border: ``inputs`` come from outside into the block,
     ``outputs`` leave it. ``input_tensors``/``output_tensors`` are the distinct
-    (node id, output index) pairs they carry, in graph order: the sub-model's inputs
+    (node id, output index) pairs they carry, in the order their producers come in the
+    graph: the sub-model's inputs
     and outputs when the block is a nested model (``output_tensors`` also lists model
     outputs produced inside the block)."""
 
@@ -467,7 +468,8 @@ def _ports(graph: Graph, inside: set[str]) -> BlockPorts:
         outs.extend(e for e in graph.out_edges(nid) if e.target not in inside)
     ins.sort(key=lambda e: (rank.get(e.target, 0), e.slot, rank.get(e.source, 0)))
     outs.sort(key=lambda e: (rank.get(e.source, 0), e.source_port, rank.get(e.target, 0)))
-    in_tensors = list(dict.fromkeys((e.source, e.source_port) for e in ins))
+    # inputs in the order their producers come (how a model is usually called: x before what is made from x)
+    in_tensors = sorted(dict.fromkeys((e.source, e.source_port) for e in ins), key=lambda t: (rank.get(t[0], 0), t[1]))
     out_tensors = list(dict.fromkeys((e.source, e.source_port) for e in outs))
     model_outputs = {n.id for n in graph.output_nodes()}
     for nid in sorted(inside & model_outputs, key=lambda n: rank.get(n, 0)):

@@ -902,7 +902,8 @@ class _Builder:
             outputs = self.functional(model, tensors, frozen)
         self.nested_calls.append(NestedCall(model.name, model.trainable,
                                             training_argument(layer.call.kwargs if layer.call else None),
-                                            tuple(self.graph.node_order()[start:]), _input_names(model)))
+                                            tuple(self.graph.node_order()[start:]), _input_names(model),
+                                            tuple(tensors)))
         return outputs
 
     # -- layers --

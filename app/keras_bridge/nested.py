@@ -31,6 +31,8 @@ class NestedCall:
     training: bool | None
     node_ids: tuple[str, ...]
     input_names: tuple[str, ...] = ()
+    inputs: tuple[tuple[str, int], ...] = ()
+    """The outer tensors (node id, output) it was called on, in the order of ``input_names``."""
 
 
 def training_argument(kwargs: Any) -> bool | None:
@@ -64,6 +66,13 @@ def import_hierarchy(graph: Graph, calls: Sequence[NestedCall]) -> BlockTree:
     from app.core.auto_blocks import fold_by_prefix
 
     tree = import_blocks(calls)
+    for call in calls:  # the block's inputs come in graph order: give each its own name
+        block = next((b for b in tree.blocks() if b.kind == "nested_model" and b.name == call.name), None)
+        if block is None or len(call.inputs) != len(call.input_names):
+            continue
+        by_tensor = dict(zip(call.inputs, call.input_names, strict=True))
+        names = [by_tensor.get(t) for t in block_ports(graph, tree, block.id).input_tensors]
+        block.input_names = [n for n in names if n is not None] if None not in names else []
     fold_by_prefix(graph, tree)
     return tree
 

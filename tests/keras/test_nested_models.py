@@ -147,3 +147,30 @@ def test_python_export_rebuilds_the_same_config(build, tmp_path: Path) -> None:
     rebuilt = runpy.run_path(str(script), run_name="exported")["model"]
     assert [layer.name for layer in rebuilt.layers] == [layer.name for layer in source.layers]
     assert _config_without_build(rebuilt) == _config_without_build(source)
+
+
+def two_input_model() -> keras.Model:
+    """A sub-model of two inputs whose second input is used first inside it (its first one
+    only by a layer that also needs the second's result)."""
+    a_in = keras.Input((4,), name="a_in")
+    b_in = keras.Input((4,), name="b_in")
+    from_b = keras.layers.Dense(4, name="db")(b_in)
+    mixed = keras.layers.Multiply(name="da")([a_in, from_b])
+    pair = keras.Model([a_in, b_in], keras.layers.Dense(3, name="sum")(mixed), name="pair")
+    x = keras.Input((4,), name="x")
+    y = keras.Input((4,), name="y")
+    return keras.Model([x, y], pair([x, keras.layers.Dense(4, name="pre_y")(y)]), name="outer")
+
+
+def test_a_sub_model_keeps_which_input_is_which(tmp_path: Path) -> None:
+    source = two_input_model()
+    loaded, _project = _round_trip(source, tmp_path)
+    assert [layer.name for layer in loaded.layers] == [layer.name for layer in source.layers]
+    pair = loaded.get_layer("pair")
+    layers = {node["name"]: node for node in json.loads(pair.to_json())["config"]["layers"]}
+    assert layers["db"]["inbound_nodes"][0]["args"][0]["config"]["keras_history"][0] == "b_in"
+    assert layers["da"]["inbound_nodes"][0]["args"][0][0]["config"]["keras_history"][0] == "a_in"
+    rng = np.random.default_rng(2)
+    x, y = (rng.normal(size=(3, 4)).astype("float32") for _ in range(2))
+    np.testing.assert_allclose(loaded.predict([x, y], verbose=0), source.predict([x, y], verbose=0), rtol=1e-5,
+                               atol=1e-5)
