@@ -17,6 +17,7 @@ from app.core.project import Project, save_project
 from app.core.shapes import analyze
 from app.core.weights import WeightsSource, backbone_sources, stale_layers
 from app.keras_bridge.export import model_with_weights, weights_text
+from app.keras_bridge.training import check_before_training
 from app.keras_bridge.weights_io import build_model, extract_weights
 
 SMALL = {"alpha": 0.35, "pooling": "avg"}
@@ -117,6 +118,7 @@ def test_kept_weights_win_over_the_file_until_another_file_is_chosen(tmp_path: P
     (tmp_path / "first.weights.h5").unlink()  # not needed any more: the kept weights cover the backbone
     assert backbone_sources(project.graph, analyze(project.graph), project.weights) == []
     assert "from first.weights.h5" not in weights_text(project)
+    assert not [p for p in check_before_training(project) if "first.weights.h5" in p]  # no file needed to train
     again, notes = model_with_weights(project)
     assert notes == []
     for ours, kept in zip(again.get_layer("backbone").get_weights(), trained, strict=True):
@@ -126,6 +128,8 @@ def test_kept_weights_win_over_the_file_until_another_file_is_chosen(tmp_path: P
     # choosing another file drops the backbone's kept weights (only those) and the new file's are used
     second = reference_backbone(tmp_path / "second.weights.h5")
     backbone = next(n for n in project.graph.nodes() if n.name == "backbone")
+    project.graph.set_param(backbone.id, "weights_file", "gone.weights.h5")  # not covered any more: needed
+    assert any("gone.weights.h5" in p for p in check_before_training(project))
     project.graph.set_param(backbone.id, "weights_file", "second.weights.h5")
     stale = stale_layers(project.weights, project.graph, analyze(project.graph))
     assert stale == [backbone.id]
