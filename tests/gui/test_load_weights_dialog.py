@@ -86,3 +86,19 @@ def test_a_file_that_is_not_weights_gets_a_message(window: MainWindow, tmp_path:
     assert "broken.weights.h5" in window.messages[1][2] and "Traceback" not in window.messages[1][2]
     assert window.document.undo_stack.count() == steps
     assert window.findChild(WeightsReportDialog) is None
+
+
+def test_the_weights_line_names_a_backbones_file(qtbot) -> None:
+    from app.core.graph import Graph
+    from app.core.project import Project
+    from app.gui.document import Document
+
+    graph = Graph()
+    image = graph.add_node("InputLayer", name="image", config={"batch_shape": [None, 32, 32, 1]})
+    backbone = graph.add_node("MobileNetV2", name="backbone",
+                              config={"alpha": 0.35, "pooling": "avg", "weights_file": "bb.weights.h5"})
+    graph.connect(image.id, backbone.id)
+    doc = Document(Project(graph=graph, name="t"))
+    assert doc.weights_text() == "Weights: initial; backbone 'backbone' from bb.weights.h5"
+    doc.set_param(backbone.id, "weights_file", "")
+    qtbot.waitUntil(lambda: doc.weights_text() == "Weights: initial")
