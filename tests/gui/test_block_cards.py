@@ -49,7 +49,8 @@ def test_a_collapsed_block_is_one_card_with_its_totals(setup) -> None:
     assert isinstance(card, BlockItem) and card.isVisible()
     title, kind, shapes, cost = card.lines
     assert (title, kind) == ("res2", "Group · 3 layers")
-    assert shapes == "(None, 8) → (None, 8)"
+    assert shapes == "8 → 8"  # the batch dimension left out to fit; the tooltip has it
+    assert "(None, 8) → (None, 8)" in card.toolTip()
     assert cost == "144 params · 264 FLOPs"  # two Dense(8) on 8 features: 2 x 72 params
     scene = view.graph_scene()
     for edge, item in scene.edges.items():  # the graph's own edges into folded layers are not drawn

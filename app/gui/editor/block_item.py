@@ -46,7 +46,8 @@ if TYPE_CHECKING:
     from app.gui.editor.scene import GraphScene
 
 CARD_WIDTH = theme.NORMAL.node_width
-CARD_HEIGHT = 100.0
+CARD_HEIGHT = 84.0
+"""Like a layer's card, so a row of the layout (110) leaves room for the edges between cards."""
 STACK = 5.0
 """The card is drawn over a second outline this far down-right: a stack, "more inside"."""
 FRAME_PAD = 22.0
@@ -65,10 +66,14 @@ def _font(pixel_size: int, bold: bool = False) -> QFont:
     return font
 
 
-def shapes_text(shapes: tuple[Any, ...]) -> str:
-    """``((None, 56, 56, 64),)`` -> ``(None, 56, 56, 64)``; unknown shapes are ``?``."""
+def shapes_text(shapes: tuple[Any, ...], compact: bool = False) -> str:
+    """``((None, 56, 56, 64),)`` -> ``(None, 56, 56, 64)``, or ``56×56×64`` when ``compact`` (the
+    batch dimension left out, to fit a card); unknown shapes are ``?``."""
     if not shapes:
         return "—"
+    if compact:
+        return ", ".join("?" if s is None else "×".join("?" if d is None else str(d) for d in s[1:]) or "scalar"
+                         for s in shapes)
     return ", ".join("?" if s is None else fmt_shape(s) for s in shapes)
 
 
@@ -76,7 +81,7 @@ def card_lines(name: str, kind: str, totals: BlockTotals) -> tuple[str, str, str
     """Title, kind line, shapes line and cost line of a collapsed card."""
     layers = f"{totals.layers} layer{'' if totals.layers == 1 else 's'}"
     kind_line = f"{KIND_TITLES.get(kind, kind)} · {layers}"
-    shapes = f"{shapes_text(totals.input_shapes)} → {shapes_text(totals.output_shapes)}"
+    shapes = f"{shapes_text(totals.input_shapes, True)} → {shapes_text(totals.output_shapes, True)}"
     cost = f"{params_text(totals.params, exact=totals.params < 10_000_000)} · {format_flops(totals.flops)}"
     return name, kind_line, shapes, cost
 
@@ -107,7 +112,8 @@ class BlockItem(QGraphicsItem):
             return
         self.name, self.kind, self.lines = name, kind, lines
         self.severity, self.problem_count = severity, len(problems)
-        tip = [f"<b>{_esc(name)}</b> — {_esc(lines[1])}", _esc(lines[2]), _esc(lines[3])]
+        full = f"{shapes_text(totals.input_shapes)} → {shapes_text(totals.output_shapes)}"
+        tip = [f"<b>{_esc(name)}</b> — {_esc(lines[1])}", _esc(full), _esc(lines[3])]
         if problems:
             tip.append(f"<span style='color:{theme.ERROR}'>{len(problems)} problem"
                        f"{'' if len(problems) == 1 else 's'} inside:</span> " + _esc(problems[0]))
@@ -143,10 +149,10 @@ class BlockItem(QGraphicsItem):
         painter.setPen(QPen(border, width))
         painter.drawRoundedRect(rect.translated(STACK, STACK), look.node_radius, look.node_radius)
         painter.drawRoundedRect(rect, look.node_radius, look.node_radius)
-        inner = rect.adjusted(12, 8, -12, -8)
+        inner = rect.adjusted(12, 6, -12, -6)
         title, kind_line, shapes, cost = self.lines
-        rows = ((title, _font(15, True), look.text), (kind_line, _font(12), look.text_secondary),
-                (shapes, _font(12), look.text), (cost, _font(12), look.text_secondary))
+        rows = ((title, _font(14, True), look.text), (kind_line, _font(11), look.text_secondary),
+                (shapes, _font(11), look.text), (cost, _font(11), look.text_secondary))
         y = inner.top()
         for text, font, colour in rows:
             metrics = QFontMetricsF(font)
@@ -155,7 +161,7 @@ class BlockItem(QGraphicsItem):
             line = QRectF(inner.left(), y, inner.width(), metrics.height())
             painter.drawText(line, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
                              metrics.elidedText(text, Qt.TextElideMode.ElideRight, inner.width()))
-            y += metrics.height() + 3
+            y += metrics.height() + 2
         if self.severity:
             centre = QPointF(rect.right() - 3, rect.top() + 3)
             painter.setPen(Qt.PenStyle.NoPen)
