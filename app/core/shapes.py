@@ -9,6 +9,7 @@ rerun.
 
 from __future__ import annotations
 
+import weakref
 from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -120,11 +121,22 @@ _CacheKey = tuple[int, str, tuple[Any, ...]]
 
 
 class ShapeAnalyzer:
-    """Re-validates a graph; keep one per open document to reuse its per-node cache."""
+    """Re-validates a graph; keep one per open document to reuse its per-node cache.
+
+    After an edit that leaves the wiring as it was (a parameter, a name), only the edited
+    nodes and what lies downstream of them are looked at again; whole-graph checks that
+    depend on the wiring (Keras' walk depth) or on the names are reused while those stay."""
 
     def __init__(self) -> None:
         self._cache: dict[str, tuple[_CacheKey, NodeInfo]] = {}
         self.recomputed = 0
+        self._graph: weakref.ref[Graph] | None = None
+        self._structure = -1
+        self._revisions: dict[str, int] = {}
+        self._raw: dict[str, NodeInfo] = {}
+        self._depth: tuple[Any, list[Problem]] | None = None
+        self._names: tuple[tuple[Any, ...], list[Problem]] | None = None
+        self._sizes: dict[str, tuple[NodeInfo, int, int, int]] = {}
 
     def analyze(self, graph: Graph) -> Analysis:
         self.recomputed = 0
@@ -132,22 +144,64 @@ class ShapeAnalyzer:
         infos: dict[str, NodeInfo] = {}
         blocked = _cycle_problems(graph, problems)
         order = _acyclic_order(graph, blocked)
+        affected = self._affected(graph, blocked)
         for node_id in order:
+            if affected is not None and node_id not in affected:
+                infos[node_id] = self._raw[node_id]  # nothing upstream changed: the same info
+                continue
             node = graph.node(node_id)
             if node_id in blocked:
                 infos[node_id] = NodeInfo(blocked=True)
                 continue
             infos[node_id] = self._node_info(graph, node, infos)
-        for node_id in self._cache.keys() - set(infos):
-            del self._cache[node_id]
+        if affected is None or len(self._cache) > len(infos):
+            for node_id in self._cache.keys() - set(infos):
+                del self._cache[node_id]
+        self._raw = dict(infos)  # before shared layers are counted once (that replaces entries)
         _count_shared_once(graph, infos)
         for node_id in order:
             problems.extend(infos[node_id].problems)
-        problems.extend(_graph_problems(graph))
+        problems.extend(self._name_problems(graph))
         if not blocked:
-            problems.extend(_depth_problems(graph))
-        problems.extend(_memory_problems(graph, infos, order))
+            problems.extend(self._depth_problems(graph))
+        problems.extend(_memory_problems(graph, infos, order, self._sizes))
         return Analysis(infos, problems, order)
+
+    def _affected(self, graph: Graph, blocked: set[str]) -> set[str] | None:
+        """The nodes to look at again: those whose revision changed since the last pass and
+        everything downstream of them; None (all of them) when the wiring changed."""
+        revisions = {node.id: node.revision for node in graph.nodes()}
+        same_wiring = (self._graph is not None and self._graph() is graph and not blocked
+                       and self._structure == graph.structure_revision and revisions.keys() == self._raw.keys())
+        previous = self._revisions
+        self._graph, self._structure, self._revisions = weakref.ref(graph), graph.structure_revision, revisions
+        if not same_wiring:
+            return None
+        affected = {node_id for node_id, revision in revisions.items() if previous.get(node_id) != revision}
+        stack = list(affected)
+        while stack:
+            for edge in graph.out_edges(stack.pop()):
+                if edge.target not in affected:
+                    affected.add(edge.target)
+                    stack.append(edge.target)
+        return affected
+
+    def _name_problems(self, graph: Graph) -> list[Problem]:
+        """:func:`_graph_problems`, reused while the wiring and every node's name and class stay."""
+        key = (graph.structure_revision, tuple(graph.output_order),
+               tuple((n.id, n.name, n.class_name) for n in graph.nodes()))
+        if self._names is None or self._names[0] != key:
+            self._names = (key, _graph_problems(graph))
+        return list(self._names[1])
+
+    def _depth_problems(self, graph: Graph) -> list[Problem]:
+        """:func:`_depth_problems`, reused while the wiring and the outputs stay (names are in the
+        message: a rename changes a node's revision, which :meth:`_name_problems` keys on too)."""
+        key = (graph.structure_revision, tuple(graph.output_order))
+        names = self._names[0] if self._names is not None else None
+        if self._depth is None or self._depth[0] != (key, names):
+            self._depth = ((key, names), _depth_problems(graph))
+        return list(self._depth[1])
 
     def _node_info(self, graph: Graph, node: Node, infos: Mapping[str, NodeInfo]) -> NodeInfo:
         spec = node.spec
@@ -522,19 +576,27 @@ def _depth_problems(graph: Graph) -> list[Problem]:
         f"a model deeper than that; Layerforge allows {KERAS_MAX_DEPTH:,}. Shorten the chain of layers.")]
 
 
-def _memory_problems(graph: Graph, infos: Mapping[str, NodeInfo], order: Sequence[str]) -> list[Problem]:
+def _memory_problems(graph: Graph, infos: Mapping[str, NodeInfo], order: Sequence[str],
+                     sizes: dict[str, tuple[NodeInfo, int, int, int]] | None = None) -> list[Problem]:
     """Warnings for what will not fit in this machine's memory: the weights (to build the
-    model), about four copies of them (to train it), one sample's activations (to run it)."""
+    model), about four copies of them (to train it), one sample's activations (to run it).
+    ``sizes`` keeps each node's byte counts between passes (node id -> (info, revision,
+    weight bytes, activation bytes)), reused while its info object and revision stay."""
     memory = machine_memory()
     if memory is None:
         return []
     weights: dict[str, int] = {}
     activations: dict[str, int] = {}
+    known = sizes if sizes is not None else {}
     for node_id in order:
         info = infos[node_id]
         if info.output_shapes is None:
             continue
         node = graph.node(node_id)
+        kept = known.get(node_id)
+        if kept is not None and kept[0] is info and kept[1] == node.revision:
+            weights[node_id], activations[node_id] = kept[2], kept[3]
+            continue
         weights[node_id] = info.params * weight_bytes(node.config)
         values = 0
         for shape in info.output_shapes:
@@ -543,6 +605,8 @@ def _memory_problems(graph: Graph, infos: Mapping[str, NodeInfo], order: Sequenc
                 count *= dim if dim is not None else 0
             values += count
         activations[node_id] = values * activation_bytes(node.config)
+        if sizes is not None:
+            sizes[node_id] = (info, node.revision, weights[node_id], activations[node_id])
     problems: list[Problem] = []
     total_weights = sum(weights.values())
     params = sum(infos[n].params for n in weights)
