@@ -499,6 +499,8 @@ class _Writer:
 
     def _param_value(self, param: Param, value: Any, node_name: str) -> str:
         where = _Where(node_name, param.name)
+        if param.name == "cell" and isinstance(value, Mapping) and "class_name" in value:
+            return self._cell(value, node_name)
         if param.kind is ParamKind.LAYER and value is not None:
             return self._wrapped(param, value, node_name)
         tuple_kind = param.kind in (ParamKind.INT_TUPLE, ParamKind.FLOAT_TUPLE, ParamKind.SHAPE)
@@ -521,6 +523,29 @@ class _Writer:
         if unknown:
             raise where.fail(f"the wrapped {inner.title} has no parameter {str(unknown[0])!r}")
         return self._constructor(inner, config, config.get("name"), node_name)
+
+    def _cell(self, value: Mapping[str, Any], node_name: str, depth: int = 0) -> str:
+        """RNN's cell as Keras' examples write it: ``layers.LSTMCell(32)``, or
+        ``layers.StackedRNNCells([layers.GRUCell(8), layers.GRUCell(4)])``."""
+        from app.core.catalog.recurrent_cells import CELL_SPECS
+
+        where = _Where(node_name, "cell")
+        class_name, config = value.get("class_name"), value.get("config", {})
+        if not isinstance(config, Mapping):
+            raise where.fail("the cell's config must be an object")
+        if class_name == "StackedRNNCells" and not depth and isinstance(config.get("cells"), list):
+            cells = ", ".join(self._cell(c, node_name, 1) for c in config["cells"] if isinstance(c, Mapping))
+            if len(config["cells"]) != cells.count("layers."):
+                raise where.fail("every cell of StackedRNNCells must be a cell")
+            named = f", name={literal(config['name'], where)}" if isinstance(config.get("name"), str) else ""
+            return f"layers.StackedRNNCells([{cells}]{named})"
+        spec = CELL_SPECS.get(class_name) if isinstance(class_name, str) else None
+        if spec is None:
+            raise where.fail(f"cannot be {class_name!r}: a cell is SimpleRNNCell, LSTMCell, GRUCell or StackedRNNCells")
+        unknown = [k for k in config if k != "name" and k not in spec.param_names]
+        if unknown:
+            raise where.fail(f"the cell {class_name} has no parameter {str(unknown[0])!r}")
+        return self._constructor(spec, config, config.get("name"), node_name)
 
     def _edges(self, node: Node, spec: LayerSpec) -> list[Edge]:
         ports = {p.name for p in spec.ports}

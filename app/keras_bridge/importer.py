@@ -38,6 +38,7 @@ from app.core.catalog.ops import INTERNAL_LAYERS
 from app.core.catalog.ops import KERAS_CLASSES as OPERATION_CLASSES
 from app.core.catalog.ops import PREFIX as OPERATION_PREFIX
 from app.core.catalog.recurrent import STATE_PORTS
+from app.core.catalog.recurrent_cells import CELL_CLASSES, CELL_KINDS
 from app.core.catalog.spec import LayerSpec
 from app.core.graph import Graph
 from app.core.layout import apply_layout
@@ -594,6 +595,8 @@ def _check_object(value: dict[str, Any], where: str, key: str) -> None:
             raise ImportRefused(f"{place} a Lambda layer, which can run arbitrary code; Layerforge refuses to "
                                 "import it")
         spec = get_spec(class_name)
+        if key == "cell" and class_name in CELL_CLASSES:
+            return  # a recurrent cell inside RNN (checked with the node's parameters)
         if spec is None or spec.is_application or class_name == "InputLayer":
             raise ImportRefused(f"{place} a {class_name} layer, which Layerforge does not support")
         return
@@ -985,7 +988,10 @@ class _Builder:
                                 "mask tensor (batch, timesteps)")
         if states is not None:
             refs = states if isinstance(states, list) else [states]
-            ports = STATE_PORTS[spec.class_name]
+            ports = STATE_PORTS.get(spec.class_name, ())
+            if not ports:
+                raise ImportRefused(f"{layer.where} is called with initial states; Layerforge connects initial states "
+                                    "to SimpleRNN, LSTM and GRU")
             if len(refs) != len(ports) or not all(isinstance(r, _Ref) for r in refs):
                 raise ImportRefused(f"{layer.where} is called with initial_state={_short_value(states)}; a "
                                     f"{spec.class_name} takes {len(ports)} state tensor(s) ({', '.join(ports)})")
@@ -1132,6 +1138,8 @@ def _config(layer: _Layer, class_name: str, shapes: Sequence[Any] | None = None)
     """The node config; a value Keras cannot do without must be in the file (we would
     otherwise show our default, e.g. 32 units, as if the model had it)."""
     config = normalize_config(class_name, layer.config, shapes)
+    if class_name == "RNN" and isinstance(config.get("cell"), dict):
+        config["cell"] = _canonical_cell(config["cell"])
     spec = get_spec(class_name)
     required = ["batch_shape"] if class_name == "InputLayer" else [
         p.name for p in (spec.params if spec else ()) if p.required]
@@ -1140,6 +1148,21 @@ def _config(layer: _Layer, class_name: str, shapes: Sequence[Any] | None = None)
         listed = ", ".join(repr(key) for key in missing)
         raise ImportRefused(f"{layer.where} has no {listed}, which Keras needs to build a {class_name}")
     return config
+
+
+def _canonical_cell(value: dict[str, Any]) -> dict[str, Any]:
+    """RNN's cell in the catalog's form: a cell's settings are its layer's (LSTMCell's are LSTM's less the
+    loop's), so they are normalised as that layer's; a StackedRNNCells' cells one by one."""
+    config = value.get("config")
+    if not isinstance(config, dict):
+        return value
+    if value.get("class_name") == "StackedRNNCells" and isinstance(config.get("cells"), list):
+        cells = [_canonical_cell(c) if isinstance(c, dict) else c for c in config["cells"]]
+        return {**value, "config": {**config, "cells": cells}}
+    layer = CELL_KINDS.get(value.get("class_name", ""))
+    if layer is None:
+        return value
+    return {**value, "config": normalize_config(layer, config, None, keep_name=True)}
 
 
 def _only_masks(op: _Layer, by_key: dict[str, _Layer]) -> bool:

@@ -226,3 +226,53 @@ def test_seq2seq_learns_to_reverse_generated_strings() -> None:
         step = np.eye(SYMBOLS + 1, dtype=np.float32)[token][:, None]
     accuracy = float((np.stack(decoded, axis=1) == test.y).mean())
     assert accuracy > 1.0 / SYMBOLS  # better than guessing after two epochs
+
+
+# --- keras.layers.RNN with cells ------------------------------------------------------------------
+
+def rnn_cells_model() -> Any:
+    """keras.io/guides/working_with_rnns ("RNN layers and RNN cells"): RNN over a cell and over
+    StackedRNNCells; here the single cell's states start an LSTM, as in an encoder-decoder."""
+    tokens = keras.Input((None, 6), name="tokens")
+    stacked = keras.layers.RNN(keras.layers.StackedRNNCells(
+        [keras.layers.GRUCell(8), keras.layers.SimpleRNNCell(5)]), return_sequences=True, name="stacked")(tokens)
+    _, h, c = keras.layers.RNN(keras.layers.LSTMCell(7), return_state=True, name="encoder")(stacked)
+    decoded = keras.layers.LSTM(7, name="decoder")(stacked, initial_state=[h, c])
+    return keras.Model(tokens, keras.layers.Dense(2, name="head")(decoded), name="cells")
+
+
+def test_rnn_with_cells_imports_checks_and_exports(tmp_path: Path) -> None:
+    original = rnn_cells_model()
+    project, notes = import_config(json.loads(original.to_json()))
+    assert notes == []
+    analysis = analyze(project.graph)
+    assert analysis.valid, [p.message for p in analysis.errors]
+    assert analysis.total_params == original.count_params()
+    encoder = project.graph.node_by_name("encoder")
+    assert encoder is not None and analysis.nodes[encoder.id].output_shapes == [(None, 7)] * 3
+    assert _config(compile_graph(project.graph, "cells", analysis)) == _config(original)
+
+    script = tmp_path / "cells.py"
+    export_python(project, script)
+    text = script.read_text()
+    flat = " ".join(text.split())
+    assert "layers.StackedRNNCells( [ layers.GRUCell(8, name=" in flat and "layers.LSTMCell(7, name=" in flat
+    namespace: dict[str, Any] = {"__name__": "exported"}
+    exec(compile(text, str(script), "exec"), namespace)  # our own generated script
+    exported = _config(namespace["model"])
+    assert _without_cell_names(exported) == _without_cell_names(_config(original))
+
+    saved = export_keras(project, tmp_path / "cells.keras")
+    assert _config(keras.saving.load_model(saved)) == _config(original)
+
+
+def _without_cell_names(value: Any) -> Any:
+    """Keras names cells from a process-wide counter (``gru_cell_3``), so an exported script's cells
+    are named anew; everything else must be equal."""
+    if isinstance(value, dict):
+        return {k: _without_cell_names(v) for k, v in value.items()
+                if not (k == "name" and str(value.get("name", "")).endswith(tuple(f"cell{s}" for s in ("", "s"))))
+                and not (k == "name" and "_cell" in str(value.get("name", "")))}
+    if isinstance(value, list):
+        return [_without_cell_names(v) for v in value]
+    return value

@@ -22,6 +22,7 @@ from app.core.catalog import (
     preprocessing,
     preprocessing_extra,
     recurrent,
+    recurrent_cells,
     recurrent_extra,
 )
 from app.core.catalog.spec import (
@@ -37,7 +38,8 @@ from app.core.catalog.spec import (
 
 _MODULES = (
     core_layers, core_extra, convolution, convolution_extra, pooling, normalization, normalization_extra, recurrent,
-    recurrent_extra, attention, merge, preprocessing, preprocessing_extra, augmentation, ops, applications,
+    recurrent_extra, recurrent_cells, attention, merge, preprocessing, preprocessing_extra, augmentation, ops,
+    applications,
 )
 
 CATALOG: dict[str, LayerSpec] = {}

@@ -19,6 +19,7 @@ from tests.keras.cases import (
     preprocessing,
     preprocessing_extra,
     recurrent,
+    recurrent_cells,
     recurrent_extra,
 )
 from tests.keras.cases.base import Case
@@ -28,7 +29,7 @@ EXAMPLES: dict[str, int] = {}
 """Hypothesis examples per layer where a module asks for fewer than the default (its ``EXAMPLES``)."""
 _MODULES = (
     core, core_extra, convolution, convolution_extra, pooling, normalization, normalization_extra, recurrent,
-    recurrent_extra, attention, merge, preprocessing, preprocessing_extra, augmentation,
+    recurrent_extra, recurrent_cells, attention, merge, preprocessing, preprocessing_extra, augmentation,
 )
 for _module in _MODULES:
     overlap = ALL_CASES.keys() & _module.CASES.keys()

@@ -1,0 +1,238 @@
+"""``keras.layers.RNN`` around a cell: SimpleRNNCell, LSTMCell, GRUCell or StackedRNNCells.
+
+A cell computes one timestep; RNN runs it over the sequence. ``RNN(LSTMCell(n))`` is the same
+model as ``LSTM(n)``, and ``StackedRNNCells`` chains several cells inside one loop (each step
+goes through every cell before the next step starts). The cell is held in the ``cell`` parameter
+the way Keras serialises it, ``{"module": "keras.layers", "class_name": "LSTMCell", "config":
+{...}}``; a StackedRNNCells' config holds its ``cells`` in the same form. Cells are not nodes of
+their own (a cell is called one step at a time, not on a sequence), so they are not in the
+palette: :data:`CELL_SPECS` describes their parameters for validation and export.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from app.core.catalog.recurrent import (
+    _recurrent_macs,
+    _recurrent_params,
+    _recurrent_weights,
+    check_sequence,
+    layer_value,
+)
+from app.core.catalog.rules import fmt_shape, require_known
+from app.core.catalog.spec import (
+    Config,
+    Cost,
+    LayerDoc,
+    LayerSpec,
+    Param,
+    ParamKind,
+    PortSpec,
+    Shape,
+    ShapeError,
+    base_params,
+    seed,
+)
+
+CATEGORY = "Recurrent"
+
+LOOP_KEYS = frozenset({"return_sequences", "return_state", "go_backwards", "stateful", "unroll",
+                       "zero_output_for_mask", "activity_regularizer"})
+"""Keys of SimpleRNN/LSTM/GRU that belong to the loop (RNN), not to the cell."""
+
+CELL_KINDS: dict[str, str] = {"SimpleRNNCell": "SimpleRNN", "LSTMCell": "LSTM", "GRUCell": "GRU"}
+STATES: dict[str, int] = {"SimpleRNNCell": 1, "LSTMCell": 2, "GRUCell": 1}
+CELL_CLASSES: tuple[str, ...] = (*CELL_KINDS, "StackedRNNCells")
+MAX_STACK = 64
+
+
+def _cell_params(cell: str) -> tuple[Param, ...]:
+    params = tuple(p for p in _recurrent_params(CELL_KINDS[cell]) if p.name not in LOOP_KEYS)
+    return params if any(p.name == "seed" for p in params) else (*params, seed())
+
+
+def _cell_doc(cell: str) -> LayerDoc:
+    return LayerDoc(summary=f"One timestep of {CELL_KINDS[cell]}, to be run over a sequence by RNN.")
+
+
+CELL_SPECS: dict[str, LayerSpec] = {
+    cell: LayerSpec(class_name=cell, category=CATEGORY, params=_cell_params(cell),
+                    output=lambda cfg, inputs: (inputs[0][0], cfg["units"]), count=lambda cfg, inputs: (0, 0),
+                    doc=_cell_doc(cell))
+    for cell in CELL_KINDS
+}
+"""The three cells' parameters (the layer's minus the loop's): checked here, written by the export."""
+
+
+def cell_value(cell: str, **config: Any) -> dict[str, Any]:
+    """A cell as Keras serialises it, with Keras' defaults for what ``config`` leaves out."""
+    if cell == "StackedRNNCells":
+        return layer_value(cell, {"trainable": True, "dtype": "float32", **config})
+    return layer_value(cell, {**CELL_SPECS[cell].default_config(), **config})
+
+
+def _cell_problem(value: Any, where: str = "'cell'", depth: int = 0) -> str | None:
+    """What is wrong with a serialised cell, checked against its parameters (and a stack's cells)."""
+    if not isinstance(value, Mapping):
+        return f"{where} must be a cell: {{'module': 'keras.layers', 'class_name': 'LSTMCell', 'config': {{...}}}}"
+    extra = sorted(set(value) - {"module", "class_name", "config", "registered_name", "build_config"})
+    if extra:
+        return f"{where} has unexpected keys {', '.join(map(str, extra))}"
+    cell = value.get("class_name")
+    if cell not in CELL_CLASSES or (depth and cell == "StackedRNNCells"):
+        allowed = ", ".join(CELL_CLASSES if not depth else CELL_KINDS)
+        return f"{where} must be one of {allowed} (got {cell!r})"
+    if value.get("module") != "keras.layers" or value.get("registered_name") is not None:
+        return f"{where} needs \"module\": \"keras.layers\" and no registered name, so Keras finds {cell}"
+    config = value.get("config", {})
+    if not isinstance(config, Mapping):
+        return f"{where}: the config of {cell} must be an object"
+    if cell == "StackedRNNCells":
+        return _stack_problem(config, where)
+    params = CELL_SPECS[cell]
+    if "units" not in config:
+        return f"{where}: {cell} needs 'units', the size of its state"
+    for key, item in config.items():
+        if key == "name":
+            if not isinstance(item, str) or "/" in item:
+                return f"{where}: the cell's name must be text without '/'"
+            continue
+        param = params.param(key)
+        if param is None:
+            return f"{where}: {cell} has no parameter '{key}'"
+        problem = param.validate(item)
+        if problem:
+            return f"{where} ({cell}): {problem}"
+    return None
+
+
+def _stack_problem(config: Mapping[str, Any], where: str) -> str | None:
+    unknown = sorted(set(config) - {"name", "trainable", "dtype", "cells"})
+    if unknown:
+        return f"{where}: StackedRNNCells has no parameter '{unknown[0]}'"
+    cells = config.get("cells")
+    if not isinstance(cells, list) or not 1 <= len(cells) <= MAX_STACK:
+        return f"{where}: StackedRNNCells needs 'cells', a list of 1 to {MAX_STACK} cells"
+    for i, inner in enumerate(cells):
+        problem = _cell_problem(inner, f"{where} cell {i + 1}", depth=1)
+        if problem:
+            return problem
+    return None
+
+
+def _cells(cfg: Config) -> list[tuple[str, dict[str, Any]]]:
+    """The (class, full config) of every cell the loop runs, in order (one unless stacked)."""
+    value = cfg["cell"]
+    listed = value["config"]["cells"] if value["class_name"] == "StackedRNNCells" else [value]
+    return [(c["class_name"], {**CELL_SPECS[c["class_name"]].default_config(), **c.get("config", {})})
+            for c in listed]
+
+
+def _sequence(shape: Shape) -> int:
+    """The features each step gives the first cell. Unlike LSTM, RNN takes more than 3 axes (Keras
+    checks no rank): the cell then reads the last axis of every step."""
+    if len(shape) > 3:
+        return require_known(shape[-1], "number of features (last axis)", "RNN")
+    return check_sequence(shape, "RNN")
+
+
+def _rnn_output(cfg: Config, inputs: Sequence[Shape]) -> Shape:
+    shape = inputs[0]
+    _sequence(shape)
+    if cfg["stateful"] and shape[0] is None:
+        raise ShapeError(f"RNN has stateful=True, which needs a fixed batch size, but the batch size of "
+                         f"{fmt_shape(shape)} is None. Set a batch size in the Input's batch_shape, or turn stateful "
+                         "off.", port="input")
+    units = _cells(cfg)[-1][1]["units"]
+    return (shape[0], shape[1], units) if cfg["return_sequences"] else (shape[0], units)
+
+
+def _rnn_outputs(cfg: Config, by_port: Mapping[str, Shape]) -> list[Shape]:
+    sequence = by_port["input"]
+    out = _rnn_output(cfg, [sequence])
+    if "mask" in by_port:
+        mask = by_port["mask"]
+        if len(mask) != 2 or (None not in (mask[1], sequence[1]) and mask[1] != sequence[1]):
+            raise ShapeError(f"RNN's mask must be (batch, timesteps) = {fmt_shape((sequence[0], sequence[1]))}, one "
+                             f"true/false per step, but gets {fmt_shape(mask)}.", port="mask")
+    if not cfg["return_state"]:
+        return [out]
+    cells = _cells(cfg)
+    if cfg["cell"]["class_name"] == "StackedRNNCells":
+        raise ShapeError("RNN with StackedRNNCells and return_state=True returns the states of each cell as a "
+                         "nested list, which a node's outputs cannot hold. Turn return_state off, or use one RNN per "
+                         "cell.", port="input")
+    cell, config = cells[0]
+    return [out, *[(sequence[0], config["units"])] * STATES[cell]]
+
+
+def _rnn_count(cfg: Config, inputs: Sequence[Shape]) -> tuple[int, int]:
+    features = _sequence(inputs[0])
+    total = 0
+    for cell, config in _cells(cfg):
+        total += _recurrent_weights(CELL_KINDS[cell], config, features)
+        features = config["units"]
+    return (total, 0)
+
+
+def _rnn_cost(cfg: Config, inputs: Sequence[Shape], output: Shape) -> Cost | None:
+    """Each cell's multiply-adds at every step, as for the layer of the same kind (unknown for more than 3 axes)."""
+    shape = inputs[0]
+    if len(shape) != 3:
+        return None
+    total = 0
+    for cell, config in _cells(cfg):
+        macs = _recurrent_macs(CELL_KINDS[cell], config, shape)
+        if macs is None:
+            return None
+        total += macs
+        shape = (shape[0], shape[1], config["units"])
+    return (total, 0)
+
+
+RNN = LayerSpec(
+    class_name="RNN",
+    category=CATEGORY,
+    title="RNN (cell)",
+    name_prefix="rnn",
+    params=(
+        *base_params(),
+        Param("return_sequences", ParamKind.BOOL, False,
+              "Output every timestep (needed to stack another recurrent layer) instead of only the last."),
+        Param("return_state", ParamKind.BOOL, False,
+              "Also give out the cell's final states: output 1 is h (and, for an LSTMCell, output 2 is c).",
+              advanced=True),
+        Param("go_backwards", ParamKind.BOOL, False, "Read the sequence from the end to the start.", advanced=True),
+        Param("stateful", ParamKind.BOOL, False,
+              "Carry the state from one batch to the next (needs a fixed batch size).", advanced=True),
+        Param("unroll", ParamKind.BOOL, False, "Unroll the loop: faster for short sequences, more memory.",
+              advanced=True),
+        Param("zero_output_for_mask", ParamKind.BOOL, False, "Output zeros at masked timesteps.", advanced=True),
+        Param("cell", ParamKind.LAYER, cell_value("LSTMCell", units=32),
+              "The cell run at every step: SimpleRNNCell, LSTMCell, GRUCell, or StackedRNNCells with a list of "
+              "them (each cell reads the one before).", choices=CELL_CLASSES, required=True, check=_cell_problem),
+    ),
+    output=_rnn_output,
+    outputs=_rnn_outputs,
+    count=_rnn_count,
+    cost=_rnn_cost,
+    ports=(PortSpec(), PortSpec("mask", optional=True)),
+    call="recurrent",
+    doc=LayerDoc(
+        summary="Runs a recurrent cell over a sequence, one timestep after the other: the general form of "
+        "SimpleRNN, LSTM and GRU, and the way to stack several cells inside one loop (StackedRNNCells).",
+        formula="for t in 1..T: output_t, states = cell(x_t, states); the output is the last output_t "
+        "(or all of them)",
+        shape="(None, timesteps, features) -> (None, units of the last cell), or (None, timesteps, units) with "
+        "return_sequences=True. Weights: those of each cell, the first reading the features and every other "
+        "the units of the cell before.",
+        use="Reading models written with keras.layers.RNN, and stacking cells so each timestep passes through "
+        "all of them before the next one starts.",
+        mistake="Expecting RNN(LSTMCell(n)) to differ from LSTM(n): they compute the same thing; LSTM may run "
+        "faster (it can use the fused cuDNN kernel).",
+    ),
+)
+
+SPECS: tuple[LayerSpec, ...] = (RNN,)
