@@ -298,8 +298,11 @@ CONFIGS: dict[str, tuple[dict[str, Any], str]] = {
         "the Python function 'eval'"),
     "layer from outside keras": (functional(layer("Dense", "dense", {"units": 2}, module="evil.layers"),
                                             output="dense"), "from module 'evil.layers', which is outside Keras"),
-    "unknown keras layer": (functional(layer("RNN", "rnn", {}), output="rnn"),
-                            "layer 'rnn' is a RNN layer, which Layerforge does not support"),
+    "unknown keras layer": (functional(layer("TFSMLayer", "saved", {}), output="saved"),
+                            "layer 'saved' is a TFSMLayer layer, which Layerforge does not support"),
+    "rnn cell that is not a cell": (functional(layer("RNN", "rnn", {"cell": {
+        "module": "keras.layers", "class_name": "Lambda", "config": {}, "registered_name": None}}), output="rnn"),
+        "a Lambda layer, which can run arbitrary code"),
     "keras operation as an input": (
         functional(layer("Log", "plus", {}, module="keras.src.ops.numpy", registered_name="Log"),
                    layer("Dense", "dense", {"units": 2}, source="plus"), output="dense"),
