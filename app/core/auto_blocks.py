@@ -75,7 +75,7 @@ def fold_by_prefix(graph: Graph, tree: BlockTree, collapse: bool | None = None) 
     for scope in scopes:
         ids = [nid for nid in order if tree.block_of(nid) == scope]
         names = [graph.node(nid).name for nid in ids]
-        runs = _nest(_runs(names, ids))
+        runs = _nest(_runs(names, ids, [_keras_named(graph, nid) for nid in ids]))
         if _items(ids, runs) > FOLD_THRESHOLD:
             cells = _cell_runs(graph, names, ids)
             if _items(ids, cells) < _items(ids, runs):
@@ -150,18 +150,28 @@ def _cell_runs(graph: Graph, names: Sequence[str], ids: Sequence[str]) -> list[_
     return kept
 
 
-def _runs(names: Sequence[str], ids: Sequence[str]) -> list[_Run]:
+def _runs(names: Sequence[str], ids: Sequence[str], keras_named: Sequence[bool]) -> list[_Run]:
     """Maximal runs of consecutive layers sharing each prefix, at least MIN_GROUP long; of
-    runs with the same layers, only the one with the longest prefix."""
+    runs with the same layers, only the one with the longest prefix. A Keras-named layer
+    (``add_3``, ``batch_normalization_5``) has no prefix of its own: between two layers of
+    a run it joins the run (ConvNeXt's residual ``add`` between two blocks of a stage)."""
     open_runs: dict[tuple[str, ...], _Run] = {}
     done: list[_Run] = []
-    for i, (name, nid) in enumerate(zip(names, ids, strict=True)):
+    pending: list[str] = []
+    for i, (name, nid, filler) in enumerate(zip(names, ids, keras_named, strict=True)):
+        if filler:
+            pending.append(nid)
+            continue
         prefixes = set(name_prefixes(name))
         for prefix in [p for p in open_runs if p not in prefixes]:
             done.append(open_runs.pop(prefix))
         for prefix in prefixes:
-            run = open_runs.setdefault(prefix, _Run(prefix, i))
-            run.nodes.append(nid)
+            run = open_runs.get(prefix)
+            if run is None:
+                open_runs[prefix] = _Run(prefix, i, [nid])
+            else:
+                run.nodes.extend([*pending, nid])
+        pending = []
     done.extend(open_runs.values())
     best: dict[tuple[int, int], _Run] = {}
     for run in done:

@@ -253,3 +253,19 @@ def test_fold_by_prefix_nests_groups_and_collapses_large_graphs() -> None:
     assert not any(b.collapsed for b in made)  # 18 layers: readable without folding
     folded = BlockTree()
     assert all(b.collapsed for b in fold_by_prefix(graph, folded, collapse=True))
+
+
+def test_keras_named_layers_join_the_run_around_them_but_name_nothing() -> None:
+    graph = Graph()
+    layers = [("Dense", "stage1_a_conv"), ("Dense", "stage1_a_bn"), ("Dense", "stage1_a_relu"),
+              ("Activation", "activation"), ("Dense", "stage1_b_conv"), ("Dense", "stage1_b_bn"),
+              ("Dense", "stage1_b_relu"), ("BatchNormalization", "batch_normalization"),
+              ("BatchNormalization", "batch_normalization_1"), ("BatchNormalization", "batch_normalization_2")]
+    chain(graph, ("InputLayer", {"batch_shape": [None, 4]}), *[(cls, {}) for cls, _name in layers])
+    for node, (_cls, name) in zip(graph.nodes()[1:], layers, strict=True):
+        graph.rename(node.id, name)
+    tree = BlockTree()
+    fold_by_prefix(graph, tree)
+    assert sorted(b.name for b in tree.blocks()) == ["stage1", "stage1_a", "stage1_b"]
+    stage = tree.block_by_name("stage1")
+    assert [graph.node(n).name for n in stage.members] == ["activation"]
