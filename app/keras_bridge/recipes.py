@@ -68,8 +68,9 @@ def prepare_recipe_data(ds: Dataset, splits: Splits, graph: Graph, plan: RecipeP
 
 
 def compile_parts(graph: Graph, plan: RecipePlan, name: str, compile_graph: Callable[..., Any]) -> dict[str, Any]:
-    """Each part as its own functional model, named ``<model>_<role>``."""
-    return {role: compile_graph(subgraph(graph, part), f"{name}_{role}") for role, part in plan.parts.items()}
+    """Each part as its own functional model, named ``<model>_<role>`` (an autoencoder: ``<model>``)."""
+    return {role: compile_graph(subgraph(graph, part), name if role == "autoencoder" else f"{name}_{role}")
+            for role, part in plan.parts.items()}
 
 
 def _first(data: Any) -> Any:

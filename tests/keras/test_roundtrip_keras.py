@@ -132,7 +132,8 @@ def test_example_rebuilds_the_same_keras_model(example: ExampleTrip) -> None:
     assert example.recompiled.trainable == example.compiled.trainable
 
 
-@pytest.mark.parametrize("example", EXAMPLES, indirect=True)
+@pytest.mark.parametrize("example", [n for n in EXAMPLES if n not in ("dcgan_mnist", "vae_mnist")],  # two parts:
+                         indirect=True)  # their summaries, part by part: tests/keras/test_recipes_examples.py
 def test_example_summary_equals_check(example: ExampleTrip) -> None:
     """``model.summary()`` shapes and parameters equal what ``layerforge check`` shows."""
     summary_matches(check_rows(example.original), example.compiled.summary)
