@@ -94,14 +94,14 @@ def model_io(graph: Graph, analysis: Analysis | None = None) -> tuple[list[Tenso
             continue
         inputs.append(TensorSpec(node.name, tuple(shape[1:]), _dtype_name(node.config.get("dtype")), node.id))
     outputs: list[TensorSpec] = []
-    for node in graph.output_nodes():
+    for node, port in graph.output_refs():  # a recurrent layer's states are outputs of their own
         info = analysis.nodes.get(node.id)
-        if info is None or not info.output_shapes:
+        if info is None or not info.output_shapes or port >= len(info.output_shapes):
             problems.append(f"the shape of output '{node.name}' is unknown because the model has errors: fix the "
                             f"problems shown on '{node.name}' or the layers before it first")
             continue
-        outputs.append(TensorSpec(node.name, tuple(info.output_shapes[0][1:]), _dtype_name(node.config.get("dtype")),
-                                  node.id))
+        outputs.append(TensorSpec(f"{node.name} output {port}" if port else node.name,
+                                  tuple(info.output_shapes[port][1:]), _dtype_name(node.config.get("dtype")), node.id))
     if not graph.input_nodes():
         problems.append("the model has no Input layer: add one and set its shape to one sample of the data")
     if not graph.output_nodes():
