@@ -145,3 +145,22 @@ def test_a_gan_run_plots_both_losses_and_no_empty_loss_plot(qtbot) -> None:
     assert panel.recipe_views.grid.shape == (4 * 9 - 1, 4 * 9 - 1)  # 16 samples of 8 x 8
     qtbot.waitUntil(lambda: running_count() == 0, timeout=TRAIN_TIMEOUT_MS)
     panel.set_document(None)
+
+
+def test_the_settings_form_names_each_parts_role_or_the_node_that_does_not_fit(qtbot) -> None:
+    from app.gui.training.settings_form import SettingsForm
+    from tests.unit.test_recipes import vae_graph
+
+    document = Document(Project(graph=vae_graph(decoder_in=3), name="vae", training={"recipe": "vae", "loss": "mse"}))
+    form = SettingsForm(document)
+    qtbot.addWidget(form)
+    form.show()
+    assert form.recipe_roles.isVisible() and "'z'" in form.recipe_roles.text()
+    assert "latent size is 2" in form.recipe_roles.text()
+    node = document.graph.node_by_name("z")
+    assert node is not None
+    document.edit("fix the latent size", lambda g: g.set_param(node.id, "batch_shape", [None, 2]))
+    qtbot.waitUntil(lambda: "encoder: the sub-graph from Input 'pixels'" in form.recipe_roles.text(), timeout=5000)
+    document.set_training({"recipe": "supervised"})
+    assert not form.recipe_roles.isVisible()
+    form.set_document(None)

@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.core.recipes import RecipeError, plan_recipe
 from app.core.training_settings import (
     CLASS_WEIGHTS,
     DEFAULT_SETTINGS,
@@ -211,6 +212,11 @@ class SettingsForm(QWidget):
             for key in keys:
                 self._add_field(key, form, box)
             layout.addWidget(box)
+            if title == "Recipe":
+                self.recipe_roles = QLabel(box)  # which sub-graph plays which part, or why none fits
+                self.recipe_roles.setWordWrap(True)
+                self.recipe_roles.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+                form.addRow(self.recipe_roles)
             if title == "Learning-rate schedule":
                 self.schedule_preview = QLabel(box)
                 self.schedule_preview.setWordWrap(True)
@@ -303,7 +309,8 @@ class SettingsForm(QWidget):
 
     def set_document(self, document: Document | None) -> None:
         follow_document(self._document, document, {"settings_changed": self.refresh,
-                                                   "locked_changed": self._locked_changed})
+                                                   "locked_changed": self._locked_changed,
+                                                   "analysis_changed": self._show_roles})
         self._document = document
         self._locked_changed(document.locked if document is not None else False)
         self.refresh()
@@ -358,6 +365,7 @@ class SettingsForm(QWidget):
             self._show_value(field, settings.get(key))
         self._update_visibility(settings)
         self._show_problems()
+        self._show_roles()
         self._show_schedule(settings)
 
     def _show_value(self, field: _Field, value: Any) -> None:
@@ -392,6 +400,27 @@ class SettingsForm(QWidget):
                     text = value if isinstance(value, str) else ""
                     if editor.text() != text:
                         editor.setText(text)
+
+    def _show_roles(self, _analysis: object = None) -> None:
+        """Under the recipe: the role each sub-graph plays, or, in red, why the graph does not fit
+        (naming the node), from the core's shapes: no Keras, so it follows every edit."""
+        document = self._document
+        recipe = self._settings().get("recipe")
+        if document is None or recipe == "supervised" or not isinstance(recipe, str):
+            self.recipe_roles.hide()
+            return
+        analysis = document.analysis
+        try:
+            plan = None if analysis is None or not analysis.valid else \
+                plan_recipe(document.graph, self._settings(), analysis)
+        except (RecipeError, KeyError) as err:
+            text, color = (str(err) if isinstance(err, RecipeError) else ""), ERROR
+        else:
+            text = plan.describe() if plan is not None else "Fix the model's problems first; then the roles show here."
+            color = TEXT_MUTED
+        self.recipe_roles.setText(text)
+        self.recipe_roles.setStyleSheet(f"color: {color};")
+        self.recipe_roles.setVisible(bool(text))
 
     def _update_visibility(self, settings: dict[str, Any]) -> None:
         optimizer, schedule = settings.get("optimizer"), settings.get("schedule")
