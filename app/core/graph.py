@@ -278,7 +278,7 @@ class Graph:
     def add_shared_call(self, node_id: str, position: Position | None = None, node_id_new: str | None = None) -> Node:
         """Call ``node_id``'s layer once more (same weights): a new node that shares its layer and config."""
         owner = self.node(self.layer_owner(node_id))
-        if owner.class_name == "InputLayer" or (owner.spec is not None and owner.spec.is_application):
+        if not shareable(owner):
             raise GraphError(f"{owner.name} cannot be shared: only layers are called several times")
         x, y = owner.position
         node = self.add_node(owner.class_name, self.unique_name(f"{owner.name}_call"), owner.config,
@@ -296,6 +296,8 @@ class Graph:
             if target.class_name != node.class_name:
                 raise GraphError(f"{node.name} is a {node.class_name}; it cannot call {target.name}'s "
                                  f"{target.class_name}")
+            if not shareable(target):
+                raise GraphError(f"{target.name} cannot be shared: only layers are called several times")
             node.config = copy.deepcopy(target.config)
         if node.shared_with == owner:
             return
@@ -553,6 +555,13 @@ class Graph:
         """Node ids downstream of ``start``, itself included (what an edit can affect)."""
         yield start
         yield from nx.descendants(self._nx, start)
+
+
+def shareable(node: Node) -> bool:
+    """Whether several nodes may call this node's layer: a layer, not an Input, backbone or operation."""
+    spec = node.spec
+    return node.class_name != "InputLayer" and spec is not None and not spec.is_application \
+        and not spec.is_operation
 
 
 def _pos(position: Iterable[float]) -> Position:

@@ -20,7 +20,7 @@ import networkx as nx
 from app.core.catalog import LayerSpec, classes_tagged
 from app.core.catalog.rules import fmt_shape
 from app.core.catalog.spec import RNN_TAG, RNN_WRAPPER_TAG, Fix, Shape, ShapeError
-from app.core.graph import Edge, Graph, Node, name_problem, name_warning, tf_safe_name
+from app.core.graph import Edge, Graph, Node, name_problem, name_warning, shareable, tf_safe_name
 from app.core.input_hints import batch_axis_hint
 from app.core.limits import (
     INT64_MAX,
@@ -299,7 +299,10 @@ def _count_shared_once(graph: Graph, infos: dict[str, NodeInfo]) -> None:
         info, owner = infos[node.id], graph.node(owner_id)
         owned = infos.get(owner_id)
         problem = None
-        if owner.class_name != node.class_name or owner.config != node.config:
+        if not shareable(owner):
+            problem = (f"calls the layer of '{owner.name}', which cannot be shared: Inputs, backbones and Keras "
+                       "operations are used once. Give this node its own layer.")
+        elif owner.class_name != node.class_name or owner.config != node.config:
             problem = (f"calls the shared layer of '{owner.name}' but its settings differ from it; a shared layer "
                        "has one set of settings. Edit either node and both change.")
         elif info.ok and owned is not None and owned.ok and owned.params != info.params:

@@ -116,3 +116,19 @@ def test_python_export_makes_the_layer_once_and_calls_it_twice() -> None:
     script = generate_python(Project(graph=g, name="siamese"))
     assert script.count("layers.Dense(") == 1
     assert "tower = tower_layer(a)" in script and "tower_call = tower_layer(b)" in script
+
+
+def test_inputs_and_operations_are_not_shared_even_from_a_file() -> None:
+    g = Graph()
+    x = g.add_node("InputLayer", "x", {"batch_shape": [None, 4]})
+    double = g.add_node("ops.Multiply", "double", {"constant": 2.0})
+    with pytest.raises(GraphError, match="only layers"):
+        g.add_shared_call(double.id)
+    again = g.add_node("ops.Multiply", "again", {"constant": 2.0})
+    g.connect(x.id, double.id, "x")
+    g.connect(x.id, again.id, "x")
+    data = g.to_dict()
+    data["nodes"][2]["shared_with"] = double.id  # as a hand-edited file could say
+    loaded = Graph.from_dict(data)
+    (problem,) = analyze(loaded).problems_for(again.id)
+    assert problem.code == "shared_layer" and "cannot be shared" in problem.message
