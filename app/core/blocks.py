@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import copy
 import itertools
+import weakref
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
@@ -456,9 +457,21 @@ def block_ports(graph: Graph, tree: BlockTree, block_id: str) -> BlockPorts:
     return _ports(graph, inside)
 
 
+_RANKS: weakref.WeakKeyDictionary[Graph, tuple[int, dict[str, int]]] = weakref.WeakKeyDictionary()
+"""Each graph's node -> position in graph order, until its structure changes (cards ask per block)."""
+
+
+def _rank(graph: Graph) -> dict[str, int]:
+    cached = _RANKS.get(graph)
+    if cached is None or cached[0] != graph.structure_revision:
+        order = graph.topological_order() if not graph.cyclic_components() else graph.node_order()
+        cached = (graph.structure_revision, {nid: i for i, nid in enumerate(order)})
+        _RANKS[graph] = cached
+    return cached[1]
+
+
 def _ports(graph: Graph, inside: set[str]) -> BlockPorts:
-    rank = {nid: i for i, nid in enumerate(graph.topological_order())} if not graph.cyclic_components() else {
-        nid: i for i, nid in enumerate(graph.node_order())}
+    rank = _rank(graph)
     ins: list[Edge] = []
     outs: list[Edge] = []
     for nid in inside:
