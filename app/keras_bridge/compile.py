@@ -7,7 +7,6 @@ so a model that compiles always matches what ``layerforge check`` showed.
 
 from __future__ import annotations
 
-import copy
 import sys
 import threading
 from collections.abc import Iterator
@@ -78,8 +77,7 @@ def compile_graph(graph: Graph, name: str = "model", analysis: Analysis | None =
         layer = shared.get(owner)
         if layer is None:
             first = graph.node(owner)  # the layer bears its owner's name, whichever call comes first
-            # A copy: Keras' from_config may take nested configs apart (StackedRNNCells pops its cells).
-            layer = build_layer(node.class_name, first.name, copy.deepcopy(first.config), shapes)
+            layer = build_layer(node.class_name, first.name, first.config, shapes)
             shared[owner] = layer
         if spec.is_application:
             tensors[node_id] = [_call_backbone(layer, node.config, inputs)]

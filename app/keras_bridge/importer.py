@@ -38,7 +38,7 @@ from app.core.catalog.ops import INTERNAL_LAYERS
 from app.core.catalog.ops import KERAS_CLASSES as OPERATION_CLASSES
 from app.core.catalog.ops import PREFIX as OPERATION_PREFIX
 from app.core.catalog.recurrent import STATE_PORTS
-from app.core.catalog.recurrent_cells import CELL_CLASSES, CELL_KINDS
+from app.core.catalog.recurrent_cells import CELL_CLASSES
 from app.core.catalog.spec import LayerSpec
 from app.core.graph import Graph
 from app.core.layout import apply_layout
@@ -1138,8 +1138,6 @@ def _config(layer: _Layer, class_name: str, shapes: Sequence[Any] | None = None)
     """The node config; a value Keras cannot do without must be in the file (we would
     otherwise show our default, e.g. 32 units, as if the model had it)."""
     config = normalize_config(class_name, layer.config, shapes)
-    if class_name == "RNN" and isinstance(config.get("cell"), dict):
-        config["cell"] = _canonical_cell(config["cell"])
     spec = get_spec(class_name)
     required = ["batch_shape"] if class_name == "InputLayer" else [
         p.name for p in (spec.params if spec else ()) if p.required]
@@ -1148,21 +1146,6 @@ def _config(layer: _Layer, class_name: str, shapes: Sequence[Any] | None = None)
         listed = ", ".join(repr(key) for key in missing)
         raise ImportRefused(f"{layer.where} has no {listed}, which Keras needs to build a {class_name}")
     return config
-
-
-def _canonical_cell(value: dict[str, Any]) -> dict[str, Any]:
-    """RNN's cell in the catalog's form: a cell's settings are its layer's (LSTMCell's are LSTM's less the
-    loop's), so they are normalised as that layer's; a StackedRNNCells' cells one by one."""
-    config = value.get("config")
-    if not isinstance(config, dict):
-        return value
-    if value.get("class_name") == "StackedRNNCells" and isinstance(config.get("cells"), list):
-        cells = [_canonical_cell(c) if isinstance(c, dict) else c for c in config["cells"]]
-        return {**value, "config": {**config, "cells": cells}}
-    layer = CELL_KINDS.get(value.get("class_name", ""))
-    if layer is None:
-        return value
-    return {**value, "config": normalize_config(layer, config, None, keep_name=True)}
 
 
 def _only_masks(op: _Layer, by_key: dict[str, _Layer]) -> bool:

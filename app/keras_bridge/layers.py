@@ -6,6 +6,7 @@ never name an arbitrary class or function.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -38,7 +39,8 @@ def build_layer(class_name: str, name: str, config: Mapping[str, Any], input_sha
     if spec.is_operation:
         return build_operation(spec, name, config)
     cls = _internal_class(spec) if spec.module != "keras.layers" else getattr(keras.layers, class_name)
-    return cls.from_config({"name": name, **config})
+    # A copy: Keras' from_config may take nested configs apart (StackedRNNCells pops its cells).
+    return cls.from_config(copy.deepcopy({"name": name, **config}))
 
 
 _OBJECT_KINDS = frozenset({ParamKind.INITIALIZER, ParamKind.REGULARIZER, ParamKind.CONSTRAINT, ParamKind.LAYER})

@@ -20,6 +20,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from app.core.catalog import CATALOG, get_spec
+from app.core.catalog.recurrent_cells import CELL_CLASSES, CELL_KINDS, CELL_SPECS
 from app.core.catalog.spec import INITIALIZERS, KERAS_OBJECTS, LayerSpec, Param, ParamKind
 
 Shape = Sequence[int | None]
@@ -200,6 +201,8 @@ def wrapped_layer(value: Any) -> Any:
             or not isinstance(value.get("config", {}), Mapping):
         return normalize_value(value)
     class_name = value["class_name"]
+    if class_name in CELL_CLASSES:
+        return _cell(value)
     spec = get_spec(class_name)
     inner = normalize_config(class_name, value.get("config", {}), None, keep_name=True)
     if spec is not None:
@@ -208,6 +211,23 @@ def wrapped_layer(value: Any) -> Any:
     module = "keras.layers" if spec is not None else value.get("module")
     return {"module": module, "class_name": class_name, "config": inner,
             "registered_name": value.get("registered_name"), **extra}
+
+
+def _cell(value: Mapping[str, Any]) -> dict[str, Any]:
+    """RNN's cell: a cell's settings are its layer's less the loop's (LSTMCell's are LSTM's), so they
+    are normalised as that layer's, defaults filled in; a StackedRNNCells' cells one by one."""
+    config = dict(value.get("config", {}))
+    if value["class_name"] == "StackedRNNCells":
+        cells = config.get("cells")
+        inner = {k: normalize_value(v) for k, v in config.items() if k != "cells"}
+        if isinstance(cells, list):
+            inner["cells"] = [_cell(c) if isinstance(c, Mapping) and c.get("class_name") in CELL_SPECS else
+                              normalize_value(c) for c in cells]
+    else:
+        inner = {**CELL_SPECS[value["class_name"]].default_config(),
+                 **normalize_config(CELL_KINDS[value["class_name"]], config, None, keep_name=True)}
+    return {"module": "keras.layers", "class_name": value["class_name"], "config": inner,
+            "registered_name": value.get("registered_name")}
 
 
 _WRAPPED_KEYS = frozenset({"module", "class_name", "config", "registered_name", "build_config", "shared_object_id"})
