@@ -276,3 +276,39 @@ def _without_cell_names(value: Any) -> Any:
     if isinstance(value, list):
         return [_without_cell_names(v) for v in value]
     return value
+
+
+@pytest.mark.parametrize("steps", [6, 4], ids=["fitting-mask", "short-mask"])
+@pytest.mark.parametrize("class_name", ["Bidirectional", "RNN"])
+def test_wrapper_and_cell_loop_take_an_explicit_mask_like_keras(class_name: str, steps: int) -> None:
+    """``Bidirectional(LSTM)(x, mask=m)`` and ``RNN(GRUCell)(x, mask=m)``: shapes and weights as Keras
+    builds them; a mask with other timesteps is refused here and fails in Keras on real data."""
+    g = Graph()
+    x = g.add_node("InputLayer", "x", {"batch_shape": [None, 6, 3]})
+    m = g.add_node("InputLayer", "m", {"batch_shape": [None, steps], "dtype": "bool"})
+    config = ({"layer": {"module": "keras.layers", "class_name": "LSTM", "config": {"units": 4},
+                         "registered_name": None}} if class_name == "Bidirectional"
+              else {"cell": {"module": "keras.layers", "class_name": "GRUCell", "config": {"units": 4},
+                             "registered_name": None}})
+    node = g.add_node(class_name, "seq", config)
+    g.connect(x.id, node.id)
+    g.connect(m.id, node.id, "mask")
+    analysis = analyze(g)
+    if steps != 6:
+        assert [p.port for p in analysis.problems_for(node.id)] == ["mask"]
+    layer = (keras.layers.Bidirectional(keras.layers.LSTM(4)) if class_name == "Bidirectional"
+             else keras.layers.RNN(keras.layers.GRUCell(4)))
+    xs, ms = keras.Input((6, 3)), keras.Input((steps,), dtype="bool")
+    model = keras.Model([xs, ms], layer(xs, mask=ms))
+    try:
+        model.predict([np.ones((2, 6, 3)), np.ones((2, steps), dtype=bool)], verbose=0)
+        runs = True
+    except Exception:  # a failure on real data is Keras' refusal
+        runs = False
+    assert runs == (steps == 6)
+    if steps == 6:
+        assert analysis.valid, [p.message for p in analysis.errors]
+        assert analysis.nodes[node.id].output_shapes == [tuple(model.outputs[0].shape)]
+        assert analysis.total_params == model.count_params()
+        compiled = compile_graph(g)
+        assert compiled.count_params() == model.count_params()

@@ -586,6 +586,15 @@ def _bidirectional_output(cfg: Config, inputs: Sequence[Shape]) -> Shape:
     return tuple(out)
 
 
+def _bidirectional_outputs(cfg: Config, by_port: Mapping[str, Shape]) -> list[Shape]:
+    """One output (merge_mode=None stays refused); an explicit mask goes to both directions."""
+    sequence = by_port["input"]
+    out = _bidirectional_output(cfg, [sequence])
+    if "mask" in by_port:
+        _check_mask(by_port["mask"], sequence, "Bidirectional")
+    return [out]
+
+
 def _bidirectional_count(cfg: Config, inputs: Sequence[Shape]) -> tuple[int, int]:
     fwd_spec, fwd, bwd_spec, bwd = _bidirectional_parts(cfg)
     check_sequence(inputs[0], f"Bidirectional({fwd_spec.title})")
@@ -612,7 +621,10 @@ BIDIRECTIONAL = LayerSpec(
               choices=RECURRENT_CLASSES, nullable=True, advanced=True, check=_backward_layer_check),
     ),
     output=_bidirectional_output,
+    outputs=_bidirectional_outputs,
     count=_bidirectional_count,
+    ports=(PortSpec(), PortSpec("mask", optional=True)),
+    call="recurrent",
     doc=LayerDoc(
         summary="Runs a recurrent layer over the sequence forwards and a copy of it backwards, then combines "
         "both, so every step sees what comes before and after it.",

@@ -15,6 +15,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from app.core.catalog.recurrent import (
+    _check_mask,
     _recurrent_macs,
     _recurrent_params,
     _recurrent_weights,
@@ -153,10 +154,7 @@ def _rnn_outputs(cfg: Config, by_port: Mapping[str, Shape]) -> list[Shape]:
     sequence = by_port["input"]
     out = _rnn_output(cfg, [sequence])
     if "mask" in by_port:
-        mask = by_port["mask"]
-        if len(mask) != 2 or (None not in (mask[1], sequence[1]) and mask[1] != sequence[1]):
-            raise ShapeError(f"RNN's mask must be (batch, timesteps) = {fmt_shape((sequence[0], sequence[1]))}, one "
-                             f"true/false per step, but gets {fmt_shape(mask)}.", port="mask")
+        _check_mask(by_port["mask"], sequence, "RNN")
     if not cfg["return_state"]:
         return [out]
     cells = _cells(cfg)
