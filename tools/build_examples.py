@@ -367,10 +367,10 @@ def denoising_autoencoder() -> Project:
         "with the clean digit, so the network cannot just copy pixels: it must learn what strokes of a "
         "digit look like. Two strided convolutions shrink 28x28 to a 7x7x8 code (392 numbers for 784 "
         "pixels); two rounds of UpSampling2D (each pixel copied into a 2x2 block) and a convolution grow "
-        "it back (this avoids the checkerboard pattern transposed convolutions tend to draw). The live view shows inputs and "
-        "reconstructions after every epoch. Measured with seed 0 on the test split: the reconstruction error "
-        "(binary cross-entropy per pixel) falls from 0.69 untrained to 0.084 after the 8 default epochs "
-        "(20 seconds on a two-core laptop).",
+        "it back (this avoids the checkerboard pattern transposed convolutions tend to draw). The live view "
+        "shows inputs and reconstructions after every epoch. Measured with seed 0 on the test split: the "
+        "reconstruction error (binary cross-entropy per pixel) falls from 0.69 untrained to 0.084 after the "
+        "8 default epochs (20 seconds on a two-core laptop).",
         {"recipe": "autoencoder", "denoise": "gaussian", "denoise_strength": 0.3, "loss": "binary_crossentropy",
          "metrics": [], "epochs": 8, "batch_size": 64, "validation_split": 0.1, "test_split": 0.1},
         {"name": "mnist_5k"},
@@ -437,7 +437,8 @@ def dcgan_mnist() -> Project:
     return b.project(
         "DCGAN that draws digits",
         "Two networks that learn by competing. The generator (from Input 'noise') turns 64 random numbers "
-        "into a 28x28 image, doubling its size twice with UpSampling2D and a convolution; the discriminator (from Input 'digit_image') "
+        "into a 28x28 image, doubling its size twice with UpSampling2D and a convolution; the discriminator "
+        "(from Input 'digit_image') "
         "looks at an image and gives one score: real digit or fake. The GAN recipe alternates, batch by "
         "batch: first the discriminator learns to tell real digits from the generator's, then the "
         "generator learns to fool the discriminator. Neither network ever sees a label, and the generator "
