@@ -157,6 +157,8 @@ class Graph:
         self._ids = itertools.count(1)
         self.output_order: list[str] = []
         self.output_ports: dict[str, list[int]] = {}
+        self._calls: dict[str, list[str]] = {}
+        """Shared layers: the owning node's id -> the ids of its other calls (kept so a lookup is not a scan)."""
         """Outputs other than a node's first that are model outputs (an encoder's states: {id: [1, 2]});
         a node listed here is a model output at these ports instead of port 0."""
         self.revision = 0
@@ -272,8 +274,7 @@ class Graph:
     def shared_group(self, node_id: str) -> list[str]:
         """Every node that calls the same layer as ``node_id``, the owner first; just ``[node_id]`` if not shared."""
         owner = self.layer_owner(node_id)
-        calls = [n.id for n in self._nodes.values() if n.shared_with == owner and n.id != owner]
-        return [owner, *calls]
+        return [owner, *self._calls.get(owner, ())]
 
     def add_shared_call(self, node_id: str, position: Position | None = None, node_id_new: str | None = None) -> Node:
         """Call ``node_id``'s layer once more (same weights): a new node that shares its layer and config."""
@@ -301,11 +302,22 @@ class Graph:
             node.config = copy.deepcopy(target.config)
         if node.shared_with == owner:
             return
-        node.shared_with = owner
+        self._link(node, owner)
         self._touch(node_id)
         self._bump(structure=True)
         self.node_changed.emit(node)
         self.changed.emit()
+
+    def _link(self, node: Node, owner: str | None) -> None:
+        if node.shared_with is not None:
+            calls = self._calls.get(node.shared_with, [])
+            if node.id in calls:
+                calls.remove(node.id)
+            if not calls:
+                self._calls.pop(node.shared_with, None)
+        node.shared_with = owner
+        if owner is not None:
+            self._calls.setdefault(owner, []).append(node.id)
 
     def unique_name(self, base: str, exclude: str | None = None) -> str:
         """Keras-style names: ``dense``, ``dense_1``, ``dense_2`` ..."""
@@ -359,7 +371,9 @@ class Graph:
 
     def remove_node(self, node_id: str) -> Node:
         node = self.node(node_id)
-        calls = self.shared_group(node_id)[1:] if node.shared_with is None else []
+        calls = list(self._calls.get(node_id, ()))
+        if node.shared_with is not None:
+            self._link(node, None)
         for edge in self.in_edges(node_id) + self.out_edges(node_id):
             self._remove_edge(edge)
         del self._nodes[node_id]
@@ -544,7 +558,7 @@ class Graph:
         for n in data.get("nodes", []):
             owner = n.get("shared_with")
             if owner is not None and owner in graph and owner != n["id"]:
-                graph.node(n["id"]).shared_with = owner
+                graph._link(graph.node(n["id"]), owner)
         return graph
 
     def copy(self) -> Graph:
