@@ -6,7 +6,10 @@ is not even imported here: the archive is opened with :mod:`zipfile` (never extr
 against the catalog's allow-list *before* anything is built. What passes is plain data:
 catalog layer classes, and a short list of Keras initializers, regularizers, constraints
 and dtype policies. Lambda layers, custom (registered) classes, functions, modules outside
-Keras, unknown layers and shared layers are refused with a message naming the layer.
+Keras and unknown layers are refused with a message naming the layer. A layer called at several
+places (shared embeddings, Siamese towers) becomes one node per call, linked to the first
+(:meth:`app.core.graph.Graph.set_shared`); a recurrent layer's ``initial_state`` and explicit
+``mask`` arguments go to its ports, and its states, read as outputs 1 and 2, to edges from them.
 
 Nested models (a keras.applications backbone under a new head, a Sequential inside a
 Functional model) are laid out as their real layers, so every layer is editable, and kept
@@ -305,7 +308,7 @@ def _metadata_notes(archive: zipfile.ZipFile, info: zipfile.ZipInfo, path: str |
     return []
 
 
-# --- The checked walk: plain data, allow-listed classes, no shared layers ----------------------
+# --- The checked walk: plain data, allow-listed classes -------------------------------------------
 
 @dataclass(frozen=True)
 class _Ref:
