@@ -45,12 +45,14 @@ def test_an_autoencoder_run_shows_inputs_and_reconstructions_after_each_epoch(pa
         assert panel.start_training()
         assert views.isVisible() and views.recipe == "autoencoder"
         qtbot.waitUntil(lambda: views.grid_epoch is not None and views.grid_epoch >= 1, timeout=TRAIN_TIMEOUT_MS)
-        first = views.grid.copy()
     assert finished.args[0].status == "finished", finished.args[0].reason
-    qtbot.waitUntil(lambda: views.grid_epoch == 2, timeout=10_000)
+    qtbot.waitUntil(lambda: views.grid_epoch == 2, timeout=10_000)  # the last epoch's pictures, whatever was skipped
     # three rows of 8 digits (8x8 each, 1 px gaps): input, masked input, reconstruction
     assert views.grid.shape == (3 * 9 - 1, 8 * 9 - 1)
-    assert not np.array_equal(first[18:], views.grid[18:])  # the reconstructions changed with the weights
+    clean, masked, rebuilt = views.grid[0:8], views.grid[9:17], views.grid[18:26]
+    hidden = (masked == 0) & (clean > 0)
+    assert 0.15 < hidden.sum() / (clean > 0).sum() < 0.45  # masking hid about 30 % of the input, not the target
+    assert not np.array_equal(rebuilt, clean) and 0 < views.redraws <= 3
     assert "input, noisy input, reconstruction" in views.caption.text()
     assert views.picture.pixmap() is not None and not views.picture.pixmap().isNull()
     assert "could not be shown" not in panel.status_label.text()
