@@ -29,6 +29,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "train": ("app.commands.train", "Train a project on a dataset with live progress; save the trained model."),
     "weights": ("app.commands.weights", "Show a project's weights, or load them from a weights file by layer name."),
     "follow": ("app.commands.follow", "Watch a run's metrics log (a job's metrics.jsonl) live, as train shows it."),
+    "job": ("app.commands.job", "Write a self-contained training job folder (model, data, train.py) to run elsewhere."),
     "sweep": ("app.commands.sweep", "Search hyperparameters (Optuna); every trial is kept as a run."),
     "datasets": ("app.commands.datasets", "List the bundled datasets that work offline."),
     "diagram": ("app.gui.diagram_command", "Draw a project or .keras model as the canvas shows it, to a PNG or SVG."),

@@ -79,7 +79,10 @@ def export_saved_model(model: Any, path: str | os.PathLike[str]) -> Verified:
             got = _run_saved_model(tmp, xs)
         diff = _compare(expected, got, "SavedModel")
         verified = _verified(target, "SavedModel", diff, expected)
-        _replace_folder(tmp, target)
+        try:
+            replace_folder(tmp, target)
+        except OSError as err:
+            raise DeployError(f"{os.fspath(target)}: cannot write the folder: {err.strerror or err}") from None
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return verified
@@ -347,19 +350,20 @@ def _write(target: Path, write: Callable[[Path], object], suffix: str) -> None:
         raise DeployError(f"{os.fspath(target)}: cannot write the file: {err.strerror or err}") from None
 
 
-def _replace_folder(tmp: Path, target: Path) -> None:
-    """Move the finished folder in; an earlier SavedModel there is moved aside first and then removed."""
+def replace_folder(tmp: Path, target: Path) -> None:
+    """Move the finished folder ``tmp`` to ``target``; a folder already there is moved aside first and
+    removed once the new one is in place (on failure it is put back). Raises OSError."""
     aside = None
     try:
         if target.exists():
             aside = target.parent / f".{target.name}.layerforge-old-{os.getpid()}-{uuid.uuid4().hex[:12]}"
             os.replace(target, aside)
         os.replace(tmp, target)
-    except OSError as err:
+    except OSError:
         if aside is not None and not target.exists():
             with contextlib.suppress(OSError):
                 os.replace(aside, target)
-        raise DeployError(f"{os.fspath(target)}: cannot write the folder: {err.strerror or err}") from None
+        raise
     fsync_folder(target.parent)
     if aside is not None:
         shutil.rmtree(aside, ignore_errors=True)
@@ -396,4 +400,4 @@ EXPORTERS: dict[str, Callable[[Any, str | os.PathLike[str]], Verified]] = {
     "saved_model": export_saved_model, "tflite": export_tflite, "onnx": export_onnx}
 
 __all__ = ["ATOL", "BATCH", "EXPORTERS", "FORMATS", "RTOL", "DeployError", "Verified", "clean_stale_folders",
-           "conversion_message", "export_onnx", "export_saved_model", "export_tflite", "sample"]
+           "conversion_message", "export_onnx", "export_saved_model", "export_tflite", "replace_folder", "sample"]
