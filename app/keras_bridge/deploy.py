@@ -118,7 +118,8 @@ def export_onnx(model: Any, path: str | os.PathLike[str]) -> Verified:
 
     def write(tmp: Path) -> None:
         with _converting("ONNX", model):
-            model.export(os.fspath(tmp), format="onnx", verbose=False)
+            inference, signature = inference_model(model)
+            inference.export(os.fspath(tmp), format="onnx", input_signature=signature, verbose=False)
         with _running("ONNX"):
             got = _run_onnx(tmp, model, xs)
         box["diff"] = _compare(expected, got, "ONNX")
@@ -227,7 +228,34 @@ def _output_order(key: str) -> tuple[int, str]:
 
 def _saved_model(model: Any, folder: Path) -> None:
     with _converting("SavedModel", model):
-        model.export(os.fspath(folder), format="tf_saved_model", verbose=False)
+        inference, signature = inference_model(model)
+        inference.export(os.fspath(folder), format="tf_saved_model", input_signature=signature, verbose=False)
+
+
+def inference_model(model: Any) -> tuple[Any, list[Any]]:
+    """``model`` called with ``training=False``, and the input signature to export it with.
+
+    ``model.export`` traces ``model(x)`` with ``training`` unset, and Keras' augmentation layers
+    (RandomRotation, RandomZoom, ...) default to training there: the exported model served
+    randomly rotated predictions (measured on the vgg_augmented example: 0.005 off Keras, never
+    twice the same) and carried random ops no converter takes. This thin wrapper fixes inference.
+    """
+    import keras
+
+    class Inference(keras.Model):
+        def __init__(self, inner: Any) -> None:
+            super().__init__(name=inner.name)
+            self.inner = inner
+
+        def call(self, inputs: Any) -> Any:
+            return self.inner(inputs, training=False)
+
+    specs = [keras.InputSpec(shape=tuple(t.shape), dtype=t.dtype, name=getattr(t, "name", None))
+             for t in model.inputs]
+    wrapped = Inference(model)
+    xs, _ = sample(model, batch=1)
+    wrapped(xs[0] if len(xs) == 1 else xs)  # built, as export requires
+    return wrapped, [specs[0] if len(specs) == 1 else specs]
 
 
 def _convert_tflite(folder: Path, model: Any) -> bytes:
@@ -400,4 +428,5 @@ EXPORTERS: dict[str, Callable[[Any, str | os.PathLike[str]], Verified]] = {
     "saved_model": export_saved_model, "tflite": export_tflite, "onnx": export_onnx}
 
 __all__ = ["ATOL", "BATCH", "EXPORTERS", "FORMATS", "RTOL", "DeployError", "Verified", "clean_stale_folders",
-           "conversion_message", "export_onnx", "export_saved_model", "export_tflite", "replace_folder", "sample"]
+           "conversion_message", "export_onnx", "export_saved_model", "export_tflite", "inference_model",
+           "replace_folder", "sample"]

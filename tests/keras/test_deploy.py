@@ -166,3 +166,23 @@ def test_saved_model_replaces_an_earlier_one_but_never_another_folder(tmp_path: 
     assert [p.name for p in mine.iterdir()] == ["cat.jpg"]
     with pytest.raises(DeployError, match=r"must end in \.tflite"):
         export_tflite(model, tmp_path / "net.lite")
+
+
+def augmented_model() -> Any:
+    image = keras.Input((16, 16, 1), name="image")
+    x = keras.layers.RandomRotation(0.2, name="rotate")(image)
+    x = keras.layers.Conv2D(4, 3, name="conv")(x)
+    x = keras.layers.GlobalAveragePooling2D(name="pool")(x)
+    return keras.Model(image, keras.layers.Dense(3, name="head")(x), name="augmented")
+
+
+@pytest.mark.parametrize("fmt", list(TARGETS))
+def test_augmentation_layers_are_exported_for_inference(tmp_path: Path, fmt: str) -> None:
+    """model.export alone traced RandomRotation in training mode: random outputs, random ops."""
+    model = augmented_model()
+    file_name, exporter = TARGETS[fmt]
+    assert exporter(model, tmp_path / file_name).max_abs_diff <= TOLERANCE
+    x = batch(model, rows=3)
+    first, again = run_artifact(fmt, tmp_path / file_name, x), run_artifact(fmt, tmp_path / file_name, x)
+    assert np.array_equal(first, again)
+    assert np.max(np.abs(first - np.asarray(model(x, training=False)))) <= TOLERANCE
