@@ -37,6 +37,8 @@ class Dataset:
     ordered: bool = False
     image_shape: tuple[int, int, int] | None = None
     """(H, W, C) of image data, kept when ``x`` is flattened so previews can still draw the images."""
+    input_columns: dict[str, tuple[int, int]] | None = None
+    """Columns [start, stop) of ``x`` that feed the Input of each name, for sets made for a many-input model."""
 
     @property
     def n_classes(self) -> int | None:

@@ -199,6 +199,10 @@ class _Planner:
         """Which part of each sample feeds which Input: all of it, or the columns the ref maps to it."""
         ds, mapping = self.ds, self.ref.get("inputs")
         names = ", ".join(f"'{s.name}' {fmt(s.shape)}" for s in inputs)
+        if mapping is None and ds.input_columns:
+            mapping = self._named_columns(inputs, ds.input_columns)
+            if mapping is None:
+                return []
         if mapping is not None:
             if not isinstance(mapping, Mapping):
                 self.problems.append('the dataset option "inputs" must map each Input name to its columns, e.g. '
@@ -250,6 +254,20 @@ class _Planner:
                                      "a table whose columns the dataset option \"inputs\" shares out")
             return []
         return [(inputs[0], None, f"'{self.name}'")]
+
+    def _named_columns(self, inputs: list[TensorSpec],
+                       columns: Mapping[str, tuple[int, int]]) -> dict[str, str] | None:
+        """The dataset's own columns per Input name, when the model's Inputs carry exactly those names."""
+        if {s.name for s in inputs} != set(columns):
+            wanted = " and ".join(f"'{name}'" for name in columns)
+            have = ", ".join(f"'{s.name}'" for s in inputs)
+            self.problems.append(f"'{self.name}' feeds {len(columns)} Input{'s' if len(columns) > 1 else ''} named "
+                                 f"{wanted}, but the model's Inputs are {have}: rename them, or say which columns "
+                                 "feed which Input with the dataset option \"inputs\"")
+            return None
+        self.notes.append("fed " + ", ".join(f"Input '{name}' from columns {start}-{stop - 1}"
+                                              for name, (start, stop) in columns.items()) + f" of '{self.name}'")
+        return {name: f"columns {start}-{stop - 1}" for name, (start, stop) in columns.items()}
 
     def input_step(self, spec: TensorSpec, select: np.ndarray | None, source: str) -> Step | None:
         ds = self.ds
@@ -431,6 +449,8 @@ class _Planner:
         node = self.graph.node(out.node_id)
         loss = str(self.settings["loss"])
         if self.ds.task == "classification":
+            if self.ds.y.ndim > 1:
+                return self._sequence_target(out, node, loss)
             return self._class_target(out, node, loss)
         if loss in CLASSIFICATION_LOSSES:
             self.problems.append(f"{loss} is for classes, but '{self.name}' is a regression set (it predicts "
@@ -545,8 +565,56 @@ class _Planner:
             return None
         return ids
 
+    def _sequence_target(self, out: TensorSpec, node: Node,
+                         loss: str) -> Callable[[Part, dict[str, np.ndarray]], np.ndarray] | None:
+        """A class at every step: y (N, T) of class ids or (N, T, C) one-hot, for an output of (T, C)."""
+        y = self.ds.y
+        steps = int(y.shape[1])
+        k = int(y.shape[2]) if y.ndim == 3 else (self.ds.n_classes or int(y.max()) + 1)
+        where = f"Output '{out.name}'"
+        before = len(self.problems)
+        if y.ndim > 3:
+            self.problems.append(f"the targets of '{self.name}' have shape {fmt(tuple(y.shape[1:]))} per sample; "
+                                 f"classes per step are (steps,) ids or (steps, classes) one-hot")
+            return None
+        if len(out.shape) != 2:
+            self.problems.append(f"{where} gives shape {fmt(out.shape)} per sample, but '{self.name}' has a class at "
+                                 f"each of its {steps} steps: make it give ({steps}, {k}) (return_sequences on the "
+                                 f"last recurrent layer, then a Dense of {k} softmax units)")
+            return None
+        if out.shape[0] is not None and out.shape[0] != steps:
+            self.problems.append(f"{where} gives {out.shape[0]} steps but '{self.name}' has a class at each of "
+                                 f"{steps} steps: make it give ({steps}, {k})")
+        if out.shape[1] != k:
+            self.problems.append(f"{where} gives {out.shape[1]} values per step but '{self.name}' has {k} classes: "
+                                 f"{_units_fix(node, k)}")
+        if loss in BINARY_LOSSES or loss not in CLASSIFICATION_LOSSES:
+            self.problems.append(f"{loss} does not fit a choice of {k} classes at every step of '{self.name}': use "
+                                 "sparse_categorical_crossentropy")
+        if self.settings.get("class_weight") == "balanced":
+            self.problems.append(f"class_weight 'balanced' weighs each sample by its one class, but '{self.name}' "
+                                 "has a class at every step, which Keras cannot weigh so: set class_weight to none")
+        if len(self.problems) > before:
+            return None
+        if loss in ONE_HOT_LOSSES:
+            self.notes.append(f"one-hot encoded the classes of each of the {steps} steps for {loss} ({k} classes)")
+        else:
+            self.notes.append(f"a class id at each of the {steps} steps (targets ({steps},) per sample) for {loss}; "
+                              "accuracy counts each step")
+        one_hot = loss in ONE_HOT_LOSSES
+
+        def per_step(part: Part, xs: dict[str, np.ndarray]) -> np.ndarray:
+            values = part.y
+            if values.ndim == 3:
+                return values.astype(np.float32) if one_hot else values.argmax(axis=-1).astype(np.int64)
+            ids = values.astype(np.int64)
+            return np.eye(k, dtype=np.float32)[ids] if one_hot else ids
+        return per_step
+
     def class_weight(self, y: np.ndarray) -> dict[int, float] | None:
         if self.settings.get("class_weight") != "balanced":
+            return None
+        if y.ndim > 1:  # refused in _sequence_target
             return None
         if self.ds.task != "classification":
             self.notes.append(f"class_weight 'balanced' is ignored: '{self.name}' is a regression set")

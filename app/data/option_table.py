@@ -113,14 +113,18 @@ _TEXT_FILES = ("text_csv", "sentiment")
 _IMAGE_USERS = _names(IMAGE_SETS, "npz", "image_folder")
 
 OPTIONS: tuple[DatasetOption, ...] = (
-    DatasetOption("samples", "Samples", "How many samples to generate.", "int", _names(POINT_SET_NAMES, "shapes"),
-                  default=400, low=10, high=1_000_000, step=50, ranges=(("shapes", (5, 100_000)),),
-                  defaults=(("shapes", 500),)),
+    DatasetOption("samples", "Samples", "How many samples to generate.", "int",
+                  _names(POINT_SET_NAMES, "shapes", "reverse_sequences"), default=400, low=10, high=1_000_000, step=50,
+                  ranges=(("shapes", (5, 100_000)),), defaults=(("shapes", 500), ("reverse_sequences", 3000))),
     DatasetOption("noise", "Noise", "How much random jitter is added to the points: 0 = clean shapes, 0.3 = heavily "
                   "overlapping.", "float", _names(POINT_SET_NAMES), default=0.1, low=0.0, high=10.0, step=0.05,
                   defaults=tuple((name, entry[3]) for name, entry in POINT_SETS.items())),
     DatasetOption("seed", "Seed", "Random seed: the same seed gives the same data every time.", "int",
-                  _names(POINT_SET_NAMES, "shapes"), default=0, low=0, high=2**31 - 1),
+                  _names(POINT_SET_NAMES, "shapes", "reverse_sequences"), default=0, low=0, high=2**31 - 1),
+    DatasetOption("length", "Length", "How many letters each string has (the encoder's and the decoder's steps).",
+                  "int", _names("reverse_sequences"), default=5, low=1, high=200),
+    DatasetOption("symbols", "Letters", "How many different letters the strings use, from 'a' on.", "int",
+                  _names("reverse_sequences"), default=6, low=1, high=26),
     DatasetOption("window", "Window", "How many past time steps the model sees in each sample.", "int",
                   _names(SERIES_SETS), default=24, low=1, high=10_000,
                   defaults=(("co2", 24), ("sunspots", 22), ("stocks", 12))),

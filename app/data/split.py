@@ -1,5 +1,7 @@
 """Train / validation / test splits: stratified for classes, chronological for time series.
 
+Sequence targets (a class at every step, y of shape (N, T) or (N, T, C)) are split at random.
+
 Stratification is done here in numpy (largest-remainder allocation per class, the same idea
 as scikit-learn's ``train_test_split(stratify=...)``) so a split does not import scikit-learn.
 """
@@ -73,8 +75,9 @@ def _stratified(y: np.ndarray, n_val: int, n_test: int, rng: np.random.Generator
 def split_dataset(ds: Dataset, validation: float = 0.2, test: float = 0.1, seed: int = 0) -> Splits:
     """Split ``ds`` by the given fractions; a fraction of 0 gives ``None`` for that part.
 
-    Classes keep their proportions in every part when each class has at least two samples;
-    ordered data (time series) is cut in time order: train, then validation, then test.
+    Classes keep their proportions in every part when each class has at least two samples and
+    each sample has one class (not one per step); ordered data (time series) is cut in time
+    order: train, then validation, then test.
     """
     n = ds.n_samples
     if not (0 <= validation < 1 and 0 <= test < 1 and validation + test < 1):
@@ -91,6 +94,11 @@ def split_dataset(ds: Dataset, validation: float = 0.2, test: float = 0.1, seed:
         train, val, tst = order[:n - n_val - n_test], order[n - n_val - n_test:n - n_test], order[n - n_test:]
         notes.append("split in time order: the first samples train, later ones validate, the last ones test "
                      "(never shuffled, so the model is tested on the future)")
+    elif ds.task == "classification" and ds.y.ndim > 1:
+        notes.append("split at random, not stratified: each sample has a class at every step (a sequence), not one "
+                     "class to keep in proportion")
+        order = rng.permutation(n)
+        tst, val, train = order[:n_test], order[n_test:n_test + n_val], order[n_test + n_val:]
     elif ds.task == "classification" and (n_val or n_test):
         counts = np.bincount(ds.y.astype(np.int64))
         present = counts[counts > 0]

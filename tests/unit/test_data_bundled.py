@@ -28,6 +28,7 @@ DOCUMENTED = {
     "spirals": ("points", "classification", (2,), 400, 2),
     "shapes": ("image", "classification", (64, 64, 3), 500, 5),
     "sentiment": ("text", "classification", (40,), 600, 2),
+    "reverse_sequences": ("table", "classification", (5 * 6 + 5 * 7,), 3000, 6),
 }
 
 

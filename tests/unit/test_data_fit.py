@@ -396,6 +396,7 @@ EXAMPLE_REFS: dict[str, dict[str, Any]] = {
     "moons_boundary": {"name": "moons", "samples": 400},
     "mobilenet_transfer": {"name": "shapes", "pixels": "0-255", "image_size": 96, "samples": 1500},
     "residual_cnn": {"name": "mnist_5k"},
+    "seq2seq_reverse": {"name": "reverse_sequences"},
     "text_lstm": {"name": "sentiment"},
     "transformer_encoder": {"name": "sentiment"},
     "transfer_digits": {"name": "npz", "path": "digits_5_to_9.npz"},

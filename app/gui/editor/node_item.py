@@ -610,7 +610,7 @@ class NodeItem(QGraphicsItem):
                                for kind, text in self.chips])
         # Title row (the layer type may shrink to CHIP_TITLE_MIN_PX for chips beside it, never be cut), badge row.
         least_title = title_width * CHIP_TITLE_MIN_PX / f.title.pixelSize()
-        rooms = (max(0.0, inner - least_title - GAP), inner - pill_width - GAP)
+        rooms = (max(0.0, inner - least_title - GAP), max(0.0, inner - pill_width - GAP))  # a wide badge: none
         best: tuple[tuple[Any, ...], tuple[Any, ...]] | None = None
         for ci, texts in enumerate(candidates):
             widths = [min(inner, metrics.horizontalAdvance(text) + 10) for text in texts]
