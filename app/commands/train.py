@@ -60,6 +60,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--checkpoint", metavar="BEST.keras",
                         help="save the best model so far here after each epoch (turns checkpoints on; a project "
                              "file can only name a checkpoint inside its own folder)")
+    parser.add_argument("--tensorboard", metavar="DIR",
+                        help="write TensorBoard logs under DIR, one sub-folder per run (replaces the project's "
+                             "tensorboard_dir, which can only name a folder inside the project's own)")
     parser.add_argument("--from-scratch", action="store_true",
                         help="start from freshly initialised weights (default: continue from the weights the "
                              "project has: imported, trained before, or saved beside it)")
@@ -77,6 +80,8 @@ def _overrides(args: argparse.Namespace) -> dict[str, Any]:
               "fine_tune_learning_rate": getattr(args, "fine_tune_learning_rate", None)}
     if getattr(args, "checkpoint", None):  # the user's own location replaces the project's
         chosen.update(checkpoint=True, checkpoint_path="")
+    if getattr(args, "tensorboard", None):  # likewise for the TensorBoard folder
+        chosen.update(tensorboard_dir="")
     return {key: value for key, value in chosen.items() if value is not None}
 
 
@@ -239,6 +244,8 @@ def run(args: argparse.Namespace) -> int:
     with _Interrupts() as interrupts, _Terminal(args.quiet, log) as terminal:
         session = TrainingSession(project, listener=terminal, overrides=overrides, base_dir=base_dir)
         session.checkpoint_target = checkpoint
+        if getattr(args, "tensorboard", None):
+            session.tensorboard_target = Path(args.tensorboard)
 
         def quit_now() -> None:
             terminal.bar.stop()
@@ -265,7 +272,7 @@ def _save_project(project: Any, result: Any, args: argparse.Namespace, started: 
     record = make_record(project.graph, with_defaults({**project.training, **_overrides(args)}), project.dataset,
                          status=result.status, reason=result.reason, history=result.history,
                          test_metrics=result.test_metrics, epochs_run=result.epochs_run, seconds=result.seconds,
-                         started=started)
+                         started=started, tensorboard_log=result.tensorboard_log)
     project.runs = append_run(project.runs, record)
     source = run_source(record, len(project.runs))
     try:

@@ -12,6 +12,7 @@ import copy
 import hashlib
 import json
 import math
+import os
 import uuid
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
@@ -42,10 +43,15 @@ def _finite(values: Sequence[float]) -> list[float | None]:
 def make_record(graph: Graph, settings: Mapping[str, Any], dataset: Mapping[str, Any] | None, *,
                 status: str, reason: str, history: Mapping[str, Sequence[float]],
                 test_metrics: Mapping[str, float], epochs_run: int, seconds: float,
-                started: datetime | None = None) -> dict[str, Any]:
-    """One run as a JSON-ready dict (the project's ``runs`` list holds these)."""
+                started: datetime | None = None,
+                tensorboard_log: str | os.PathLike[str] | None = None) -> dict[str, Any]:
+    """One run as a JSON-ready dict (the project's ``runs`` list holds these).
+
+    ``tensorboard_log`` is the folder the run's TensorBoard logs went to, noted so a run in the
+    history can be found again in TensorBoard (``tensorboard --logdir`` its parent).
+    """
     when = (started or datetime.now(UTC)).astimezone(UTC)
-    return {
+    record: dict[str, Any] = {
         "id": uuid.uuid4().hex[:8],
         "started": when.isoformat(timespec="seconds"),
         "seconds": round(float(seconds), 2),
@@ -59,6 +65,9 @@ def make_record(graph: Graph, settings: Mapping[str, Any], dataset: Mapping[str,
             test_metrics, _finite(list(test_metrics.values())), strict=True)},
         "epochs_run": int(epochs_run),
     }
+    if tensorboard_log is not None:
+        record["tensorboard_log"] = os.fspath(tensorboard_log)
+    return record
 
 
 def append_run(runs: list[dict[str, Any]], record: dict[str, Any], limit: int = MAX_RUNS) -> list[dict[str, Any]]:

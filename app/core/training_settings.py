@@ -135,6 +135,7 @@ DEFAULT_SETTINGS: dict[str, Any] = {
     "reduce_lr_patience": 2,
     "checkpoint": False,
     "checkpoint_path": "",
+    "tensorboard_dir": "",
     "multi_gpu": False,
     "fine_tune_layers": 20,
     "fine_tune_epochs": 0,
@@ -274,6 +275,9 @@ def check_settings(settings: Mapping[str, Any]) -> list[SettingProblem]:
     path_problem = checkpoint_path_problem(s["checkpoint_path"])
     if path_problem:
         bad("checkpoint_path", path_problem)
+    tensorboard_problem = tensorboard_dir_problem(s["tensorboard_dir"])
+    if tensorboard_problem:
+        bad("tensorboard_dir", tensorboard_problem)
     number("fine_tune_layers", 0, 100_000, whole=True)
     number("fine_tune_epochs", 0, 100_000, whole=True)
     number("fine_tune_learning_rate", 0.0, 10.0, low_open=True)
@@ -380,18 +384,33 @@ def checkpoint_path_problem(value: Any) -> str | None:
     return None
 
 
-def _outside_problem(value: str) -> str | None:
+def tensorboard_dir_problem(value: Any) -> str | None:
+    """Why a project's ``tensorboard_dir`` cannot be used, in words, or None (empty: no logging).
+
+    Like ``checkpoint_path``: a folder relative to the project's own folder, never outside it;
+    another location is the user's own choice (``layerforge train --tensorboard DIR``).
+    """
+    if not isinstance(value, str):
+        return f"must be a folder name (got {value!r})"
+    if value == "":
+        return None
+    return _outside_problem(value, what="a TensorBoard log folder", example="logs",
+                            flag="--tensorboard DIR")
+
+
+def _outside_problem(value: str, *, what: str = "a checkpoint", example: str = "model.best.keras",
+                     flag: str = "--checkpoint PATH") -> str | None:
     """Why the relative name ``value`` could lead outside its folder, judged from the text alone."""
     if any(not ch.isprintable() for ch in value):
         return f"{value!r} contains control characters; use a plain file name"
     posix = PurePosixPath(value.replace("\\", "/"))
-    elsewhere = "choose another location yourself (layerforge train --checkpoint PATH)"
+    elsewhere = f"choose another location yourself (layerforge train {flag})"
     if posix.is_absolute() or PureWindowsPath(value).drive or value.startswith("~"):
-        return (f"{value!r} is not inside the project's folder: a project file may only name a checkpoint "
-                f"relative to its own folder (such as 'model.best.keras'); {elsewhere}")
+        return (f"{value!r} is not inside the project's folder: a project file may only name {what} "
+                f"relative to its own folder (such as {example!r}); {elsewhere}")
     if ".." in posix.parts:
-        return (f"{value!r} leads out of the project's folder ('..'): a project file may only name a "
-                f"checkpoint inside its own folder; {elsewhere}")
+        return (f"{value!r} leads out of the project's folder ('..'): a project file may only name "
+                f"{what} inside its own folder; {elsewhere}")
     return None
 
 
@@ -477,5 +496,6 @@ __all__ = [
     "learning_rate_at",
     "metric_spec",
     "resolve_in_folder",
+    "tensorboard_dir_problem",
     "with_defaults",
 ]

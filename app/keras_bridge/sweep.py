@@ -270,7 +270,7 @@ def run_trial(plan: SweepPlan, study: Any, trial: Any, dataset: Dataset | None, 
         state, status, reason = optuna.trial.TrialState.COMPLETE, result.status, result.reason
     record = make_record(project.graph, session.settings, project.dataset, status=status, reason=reason,
                          history=result.history, test_metrics=result.test_metrics, epochs_run=result.epochs_run,
-                         seconds=seconds)
+                         seconds=seconds, tensorboard_log=result.tensorboard_log)
     record["sweep"] = {"study": plan.study_name, "trial": trial.number, "values": values, "metric": plan.metric,
                        "value": value if state == optuna.trial.TrialState.COMPLETE else None,
                        "state": _state_name(state), "worker": worker}

@@ -137,6 +137,8 @@ class TrainingResult:
     notes: list[str] = field(default_factory=list)
     fine_tune_from: int | None = None
     """The first epoch (1-based) of the fine-tuning phase, when the run had one."""
+    tensorboard_log: Path | None = None
+    """The folder this run's TensorBoard logs went to (None: no logging)."""
 
     @property
     def ok(self) -> bool:
@@ -453,6 +455,43 @@ def checkpoint_file(settings: Mapping[str, Any], base_dir: Path | None, model_na
     return path
 
 
+def tensorboard_folder(settings: Mapping[str, Any], base_dir: Path | None,
+                       chosen: str | Path | None = None) -> Path | None:
+    """A new, empty sub-folder for one run's TensorBoard logs, or None when logging is off;
+    ``ValueError`` says why it cannot be made.
+
+    ``chosen`` is a folder the user picked themselves (``--tensorboard``), used as given;
+    otherwise the project's ``tensorboard_dir`` is taken inside ``base_dir``, like the checkpoint.
+    """
+    from datetime import UTC, datetime
+
+    from app.core.training_settings import resolve_in_folder, tensorboard_dir_problem
+
+    if chosen is not None:
+        parent = Path(chosen)
+    else:
+        given = settings["tensorboard_dir"]
+        problem = tensorboard_dir_problem(given)
+        if problem:
+            raise ValueError(problem)
+        if not given:
+            return None
+        if base_dir is None:
+            raise ValueError("the project has no folder yet: save the project first (the logs go next to it)")
+        parent = resolve_in_folder(base_dir, given)
+    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+    for attempt in range(1, 100):
+        folder = parent / (stamp if attempt == 1 else f"{stamp}-{attempt}")
+        try:
+            folder.mkdir(parents=True)
+        except FileExistsError:
+            continue
+        except OSError as err:
+            raise ValueError(f"cannot make the log folder {os.fspath(folder)!r}: {err.strerror or err}") from None
+        return folder
+    raise ValueError(f"{os.fspath(parent)!r} already holds 99 runs started at {stamp}")
+
+
 def _checkpoint_class() -> type:
     import keras
 
@@ -526,6 +565,8 @@ class TrainingSession:
         self.start_weights = getattr(project, "weights", None)
         self.plan: RecipePlan | None = None
         """The recipe's parts once the run has checked the graph (None: supervised)."""
+        self.tensorboard_log: Path | None = None
+        """This run's TensorBoard folder once training has made it (None: no logging)."""
         self.recipe_data: Any = None
         """A recipe's :class:`app.keras_bridge.recipes.RecipeData` (labels beside the arrays)."""
         """The project's kept weights: the run starts from them (empty: from the initializers)."""
@@ -565,6 +606,7 @@ class TrainingSession:
         finally:
             self._release()
         result.history = self.history
+        result.tensorboard_log = self.tensorboard_log
         result.epochs_run = self._epochs_recorded()
         result.seconds = time.perf_counter() - started
         return result
@@ -742,7 +784,38 @@ class TrainingSession:
                 patience=int(settings["reduce_lr_patience"])))
         if settings["checkpoint"]:
             callbacks.append(_checkpoint_class()(self, self._checkpoint_path(settings), monitor))
+        logs = self._tensorboard_folder(settings)
+        if logs is not None:
+            callbacks.append(keras.callbacks.TensorBoard(log_dir=os.fspath(logs)))
         return callbacks
+
+    def _tensorboard_folder(self, settings: Mapping[str, Any]) -> Path | None:
+        """This run's own TensorBoard folder (made now; both phases of a run share it), or None.
+
+        The user's own ``--tensorboard`` folder, else the project's ``tensorboard_dir`` inside its
+        folder; each run writes a sub-folder named by its start time, so TensorBoard pointed at the
+        folder shows the runs side by side.
+        """
+        if self.tensorboard_log is not None:
+            return self.tensorboard_log
+        chosen = getattr(self, "tensorboard_target", None)
+        if chosen is None and not settings["tensorboard_dir"]:
+            return None
+        where = "--tensorboard" if chosen is not None else "training setting tensorboard_dir"
+        import importlib.util
+
+        if importlib.util.find_spec("tensorboard") is None:
+            raise _Failed(f"{where}: the tensorboard package is not installed (pip install tensorboard), so no "
+                          "logs can be written; install it or turn the logs off")
+        try:
+            folder = tensorboard_folder(settings, self.base_dir, chosen)
+        except ValueError as err:
+            raise _Failed(f"{where}: {err}") from None
+        self.tensorboard_log = folder
+        if folder is not None:
+            self.listener.message(f"TensorBoard logs: {os.fspath(folder)} (tensorboard --logdir "
+                                  f"{os.fspath(folder.parent)})")
+        return folder
 
     def _checkpoint_path(self, settings: Mapping[str, Any]) -> Path:
         """Where the best model goes: the user's own choice, else a name inside the project's folder."""
@@ -803,4 +876,5 @@ __all__ = [
     "TrainingSession",
     "check_before_training",
     "checkpoint_file",
+    "tensorboard_folder",
 ]

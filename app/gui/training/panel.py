@@ -715,7 +715,7 @@ class TrainingPanel(QWidget):
                     project.graph, with_defaults(project.training), project.dataset,
                     status=result.status, reason=result.reason, history=result.history,
                     test_metrics=result.test_metrics, epochs_run=result.epochs_run, seconds=result.seconds,
-                    started=self._started_at))
+                    started=self._started_at, tensorboard_log=getattr(result, "tensorboard_log", None)))
         if worker is not None:
             worker.deleteLater()
         self._result = result

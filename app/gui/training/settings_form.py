@@ -125,6 +125,9 @@ FIELDS: dict[str, tuple[str, str]] = {
     "reduce_lr_patience": ("Plateau patience", "Epochs without improvement before lowering the rate."),
     "checkpoint": ("Save best model", "Write the best model so far to a .keras file after each epoch."),
     "checkpoint_path": ("Checkpoint file", "A .keras file name; relative names go next to the project file."),
+    "tensorboard_dir": ("TensorBoard log folder", "Write TensorBoard logs into this folder, next to the project "
+                                                  "file, one sub-folder per run (empty: no logs). Watch them with "
+                                                  "'tensorboard --logdir FOLDER'."),
     "multi_gpu": ("Use all GPUs", "With more than one GPU, train on all of them (MirroredStrategy)."),
     "pretrained_weights": ("Pretrained weights file", "Start from the weights in this file (.keras, .weights.h5 or "
                                                       "a legacy .h5), matched layer by layer; empty: none. Relative "
@@ -147,7 +150,7 @@ GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("Data and batches", ("epochs", "batch_size", "validation_split", "test_split", "shuffle", "class_weight",
                           "seed")),
     ("Callbacks", ("early_stopping", "patience", "restore_best_weights", "reduce_lr", "reduce_lr_factor",
-                   "reduce_lr_patience", "checkpoint", "checkpoint_path", "monitor")),
+                   "reduce_lr_patience", "checkpoint", "checkpoint_path", "monitor", "tensorboard_dir")),
     ("Transfer learning", ("pretrained_weights", "fine_tune_epochs", "fine_tune_layers", "fine_tune_learning_rate")),
     ("Hardware", ("multi_gpu",)),
 )
@@ -298,6 +301,11 @@ class SettingsForm(QWidget):
             edit = QLineEdit(parent)
             edit.setPlaceholderText("model.best.keras (next to the project file)")
             edit.editingFinished.connect(lambda e=edit: self._write("checkpoint_path", e.text().strip()))
+            return edit
+        if key == "tensorboard_dir":
+            edit = QLineEdit(parent)
+            edit.setPlaceholderText("none (e.g. logs, next to the project file)")
+            edit.editingFinished.connect(lambda e=edit: self._write("tensorboard_dir", e.text().strip()))
             return edit
         raise KeyError(key)
 
