@@ -37,9 +37,9 @@ SEARCH_COLUMNS = 4
 CARD_WIDTH = 212.0
 EDGE_LANE = 60.0
 """Width a long edge takes beside the cards it passes (a residual branch's lane)."""
-WRAP_AFTER_ROWS = 24
+WRAP_AFTER_ROWS = 10
 """A network at most this many rows deep is one column; deeper ones wrap into several."""
-MIN_BAND_ROWS = 12
+MIN_BAND_ROWS = 6
 """A wrapped column is at least this many rows deep."""
 TARGET_ASPECT = 1.6
 """Wrapped columns are chosen so the whole picture is about as wide as a 1280 x 800 window."""

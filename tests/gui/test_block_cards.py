@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 from PySide6.QtCore import QPointF, Qt
+from PySide6.QtWidgets import QMessageBox
 
 from app.core.layout import CARD_ROOM
 from app.core.project import Project
@@ -177,3 +178,37 @@ def test_fit_all_frames_what_is_drawn_not_the_folded_layers(setup) -> None:
     shown = view.mapToScene(view.viewport().rect()).boundingRect()
     assert not shown.contains(QPointF(5000.0, 9000.0))
     assert shown.contains(view.block_layer().cards[block_id].scenePos())
+
+
+def test_an_imported_application_opens_folded_with_readable_cards_at_fit_all(qtbot, tmp_path, monkeypatch) -> None:
+    """The issue's first view: a keras.applications model in a 1280 x 800 window shows its
+    top level (blocks as cards), laid out, with card text drawn at fit-all."""
+    import keras
+
+    from app.gui.editor.node_item import SIMPLE_LOD
+    from app.gui.main_window import MainWindow
+
+    model = keras.applications.MobileNetV2(input_shape=(96, 96, 3), alpha=0.35, weights=None, classes=10)
+    path = tmp_path / "mobilenet.keras"
+    model.save(path)
+    monkeypatch.setenv("LAYERFORGE_HOME", str(tmp_path / "home"))
+    monkeypatch.setattr(MainWindow, "notify", lambda self, icon, title, text, details="": None)
+    monkeypatch.setattr(MainWindow, "ask_unsaved", lambda self: QMessageBox.StandardButton.Discard)
+    window = MainWindow(Document(), autosave_directory=tmp_path / "autosave")
+    qtbot.addWidget(window)
+    window.resize(1280, 800)
+    window.show()
+    qtbot.waitExposed(window)
+    assert window.open_path(path)
+    view = window.view
+    layer = view.block_layer()
+    assert layer.cards and len(layer.hidden) > 100
+    shown = [view.scene_node_item(n.id) for n in view.document.graph.nodes() if n.id not in layer.hidden]
+    rects = [i.mapRectToScene(i.card_rect()) for i in shown] + \
+        [c.mapRectToScene(c.card_rect()) for c in layer.cards.values()]
+    assert len(rects) <= 40
+    for i, a in enumerate(rects):
+        assert not any(a.intersects(b) for b in rects[i + 1:])
+    view.fit_all()
+    assert view.zoom() >= SIMPLE_LOD  # names and shapes are drawn, not plain blocks
+    window.close()

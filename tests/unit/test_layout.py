@@ -58,7 +58,7 @@ def test_no_two_cards_overlap_in_an_efficientnet_sized_graph() -> None:
 
 
 def test_each_node_is_below_its_inputs_within_a_column() -> None:
-    graph, _ = residual_chain(4)
+    graph, _ = residual_chain(3)  # 10 rows: one column
     positions = layered_positions(graph)
     for edge in graph.edges():
         assert positions[edge.source][1] < positions[edge.target][1]
