@@ -326,6 +326,9 @@ class MainWindow(QMainWindow):
         bar = self.menuBar()
         file_menu = bar.addMenu("&File")
         file_menu.addActions([self.new_action, self.example_action, self.open_action])
+        self.open_run_log_action = file_menu.addAction("Open R&un Log…", self.open_run_log)
+        self.open_run_log_action.setStatusTip("Follow a run that trains elsewhere (a job's metrics.jsonl) in the "
+                                              "live plots; it joins the run history when it ends")
         self.recent_menu = file_menu.addMenu("Open &Recent")
         self.recent_menu.aboutToShow.connect(self._rebuild_recent_menu)
         self._rebuild_recent_menu()
@@ -872,6 +875,32 @@ class MainWindow(QMainWindow):
         if notes:
             self.notify(QMessageBox.Icon.Information, "Exported with some initial weights",
                         f"“{path.name}” holds {weights}.", "\n".join(notes))
+        return True
+
+    def open_run_log(self, path: Path | None = None) -> bool:
+        """Follow a run log (:mod:`app.gui.training.run_log_follower`) in the Training dock's live plots."""
+        if path is None:
+            folder = last_folder("run_log", self._default_folder())
+            chosen, _ = QFileDialog.getOpenFileName(self, "Open Run Log", str(folder),
+                                                    "Run logs (*.jsonl);;All files (*)")
+            if not chosen:
+                return False
+            path = Path(chosen)
+            remember_folder("run_log", path)
+        from app.gui.training.run_log_follower import RunLogFollower
+
+        previous = getattr(self, "run_log_follower", None)
+        if previous is not None:
+            previous.stop()
+            previous.deleteLater()
+        self.show_training()
+        follower = RunLogFollower(path, self.training.plots, self._document, parent=self)
+        follower.progressed.connect(lambda text: self.statusBar().showMessage(text, 10000))
+        follower.failed.connect(lambda text: self.notify(QMessageBox.Icon.Warning, "Run log", text))
+        follower.finished.connect(lambda record: self.statusBar().showMessage(
+            f"{path.name}: {record['reason'] if record else 'the run ended'}; added to the run history", 15000))
+        self.run_log_follower = follower
+        follower.start()
         return True
 
     # --- training ------------------------------------------------------------------------------
