@@ -15,11 +15,12 @@ import contextlib
 import os
 import re
 import shutil
+import sys
 import tempfile
 import uuid
 import warnings
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -60,10 +61,21 @@ class Verified:
     max_abs_diff: float
     tolerance: float
     batch: int
+    note: str = ""
+    """What the artifact had to give up to convert (a fixed batch size), in words; empty: nothing."""
 
     def describe(self) -> str:
         return (f"{self.format}, verified on a batch of {self.batch}: max abs difference from Keras "
-                f"{self.max_abs_diff:.2e} (tolerance {self.tolerance:.1e})")
+                f"{self.max_abs_diff:.2e} (tolerance {self.tolerance:.1e})" + (f"; {self.note}" if self.note else ""))
+
+
+FIXED_BATCH = ("its batch size is fixed at 1 (LiteRT's usual form; feed one sample at a time): with a variable "
+               "batch size the converter refused it ({reason})")
+"""The note of a TFLite export that converted only with a batch of 1. Measured (TensorFlow 2.21) on
+the dcgan_mnist, vae_mnist and denoising_autoencoder examples: with a batch of None the converter
+loses the image height by the second UpSampling2D (Keras' ``tf.repeat``, reshaped by a shape computed
+at run time from the unknown batch; the Conv2D after it sees ?x?x28xC), so that Conv2D stays a
+TensorFlow op (tf.Conv2D); with a batch of 1 every shape is known and every op is a built-in."""
 
 
 def export_saved_model(model: Any, path: str | os.PathLike[str]) -> Verified:
@@ -93,15 +105,36 @@ def export_tflite(model: Any, path: str | os.PathLike[str]) -> Verified:
     runtime of a phone or a browser), verified with TensorFlow's TFLite interpreter."""
     target = _file_target(path, ".tflite")
     xs, expected = sample(model)
-    with _scratch() as folder:
-        _saved_model(model, folder / "saved_model")
-        flatbuffer = _convert_tflite(folder / "saved_model", model)
+    flatbuffer, refusal = _tflite_flatbuffer(model)
     with _running("TFLite"):
-        got = _run_tflite(flatbuffer, model, xs)
+        got = _run_tflite(flatbuffer, model, xs, one_row_at_a_time=refusal is not None)
     diff = _compare(expected, got, "TFLite")
     verified = _verified(target, "TFLite", diff, expected)
+    if refusal is not None:
+        reason = str(refusal).removeprefix("cannot convert to TFLite: ")
+        verified = replace(verified, note=FIXED_BATCH.format(reason=reason))
     _write(target, lambda tmp: tmp.write_bytes(flatbuffer), ".tflite")
     return verified
+
+
+def _tflite_flatbuffer(model: Any) -> tuple[bytes, DeployError | None]:
+    """The flatbuffer with a variable batch size when the converter takes it, else with a batch of 1
+    and the refusal it got first: some graphs only convert once every shape is known
+    (:data:`FIXED_BATCH`). When neither converts, the first refusal is the one reported. A recurrent
+    layer's loop keeps its own refusal and hint (unroll=True), as the README's table of examples says."""
+    with _scratch() as folder:
+        _saved_model(model, folder / "saved_model")
+        try:
+            return _convert_tflite(folder / "saved_model", model), None
+        except DeployError as err:
+            if not err.refused or "TensorList" in str(err.__cause__ or err):
+                raise  # a recurrent layer's loop: its own message and hint (unroll=True) say what to do
+            refusal = err
+        try:
+            _saved_model(model, folder / "batch_of_1", batch=1)
+            return _convert_tflite(folder / "batch_of_1", model), refusal
+        except DeployError:
+            raise refusal from None
 
 
 def export_onnx(model: Any, path: str | os.PathLike[str]) -> Verified:
@@ -185,17 +218,22 @@ def _run_saved_model(folder: Path, xs: list[np.ndarray]) -> list[np.ndarray]:
     return _flat(loaded.serve(xs if len(xs) > 1 else xs[0]))
 
 
-def _run_tflite(flatbuffer: bytes, model: Any, xs: list[np.ndarray]) -> list[np.ndarray]:
+def _run_tflite(flatbuffer: bytes, model: Any, xs: list[np.ndarray], one_row_at_a_time: bool = False
+                ) -> list[np.ndarray]:
+    """The flatbuffer's outputs for ``xs``; a model converted with a batch of 1 is fed row by row."""
     import tensorflow as tf
 
     with warnings.catch_warnings():  # "tf.lite.Interpreter is deprecated": still TensorFlow 2.21's own
         warnings.simplefilter("ignore")
         interpreter = tf.lite.Interpreter(model_content=flatbuffer)
     runner = interpreter.get_signature_runner("serving_default")
-    names = runner.get_input_details()
-    feeds = dict(zip(_input_names(model, list(names)), xs, strict=True))
-    outputs = runner(**feeds)
-    return [np.asarray(outputs[key]) for key in sorted(outputs, key=_output_order)]
+    names = _input_names(model, list(runner.get_input_details()))
+    batches = [[x[row:row + 1] for x in xs] for row in range(len(xs[0]))] if one_row_at_a_time else [xs]
+    results: list[list[np.ndarray]] = []
+    for batch in batches:
+        outputs = runner(**dict(zip(names, batch, strict=True)))
+        results.append([np.asarray(outputs[key]) for key in sorted(outputs, key=_output_order)])
+    return [np.concatenate(parts) for parts in zip(*results, strict=True)]
 
 
 def _run_onnx(path: Path, model: Any, xs: list[np.ndarray]) -> list[np.ndarray]:
@@ -226,14 +264,15 @@ def _output_order(key: str) -> tuple[int, str]:
 # --- converting ---------------------------------------------------------------------------------
 
 
-def _saved_model(model: Any, folder: Path) -> None:
+def _saved_model(model: Any, folder: Path, batch: int | None = None) -> None:
     with _converting("SavedModel", model):
-        inference, signature = inference_model(model)
+        inference, signature = inference_model(model, batch)
         inference.export(os.fspath(folder), format="tf_saved_model", input_signature=signature, verbose=False)
 
 
-def inference_model(model: Any) -> tuple[Any, list[Any]]:
-    """``model`` called with ``training=False``, and the input signature to export it with.
+def inference_model(model: Any, batch: int | None = None) -> tuple[Any, list[Any]]:
+    """``model`` called with ``training=False``, and the input signature to export it with
+    (a variable batch size, or ``batch``).
 
     ``model.export`` traces ``model(x)`` with ``training`` unset, and Keras' augmentation layers
     (RandomRotation, RandomZoom, ...) default to training there: the exported model served
@@ -250,7 +289,7 @@ def inference_model(model: Any) -> tuple[Any, list[Any]]:
         def call(self, inputs: Any) -> Any:
             return self.inner(inputs, training=False)
 
-    specs = [keras.InputSpec(shape=tuple(t.shape), dtype=t.dtype, name=getattr(t, "name", None))
+    specs = [keras.InputSpec(shape=(batch, *tuple(t.shape)[1:]), dtype=t.dtype, name=getattr(t, "name", None))
              for t in model.inputs]
     wrapped = Inference(model)
     xs, _ = sample(model, batch=1)
@@ -264,7 +303,56 @@ def _convert_tflite(folder: Path, model: Any) -> bytes:
     with _converting("TFLite", model):
         converter = tf.lite.TFLiteConverter.from_saved_model(os.fspath(folder))
         converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]
-        return bytes(converter.convert())
+        with native_stderr_captured() as captured:
+            try:
+                return bytes(converter.convert())
+            except Exception as err:
+                error = err
+        raise _with_captured_error(error, captured.text) from error
+
+
+class _Captured:
+    text = ""
+
+
+@contextlib.contextmanager
+def native_stderr_captured() -> Iterator[_Captured]:
+    """Everything written to file descriptor 2 meanwhile (by native code too) goes to a temp file
+    instead of the terminal, and is handed back as ``.text`` at the end.
+
+    The TFLite converter prints its MLIR diagnostics from C++ straight to fd 2, before our own
+    one-line refusal; the same lines are in its exception, so nothing is lost. Process-wide for
+    the few seconds of a conversion: another thread's stderr output then goes to the temp file
+    too (kept in ``.text``). Where fd 2 cannot be redirected, nothing is captured.
+    """
+    captured = _Captured()
+    with contextlib.suppress(AttributeError, ValueError, OSError):
+        sys.stderr.flush()
+    try:
+        saved = os.dup(2)
+    except OSError:
+        yield captured
+        return
+    with tempfile.TemporaryFile(mode="w+b") as sink:
+        os.dup2(sink.fileno(), 2)
+        try:
+            yield captured
+        finally:
+            with contextlib.suppress(AttributeError, ValueError, OSError):
+                sys.stderr.flush()
+            os.dup2(saved, 2)
+            os.close(saved)
+            sink.seek(0)
+            captured.text = sink.read().decode("utf-8", "replace")
+
+
+def _with_captured_error(err: Exception, captured: str) -> Exception:
+    """``err``, or when its message names no error but the converter's stderr did, an exception
+    carrying that line (so the refusal still gives the converter's reason)."""
+    if "error:" in str(err) or "error:" not in captured:
+        return err
+    line = next(line for line in captured.splitlines() if "error:" in line)
+    return RuntimeError(f"{err}\n{line}")
 
 
 @contextlib.contextmanager
@@ -429,4 +517,4 @@ EXPORTERS: dict[str, Callable[[Any, str | os.PathLike[str]], Verified]] = {
 
 __all__ = ["ATOL", "BATCH", "EXPORTERS", "FORMATS", "RTOL", "DeployError", "Verified", "clean_stale_folders",
            "conversion_message", "export_onnx", "export_saved_model", "export_tflite", "inference_model",
-           "replace_folder", "sample"]
+           "native_stderr_captured", "replace_folder", "sample"]
