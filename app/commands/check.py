@@ -3,6 +3,9 @@
 A project with blocks (groups, nested models) is listed by its top-level hierarchy: one
 row per block with its layer count, parameters and output shapes (``--flat``: every layer).
 ``--json`` has every layer and the blocks. A nested model Keras could not build is a problem.
+When the training settings name a recipe other than supervised (autoencoder, VAE, GAN), the
+report says which sub-graph plays which role, or why the graph does not fit it (naming the node),
+as the Training panel does: a graph that does not fit is a problem.
 
 Exit codes: 0 valid, 1 invalid (problems listed), 2 the file could not be read.
 """
@@ -17,9 +20,11 @@ from typing import Any
 from app.core.blocks import KIND_TITLES, block_ports, block_totals, top_level, validate_blocks
 from app.core.insight import format_bytes, format_flops, format_macs, model_costs
 from app.core.project import Project, ProjectError, load_project
+from app.core.recipes import RecipeError, plan_recipe
 from app.core.shapes import Analysis, analyze, describe_shapes
 from app.core.summary import summary_rows
 from app.core.terminal_text import terminal_safe
+from app.core.training_settings import RECIPES, keys_of, label_of, with_defaults
 
 EXIT_VALID, EXIT_INVALID, EXIT_UNREADABLE = 0, 1, 2
 
@@ -41,11 +46,46 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_UNREADABLE
     analysis = analyze(project.graph)
     block_problems = validate_blocks(project.graph, project.blocks)
+    recipe = recipe_report(project, analysis)
     if args.json:
-        print(json.dumps(check_report(project, analysis), indent=2))
+        print(json.dumps(check_report(project, analysis, recipe), indent=2))
     else:
-        print_report(project, analysis, flat=getattr(args, "flat", False))
-    return EXIT_VALID if analysis.valid and not block_problems else EXIT_INVALID
+        print_report(project, analysis, flat=getattr(args, "flat", False), recipe=recipe)
+    fits = recipe is None or recipe["fits"] is not False
+    return EXIT_VALID if analysis.valid and not block_problems and fits else EXIT_INVALID
+
+
+def recipe_report(project: Project, analysis: Analysis) -> dict[str, Any] | None:
+    """How the graph fits the project's training recipe (None: supervised, nothing to fit).
+
+    ``fits`` is True (``roles`` names each part: its Input, outputs and layers), False
+    (``problem`` says why and ``node`` where), or None while the model itself has errors
+    (its shapes, which the roles are found from, are not known yet).
+    """
+    recipe = with_defaults(project.training)["recipe"]
+    if recipe == "supervised":
+        return None
+    report: dict[str, Any] = {"recipe": recipe, "fits": None, "description": "", "roles": {}, "latent_size": None,
+                              "problem": None, "node": None}
+    if not isinstance(recipe, str) or recipe not in keys_of(RECIPES):
+        report.update(fits=False, problem=f"unknown recipe {recipe!r}; choose one of {', '.join(keys_of(RECIPES))}")
+        return report
+    if not analysis.valid:
+        report["description"] = "fix the model's problems first; then its sub-graphs' roles can be found"
+        return report
+    try:
+        plan = plan_recipe(project.graph, project.training, analysis)
+    except RecipeError as err:
+        report.update(fits=False, problem=str(err), node=err.node or None)
+        return report
+    if plan is None:
+        return None
+    names = {node.id: node.name for node in project.graph.nodes()}
+    report.update(fits=True, description=plan.describe(), latent_size=plan.latent_dim or None, roles={
+        role: {"input": part.input_name, "outputs": list(part.output_names),
+               "layers": sorted((names[nid] for nid in part.node_ids), key=str)}
+        for role, part in plan.parts.items()})
+    return report
 
 
 def blocks_report(project: Project, analysis: Analysis) -> dict[str, Any]:
@@ -72,8 +112,8 @@ def blocks_report(project: Project, analysis: Analysis) -> dict[str, Any]:
     return {"blocks": blocks, "top_level": top, "block_problems": problems}
 
 
-def check_report(project: Project, analysis: Analysis) -> dict[str, Any]:
-    """The JSON document ``check --json`` prints."""
+def check_report(project: Project, analysis: Analysis, recipe: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The JSON document ``check --json`` prints (``recipe``: :func:`recipe_report`, when not supervised)."""
     nodes = []
     costs = model_costs(project.graph, analysis)
     for row in summary_rows(project.graph, analysis):
@@ -104,11 +144,15 @@ def check_report(project: Project, analysis: Analysis) -> dict[str, Any]:
         "problems": [p.to_dict() for p in analysis.problems],
         **blocks_report(project, analysis),
     }
-    report["valid"] = analysis.valid and not report["block_problems"]
+    if recipe is not None:
+        report["recipe"] = recipe
+    fits = recipe is None or recipe["fits"] is not False
+    report["valid"] = analysis.valid and not report["block_problems"] and fits
     return report
 
 
-def print_report(project: Project, analysis: Analysis, flat: bool = False) -> None:
+def print_report(project: Project, analysis: Analysis, flat: bool = False,
+                 recipe: dict[str, Any] | None = None) -> None:
     from rich.console import Console
     from rich.markup import escape
     from rich.table import Table
@@ -173,10 +217,18 @@ def print_report(project: Project, analysis: Analysis, flat: bool = False) -> No
             console.print(f"[{colour}]{title}[/]: {safe(p.message)}{location}")
             if p.fix:
                 console.print(f"  fix: {safe(p.fix.description)}")
-    if analysis.valid and not block_problems:
+    misfit = recipe is not None and recipe["fits"] is False
+    if recipe is not None:
+        title = f"recipe {label_of(RECIPES, str(recipe['recipe']))}"
+        if misfit:
+            where = safe(f" (layer '{recipe['node']}')") if recipe["node"] else ""
+            console.print(f"[red]error[/]: {safe(title)}: {safe(recipe['problem'])}{where}")
+        else:
+            console.print(f" recipe: {safe(recipe['description'])}")
+    if analysis.valid and not block_problems and not misfit:
         console.print("[green]✓ valid[/]" + (f" ({len(warnings)} warning(s))" if warnings else ""))
     else:
-        console.print(f"[red]✗ {len(errors) + len(block_problems)} problem(s)[/]")
+        console.print(f"[red]✗ {len(errors) + len(block_problems) + int(misfit)} problem(s)[/]")
 
 
 def _top_names(project: Project, node_ids: list[str]) -> list[str]:
