@@ -590,10 +590,9 @@ class MainWindow(QMainWindow):
         return node_id
 
     def reveal_node(self, node_id: str) -> None:
-        """Select and centre a node (a click in the Problems list)."""
-        if node_id in self._document.graph:
-            self.view.select_nodes([node_id])
-            self.view.center_on_node(node_id)
+        """Select and centre a node (a click in the Problems or Summary list), opening the
+        collapsed blocks around it."""
+        self.view.reveal_node(node_id)
 
     def cut(self) -> None:
         self.view.copy_selection()

@@ -212,3 +212,27 @@ def test_an_imported_application_opens_folded_with_readable_cards_at_fit_all(qtb
     view.fit_all()
     assert view.zoom() >= SIMPLE_LOD  # names and shapes are drawn, not plain blocks
     window.close()
+
+
+def test_a_problem_inside_a_collapsed_block_is_opened_to_from_the_problems_list(qtbot, tmp_path, monkeypatch) -> None:
+    from app.gui.main_window import MainWindow
+
+    graph, triples = residual_chain(3)
+    document = Document(Project(graph=graph))
+    nodes = [n.id for n in graph.nodes()]
+    inside = nodes[4:7]
+    block_id = document.group_nodes(inside, "res2")
+    document.set_collapsed(block_id, True)
+    document.set_param(inside[1], "units", 5)  # the block's Add gets (None, 5) and (None, 8)
+    monkeypatch.setenv("LAYERFORGE_HOME", str(tmp_path / "home"))
+    monkeypatch.setattr(MainWindow, "notify", lambda self, icon, title, text, details="": None)
+    monkeypatch.setattr(MainWindow, "ask_unsaved", lambda self: QMessageBox.StandardButton.Discard)
+    window = MainWindow(document, autosave_directory=tmp_path / "autosave")
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitExposed(window)
+    qtbot.waitUntil(lambda: any(p.node == inside[2] for p in window.document.analysis.problems))
+    window.problems.node_activated.emit(inside[2])  # a click on the problem
+    assert not document.blocks.block(block_id).collapsed
+    assert window.view.selected_node_ids() == [inside[2]]
+    window.close()
