@@ -104,6 +104,9 @@ def _sugiyama(piece: list[Key], g: nx.DiGraph) -> tuple[dict[Key, int], dict[Key
         vertex = Vertex(key)
         vertex.view = _Card()
         vertices[key] = vertex
+    component = _component(list(vertices.values()))
+    for vertex in vertices.values():
+        vertex.c = component
     edges = [Edge(vertices[s], vertices[t]) for s in piece for t in g.successors(s)]
     layout = SugiyamaLayout(graph_core(list(vertices.values()), edges))
     layout.xspace = COLUMN_GAP - CARD_WIDTH
@@ -114,6 +117,27 @@ def _sugiyama(piece: list[Key], g: nx.DiGraph) -> tuple[dict[Key, int], dict[Key
     xs = {key: float(v.view.xy[0]) for key, v in vertices.items()}
     rows = [[float(v.view.xy[0]) for v in layer] for layer in layout.layers]
     return ranks, xs, rows
+
+
+def _component(vertices: list[Any]) -> Any:
+    """One grandalf component (a ``Poset``) holding a whole connected piece from the start.
+
+    ``graph_core`` otherwise starts each vertex in a component of its own, merges them edge by
+    edge and then checks every vertex's component against the last with ``!=``, which builds
+    two sets of all vertices each time: quadratic, 0.15 s at 1,000 layers. networkx has already
+    split the graph into connected pieces, so one shared component compared by identity is exact."""
+    from grandalf.utils.poset import Poset
+
+    class Component(Poset):
+        def __eq__(self, other: object) -> bool:
+            return self is other
+
+        def __ne__(self, other: object) -> bool:
+            return self is not other
+
+        __hash__ = object.__hash__
+
+    return Component(vertices)
 
 
 class _Layers(list):
