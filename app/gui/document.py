@@ -494,10 +494,12 @@ class Document(QObject):
         label = self.graph.node(ids[0]).name if len(ids) == 1 else f"{len(ids)} layers"
         self.edit(f"Delete {label}", lambda g: [g.remove_node(nid) for nid in ids])
 
-    def connect_nodes(self, source: str, target: str, port: str = "input") -> Edge:
-        """Raises GraphError (with a sentence saying why) when the connection is not allowed."""
+    def connect_nodes(self, source: str, target: str, port: str = "input", source_port: int = 0) -> Edge:
+        """Raises GraphError (with a sentence saying why) when the connection is not allowed.
+        ``source_port``: which output of ``source`` (a recurrent layer's states are 1 and 2)."""
         names = (self.graph.node(source).name, self.graph.node(target).name)
-        return self.edit(f"Connect {names[0]} → {names[1]}", lambda g: g.connect(source, target, port))
+        return self.edit(f"Connect {names[0]} → {names[1]}",
+                         lambda g: g.connect(source, target, port, source_port=source_port))
 
     def disconnect_edges(self, edges: Iterable[Edge]) -> None:
         edges = list(edges)

@@ -103,7 +103,7 @@ class EdgeItem(QGraphicsItem):
 
     def update_path(self) -> None:
         look = self.look
-        start = self.source.output.anchor()
+        start = self.source.output_port(self.edge.source_port).anchor()
         port = self.target.input_port(self.edge.target_port)
         end = port.anchor(self.index, self.count) if port is not None else self.target.scenePos() + QPointF(
             0.0, self.target.card_rect().top())
@@ -121,6 +121,8 @@ class EdgeItem(QGraphicsItem):
     def set_shape_text(self, shape_text: str) -> None:
         """Tooltip: what flows along the edge."""
         source, target = _esc(self.source.name), _esc(self.target.name)
+        if self.edge.source_port:
+            source += f" ('{_esc(self.source.output_port(self.edge.source_port).name)}')"
         port = _esc(self.edge.target_port)
         tooltip = f"{source} → {target} ('{port}')<br><tt>{_esc(shape_text)}</tt>"
         if tooltip != self._tooltip:

@@ -64,8 +64,8 @@ class ConnectInteraction(Interaction):
         for node_id, item in scene.nodes.items():
             if origin.is_output:
                 candidates = [(origin_id, node_id, port.name, port) for port in item.inputs.values()]
-            else:
-                candidates = [(node_id, origin_id, origin.name, item.output)]
+            else:  # any output of the other node: its main output or a state
+                candidates = [(node_id, origin_id, origin.name, port) for port in item.outputs]
             any_valid = False
             for source, target, port_name, port in candidates:
                 reason = graph.can_connect(source, target, port_name)
@@ -126,9 +126,9 @@ class ConnectInteraction(Interaction):
         self.scene.end_interaction(self)
         if target is None:
             return None
-        source, node_id, port_name = target
+        source, node_id, port_name, source_port = target
         try:
-            self.edge = self.scene.document.connect_nodes(source, node_id, port_name)
+            self.edge = self.scene.document.connect_nodes(source, node_id, port_name, source_port)
         except (GraphError, PermissionError) as error:
             self.scene.message.emit(sentence(str(error)))
         return self.edge
@@ -146,8 +146,8 @@ class ConnectInteraction(Interaction):
                     best = (distance, item)
         return best[1] if best else None
 
-    def target_at(self, scene_pos: QPointF) -> tuple[str, str, str] | None:
-        """(source, target, port) for a drop on a port or on a node's body, else None."""
+    def target_at(self, scene_pos: QPointF) -> tuple[str, str, str, int] | None:
+        """(source, target, port, source output) for a drop on a port or on a node's body, else None."""
         origin_id = self.origin.node.node_id
         if (scene_pos - self.origin.scenePos()).manhattanLength() < self.scene.look.snap_tolerance:
             return None  # a click on the port, not a drag
@@ -158,14 +158,14 @@ class ConnectInteraction(Interaction):
                 return None
             ports = [node.output] if not self.origin.is_output else list(node.inputs.values())
             if not ports:  # an InputLayer has no input: connecting to it is still refused, with a reason
-                return (origin_id, node.node_id, "input")
+                return (origin_id, node.node_id, "input", self.origin.index)
             if node is self.origin.node:
                 port = ports[0]
             else:
                 port = next((p for p in ports if self.reasons.get(p) is None), ports[0])
         if self.origin.is_output:
-            return (origin_id, port.node.node_id, port.name)
-        return (port.node.node_id, origin_id, self.origin.name)
+            return (origin_id, port.node.node_id, port.name, self.origin.index)
+        return (port.node.node_id, origin_id, self.origin.name, port.index)
 
     def cancel(self) -> None:
         for port in self.reasons:

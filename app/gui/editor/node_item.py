@@ -208,6 +208,25 @@ BODY_PATH, STRIPE_PATH = _paths()
 """The normal card without cost badges (kept for code that draws node-like shapes)."""
 
 
+def output_labels(node: Node) -> list[str]:
+    """One label per output the node's config gives: "output", then a recurrent layer's states
+    ("h", "c") when return_state is on. The spec's ``outputs`` rule is asked with a probe sequence,
+    so the card knows its ports before (or without) a valid analysis."""
+    spec = node.spec
+    count = 1
+    if spec is not None and spec.outputs is not None:
+        try:
+            count = len(spec.outputs({**spec.default_config(), **node.config}, {"input": (None, 2, 1)}))
+        except Exception:  # a config the rule refuses: the analysis says why; one port meanwhile
+            count = 1
+    states = ["h", "c"] if count == 3 else ["h"] if count == 2 else [f"output {i}" for i in range(1, count)]
+    return ["output", *states]
+
+
+def _shape(shape: tuple[int | None, ...]) -> str:
+    return "(" + ", ".join("None" if d is None else str(d) for d in shape) + ("," if len(shape) == 1 else "") + ")"
+
+
 def compact_count(n: int) -> str:
     """``1280`` -> ``1.3k``: used only when the exact figure does not fit on the node."""
     if n < 1000:
@@ -374,13 +393,15 @@ class NodeItem(QGraphicsItem):
         self.plain = False
         """Drawing for an exported diagram: no selection ring, no "?" button, no hover."""
         self._info_key: Any = object()
+        self._info: NodeInfo | None = None
         self._accent = theme.category_color(self.category)
         ports = spec.ports if spec else ()
         labelled = len(ports) > 1
         self.inputs: dict[str, PortItem] = {}
         for port in ports:
             self.inputs[port.name] = PortItem(self, port, show_label=labelled, look=look)
-        self.output = PortItem(self, None, look=look)
+        self.outputs: list[PortItem] = []
+        self._set_outputs(output_labels(node))
         self.help = HelpButton(self)
         self.setFlags(_NODE_FLAGS)
         self.setCacheMode(_DEVICE_CACHE)
@@ -396,9 +417,38 @@ class NodeItem(QGraphicsItem):
 
     # --- what the scene tells the item ----------------------------------------------------
 
+    @property
+    def output(self) -> PortItem:
+        """The main output (port 0)."""
+        return self.outputs[0]
+
+    def output_port(self, index: int) -> PortItem:
+        """Output ``index``; the last one when the config gives fewer (the analysis reports such an edge)."""
+        return self.outputs[min(index, len(self.outputs) - 1)]
+
+    def _set_outputs(self, labels: list[str]) -> bool:
+        """One output port per label (adding or removing ports, keeping the ones still there)."""
+        if [p.name for p in self.outputs] == labels:
+            return False
+        labelled = len(labels) > 1
+        for port in self.outputs[len(labels):]:
+            port.setParentItem(None)
+            if port.scene() is not None:
+                port.scene().removeItem(port)
+        kept = self.outputs[:len(labels)]
+        for port, label in zip(kept, labels, strict=False):
+            port.name, port.show_label = label, labelled
+        self.outputs = [*kept, *(PortItem(self, None, show_label=labelled, look=self.look, index=i, label=label)
+                                 for i, label in enumerate(labels) if i >= len(kept))]
+        return True
+
     def refresh(self, node: Node) -> None:
         """After a rename or a config change (the class never changes: that is a new node)."""
         activation = card_activation(node)
+        if self._set_outputs(output_labels(node)):
+            self._layout()
+            self._set_output_tooltips(self._info)
+            self.update()
         if node.name != self.name or activation != self.activation:
             self.name = node.name
             self.activation = activation
@@ -418,11 +468,17 @@ class NodeItem(QGraphicsItem):
         self.shape_text, self.known, self.params, self.problems = shape_text, known, params, list(problems)
         severities = {p.severity for p in problems}
         self.severity = "error" if "error" in severities else ("warning" if severities else None)
-        self.output.set_tooltip(shape_text if known else "")
+        self._info = info
+        self._set_output_tooltips(info)
         self._layout()
         self._update_tooltip()
         self.update()
         return True
+
+    def _set_output_tooltips(self, info: NodeInfo | None) -> None:
+        shapes = info.output_shapes if info is not None and info.ok and info.output_shapes else []
+        for port in self.outputs:
+            port.set_tooltip(_shape(shapes[port.index]) if port.index < len(shapes) else "")
 
     def set_shared(self, shared: tuple[str | None, int]) -> None:
         """Show that this node's layer is shared (see :func:`shared_link`), or no longer."""
@@ -471,7 +527,7 @@ class NodeItem(QGraphicsItem):
         return self.inputs.get(name)
 
     def ports(self) -> list[PortItem]:
-        return [*self.inputs.values(), self.output]
+        return [*self.inputs.values(), *self.outputs]
 
     def card_rect(self) -> QRectF:
         """The card itself, in item coordinates (bounds also hold labels, marker and glow)."""
@@ -525,7 +581,12 @@ class NodeItem(QGraphicsItem):
         ports = list(self.inputs.values())
         for i, port in enumerate(ports):
             port.setPos(rect.left() + width * (i + 1) / (len(ports) + 1), top)
-        self.output.setPos(0.0, rect.bottom())
+        if len(self.outputs) == 1:
+            self.output.setPos(0.0, rect.bottom())
+        else:  # the main output in the middle, the states to its right
+            step = width / (2 * len(self.outputs))
+            for port in self.outputs:
+                port.setPos(step * port.index, rect.bottom())
         self.help.set_geometry(card.help_center, look.help_radius)
         name_width = card.help_center.x() - look.help_radius - 4 - left
         self._name_rect = QRectF(left, top + look.name_top, name_width, f.name_metrics.height())
@@ -779,7 +840,8 @@ class NodeItem(QGraphicsItem):
             self._paint_shared(painter, f)
         for port in self.inputs.values():
             port.draw(painter)
-        self.output.draw(painter)
+        for port in self.outputs:
+            port.draw(painter)
         if selected:
             painter.setPen(QPen(QColor(look.selection), look.selection_width))
             painter.setBrush(Qt.BrushStyle.NoBrush)

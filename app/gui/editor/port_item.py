@@ -1,8 +1,10 @@
 """Ports: where edges attach, and where a connection drag starts or ends.
 
-Input ports sit on a node's top edge (one per ``PortSpec``), the output port on the bottom
-edge. A variadic port (the inputs of Add or Concatenate) is drawn as one wide port that
-takes any number of edges, spread along it in slot order. The scene routes a press on a port
+Input ports sit on a node's top edge (one per ``PortSpec``, the optional ones too), the output
+ports on the bottom edge: one per output the layer's config gives (a recurrent layer with
+return_state adds its states, labelled "h" and "c"), each the ``source_port`` of its edges. A
+variadic port (the inputs of Add or Concatenate) is drawn as one wide port that takes any number
+of edges, spread along it in slot order. The scene routes a press on a port
 to its connect drag (``editor/interactions.py``), which asks the document to connect on
 release; the port only draws and reports its state, and never edits anything.
 """
@@ -61,15 +63,17 @@ def _label_rect(look: theme.Look = theme.NORMAL) -> QRectF:
 
 
 class PortItem(QGraphicsItem):
-    """One input port (``spec`` set) or the output port (``spec`` None) of a node."""
+    """One input port (``spec`` set) or output ``index`` (``spec`` None, ``label`` its name) of a node."""
 
     def __init__(self, node: NodeItem, spec: PortSpec | None, show_label: bool = False,
-                 look: theme.Look = theme.NORMAL) -> None:
+                 look: theme.Look = theme.NORMAL, index: int = 0, label: str = "output") -> None:
         super().__init__(node)
         self.node = node
         self.spec = spec
         self.is_output = spec is None
-        self.name = "output" if spec is None else spec.name
+        self.index = index
+        """Which of the node's outputs (an edge's ``source_port``); 0 for input ports."""
+        self.name = label if spec is None else spec.name
         self.variadic = bool(spec and spec.variadic)
         self.connected = 0
         self.state = ""  # "", "valid", "invalid", "hover-valid", "hover-invalid"
@@ -122,7 +126,7 @@ class PortItem(QGraphicsItem):
 
     def set_tooltip(self, shape_text: str) -> None:
         if self.is_output:
-            text = "Output"
+            text = f"Output {self.index} '{self.name}'" if self.index or self.show_label else "Output"
             if shape_text:
                 text += f" {shape_text}"
             text += "\nDrag to an input port to connect."
@@ -157,4 +161,7 @@ class PortItem(QGraphicsItem):
         if self.show_label:
             painter.setFont(_label_font(look))
             painter.setPen(QColor(look.text_secondary))
-            painter.drawText(_label_rect(look).translated(self.pos()), Qt.AlignmentFlag.AlignCenter, self.name)
+            rect = _label_rect(look)
+            if self.is_output:  # inside the card, just above the dot: the bounds end below the card
+                rect = rect.translated(0.0, LABEL_GAP - 1.0)
+            painter.drawText(rect.translated(self.pos()), Qt.AlignmentFlag.AlignCenter, self.name)
