@@ -53,6 +53,7 @@ from PySide6.QtWidgets import (
 
 from app import __version__
 from app.core.clipboard import MIME_TYPE
+from app.core.graph import GraphError
 from app.core.project import ProjectError
 from app.core.shapes import Analysis
 from app.gui.autosave import AUTOSAVE_INTERVAL_MS, Autosaver
@@ -294,6 +295,9 @@ class MainWindow(QMainWindow):
         self.copy_action = self._action("&Copy", self.view.copy_selection, key.Copy, on_view=True)
         self.paste_action = self._action("&Paste", self.view.paste, key.Paste, on_view=True)
         self.duplicate_action = self._action("&Duplicate", self.view.duplicate_selection, "Ctrl+D", on_view=True)
+        self.call_again_action = self._action("Call Again (Shared &Layer)", self.call_again,
+                                              tip="A new node calling the selected layer once more (same weights)")
+        self.view.extra_node_actions.append(self.call_again_action)  # the node's context menu
         self.delete_action = self._action("&Delete", self.view.delete_selection, key.Delete, on_view=True)
         self.delete_action.setShortcuts([QKeySequence(key.Delete), QKeySequence(Qt.Key.Key_Backspace)])
         self.select_all_action = self._action("Select &All", self.select_all, key.SelectAll, on_view=True)
@@ -349,7 +353,7 @@ class MainWindow(QMainWindow):
         edit_menu.addActions([self.undo_action, self.redo_action])
         edit_menu.addSeparator()
         edit_menu.addActions([self.cut_action, self.copy_action, self.paste_action, self.duplicate_action,
-                              self.delete_action])
+                              self.call_again_action, self.delete_action])
         edit_menu.addSeparator()
         edit_menu.addAction(self.select_all_action)
         edit_menu.addSeparator()
@@ -551,6 +555,7 @@ class MainWindow(QMainWindow):
         self.cut_action.setEnabled(selected and not locked)
         self.delete_action.setEnabled(not locked)  # also removes selected connections, which are not "selection"
         self.duplicate_action.setEnabled(selected and not locked)
+        self.call_again_action.setEnabled(len(self.view.selected_node_ids()) == 1 and not locked)
         self.paste_action.setEnabled(can_paste and not locked)
         self.layout_action.setEnabled(not locked)
         self._update_training_actions()
@@ -597,6 +602,18 @@ class MainWindow(QMainWindow):
     def cut(self) -> None:
         self.view.copy_selection()
         self.view.delete_selection()
+
+    def call_again(self) -> None:
+        """Edit › Call Again: the selected layer called once more, the new call selected; why not, if not."""
+        ids = self.view.selected_node_ids()
+        if len(ids) != 1:
+            return
+        try:
+            new_id = self._document.call_again(ids[0])
+        except (GraphError, PermissionError) as error:
+            self.statusBar().showMessage(str(error), 8000)
+            return
+        self.view.select_nodes([new_id])
 
     def select_all(self) -> None:
         self.view.select_nodes([node.id for node in self._document.graph.nodes()])
@@ -729,9 +746,6 @@ class MainWindow(QMainWindow):
                         f"“{path.name}” could not be imported.", str(err))
             return None
         project.path = None
-        from app.core.layout import apply_view_layout
-
-        apply_view_layout(project.graph, project.blocks)  # the folded view, collapsed blocks one card each
         document = Document(project)
         document.undo_stack.resetClean()  # it exists only in memory until saved as a project
         if notes:

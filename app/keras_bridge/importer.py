@@ -44,7 +44,7 @@ from app.core.catalog.recurrent import STATE_PORTS
 from app.core.catalog.recurrent_cells import CELL_CLASSES
 from app.core.catalog.spec import LayerSpec
 from app.core.graph import Graph
-from app.core.layout import apply_layout
+from app.core.layout import apply_view_layout
 from app.core.project import Project
 from app.core.userfiles import open_regular
 from app.keras_bridge.nested import NestedCall, import_hierarchy, training_argument
@@ -1252,11 +1252,11 @@ def import_config(config: Mapping[str, Any], source: str | None = None) -> tuple
         raise ImportRefused("the model config nests too deeply") from None
     except (KeyError, TypeError, ValueError, AttributeError, IndexError) as err:
         raise ImportRefused(f"the model config is malformed ({type(err).__name__}: {err})") from None
-    apply_layout(graph)
+    blocks = import_hierarchy(graph, builder.nested_calls)
+    apply_view_layout(graph, blocks)  # the folded view: a collapsed block's layers are laid out when it opens
     origin = f" in {source}" if source else ""
     project = Project(graph=graph, name=top.name,
-                      description=f"Imported from the Keras model '{top.name}'{origin}.",
-                      blocks=import_hierarchy(graph, builder.nested_calls))
+                      description=f"Imported from the Keras model '{top.name}'{origin}.", blocks=blocks)
     return project, notes
 
 
