@@ -2,10 +2,10 @@
 
 Each builder returns a fresh ``keras.Model`` and names its source in its docstring. The code is
 written anew from the published architecture (layer types, sizes and wiring), with small
-inputs so every model builds in well under a second. Where a source uses a custom layer, the
-builder either writes it with plain layers (said so in its docstring) or keeps a Lambda layer
-on purpose, to show that such models are refused (see ``EXPECTED_REFUSALS`` in
-``tests/keras/test_corpus.py``).
+inputs so every model builds in a second or two. Where a source uses a custom layer, the
+builder either writes it with plain layers (said so in its docstring) or keeps the source's
+Lambda or Layer subclass on purpose, to show that such models are refused (see
+``EXPECTED_REFUSALS`` in ``tests/keras/test_corpus.py``).
 """
 
 from __future__ import annotations
