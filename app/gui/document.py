@@ -530,6 +530,16 @@ class Document(QObject):
         data = copy_nodes(self.graph, node_ids)
         return self.edit("Duplicate", lambda g: paste_nodes(g, data))
 
+    def call_again(self, node_id: str, gap: float = 240.0) -> str:
+        """Call ``node_id``'s layer once more (the same weights) as a new node beside it, in one undo
+        step; the first free place to its right. Raises GraphError for what cannot be shared (Inputs)."""
+        node = self.graph.node(node_id)
+        x, y = node.position
+        taken = [other.position for other in self.graph.nodes()]
+        while any(abs(ox - (x + gap)) < gap / 2 and abs(oy - y) < 60.0 for ox, oy in taken):
+            x += gap
+        return self.edit(f"Call {node.name} Again", lambda g: g.add_shared_call(node_id, (x + gap, y)).id)
+
     def copy(self, node_ids: Iterable[str]) -> dict[str, Any]:
         return copy_nodes(self.graph, node_ids)
 
