@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-stamp
 export QT_QPA_PLATFORM ?= offscreen
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 
-.PHONY: install run test lint bench clean
+.PHONY: install run test test-all lint bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -20,6 +20,10 @@ run: $(STAMP)
 	env -u QT_QPA_PLATFORM $(VENV)/bin/layerforge
 
 test: lint
+	$(PY) -m pytest -q -m "not full_corpus" tests/unit tests/keras tests/gui tests/slow
+
+# Everything in make test plus the corpus test's larger keras.applications (about 15 minutes more).
+test-all: lint
 	$(PY) -m pytest -q tests/unit tests/keras tests/gui tests/slow
 
 # The architecture's rules (docs/ARCHITECTURE.md): style, the import contracts in pyproject.toml

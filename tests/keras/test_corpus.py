@@ -19,14 +19,13 @@ outputs given as a dict come back as a list in the dict's written order.
 The models refused at step 1 must be exactly those in :data:`EXPECTED_REFUSALS`, each for its
 stated reason: a regression fails, and so does a model that newly passes until the dict is
 updated. About 4 minutes on two cores, hence ``slow``; the larger members of each application
-family (15 minutes more) run with ``LAYERFORGE_FULL_CORPUS=1``.
+family (15 minutes more) run in ``make test-all`` (mark ``full_corpus``).
 """
 
 from __future__ import annotations
 
 import gc
 import math
-import os
 import runpy
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -82,10 +81,9 @@ FAMILY_MEMBERS: dict[str, str] = {
 }
 """The smallest model of each keras.applications family -> its larger members, built by the
 same Keras code with more blocks or wider layers. Every application is tested; the larger
-members take 15 minutes more on two cores, so they run when FULL_CORPUS_VARIABLE is set."""
+members take 15 minutes more on two cores, so they carry the ``full_corpus`` mark: ``make test-all``
+runs them, ``make test`` does not."""
 
-FULL_CORPUS_VARIABLE = "LAYERFORGE_FULL_CORPUS"
-FULL_CORPUS = os.environ.get(FULL_CORPUS_VARIABLE) == "1"
 
 
 def application_names() -> list[str]:
@@ -109,8 +107,7 @@ MODELS: dict[str, Callable[[], Any]] = {**CORPUS, **{f"app_{n}": application_bui
 
 def _case(key: str) -> Any:
     if key.removeprefix("app_") in LARGER_MEMBERS:
-        return pytest.param(key, marks=pytest.mark.skipif(
-            not FULL_CORPUS, reason=f"a larger member of a family tested here; {FULL_CORPUS_VARIABLE}=1 runs it"))
+        return pytest.param(key, marks=pytest.mark.full_corpus)  # make test-all runs these; make test leaves them out
     return key
 
 
