@@ -9,6 +9,7 @@ from PySide6.QtCore import QPointF, Qt
 from PySide6.QtTest import QTest
 
 from app.gui.document import Document
+from app.gui.editor.port_item import PortItem
 from app.gui.editor.view import GraphView
 
 LEFT = Qt.MouseButton.LeftButton
@@ -102,7 +103,10 @@ def test_return_state_adds_and_removes_the_state_ports(view: GraphView, doc: Doc
     assert len(scene.nodes[decoder].outputs) == 1
     doc.set_param(decoder, "return_state", True)
     assert [p.name for p in scene.nodes[decoder].outputs] == ["output", "h", "c"]
+    removed = scene.nodes[decoder].outputs[1:]
     doc.undo_stack.undo()
     assert [p.name for p in scene.nodes[decoder].outputs] == ["output"]
+    assert all(p.scene() is None for p in removed)  # the state ports left the canvas
+    assert not [i for i in scene.items() if isinstance(i, PortItem) and i.parentItem() is None]
     gru = doc.add_node("GRU", (640, 150), {"units": 4, "return_state": True})
     assert [p.name for p in scene.nodes[gru].outputs] == ["output", "h"]

@@ -432,7 +432,7 @@ class NodeItem(QGraphicsItem):
             return False
         labelled = len(labels) > 1
         for port in self.outputs[len(labels):]:
-            port.setParentItem(None)
+            port.setParentItem(None)  # type: ignore[arg-type]  # PySide takes None: no parent
             if port.scene() is not None:
                 port.scene().removeItem(port)
         kept = self.outputs[:len(labels)]
