@@ -9,6 +9,7 @@ rerun.
 
 from __future__ import annotations
 
+import copy
 import weakref
 from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
@@ -390,23 +391,51 @@ def _first_port(spec: LayerSpec) -> str | None:
     return spec.ports[0].name if spec.ports else None
 
 
+_ConfigProblem = tuple[str, str, Literal["remove", "default"] | None, Any]
+"""One parameter problem without its node: (param, message, fix: remove it / set its default / none,
+the default)."""
+_CONFIG_PROBLEMS: dict[tuple[str, str], tuple[LayerSpec, tuple[_ConfigProblem, ...]]] = {}
+"""Checked configs by (class, ``repr`` of the config): a 1,000-layer network repeats a few dozen
+configs, and ``repr`` of one costs a few microseconds where checking every parameter costs ~100.
+Keyed by value, so a config changed in place is simply checked again."""
+_CONFIG_CACHE_SIZE = 20_000
+
+
 def _param_problems(node: Node, spec: LayerSpec) -> list[Problem]:
-    problems = []
-    for key in sorted(node.config.keys() - spec.param_names):
-        problems.append(_problem(node, "invalid_param", f"{spec.title} has no parameter '{key}'.", param=key,
-                                 fix=Fix(f"Remove '{key}'", {"op": "remove_param", "node": node.id, "param": key})))
     config = node.config
+    key = (node.class_name, repr(config))
+    cached = _CONFIG_PROBLEMS.get(key)
+    if cached is None or cached[0] is not spec:
+        if len(_CONFIG_PROBLEMS) >= _CONFIG_CACHE_SIZE:
+            _CONFIG_PROBLEMS.clear()
+        cached = (spec, _config_problems(config, spec))
+        _CONFIG_PROBLEMS[key] = cached
+    problems = []
+    for param, message, fix, default in cached[1]:
+        action: Fix | None = None
+        if fix == "remove":
+            action = Fix(f"Remove '{param}'", {"op": "remove_param", "node": node.id, "param": param})
+        elif fix == "default":
+            action = Fix(f"Set '{param}' to its default", {"op": "set_param", "node": node.id, "param": param,
+                                                          "value": copy.deepcopy(default)})
+        problems.append(_problem(node, "invalid_param", message, param=param, fix=action))
+    return problems
+
+
+def _config_problems(config: Mapping[str, Any], spec: LayerSpec) -> tuple[_ConfigProblem, ...]:
+    """Every parameter problem of ``config`` (unknown, missing, invalid), in a stable order."""
+    problems: list[_ConfigProblem] = []
+    for key in sorted(config.keys() - spec.param_names):
+        problems.append((key, f"{spec.title} has no parameter '{key}'.", "remove", None))
     for param in spec.params:
         if param.name not in config:
-            problems.append(_problem(node, "invalid_param", f"parameter '{param.name}' is missing.", param=param.name,
-                                     fix=Fix(f"Set '{param.name}' to its default",
-                                             {"op": "set_param", "node": node.id, "param": param.name,
-                                              "value": spec.default_config()[param.name]})))
+            problems.append((param.name, f"parameter '{param.name}' is missing.", "default",
+                             spec.default_config()[param.name]))
             continue
         message = param.validate(config[param.name])
         if message:
-            problems.append(_problem(node, "invalid_param", message, param=param.name))
-    return problems
+            problems.append((param.name, message, None, None))
+    return tuple(problems)
 
 
 def _bind_fix(fix: Fix | None, node: Node) -> Fix | None:
