@@ -357,11 +357,24 @@ def _plain(value: Any, where: str = "config") -> Any:
     """A deep copy with lists for tuples, refusing anything that is not plain, finite JSON data."""
     root: list[Any] = [None]
     stack: list[tuple[Any, Any, Any, int]] = [(value, root, 0, 0)]
+    out: dict[str, Any]
+    items: list[Any]
     while stack:
         item, parent, slot, depth = stack.pop()
         if depth > MAX_JSON_DEPTH:
             raise ImportRefused(f"the {where} nests lists or objects more than {MAX_JSON_DEPTH} levels deep")
-        if item is None or isinstance(item, bool | str):
+        kind = type(item)  # exact types first: what json.load gives, without the slow ABC checks
+        if kind is str or kind is int or kind is bool or item is None:
+            parent[slot] = item
+        elif kind is dict and all(type(key) is str for key in item):
+            out = dict.fromkeys(item)
+            parent[slot] = out
+            stack.extend((sub, out, key, depth + 1) for key, sub in item.items())
+        elif kind is list:
+            items = [None] * len(item)
+            parent[slot] = items
+            stack.extend((sub, items, i, depth + 1) for i, sub in enumerate(item))
+        elif item is None or isinstance(item, bool | str):
             parent[slot] = item
         elif isinstance(item, int):
             parent[slot] = int(item)
@@ -370,7 +383,7 @@ def _plain(value: Any, where: str = "config") -> Any:
                 raise ImportRefused(f"the {where} contains {item}, which is not a finite number")
             parent[slot] = float(item)
         elif isinstance(item, Mapping):
-            out: dict[str, Any] = {}
+            out = {}
             parent[slot] = out
             for key, sub in item.items():
                 if not isinstance(key, str):
@@ -378,7 +391,7 @@ def _plain(value: Any, where: str = "config") -> Any:
                 out[key] = None
                 stack.append((sub, out, key, depth + 1))
         elif isinstance(item, list | tuple):
-            items: list[Any] = [None] * len(item)
+            items = [None] * len(item)
             parent[slot] = items
             stack.extend((sub, items, i, depth + 1) for i, sub in enumerate(item))
         else:
