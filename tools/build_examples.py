@@ -456,8 +456,8 @@ def dcgan_mnist() -> Project:
 def seq2seq_reverse() -> Project:
     b = Builder()
     source = b.add("InputLayer", name="encoder_input", batch_shape=[None, 5, 6])
-    encoder = b.add("LSTM", source, name="encoder", units=32, return_state=True)
     answer_so_far = b.add("InputLayer", name="decoder_input", batch_shape=[None, 5, 7])
+    encoder = b.add("LSTM", source, name="encoder", units=32, return_state=True)
     decoder = b.add("LSTM", answer_so_far, name="decoder", units=32, return_sequences=True)
     b.graph.connect(encoder, decoder, "initial_h", source_port=1)
     b.graph.connect(encoder, decoder, "initial_c", source_port=2)

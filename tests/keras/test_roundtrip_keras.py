@@ -62,8 +62,15 @@ class KerasFacts:
     trainable: int
 
 
+def _shapes(output: Any) -> tuple[Any, ...]:
+    """One output's shape; a layer with several (an LSTM returning its states) gives each one's."""
+    if isinstance(output, (list, tuple)):
+        return tuple(tuple(t.shape) for t in output)
+    return tuple(output.shape)
+
+
 def facts(model: Any) -> KerasFacts:
-    summary = [(layer.name, type(layer).__name__, tuple(layer.output.shape), layer.count_params())
+    summary = [(layer.name, type(layer).__name__, _shapes(layer.output), layer.count_params())
                for layer in model.layers]
     trainable = sum(math.prod(w.shape) for w in model.trainable_weights)
     return KerasFacts(summary, keras_layers(model.get_config()), model.count_params(), int(trainable))
@@ -73,7 +80,12 @@ def check_rows(project: Project) -> list[tuple[str, str, tuple[Any, ...], int]]:
     """``layerforge check``'s rows: name, class, output shape, parameters."""
     analysis = analyze(project.graph)
     assert analysis.valid, [p.message for p in analysis.errors]
-    return [(row.name, row.class_name, tuple(row.output_shapes[0]) if row.output_shapes else (), row.params)
+    def shapes(found: list[Any] | None) -> tuple[Any, ...]:
+        if not found:
+            return ()
+        return tuple(found[0]) if len(found) == 1 else tuple(tuple(s) for s in found)
+
+    return [(row.name, row.class_name, shapes(row.output_shapes), row.params)
             for row in summary_rows(project.graph, analysis)]
 
 
