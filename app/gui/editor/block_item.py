@@ -3,9 +3,9 @@
 The block tree lives in the model (:mod:`app.core.blocks`); :class:`BlockLayer` keeps a
 scene's picture of it in step with the document:
 
-* the layers inside a collapsed block are folded away (hidden, and their edges marked
-  :data:`FOLDED`, which the scene's zoomed-out edge path skips and
-  :meth:`BlockLayer.apply_folds` hides again after the scene shows every edge); the block is
+* the layers inside a collapsed block are folded away: the scene drops their items and their
+  edges' (:meth:`GraphScene.set_folded`; an edge item marked :data:`FOLDED` is skipped by the
+  zoomed-out edge path and hidden again by :meth:`BlockLayer.apply_folds`); the block is
   drawn as a :class:`BlockItem` where its first layer is: name, kind, input and output
   shapes, parameters, FLOPs and "N layers", with the problem marker when a layer inside has
   a shape error;
@@ -353,10 +353,7 @@ class BlockLayer(QObject):
         self._timer.start()
 
     def _edge_added(self, edge: Any) -> None:
-        """A new edge into a folded layer is folded at once (not drawn for a moment)."""
-        item = self.scene.edges.get(edge)
-        if item is not None and (edge.source in self.hidden or edge.target in self.hidden):
-            self._set_folded(item, True)
+        """A new edge: the cards' links are redrawn (one into a folded layer has no item)."""
         self._later()
 
     # --- the picture ---------------------------------------------------------------------------
@@ -369,8 +366,7 @@ class BlockLayer(QObject):
         owners = visible_owners(graph, tree)
         hidden = frozenset(node_id for node_id, owner in owners.items() if owner != node_id)
         self.hidden = hidden
-        for node_id, item in scene.nodes.items():
-            self._set_folded(item, node_id in hidden)
+        scene.set_folded(hidden)  # the layers inside collapsed blocks lose their items, opened ones get theirs
         self.apply_folds()
         self._update_cards(owners)
         self._update_links(owners)
@@ -390,17 +386,6 @@ class BlockLayer(QObject):
             elif not folded and item.isVisible() == overview:
                 item.setVisible(not overview)
 
-    @staticmethod
-    def _set_folded(item: QGraphicsItem, folded: bool) -> None:
-        item.setData(FOLDED, folded)
-        if folded:
-            if item.isSelected():
-                item.setSelected(False)
-            if item.isVisible():
-                item.setVisible(False)
-        elif not item.isVisible():
-            item.setVisible(True)
-
     def _update_cards(self, owners: dict[str, str]) -> None:
         graph, tree, scene = self.document.graph, self.document.blocks, self.scene
         wanted = [owner for owner in dict.fromkeys(owners.values()) if owner not in graph and owner in tree]
@@ -418,9 +403,10 @@ class BlockLayer(QObject):
                 card = self.cards[block_id] = BlockItem(self, block_id)
                 scene.addItem(card)
             anchor = block_anchor(graph, tree, block_id, order)
-            anchor_item = scene.nodes.get(anchor) if anchor is not None else None
-            if anchor_item is not None and card.pos() != anchor_item.pos():
-                card.setPos(anchor_item.pos())
+            if anchor is not None and anchor in graph:  # the anchor layer is folded: it has no item
+                where = scene.to_scene(graph.node(anchor).position)
+                if card.pos() != where:
+                    card.setPos(where)
             block = tree.block(block_id)
             found = problems_inside.get(block_id, [])
             severity = "error" if any(s == "error" for s, _ in found) else ("warning" if found else None)

@@ -6,6 +6,10 @@ gestures end in one Document call each: a drag of nodes becomes one ``move_nodes
 release, a drag between ports one ``connect``. While the document is locked (training
 runs) the scene does not start those gestures at all.
 
+Layers inside a collapsed block have no items at all (a folded 1,000-layer network draws a few
+dozen cards): :meth:`GraphScene.set_folded`, which the block layer calls whenever the folds
+change, creates the items of layers that come into view and drops those of layers folded away.
+
 Zoomed far out (a whole 250-layer model in the window) the edge items are hidden and one
 path item draws every edge: one C++ paint instead of hundreds of Python ones.
 
@@ -34,7 +38,7 @@ from PySide6.QtWidgets import QGraphicsItem, QGraphicsPathItem, QGraphicsScene, 
 
 from app.core.graph import Edge, GraphError, Node, Position
 from app.core.insight import NodeCost, node_cost
-from app.core.layout import ROW_GAP
+from app.core.layout import ROW_GAP, visible_owners
 from app.core.shapes import Analysis, NodeInfo, Problem, describe_shapes
 from app.gui import theme
 from app.gui.document import Document
@@ -53,7 +57,8 @@ SPREAD_STEP = 0.05
 
 
 class GraphScene(QGraphicsScene):
-    """Items for every node and edge of ``document.graph``; emits ``message`` to explain refusals."""
+    """Items for every node and edge of ``document.graph`` outside collapsed blocks; emits
+    ``message`` to explain refusals."""
 
     message = Signal(str)
     help_requested = Signal(str)
@@ -77,6 +82,11 @@ class GraphScene(QGraphicsScene):
         self._costs_of: Analysis | None = None
         self._highlight: str | None = None
         self._spread = 1.0
+        self._folded: frozenset[str] = frozenset()
+        """Layers inside collapsed blocks: they have no items."""
+        self._dropped: list[QGraphicsItem] = []
+        """Items folded away by the last :meth:`set_folded`, kept alive until the next one: the
+        scene may still hold a pointer to one (hover, mouse grab) until its event is done."""
         self._edge_layer = QGraphicsPathItem()
         self._edge_layer.setPen(_layer_pen(self.look))
         self._edge_layer.setZValue(-1.0)
@@ -123,13 +133,60 @@ class GraphScene(QGraphicsScene):
         graph = self.document.graph
         analysis = self.document.analysis
         by_node = _problems_by_node(analysis)
+        owners = visible_owners(graph, self.document.blocks)
+        self._folded = frozenset(node_id for node_id, owner in owners.items() if owner != node_id)
         for node in graph.nodes():
-            self._add_node_item(node, analysis.nodes.get(node.id), by_node.get(node.id, []))
+            if node.id not in self._folded:
+                self._add_node_item(node, analysis.nodes.get(node.id), by_node.get(node.id, []))
         for edge in graph.edges():
             self._on_edge_added(edge)
         self._on_locked(self.document.locked)
         self._show_shared()
         self._update_spread()
+
+    def folded(self) -> frozenset[str]:
+        """The layers inside collapsed blocks, which have no items."""
+        return self._folded
+
+    def set_folded(self, folded: frozenset[str]) -> None:
+        """Give items to exactly the layers not in ``folded`` (those inside collapsed blocks):
+        create the items of layers that came into view, with the current analysis, badges,
+        highlight and look, and drop the items of layers folded away (deselected first)."""
+        self._dropped.clear()
+        graph = self.document.graph
+        self._folded = folded
+        for node_id in [n for n in self.nodes if n in folded]:
+            self._drop_node_item(node_id)
+        shown = [node for node in graph.nodes() if node.id not in folded and node.id not in self.nodes]
+        if not shown:
+            return
+        analysis = self.document.analysis
+        by_node = _problems_by_node(analysis)
+        links = shared_links(graph)
+        for node in shown:
+            self._add_node_item(node, analysis.nodes.get(node.id), by_node.get(node.id, []))
+            self.nodes[node.id].set_shared(links.get(node.id, (None, 1)))
+        new = {node.id for node in shown}
+        for edge in graph.edges():
+            if edge.source in new or edge.target in new:
+                self._on_edge_added(edge)
+        self._update_spread()
+
+    def _drop_node_item(self, node_id: str) -> None:
+        """Take a folded layer's item and its edges' items off the scene (the graph keeps them)."""
+        item = self.nodes.pop(node_id)
+        self._raised.discard(item)
+        if item.isSelected():
+            item.setSelected(False)
+        for edge_item in list(item.edges):
+            self.edges.pop(edge_item.edge, None)
+            edge_item.detach()
+            self._selected_edges.discard(edge_item)
+            self.removeItem(edge_item)
+            self._dropped.append(edge_item)
+        self.removeItem(item)
+        self._dropped.append(item)
+        self._edges_changed()
 
     # --- graph events -> items ----------------------------------------------------------------
 
@@ -144,7 +201,10 @@ class GraphScene(QGraphicsScene):
             item.setPos(self.to_scene(node.position))
         if self._badges:
             item.set_chips(badge_texts(self._cost(node.id), self._badges))
-        if self._highlight is not None:
+        if self._highlight == node.id:  # step-through reached a layer whose block just opened
+            item.set_highlighted(True)
+            item.setZValue(HIGHLIGHT_Z)
+        elif self._highlight is not None:
             item.setOpacity(DIMMED_OPACITY)
         if self.overview:
             item.help.setVisible(False)
@@ -166,6 +226,10 @@ class GraphScene(QGraphicsScene):
     def _on_edge_added(self, edge: Edge) -> None:
         source, target = self.nodes.get(edge.source), self.nodes.get(edge.target)
         if source is None or target is None or edge in self.edges:
+            if edge not in self.edges:  # an edge to or from a folded layer: its visible end counts it
+                self._refresh_port(edge.target, edge.target_port)
+                if source is not None:
+                    source.output.set_connected(len(self.document.graph.out_edges(edge.source)))
             return
         item = EdgeItem(edge, source, target, self.look)
         if self._spread != 1.0:
@@ -184,24 +248,25 @@ class GraphScene(QGraphicsScene):
 
     def _on_edge_removed(self, edge: Edge) -> None:
         item = self.edges.pop(edge, None)
-        if item is None:
-            return
-        item.detach()
-        self._selected_edges.discard(item)
-        self.removeItem(item)
-        self._edges_changed()
+        if item is not None:
+            item.detach()
+            self._selected_edges.discard(item)
+            self.removeItem(item)
+            self._edges_changed()
         self._refresh_port(edge.target, edge.target_port)
         if edge.source in self.document.graph and edge.source in self.nodes:
             self.nodes[edge.source].output.set_connected(len(self.document.graph.out_edges(edge.source)))
 
     def _refresh_port(self, node_id: str, port_name: str) -> None:
-        """Spread the edges of one input port along it (slot order) and mark it connected."""
+        """Spread the edges of one input port along it (slot order) and mark it connected. Edges
+        from folded layers (no items) keep their slots and count, as the block card's link draws them."""
         item = self.nodes.get(node_id)
         if item is None or node_id not in self.document.graph:
             return
-        edges = [self.edges[e] for e in self.document.graph.port_edges(node_id, port_name) if e in self.edges]
-        for i, edge_item in enumerate(edges):
-            if (edge_item.index, edge_item.count) != (i, len(edges)):
+        edges = self.document.graph.port_edges(node_id, port_name)
+        for i, edge in enumerate(edges):
+            edge_item = self.edges.get(edge)
+            if edge_item is not None and (edge_item.index, edge_item.count) != (i, len(edges)):
                 edge_item.index, edge_item.count = i, len(edges)
                 edge_item.update_path()
                 self._edges_changed()
@@ -350,8 +415,9 @@ class GraphScene(QGraphicsScene):
 
     def set_highlight(self, node_id: str | None) -> None:
         """Draw ``node_id`` with a bright outline and glow, raised, and dim every other node and
-        the edges that do not touch it; ``None`` (or an id not on the canvas) clears it."""
-        if node_id is not None and node_id not in self.nodes:
+        the edges that do not touch it; ``None`` (or an id not in the graph) clears it. A layer
+        inside a collapsed block is highlighted once its block opens (its item is made then)."""
+        if node_id is not None and node_id not in self.document.graph:
             node_id = None
         if node_id == self._highlight:
             return
