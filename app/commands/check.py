@@ -1,4 +1,5 @@
-"""``layerforge check FILE [--flat] [--json]``: load, validate and summarise a project.
+"""``layerforge check FILE [--flat] [--json]``: load, validate and summarise a project (or a
+``.keras`` model, imported first).
 
 A project with blocks (groups, nested models) is listed by its top-level hierarchy: one
 row per block with its layer count, parameters and output shapes (``--flat``: every layer).
@@ -15,8 +16,10 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 from typing import Any
 
+from app.commands.common import KERAS_INPUTS
 from app.core.blocks import KIND_TITLES, block_ports, block_totals, top_level, validate_blocks
 from app.core.insight import format_bytes, format_flops, format_macs, model_costs
 from app.core.project import Project, ProjectError, load_project
@@ -30,20 +33,36 @@ EXIT_VALID, EXIT_INVALID, EXIT_UNREADABLE = 0, 1, 2
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("file", help="a Layerforge project (.json)")
+    parser.add_argument("file", help="a Layerforge project (.json) or a Keras model (.keras), imported first")
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
     parser.add_argument("--flat", action="store_true", help="list every layer instead of the top-level blocks")
 
 
 def run(args: argparse.Namespace) -> int:
     try:
-        project = load_project(args.file)
+        project = _load(args.file)
     except ProjectError as err:
         if args.json:
             print(json.dumps({"valid": False, "error": str(err)}, indent=2))
         else:
             print(f"error: {terminal_safe(err, keep_newlines=True)}", file=sys.stderr)
         return EXIT_UNREADABLE
+    return _report(project, args)
+
+
+def _load(path: str) -> Project:
+    """A project, or a Keras model imported as ``layerforge import`` would (a refusal is a ProjectError)."""
+    if Path(path).suffix.lower() not in KERAS_INPUTS:
+        return load_project(path)
+    from app.keras_bridge.importer import ImportRefused, import_keras
+
+    try:
+        return import_keras(path)[0]
+    except (ImportRefused, OSError) as err:
+        raise ProjectError(str(err) if path in str(err) else f"{path}: {err}") from None
+
+
+def _report(project: Project, args: argparse.Namespace) -> int:
     analysis = analyze(project.graph)
     block_problems = validate_blocks(project.graph, project.blocks)
     recipe = recipe_report(project, analysis)
