@@ -150,7 +150,9 @@ def export_onnx(model: Any, path: str | os.PathLike[str]) -> Verified:
     box: dict[str, float] = {}
 
     def write(tmp: Path) -> None:
-        with _converting("ONNX", model):
+        with _converting("ONNX", model), warnings.catch_warnings():
+            # Keras' tf2onnx shim probes np.object, which NumPy 2 answers with a FutureWarning: noise for users
+            warnings.filterwarnings("ignore", category=FutureWarning, module=r"keras\.src\.export")
             inference, signature = inference_model(model)
             inference.export(os.fspath(tmp), format="onnx", input_signature=signature, verbose=False)
         with _running("ONNX"):
