@@ -13,8 +13,15 @@ Some networks put the block last instead (NASNet: ``separable_conv_1_normal_left
 ``normal_concat_5``: cell 5). When prefixes leave more than :data:`FOLD_THRESHOLD` items at
 a level, such a trailing cell id (a number, or ``stem_1``) groups the layers that carry it,
 with the Keras-named layers between them (``activation_12``); whichever reading leaves
-fewer items is used. A graph with more than :data:`app.core.blocks.FOLD_THRESHOLD`
-top-level items opens with its groups collapsed.
+fewer items is used.
+
+Where names say nothing (InceptionV3's ``conv2d_12``, ``activation_7``), the structure does:
+when the top level still has more than :data:`FOLD_THRESHOLD` items, its *cut points* (an
+item every input-to-output path passes through, such as the concatenate ``mixed0`` that ends
+an Inception block) split it, and the items between two cut points, the second included,
+become one group named after its last meaningfully named item (:func:`fold_by_structure`).
+A graph with more than :data:`app.core.blocks.FOLD_THRESHOLD` top-level items opens with its
+groups collapsed.
 """
 
 from __future__ import annotations
@@ -24,7 +31,7 @@ from collections import Counter
 from collections.abc import Container, Sequence
 from dataclasses import dataclass, field
 
-from app.core.blocks import FOLD_THRESHOLD, Block, BlockTree, top_level
+from app.core.blocks import FOLD_THRESHOLD, Block, BlockTree, Item, top_level
 from app.core.graph import Graph
 
 MIN_GROUP = 3
@@ -72,6 +79,7 @@ def fold_by_prefix(graph: Graph, tree: BlockTree, collapse: bool | None = None) 
     order = graph.topological_order() if not graph.cyclic_components() else graph.node_order()
     scopes: list[str | None] = [None, *(b.id for b in tree.blocks() if b.kind == "nested_model")]
     made: list[Block] = []
+    top_items = 0
     for scope in scopes:
         ids = [nid for nid in order if tree.block_of(nid) == scope]
         names = [graph.node(nid).name for nid in ids]
@@ -82,9 +90,70 @@ def fold_by_prefix(graph: Graph, tree: BlockTree, collapse: bool | None = None) 
                 runs = cells
         if scope is not None:
             runs = [r for r in runs if len(r.nodes) < len(ids)]  # the nested model itself already says it
+        else:
+            top_items = _items(ids, runs) + len(tree.children(None))  # loose layers, groups, nested models
         for run in runs:
             made.extend(_make(tree, run, scope, collapse))
+    if top_items > FOLD_THRESHOLD:
+        made = [b for b in made if b.id in tree]  # folding by structure may dissolve a wrapper into a group
+        made.extend(fold_by_structure(graph, tree, collapse))
     return made
+
+
+def fold_by_structure(graph: Graph, tree: BlockTree, collapse: bool) -> list[Block]:
+    """Group the top-level items between consecutive cut points (see the module docstring);
+    returns the groups made. A stretch of one item, or of fewer than :data:`MIN_GROUP`
+    layers, stays as it is; a stretch holding one block and loose layers becomes that block
+    with the layers added (the branches of InceptionResNetV2's first ``block35`` join it)."""
+    items = top_level(graph, tree)
+    position = {item.id: i for i, item in enumerate(items)}
+    owner: dict[str, str] = {}
+    for item in items:
+        for nid in ([item.id] if item.kind == "node" else tree.nodes_in(item.id)):
+            owner[nid] = item.id
+    reach = list(range(len(items)))  # the farthest item an edge from each item goes to
+    for edge in graph.edges():
+        if edge.source in owner and edge.target in owner:
+            a, b = sorted((position[owner[edge.source]], position[owner[edge.target]]))
+            reach[a] = max(reach[a], b)
+    stretches: list[list[int]] = [[]]
+    farthest = 0  # the farthest item an edge from an earlier item goes to
+    for i in range(len(items)):
+        stretches[-1].append(i)
+        if farthest <= i:  # no edge from before jumps over item i: it is a cut point and ends a stretch
+            stretches.append([])
+        farthest = max(farthest, reach[i])
+    made: list[Block] = []
+    for stretch in stretches:
+        chosen = [items[i] for i in stretch]
+        layers = sum(1 if item.kind == "node" else len(tree.nodes_in(item.id)) for item in chosen)
+        if len(chosen) < 2 or layers < MIN_GROUP:
+            continue
+        if any(item.kind != "node" and tree.block(item.id).kind != "group" for item in chosen):
+            continue  # a nested model stays where the file put it
+        nodes = [item.id for item in chosen if item.kind == "node"]
+        blocks = [item.id for item in chosen if item.kind != "node"]
+        wrapper = tree.block(blocks[0]) if len(blocks) == 1 else None
+        if wrapper is not None:
+            name = wrapper.name
+            inner = [b.id for b in tree.children(wrapper.id)]
+            nodes = [*nodes, *wrapper.members]
+            tree.ungroup(wrapper.id)
+            blocks = inner
+        else:
+            name = _stretch_name(graph, tree, chosen)
+        made.append(tree.group(nodes, tree.unique_name(name), block_ids=blocks, collapsed=collapse))
+    return made
+
+
+def _stretch_name(graph: Graph, tree: BlockTree, items: Sequence[Item]) -> str:
+    """The last block's name or layer name that is not Keras' numbering (``mixed0``)."""
+    for item in reversed(items):
+        if item.kind != "node":
+            return tree.block(item.id).name
+        if not _keras_named(graph, item.id):
+            return graph.node(item.id).name
+    return graph.node(items[-1].id).name if items[-1].kind == "node" else tree.block(items[-1].id).name
 
 
 def _items(ids: Sequence[str], roots: Sequence[_Run]) -> int:
@@ -205,4 +274,4 @@ def _make(tree: BlockTree, run: _Run, parent: str | None, collapse: bool) -> lis
     return made
 
 
-__all__ = ["MIN_GROUP", "fold_by_prefix", "name_prefixes"]
+__all__ = ["MIN_GROUP", "fold_by_prefix", "fold_by_structure", "name_prefixes"]
