@@ -368,23 +368,23 @@ def _size_param(spec: LayerSpec) -> str | None:
 
 def _size_problem(node: Node, spec: LayerSpec, shape: Shape, params: int) -> Problem | None:
     """Sizes TensorFlow cannot represent (int64), however much memory there is."""
+    huge = next((dim for dim in shape if dim is not None and dim > INT64_MAX), None)
+    count = 1
+    for dim in shape[1:]:
+        if dim is not None:
+            count *= dim
+    if huge is None and count <= INT64_MAX and params <= INT64_MAX:
+        return None  # the usual case: the messages below are only worded when needed
     limit = f"TensorFlow's sizes are 64-bit integers, at most {INT64_MAX:,}"
     param = _size_param(spec)
-    for dim in shape:
-        if dim is not None and dim > INT64_MAX:
-            return _problem(node, "too_large", f"its output would have a dimension of {format_count(dim)}; "
-                            f"{limit}.", param=param)
-    known = [d for d in shape[1:] if d is not None]
-    count = 1
-    for dim in known:
-        count *= dim
+    if huge is not None:
+        return _problem(node, "too_large", f"its output would have a dimension of {format_count(huge)}; "
+                        f"{limit}.", param=param)
     if count > INT64_MAX:
         return _problem(node, "too_large", f"its output would hold {format_count(count)} values per sample; "
                         f"{limit}. Make the input or '{param or 'the layer'}' smaller.", param=param)
-    if params > INT64_MAX:
-        return _problem(node, "too_large", f"its weights would hold {format_count(params)} numbers; {limit}. "
-                        f"Make the input or '{param or 'the layer'}' smaller.", param=param)
-    return None
+    return _problem(node, "too_large", f"its weights would hold {format_count(params)} numbers; {limit}. "
+                    f"Make the input or '{param or 'the layer'}' smaller.", param=param)
 
 
 def _first_port(spec: LayerSpec) -> str | None:
