@@ -155,10 +155,13 @@ class GraphScene(QGraphicsScene):
         self._dropped.clear()
         graph = self.document.graph
         self._folded = folded
-        for node_id in [n for n in self.nodes if n in folded]:
+        dropped = [n for n in self.nodes if n in folded]
+        for node_id in dropped:
             self._drop_node_item(node_id)
         shown = [node for node in graph.nodes() if node.id not in folded and node.id not in self.nodes]
         if not shown:
+            if dropped:
+                self._update_spread()  # the tallest card may have gone
             return
         analysis = self.document.analysis
         by_node = _problems_by_node(analysis)
