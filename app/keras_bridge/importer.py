@@ -353,50 +353,45 @@ class _Model:
     dict_io: bool = False
 
 
+_LEAVES = (str, int, bool, type(None))
+"""Exact types of plain data that are copied as they are (floats need a finiteness check)."""
+
+
 def _plain(value: Any, where: str = "config") -> Any:
-    """A deep copy with lists for tuples, refusing anything that is not plain, finite JSON data."""
-    root: list[Any] = [None]
-    stack: list[tuple[Any, Any, Any, int]] = [(value, root, 0, 0)]
-    out: dict[str, Any]
-    items: list[Any]
-    while stack:
-        item, parent, slot, depth = stack.pop()
-        if depth > MAX_JSON_DEPTH:
+    """A deep copy with lists for tuples, refusing anything that is not plain, finite JSON data.
+
+    Recursive, at most :data:`MAX_JSON_DEPTH` levels deep (checked before going down); the
+    leaves json.load gives (text, whole numbers, booleans, null) are copied without a call."""
+
+    def copy(item: Any, depth: int) -> Any:
+        kind = type(item)
+        if depth > MAX_JSON_DEPTH or (depth == MAX_JSON_DEPTH and item and kind in (dict, list, tuple)):
+            # (a leaf one level below the limit is copied without a call: it is refused here)
             raise ImportRefused(f"the {where} nests lists or objects more than {MAX_JSON_DEPTH} levels deep")
-        kind = type(item)  # exact types first: what json.load gives, without the slow ABC checks
-        if kind is str or kind is int or kind is bool or item is None:
-            parent[slot] = item
-        elif kind is dict and all(type(key) is str for key in item):
-            out = dict.fromkeys(item)
-            parent[slot] = out
-            stack.extend((sub, out, key, depth + 1) for key, sub in item.items())
-        elif kind is list:
-            items = [None] * len(item)
-            parent[slot] = items
-            stack.extend((sub, items, i, depth + 1) for i, sub in enumerate(item))
-        elif item is None or isinstance(item, bool | str):
-            parent[slot] = item
-        elif isinstance(item, int):
-            parent[slot] = int(item)
-        elif isinstance(item, float):
+        if kind is dict:
+            out: dict[str, Any] = {}
+            for key, sub in item.items():
+                if type(key) is not str and not isinstance(key, str):
+                    raise ImportRefused(f"the {where} has a key that is not text ({key!r})")
+                out[key] = sub if type(sub) in _LEAVES else copy(sub, depth + 1)
+            return out
+        if kind is list or kind is tuple:
+            return [sub if type(sub) in _LEAVES else copy(sub, depth + 1) for sub in item]
+        if item is None or kind in _LEAVES or isinstance(item, bool | str):
+            return item
+        if isinstance(item, int):
+            return int(item)
+        if isinstance(item, float):
             if not math.isfinite(item):
                 raise ImportRefused(f"the {where} contains {item}, which is not a finite number")
-            parent[slot] = float(item)
-        elif isinstance(item, Mapping):
-            out = {}
-            parent[slot] = out
-            for key, sub in item.items():
-                if not isinstance(key, str):
-                    raise ImportRefused(f"the {where} has a key that is not text ({key!r})")
-                out[key] = None
-                stack.append((sub, out, key, depth + 1))
-        elif isinstance(item, list | tuple):
-            items = [None] * len(item)
-            parent[slot] = items
-            stack.extend((sub, items, i, depth + 1) for i, sub in enumerate(item))
-        else:
-            raise ImportRefused(f"the {where} holds a {type(item).__name__}, which is not plain data")
-    return root[0]
+            return float(item)
+        if isinstance(item, Mapping):
+            return copy(dict(item.items()), depth)
+        if isinstance(item, list | tuple):
+            return copy(list(item), depth)
+        raise ImportRefused(f"the {where} holds a {type(item).__name__}, which is not plain data")
+
+    return copy(value, 0)
 
 
 def _keras_module(module: str) -> bool:
