@@ -120,9 +120,11 @@ def _offline_and_fresh(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
         raise AssertionError("a test tried to download pre-trained weights")
 
     monkeypatch.setattr(file_utils, "get_file", refuse_download)
-    keras.backend.clear_session()
+    # free_memory=False: clear_session's own gc.collect() costs seconds each late in the whole suite
+    # (a large heap) and ran five times per model; one collection per model, below, is enough.
+    keras.backend.clear_session(free_memory=False)
     yield
-    keras.backend.clear_session()
+    keras.backend.clear_session(free_memory=False)
     gc.collect()
 
 
@@ -208,7 +210,7 @@ def test_model_imports_checks_and_exports_like_keras(key: str, tmp_path: Path) -
     source = tmp_path / f"{key}.keras"
     model.save(source)
     del model
-    keras.backend.clear_session()
+    keras.backend.clear_session(free_memory=False)
 
     if key in EXPECTED_REFUSALS:
         with pytest.raises(ImportRefused) as refused:
@@ -229,10 +231,10 @@ def test_model_imports_checks_and_exports_like_keras(key: str, tmp_path: Path) -
     rebuilt = runpy.run_path(str(script), run_name="exported")["model"]  # our own generated script
     same_model(facts(rebuilt), original, "export --python")
     del rebuilt
-    keras.backend.clear_session()
+    keras.backend.clear_session(free_memory=False)
 
     exported = export_keras(project, tmp_path / f"{key}_exported.keras")
-    keras.backend.clear_session()
+    keras.backend.clear_session(free_memory=False)
     loaded = keras.saving.load_model(exported)
     reloaded = facts(loaded)
     same_model(reloaded, original, "export --keras")
