@@ -23,7 +23,7 @@ from app import __version__
 
 # name -> (module, one-line description); the module provides add_arguments(parser) and run(args) -> int
 COMMANDS: dict[str, tuple[str, str]] = {
-    "check": ("app.commands.check", "Validate a project and print its layers, shapes, parameters and problems."),
+    "check": ("app.commands.check", "Check a project (or a .keras model): its blocks, shapes, parameters, problems."),
     "import": ("app.commands.import_model", "Turn a .keras model into an editable Layerforge project."),
     "export": ("app.commands.export", "Export a project (or a .keras model) as a .keras file and/or Python code."),
     "train": ("app.commands.train", "Train a project on a dataset with live progress; save the trained model."),
