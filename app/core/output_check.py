@@ -14,7 +14,8 @@ from typing import Any
 
 from app.core.catalog.spec import Fix
 from app.core.graph import Graph, Node
-from app.core.shapes import Problem
+from app.core.recipes import RecipeError, plan_recipe
+from app.core.shapes import Analysis, Problem
 from app.core.training_settings import BINARY_LOSSES, CLASSIFICATION_LOSSES, with_defaults
 
 PROBABILITIES = frozenset({"softmax", "sigmoid"})
@@ -37,13 +38,33 @@ def suggested_activation(node: Node, loss: str) -> str:
     return "sigmoid" if loss in BINARY_LOSSES or node.config.get("units") == 1 else "softmax"
 
 
-def output_activation_problems(graph: Graph, training: Mapping[str, Any] | None) -> list[Problem]:
+def loss_outputs(graph: Graph, training: Mapping[str, Any] | None, analysis: Analysis | None = None) -> list[Node]:
+    """The outputs the training loss compares with a target: every output (supervised, autoencoder),
+    the decoder's for a VAE (the encoder's z_mean and z_log_var feed the KL term and the sampling,
+    not the loss), none for a GAN (its recipe reads the discriminator's last activation and takes
+    logits or probabilities, and the generator has no target) or a graph that does not fit its
+    recipe (the Training panel names the node that does not fit)."""
+    recipe = with_defaults(training).get("recipe")
+    if recipe in ("supervised", "autoencoder"):
+        return list(graph.output_nodes())
+    if recipe != "vae":
+        return []
+    try:
+        plan = plan_recipe(graph, with_defaults(training), analysis)
+    except RecipeError:
+        return []
+    decoder = plan.parts.get("decoder") if plan else None
+    return [graph.node(node_id) for node_id in decoder.output_ids] if decoder else []
+
+
+def output_activation_problems(graph: Graph, training: Mapping[str, Any] | None,
+                               analysis: Analysis | None = None) -> list[Problem]:
     """Warnings (with a fix) for classifier outputs whose activation does not give probabilities."""
     loss = str(with_defaults(training).get("loss"))
     if loss not in CLASSIFICATION_LOSSES:
         return []
     problems = []
-    for node in graph.output_nodes():
+    for node in loss_outputs(graph, training, analysis):
         activation = output_activation(node)
         single_softmax = activation == "softmax" and node.config.get("units") == 1
         if activation is None or (activation in PROBABILITIES and not single_softmax):

@@ -247,7 +247,7 @@ class Document(QObject):
         loss, which the graph lacks; before a dataset the last layer is often still to come)."""
         analysis = self.analyzer.analyze(self.graph)
         if analysis.valid and self.project.dataset:
-            analysis.problems.extend(output_activation_problems(self.graph, self.project.training))
+            analysis.problems.extend(output_activation_problems(self.graph, self.project.training, analysis))
         return analysis
 
     # --- editing: every edit is one undo step --------------------------------------------
