@@ -97,8 +97,7 @@ def test_recovery_restores_the_weights(qtbot, monkeypatch: pytest.MonkeyPatch) -
     monkeypatch.setattr(MainWindow, "ask_unsaved", lambda self: QMessageBox.StandardButton.Discard)
     monkeypatch.setattr(autosave, "ask_recovery", lambda _parent, _orphans: "recover")
     (window,) = gui_app.open_windows(None)
-    try:
-        qtbot.addWidget(window)
+    try:  # closed below (it deletes itself on close, so qtbot must not close it again)
         recovered = window.document
         assert recovered.dirty and recovered.path is None
         assert set(recovered.weights.layers) == set(weights.layers)

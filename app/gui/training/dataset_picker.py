@@ -170,6 +170,9 @@ class DatasetPicker(QWidget):
         self.combo.setPlaceholderText("Choose a dataset…")
         self.combo.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         self.combo.setMaxVisibleItems(24)
+        # A long dataset title must not widen the dock: the closed combo elides, its list shows all.
+        self.combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.combo.setMinimumContentsLength(20)
         label.setBuddy(self.combo)
         top.addWidget(self.combo, 1)
         layout.addLayout(top)
