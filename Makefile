@@ -19,12 +19,14 @@ install: $(STAMP)
 run: $(STAMP)
 	env -u QT_QPA_PLATFORM $(VENV)/bin/layerforge
 
+# Two worker processes (pytest-xdist), each test file whole on one worker: 9.7 min instead of 20.6 on
+# two cores. Test files share no state across processes (each test makes its own files and home).
 test: lint
-	$(PY) -m pytest -q -m "not full_corpus" tests/unit tests/keras tests/gui tests/slow
+	$(PY) -m pytest -q -n 2 --dist loadfile -m "not full_corpus" tests/unit tests/keras tests/gui tests/slow
 
-# Everything in make test plus the corpus test's larger keras.applications (about 15 minutes more).
+# Everything in make test plus the corpus test's other 34 keras.applications (about 8 minutes more with two workers).
 test-all: lint
-	$(PY) -m pytest -q tests/unit tests/keras tests/gui tests/slow
+	$(PY) -m pytest -q -n 2 --dist loadfile tests/unit tests/keras tests/gui tests/slow
 
 # The architecture's rules (docs/ARCHITECTURE.md): style, the import contracts in pyproject.toml
 # (layer order, no Qt/Keras in core and data, independent gui subpackages) and the types of the
