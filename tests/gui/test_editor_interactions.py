@@ -10,16 +10,14 @@ import ast
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QPoint, QPointF, Qt
-from PySide6.QtTest import QTest
 
 from app.core.project import dumps
 from app.gui.document import Document
 from app.gui.editor.interactions import ConnectInteraction
 from app.gui.editor.view import GraphView
+from tests.gui.drag_helpers import node_id, qtest_drag, shown_view
 
 EDITOR = Path(__file__).resolve().parents[2] / "app" / "gui" / "editor"
-LEFT = Qt.MouseButton.LeftButton
 
 
 def imported_modules(path: Path) -> set[str]:
@@ -67,42 +65,13 @@ def doc(qtbot) -> Document:
 
 @pytest.fixture
 def view(qtbot, doc: Document) -> GraphView:
-    widget = GraphView(doc)
-    qtbot.addWidget(widget)
-    widget.resize(900, 700)
-    widget.show()
-    qtbot.waitExposed(widget)
-    qtbot.waitUntil(lambda: not widget._fit_pending)
-    widget.resetTransform()
-    widget.centerOn(130, 150)
-    return widget
-
-
-def node(doc: Document, name: str) -> str:
-    found = doc.graph.node_by_name(name)
-    assert found is not None, name
-    return found.id
-
-
-def on_screen(view: GraphView, scene_pos: QPointF) -> QPoint:
-    return view.mapFromScene(scene_pos)
-
-
-def qtest_drag(view: GraphView, start: QPointF, end: QPointF, steps: int = 8, midway=None) -> None:
-    viewport = view.viewport()
-    a, b = on_screen(view, start), on_screen(view, end)
-    QTest.mousePress(viewport, LEFT, Qt.KeyboardModifier.NoModifier, a)
-    for i in range(1, steps + 1):
-        QTest.mouseMove(viewport, a + (b - a) * (i / steps))
-        if midway is not None and i == steps // 2:
-            midway()
-    QTest.mouseRelease(viewport, LEFT, Qt.KeyboardModifier.NoModifier, b)
+    return shown_view(qtbot, doc, (130, 150))
 
 
 def test_dragging_an_output_port_onto_an_input_port_makes_an_edge(view: GraphView, doc: Document) -> None:
     scene = view.graph_scene()
-    source = scene.nodes[node(doc, "dense")].output
-    target = scene.nodes[node(doc, "dense_1")].inputs["input"]
+    source = scene.nodes[node_id(doc, "dense")].output
+    target = scene.nodes[node_id(doc, "dense_1")].inputs["input"]
     steps = doc.undo_stack.count()
 
     def while_dragging() -> None:
@@ -112,22 +81,22 @@ def test_dragging_an_output_port_onto_an_input_port_makes_an_edge(view: GraphVie
 
     qtest_drag(view, source.scenePos(), target.scenePos(), midway=while_dragging)
     edges = [(e.source, e.target, e.target_port) for e in doc.graph.edges()]
-    assert (node(doc, "dense"), node(doc, "dense_1"), "input") in edges
+    assert (node_id(doc, "dense"), node_id(doc, "dense_1"), "input") in edges
     assert doc.undo_stack.count() == steps + 1 and not scene.connecting
     assert target.connected == 1 and target.state == "" and source.state == ""
     # The node under the port did not move: the press went to the drag, not to the node.
-    assert doc.graph.node(node(doc, "dense")).position == (0, 150)
+    assert doc.graph.node(node_id(doc, "dense")).position == (0, 150)
 
 
 def test_a_drag_onto_an_incompatible_port_makes_no_edge(view: GraphView, doc: Document) -> None:
     scene = view.graph_scene()
-    dense = scene.nodes[node(doc, "dense")]
+    dense = scene.nodes[node_id(doc, "dense")]
     before, steps = dumps(doc.project), doc.undo_stack.count()
     qtest_drag(view, dense.output.scenePos(), dense.inputs["input"].scenePos())  # onto its own input
     assert dumps(doc.project) == before and doc.undo_stack.count() == steps
     assert "itself" in view.last_message
     # The InputLayer has no input port at all: a drop on it is refused with a reason too.
-    other = scene.nodes[node(doc, "dense_1")]
+    other = scene.nodes[node_id(doc, "dense_1")]
     qtest_drag(view, other.output.scenePos(), scene.nodes[doc.graph.nodes()[0].id].scenePos())
     assert dumps(doc.project) == before and doc.undo_stack.count() == steps
     assert not scene.connecting and all(item.opacity() == 1.0 for item in scene.nodes.values())

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtCore import Qt
 
 import app.keras_bridge.insight as insight_engine
 from app.data import load_dataset
@@ -27,42 +27,10 @@ from app.gui.insight.material import NO_DATASET, NONE, TRAINED, TRAINING, UNTRAI
 from app.gui.insight.tabs import NEEDS_BOUNDARY, RESOLUTION, BoundaryFrame
 from app.gui.training.panel import TrainingPanel
 from app.gui.training.worker import running_count
+from tests.gui.insight_fakes import FakeTraining
 
 JOB_TIMEOUT_MS = 60_000
 TRAIN_TIMEOUT_MS = 90_000
-
-
-class FakePicker(QObject):
-    """The training panel's dataset picker as the insight panel sees it, with a dataset given."""
-
-    dataset_loaded = Signal(object)
-    load_failed = Signal(str)
-    loading_changed = Signal(bool)
-
-    def __init__(self, dataset: Any) -> None:
-        super().__init__()
-        self.dataset = dataset
-        self.loading = False
-        self.error = ""
-
-
-class FakeTraining(QObject):
-    """A training panel that never trains: it only hands the insight panel a dataset of our own."""
-
-    probe_result = Signal(object)
-    training_started = Signal()
-    training_finished = Signal(object)
-
-    def __init__(self, document: Document, dataset: Any) -> None:
-        super().__init__()
-        self.document = document
-        self.picker = FakePicker(dataset)
-        self.result = None
-        self.running = False
-        self.probe: Any = None
-
-    def set_probe(self, probe: Any) -> None:
-        self.probe = probe
 
 
 class Setup:

@@ -6,46 +6,15 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import QObject, Signal
 
 from app.core.weights import WeightsSource
 from app.data import load_dataset
 from app.gui.gallery import examples_dir, open_copy
 from app.gui.insight import InsightPanel
 from app.gui.insight.material import UNTRAINED, weights_source
+from tests.gui.insight_fakes import FakeTraining
 
 JOB_TIMEOUT_MS = 60_000
-
-
-class FakePicker(QObject):
-    dataset_loaded = Signal(object)
-    load_failed = Signal(str)
-    loading_changed = Signal(bool)
-
-    def __init__(self, dataset: Any) -> None:
-        super().__init__()
-        self.dataset = dataset
-        self.loading = False
-        self.error = ""
-
-
-class FakeTraining(QObject):
-    """A training panel that never trains: it hands the insight panel a dataset of our own."""
-
-    probe_result = Signal(object)
-    training_started = Signal()
-    training_finished = Signal(object)
-
-    def __init__(self, document: Any, dataset: Any) -> None:
-        super().__init__()
-        self.document = document
-        self.picker = FakePicker(dataset)
-        self.result = None
-        self.running = False
-        self.probe: Any = None
-
-    def set_probe(self, probe: Any) -> None:
-        self.probe = probe
 
 
 def test_insight_uses_the_projects_weights(qtbot) -> None:

@@ -5,14 +5,11 @@ make edges from output 1 and 2 into the optional initial_h / initial_c ports."""
 from __future__ import annotations
 
 import pytest
-from PySide6.QtCore import QPointF, Qt
-from PySide6.QtTest import QTest
 
 from app.gui.document import Document
 from app.gui.editor.port_item import PortItem
 from app.gui.editor.view import GraphView
-
-LEFT = Qt.MouseButton.LeftButton
+from tests.gui.drag_helpers import node_id, qtest_drag, shown_view
 
 
 def encoder_decoder() -> Document:
@@ -36,30 +33,7 @@ def doc(qtbot) -> Document:
 
 @pytest.fixture
 def view(qtbot, doc: Document) -> GraphView:
-    widget = GraphView(doc)
-    qtbot.addWidget(widget)
-    widget.resize(900, 700)
-    widget.show()
-    qtbot.waitExposed(widget)
-    qtbot.waitUntil(lambda: not widget._fit_pending)
-    widget.resetTransform()
-    widget.centerOn(160, 150)
-    return widget
-
-
-def node_id(doc: Document, name: str) -> str:
-    found = doc.graph.node_by_name(name)
-    assert found is not None, name
-    return found.id
-
-
-def drag(view: GraphView, start: QPointF, end: QPointF, steps: int = 8) -> None:
-    viewport = view.viewport()
-    a, b = view.mapFromScene(start), view.mapFromScene(end)
-    QTest.mousePress(viewport, LEFT, Qt.KeyboardModifier.NoModifier, a)
-    for i in range(1, steps + 1):
-        QTest.mouseMove(viewport, a + (b - a) * (i / steps))
-    QTest.mouseRelease(viewport, LEFT, Qt.KeyboardModifier.NoModifier, b)
+    return shown_view(qtbot, doc, (160, 150))
 
 
 def test_a_recurrent_layer_with_return_state_has_labelled_state_ports(view: GraphView, doc: Document) -> None:
@@ -84,9 +58,9 @@ def test_dragging_the_states_into_the_decoder_makes_edges_from_ports_1_and_2(vie
     scene = view.graph_scene()
     encoder, decoder = scene.nodes[node_id(doc, "encoder")], scene.nodes[node_id(doc, "decoder")]
     steps = doc.undo_stack.count()
-    drag(view, encoder.outputs[1].scenePos(), decoder.inputs["initial_h"].scenePos())
+    qtest_drag(view, encoder.outputs[1].scenePos(), decoder.inputs["initial_h"].scenePos())
     # the other way round: from the input port to the state it should read
-    drag(view, decoder.inputs["initial_c"].scenePos(), encoder.outputs[2].scenePos())
+    qtest_drag(view, decoder.inputs["initial_c"].scenePos(), encoder.outputs[2].scenePos())
     edges = {(e.source_port, e.target_port) for e in doc.graph.edges() if e.target == decoder.node_id}
     assert edges == {(0, "input"), (1, "initial_h"), (2, "initial_c")}
     assert doc.undo_stack.count() == steps + 2 and not scene.connecting
