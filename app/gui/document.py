@@ -162,6 +162,14 @@ def new_layer_config(class_name: str, config: Mapping[str, Any] | None = None) -
     return {**copy.deepcopy(NEW_LAYER_SETTINGS.get(class_name, {})), **dict(config or {})}
 
 
+def block_library_folder() -> Path:
+    """The personal block library (``<user data>/blocks``; under ``LAYERFORGE_HOME`` in tests):
+    where Save Block to Library writes and what the palette's "My Blocks" lists."""
+    from app.gui.recent import data_dir
+
+    return data_dir() / "blocks"
+
+
 def _setting_label(key: str) -> str:
     return key.replace("_", " ")
 
@@ -347,9 +355,8 @@ class Document(QObject):
     def save_block_to_library(self, block_id: str, folder: Path | None = None) -> Path:
         """Keep a copy of the block in the personal block library (not an undo step)."""
         from app.core.block_library import save_block
-        from app.gui.recent import data_dir
 
-        return save_block(self.graph, self.blocks, block_id, folder or data_dir() / "blocks")
+        return save_block(self.graph, self.blocks, block_id, folder or block_library_folder())
 
     def insert_library_block(self, path: Path, position: Position = (0.0, 0.0)) -> str:
         """Drop a block from the library (fresh layer names), one undo step; returns its id."""

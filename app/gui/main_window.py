@@ -358,6 +358,8 @@ class MainWindow(QMainWindow):
         edit_menu.addAction(self.select_all_action)
         edit_menu.addSeparator()
         edit_menu.addActions([self.find_action, self.find_next_action, self.find_previous_action])
+        edit_menu.addSeparator()
+        self.block_menu = self._build_block_menu(edit_menu)
         self.edit_menu = edit_menu
 
         view_menu = bar.addMenu("&View")
@@ -388,6 +390,29 @@ class MainWindow(QMainWindow):
         help_menu = bar.addMenu("&Help")
         help_menu.addAction(self.about_action)
         self.help_menu = help_menu
+
+    def _build_block_menu(self, edit_menu: QMenu) -> QMenu:
+        """Edit › Block: the canvas' block actions (they act on the selected block and are off
+        without one, or while training runs); the palette's My Blocks follows the library."""
+        view = self.view
+        menu = edit_menu.addMenu("&Block")
+        menu.addAction(view.group_action)
+        menu.addSeparator()
+        menu.addActions(view.block_actions[:3])
+        menu.addSeparator()
+        menu.addActions(view.block_actions[3:5])
+        menu.addSeparator()
+        menu.addActions(view.block_actions[5:])
+        view.block_saved.connect(self._block_saved)
+        self.palette_panel.block_requested.connect(self.insert_library_block)
+        return menu
+
+    def _block_saved(self, _path: object) -> None:
+        self.palette_panel.refresh_blocks()
+
+    def insert_library_block(self, path: str) -> str | None:
+        """A double-click on a block in the palette's My Blocks: it goes in the middle of the view."""
+        return self.view.insert_library_block(path)
 
     def _build_status_bar(self) -> None:
         bar = self.statusBar()

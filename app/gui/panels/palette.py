@@ -5,12 +5,19 @@ The palette knows nothing about documents' graphs: it says which layer the user 
 and the canvas adds it through the document, as one undo step. Each layer also has a "?"
 (a narrow second column; F1 on the current entry does the same) that asks the window to
 explain it (``help_requested``).
+
+On top, "My Blocks" lists the personal block library (:mod:`app.core.block_library`, in
+:func:`app.gui.document.block_library_folder`): a double-click asks for the block
+(``block_requested`` with its file), a drag carries the file as ``BLOCK_MIME_TYPE``. A file
+that cannot be read is listed greyed out, the reason in its tooltip. The window calls
+:meth:`PalettePanel.refresh_blocks` after a block is saved.
 """
 
 from __future__ import annotations
 
 import html
 from collections.abc import Sequence
+from pathlib import Path
 
 from PySide6.QtCore import QEvent, QMimeData, QObject, QPoint, QRect, QSize, Qt, Signal
 from PySide6.QtGui import (
@@ -36,14 +43,22 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.core.blocks import KIND_TITLES
 from app.core.catalog import CATALOG, CATEGORIES, LayerSpec
-from app.gui.document import follow_document
+from app.gui.document import block_library_folder, follow_document
 from app.gui.theme import SELECTION, category_color
 
 LAYER_MIME_TYPE = "application/x-layerforge-layer"
 """Drag payload: a catalog class name as UTF-8 (the canvas adds that layer where it is dropped)."""
 
+BLOCK_MIME_TYPE = "application/x-layerforge-block"
+"""Drag payload for a library block: its file's path as UTF-8 (the canvas inserts it at the drop)."""
+MY_BLOCKS = "My Blocks"
+NO_BLOCKS_TEXT = "No saved blocks yet: right-click a block on the canvas, Save Block to Library…"
+
 CLASS_ROLE = Qt.ItemDataRole.UserRole
+BLOCK_ROLE = Qt.ItemDataRole.UserRole + 1
+"""A My Blocks entry's file path (as text)."""
 SWATCH_SIZE = 12
 NAME_COLUMN, HELP_COLUMN = 0, 1
 HELP_TEXT = "?"
@@ -87,6 +102,11 @@ def _haystack(spec: LayerSpec) -> str:
     return " ".join((spec.class_name, spec.title, spec.category, spec.doc.summary)).lower()
 
 
+def _block_path(item: QTreeWidgetItem | None) -> str | None:
+    path = item.data(0, BLOCK_ROLE) if item is not None else None
+    return str(path) if path else None
+
+
 class LayerTree(QTreeWidget):
     """Categories with their layers; layers can be dragged (as ``LAYER_MIME_TYPE``),
     double-clicked or activated with Enter. A click on a layer's "?" column, or F1,
@@ -94,6 +114,8 @@ class LayerTree(QTreeWidget):
 
     layer_chosen = Signal(str)
     help_chosen = Signal(str)
+    block_chosen = Signal(str)
+    """A My Blocks entry was double-clicked or activated: its file's path."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -115,16 +137,20 @@ class LayerTree(QTreeWidget):
         self.itemClicked.connect(self._clicked)
 
     def mimeTypes(self) -> list[str]:
-        return [LAYER_MIME_TYPE]
+        return [LAYER_MIME_TYPE, BLOCK_MIME_TYPE]
 
     def mimeData(self, items: Sequence[QTreeWidgetItem]) -> QMimeData:
-        """The dragged layer's class name (the first layer among ``items``)."""
+        """The dragged layer's class name, or library block's file (the first among ``items``)."""
         data = QMimeData()
         for item in items:
-            class_name = item.data(0, CLASS_ROLE)
+            class_name, block = item.data(0, CLASS_ROLE), _block_path(item)
             if class_name:
                 data.setData(LAYER_MIME_TYPE, str(class_name).encode("utf-8"))
                 data.setText(str(class_name))
+                break
+            if block:
+                data.setData(BLOCK_MIME_TYPE, block.encode("utf-8"))
+                data.setText(item.text(0))
                 break
         return data
 
@@ -146,6 +172,9 @@ class LayerTree(QTreeWidget):
         class_name = item.data(0, CLASS_ROLE)
         if class_name and column != HELP_COLUMN:  # two quick clicks on "?" are two help requests, not an add
             self.layer_chosen.emit(str(class_name))
+        block = _block_path(item)
+        if block and item.flags() & Qt.ItemFlag.ItemIsEnabled:
+            self.block_chosen.emit(block)
 
     def _clicked(self, item: QTreeWidgetItem, column: int) -> None:
         class_name = item.data(0, CLASS_ROLE)
@@ -175,9 +204,12 @@ class LayerTree(QTreeWidget):
                 event.accept()
                 return
         if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and item is not None:
-            class_name = item.data(0, CLASS_ROLE)
+            class_name, block = item.data(0, CLASS_ROLE), _block_path(item)
             if class_name:
                 self.layer_chosen.emit(str(class_name))
+            elif block:
+                if item.flags() & Qt.ItemFlag.ItemIsEnabled:
+                    self.block_chosen.emit(block)
             else:
                 item.setExpanded(not item.isExpanded())
             event.accept()
@@ -193,7 +225,18 @@ class LayerTree(QTreeWidget):
         super().mouseMoveEvent(event)
 
     def contextMenuEvent(self, event: QContextMenuEvent) -> None:
-        """Right-click on a layer: add it, or read what it does."""
+        """Right-click on a layer: add it, or read what it does; on a saved block: insert it."""
+        index = self.indexAt(event.pos())
+        item = self.itemFromIndex(index) if index.isValid() else None
+        block = _block_path(item)
+        if item is not None and block and item.flags() & Qt.ItemFlag.ItemIsEnabled:
+            menu = QMenu(self)
+            insert = menu.addAction(f"Insert {item.text(0)} into the canvas")
+            insert.setEnabled(self.dragEnabled())  # off while training runs, as adding a layer
+            insert.triggered.connect(lambda: self.block_chosen.emit(block))
+            menu.exec(event.globalPos())
+            menu.deleteLater()
+            return
         class_name = self._class_at(event.pos())
         if not class_name:
             return
@@ -225,7 +268,8 @@ class LayerTree(QTreeWidget):
             for top in range(self.topLevelItemCount()):
                 category = self.topLevelItem(top)
                 for index in range(category.childCount()):
-                    category.child(index).setFont(HELP_COLUMN, font)
+                    if category.child(index).data(0, CLASS_ROLE):
+                        category.child(index).setFont(HELP_COLUMN, font)
         super().changeEvent(event)
 
 
@@ -236,6 +280,8 @@ class PalettePanel(QWidget):
 
     add_requested = Signal(str)
     help_requested = Signal(str)
+    block_requested = Signal(str)
+    """A saved block chosen in My Blocks (double-click, Enter): its file's path."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -254,6 +300,7 @@ class PalettePanel(QWidget):
         self.tree = LayerTree(self)
         self.tree.layer_chosen.connect(self._chosen)
         self.tree.help_chosen.connect(self.help_requested)
+        self.tree.block_chosen.connect(self._block_chosen)
         layout.addWidget(self.tree, 1)
         self.empty_label = QLabel("No layer matches this search.", self)
         self.empty_label.setWordWrap(True)
@@ -262,7 +309,12 @@ class PalettePanel(QWidget):
         self._category_items: dict[str, QTreeWidgetItem] = {}
         self._layer_items: dict[str, QTreeWidgetItem] = {}
         self._search_text: dict[str, str] = {}
+        self._blocks_item = QTreeWidgetItem(self.tree, [MY_BLOCKS])
+        self._block_items: dict[str, QTreeWidgetItem] = {}
+        """Block name (file name for an unreadable file) -> its entry in My Blocks."""
+        self._block_text: dict[int, str] = {}
         self._populate()
+        self.refresh_blocks()
 
     def _populate(self) -> None:
         by_category: dict[str, list[LayerSpec]] = {c: [] for c in CATEGORIES}
@@ -296,6 +348,80 @@ class PalettePanel(QWidget):
                 self._search_text[spec.class_name] = _haystack(spec)
         self.tree.expandAll()
 
+    # --- My Blocks: the personal block library ------------------------------------------
+
+    def refresh_blocks(self, folder: Path | None = None) -> None:
+        """List the library again (after a save; ``folder``: another library, for tests)."""
+        from app.core.block_library import SUFFIX, read_block
+        from app.core.project import ProjectError
+
+        top = self._blocks_item
+        top.setIcon(0, _swatch(QColor("#8792A2")))
+        top.setFlags(Qt.ItemFlag.ItemIsEnabled)
+        font = top.font(0)
+        font.setBold(True)
+        top.setFont(0, font)
+        top.setToolTip(0, "Blocks you saved (right-click a block on the canvas: Save Block to Library…); "
+                          "double-click one or drag it onto the canvas")
+        for index in reversed(range(top.childCount())):
+            top.removeChild(top.child(index))
+        self._block_items.clear()
+        self._block_text.clear()
+        base = folder or block_library_folder()
+        rows: list[tuple[str, QTreeWidgetItem]] = []
+        try:
+            paths = sorted(base.glob(f"*{SUFFIX}")) if base.is_dir() else []
+        except OSError:
+            paths = []
+        for path in paths:
+            try:
+                entry = read_block(path)
+            except (ProjectError, OSError, ValueError, KeyError) as error:
+                item = QTreeWidgetItem([f"{path.name} (cannot be read)"])
+                item.setFlags(Qt.ItemFlag.NoItemFlags)  # listed greyed out: it cannot be inserted
+                item.setToolTip(0, html.escape(str(error)))
+                item.setData(0, BLOCK_ROLE, str(path))
+                rows.append((path.name.lower(), item))
+                self._block_items[path.name] = item
+                continue
+            kind = KIND_TITLES.get(entry.kind, entry.kind)
+            layers = f"{entry.layers} layer{'' if entry.layers == 1 else 's'}"
+            item = QTreeWidgetItem([entry.name])
+            item.setData(0, BLOCK_ROLE, str(path))
+            item.setFlags(Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemIsDragEnabled)
+            classes = sorted({node.class_name for node in entry.graph.nodes()})
+            item.setToolTip(0, f"<b>{html.escape(entry.name)}</b> — {kind} · {layers}<br>"
+                               f"{html.escape(', '.join(classes))}<br><i>Double-click or drag onto the canvas</i>")
+            item.setStatusTip(0, f"{kind} · {layers}")
+            rows.append((entry.name.lower(), item))
+            self._block_items[entry.name] = item
+            self._block_text[id(item)] = " ".join([entry.name, kind, "block", *classes]).lower()
+        rows.sort(key=lambda row: row[0])
+        if not rows:
+            hint = QTreeWidgetItem([NO_BLOCKS_TEXT])
+            hint.setFlags(Qt.ItemFlag.NoItemFlags)
+            hint.setToolTip(0, NO_BLOCKS_TEXT)
+            rows.append(("", hint))
+        top.addChildren([item for _, item in rows])
+        top.setExpanded(True)
+        self.set_filter(self.search.text())
+
+    def block_names(self) -> list[str]:
+        """The entries of My Blocks (unreadable files by file name), listed or not."""
+        return list(self._block_items)
+
+    def visible_block_names(self) -> list[str]:
+        """My Blocks entries listed under the current search, in display order."""
+        top = self._blocks_item
+        if top.isHidden():
+            return []
+        shown = {id(item): name for name, item in self._block_items.items()}
+        return [shown[id(top.child(i))] for i in range(top.childCount())
+                if id(top.child(i)) in shown and not top.child(i).isHidden()]
+
+    def block_item(self, name: str) -> QTreeWidgetItem | None:
+        return self._block_items.get(name)
+
     # --- public -------------------------------------------------------------------------
 
     def set_document(self, document) -> None:
@@ -314,6 +440,7 @@ class PalettePanel(QWidget):
             return
         words = text.lower().split()
         first: QTreeWidgetItem | None = None
+        blocks_shown = self._filter_blocks(words)
         for top in self._category_items.values():
             any_shown = False
             for index in range(top.childCount()):
@@ -327,9 +454,25 @@ class PalettePanel(QWidget):
             top.setHidden(not any_shown)
             if words and any_shown:
                 top.setExpanded(True)
-        self.empty_label.setVisible(first is None)
+        self.empty_label.setVisible(first is None and not blocks_shown)
         if words and first is not None:
             self.tree.setCurrentItem(first)
+
+    def _filter_blocks(self, words: list[str]) -> bool:
+        """Filter My Blocks like the layers (name, kind, the layers' classes); True if any is listed.
+        Without a search the section always shows (its hint too, when the library is empty)."""
+        top = self._blocks_item
+        any_shown = False
+        for index in range(top.childCount()):
+            item = top.child(index)
+            hay = self._block_text.get(id(item), item.text(0).lower() if _block_path(item) else "")
+            shown = not words or (bool(hay) and all(w in hay for w in words))
+            item.setHidden(not shown)
+            any_shown = any_shown or (shown and bool(_block_path(item)))
+        top.setHidden(bool(words) and not any_shown)
+        if words and any_shown:
+            top.setExpanded(True)
+        return bool(words) and any_shown
 
     def visible_class_names(self) -> list[str]:
         """Class names currently listed, in display order."""
@@ -361,6 +504,16 @@ class PalettePanel(QWidget):
         names = self.visible_class_names() if self.search.text().strip() else []
         if names:
             self._chosen(names[0])
+            return
+        blocks = self.visible_block_names() if self.search.text().strip() else []
+        item = self._block_items.get(blocks[0]) if blocks else None
+        path = _block_path(item)
+        if item is not None and path and item.flags() & Qt.ItemFlag.ItemIsEnabled:
+            self._block_chosen(path)
+
+    def _block_chosen(self, path: str) -> None:
+        if not self._locked:
+            self.block_requested.emit(path)
 
     def _locked_changed(self, locked: bool) -> None:
         """While training runs layers cannot be added, but the list and its "?" help stay usable."""
