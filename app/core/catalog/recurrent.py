@@ -458,22 +458,35 @@ def wrapped_problem(value: Mapping[str, Any], param: str) -> str | None:
     spec = _lookup_spec(value["class_name"])
     if spec is None or spec.is_application or not spec.ports:
         return f"'{param}' cannot wrap {value['class_name']}: it is not a layer Layerforge supports"
-    for key, item in inner.items():
-        if key == "name":
-            if not isinstance(item, str):
-                return f"'{param}': the wrapped layer's name must be text"
-            from app.core.graph import name_problem  # the graph module imports the catalog
+    return inner_config_problem(spec, inner, f"'{param}'", _wrapped_name_problem)
 
+
+def _wrapped_name_problem(name: object) -> str | None:
+    if not isinstance(name, str):
+        return "the wrapped layer's name must be text"
+    from app.core.graph import name_problem  # the graph module imports the catalog
+
+    bad = name_problem(name)
+    return f"the wrapped layer's name: {bad}" if bad else None
+
+
+def inner_config_problem(spec: LayerSpec, config: Mapping[str, Any], where: str,
+                         name_problem: Callable[[object], str | None]) -> str | None:
+    """What is wrong with the config of a layer held inside another (a wrapped layer, an RNN's
+    cell), key by key against ``spec``'s own parameters; ``name_problem`` judges its name.
+    Messages start with ``where`` (the holding parameter), so they say where to look."""
+    for key, item in config.items():
+        if key == "name":
             bad = name_problem(item)
             if bad:
-                return f"'{param}': the wrapped layer's name: {bad}"
+                return f"{where}: {bad}"
             continue
-        inner_param = spec.param(key)
-        if inner_param is None:
-            return f"'{param}': {spec.title} has no parameter '{key}'"
-        problem = inner_param.validate(item)
+        param = spec.param(key)
+        if param is None:
+            return f"{where}: {spec.title} has no parameter '{key}'"
+        problem = param.validate(item)
         if problem:
-            return f"'{param}' ({spec.title}): {problem}"
+            return f"{where} ({spec.title}): {problem}"
     return None
 
 

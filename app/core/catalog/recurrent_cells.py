@@ -20,6 +20,7 @@ from app.core.catalog.recurrent import (
     _recurrent_params,
     _recurrent_weights,
     check_sequence,
+    inner_config_problem,
     layer_value,
 )
 from app.core.catalog.rules import fmt_shape, require_known
@@ -92,21 +93,13 @@ def _cell_problem(value: Any, where: str = "'cell'", depth: int = 0) -> str | No
         return f"{where}: the config of {cell} must be an object"
     if cell == "StackedRNNCells":
         return _stack_problem(config, where)
-    params = CELL_SPECS[cell]
     if "units" not in config:
         return f"{where}: {cell} needs 'units', the size of its state"
-    for key, item in config.items():
-        if key == "name":
-            if not isinstance(item, str) or "/" in item:
-                return f"{where}: the cell's name must be text without '/'"
-            continue
-        param = params.param(key)
-        if param is None:
-            return f"{where}: {cell} has no parameter '{key}'"
-        problem = param.validate(item)
-        if problem:
-            return f"{where} ({cell}): {problem}"
-    return None
+    return inner_config_problem(CELL_SPECS[cell], config, where, _cell_name_problem)
+
+
+def _cell_name_problem(name: object) -> str | None:
+    return None if isinstance(name, str) and "/" not in name else "the cell's name must be text without '/'"
 
 
 def _stack_problem(config: Mapping[str, Any], where: str) -> str | None:
