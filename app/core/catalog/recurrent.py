@@ -100,6 +100,21 @@ def recurrent_ports(kind: str) -> tuple[PortSpec, ...]:
             *(PortSpec(name, optional=True) for name in STATE_PORTS[kind]))
 
 
+def loop_params(return_state_help: str) -> tuple[Param, ...]:
+    """The settings of the loop over the timesteps, the same in SimpleRNN/LSTM/GRU and RNN(cell)."""
+    return (
+        Param("return_sequences", ParamKind.BOOL, False,
+              "Output every timestep (needed to stack another recurrent layer) instead of only the last."),
+        Param("return_state", ParamKind.BOOL, False, return_state_help, advanced=True),
+        Param("go_backwards", ParamKind.BOOL, False, "Read the sequence from the end to the start.", advanced=True),
+        Param("stateful", ParamKind.BOOL, False,
+              "Carry the state from one batch to the next (needs a fixed batch size).", advanced=True),
+        Param("unroll", ParamKind.BOOL, False, "Unroll the loop: faster for short sequences, more memory.",
+              advanced=True),
+        Param("zero_output_for_mask", ParamKind.BOOL, False, "Output zeros at masked timesteps.", advanced=True),
+    )
+
+
 def _recurrent_params(kind: str) -> tuple[Param, ...]:
     """The config keys of SimpleRNN/LSTM/GRU in Keras 3, with Keras' defaults."""
     gated = kind in ("LSTM", "GRU")
@@ -113,17 +128,8 @@ def _recurrent_params(kind: str) -> tuple[Param, ...]:
                             "Function used by the gates (they must stay between 0 and 1).", advanced=True))
     params += [
         Param("use_bias", ParamKind.BOOL, True, "Add learned biases."),
-        Param("return_sequences", ParamKind.BOOL, False,
-              "Output every timestep (needed to stack another recurrent layer) instead of only the last."),
-        Param("return_state", ParamKind.BOOL, False,
-              "Also give out the final states: output 1 is h (and, for LSTM, output 2 is c); an encoder hands "
-              "them to a decoder's initial_h/initial_c.", advanced=True),
-        Param("go_backwards", ParamKind.BOOL, False, "Read the sequence from the end to the start.", advanced=True),
-        Param("stateful", ParamKind.BOOL, False,
-              "Carry the state from one batch to the next (needs a fixed batch size).", advanced=True),
-        Param("unroll", ParamKind.BOOL, False, "Unroll the loop: faster for short sequences, more memory.",
-              advanced=True),
-        Param("zero_output_for_mask", ParamKind.BOOL, False, "Output zeros at masked timesteps.", advanced=True),
+        *loop_params("Also give out the final states: output 1 is h (and, for LSTM, output 2 is c); an encoder "
+                     "hands them to a decoder's initial_h/initial_c."),
         rate("dropout", 0.0, "Fraction of the inputs dropped at each step while training.", required=False),
         rate("recurrent_dropout", 0.0, "Fraction of the recurrent state dropped while training.", required=False),
         initializer("kernel_initializer", "glorot_uniform"),

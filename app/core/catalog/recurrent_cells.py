@@ -22,6 +22,7 @@ from app.core.catalog.recurrent import (
     check_sequence,
     inner_config_problem,
     layer_value,
+    loop_params,
 )
 from app.core.catalog.rules import fmt_shape, require_known
 from app.core.catalog.spec import (
@@ -40,8 +41,7 @@ from app.core.catalog.spec import (
 
 CATEGORY = "Recurrent"
 
-LOOP_KEYS = frozenset({"return_sequences", "return_state", "go_backwards", "stateful", "unroll",
-                       "zero_output_for_mask", "activity_regularizer"})
+LOOP_KEYS = frozenset({*(p.name for p in loop_params("")), "activity_regularizer"})
 """Keys of SimpleRNN/LSTM/GRU that belong to the loop (RNN), not to the cell."""
 
 CELL_KINDS: dict[str, str] = {"SimpleRNNCell": "SimpleRNN", "LSTMCell": "LSTM", "GRUCell": "GRU"}
@@ -190,17 +190,7 @@ RNN = LayerSpec(
     name_prefix="rnn",
     params=(
         *base_params(),
-        Param("return_sequences", ParamKind.BOOL, False,
-              "Output every timestep (needed to stack another recurrent layer) instead of only the last."),
-        Param("return_state", ParamKind.BOOL, False,
-              "Also give out the cell's final states: output 1 is h (and, for an LSTMCell, output 2 is c).",
-              advanced=True),
-        Param("go_backwards", ParamKind.BOOL, False, "Read the sequence from the end to the start.", advanced=True),
-        Param("stateful", ParamKind.BOOL, False,
-              "Carry the state from one batch to the next (needs a fixed batch size).", advanced=True),
-        Param("unroll", ParamKind.BOOL, False, "Unroll the loop: faster for short sequences, more memory.",
-              advanced=True),
-        Param("zero_output_for_mask", ParamKind.BOOL, False, "Output zeros at masked timesteps.", advanced=True),
+        *loop_params("Also give out the cell's final states: output 1 is h (and, for an LSTMCell, output 2 is c)."),
         Param("cell", ParamKind.LAYER, cell_value("LSTMCell", units=32),
               "The cell run at every step: SimpleRNNCell, LSTMCell, GRUCell, or StackedRNNCells with a list of "
               "them (each cell reads the one before).", choices=CELL_CLASSES, required=True, check=_cell_problem),
