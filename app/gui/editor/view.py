@@ -361,8 +361,8 @@ class GraphView(QGraphicsView):
         if self._batch_selecting or self._scene is None:
             return
         self.breadcrumb.update_path()
-        self._update_block_actions()
         ids = self.selected_node_ids()
+        self._update_block_actions(nodes=ids)
         if ids != self._selection:
             self._selection = ids
             self.selection_changed.emit(list(ids))
@@ -519,12 +519,15 @@ class GraphView(QGraphicsView):
 
     # --- block actions: the context menus and the window's Edit › Block menu ---------------------
 
-    def current_block_id(self) -> str | None:
+    def current_block_id(self, nodes: list[str] | None = None) -> str | None:
         """The block the Edit › Block actions act on: the one selected card, else the innermost
-        block around every selected layer (an open block has no card to select); None if neither."""
+        block around every selected layer (an open block has no card to select); None if neither.
+        ``nodes``: the selected layers when the caller has them already."""
         tree = self.document.blocks
+        if not tree:
+            return None
         cards = self.selected_block_ids()
-        nodes = self.selected_node_ids()
+        nodes = self.selected_node_ids() if nodes is None else nodes
         if cards:
             return cards[0] if len(cards) == 1 and not nodes and cards[0] in tree else None
         if not nodes or not tree:
@@ -585,11 +588,11 @@ class GraphView(QGraphicsView):
             return
         slot(block_id)
 
-    def _update_block_actions(self, *_args: object) -> None:
+    def _update_block_actions(self, *_args: object, nodes: list[str] | None = None) -> None:
         """Enable, label and check the block actions for :meth:`current_block_id`."""
         if self._scene is None:
             return
-        block_id = self.current_block_id()
+        block_id = self.current_block_id(nodes)
         block = self.document.blocks.block(block_id) if block_id is not None else None
         editable = block is not None and not self.document.locked
         for made in self.block_actions:
@@ -639,24 +642,27 @@ class GraphView(QGraphicsView):
         add("Duplicate Block", lambda: self.duplicate_block(block_id), enabled=editable)
         add("Save Block to Library…", lambda: self.save_block_to_library(block_id))
 
-    def _block_edit(self, block_id: str, change: Callable[[], Any]) -> Any:
-        """Run one block edit of the document; a refusal (locked, a name Keras refuses, a block
-        gone meanwhile) is shown with its reason and gives None."""
+    def _block_edit(self, block_id: str, change: Callable[[], Any]) -> tuple[bool, Any]:
+        """Run one block edit of the document: (done, its result). A refusal (locked, a name Keras
+        refuses, a block gone meanwhile) is shown with its reason and gives (False, None)."""
         from app.core.blocks import BlockError
 
         if block_id not in self.document.blocks:
             self.show_message("That block is no longer in the model.")
-            return None
+            return False, None
         if self._refuse_if_locked():
-            return None
+            return False, None
         try:
             result = change()
-        except (BlockError, GraphError, KeyError, PermissionError, ValueError) as error:
-            self.show_message(str(error).strip("'\""))
-            return None
+        except KeyError as error:  # its text is the missing key, quoted
+            self.show_message(f"No such block or layer: {error.args[0] if error.args else error}")
+            return False, None
+        except (BlockError, GraphError, PermissionError, ValueError) as error:
+            self.show_message(str(error))
+            return False, None
         self.block_layer().refresh()
         self._update_block_actions()
-        return result
+        return True, result
 
     def toggle_block_open(self, block_id: str) -> bool:
         """Open a collapsed block in place, or close an open one to its card (one undo step)."""
@@ -689,7 +695,7 @@ class GraphView(QGraphicsView):
             if name is None:
                 return False
         new_name = name.strip()
-        return self._block_edit(block_id, lambda: self.document.rename_block(block_id, new_name) or True) is True
+        return self._block_edit(block_id, lambda: self.document.rename_block(block_id, new_name))[0]
 
     def ungroup_block(self, block_id: str) -> list[str]:
         """Ungroup (Ctrl+Shift+G): the block goes, its layers (selected afterwards) stay. A collapsed
@@ -700,17 +706,19 @@ class GraphView(QGraphicsView):
             return []
         tree = self.document.blocks
         block = tree.block(block_id)
-        if not block.collapsed:
-            change: Callable[[], Any] = lambda: self.document.ungroup(block_id)  # noqa: E731
-        else:
-            def layout_too(graph: Any) -> list[str]:
-                released = tree.ungroup(block_id)
-                apply_view_layout(graph, tree)
-                return released
 
-            change = lambda: self.document.edit(f"Ungroup {block.name}", layout_too)  # noqa: E731
-        released = self._block_edit(block_id, change)
-        if released is None:
+        def layout_too(graph: Any) -> list[str]:
+            released = tree.ungroup(block_id)
+            apply_view_layout(graph, tree)
+            return released
+
+        def change() -> list[str]:
+            if not block.collapsed:
+                return self.document.ungroup(block_id)
+            return self.document.edit(f"Ungroup {block.name}", layout_too)
+
+        done, released = self._block_edit(block_id, change)
+        if not done:
             return []
         self.select_nodes([n for n in released if n in self.document.graph])
         return list(released)
@@ -735,7 +743,7 @@ class GraphView(QGraphicsView):
             if problems:
                 self.show_message(f"Cannot make a nested model: {problems[0].message}.")
                 return False
-        return self._block_edit(block_id, lambda: self.document.set_block_kind(block_id, kind) or True) is True
+        return self._block_edit(block_id, lambda: self.document.set_block_kind(block_id, kind))[0]
 
     def set_block_trainable(self, block_id: str, trainable: bool) -> bool:
         """Trainable on/off for a nested model (its layers follow), one undo step."""
@@ -745,9 +753,9 @@ class GraphView(QGraphicsView):
             self.show_message("Only a nested model has its own Trainable switch; make it a nested model first.")
             self._update_block_actions()
             return False
-        done = self._block_edit(block_id, lambda: self.document.set_block_trainable(block_id, trainable) or True)
+        done, _ = self._block_edit(block_id, lambda: self.document.set_block_trainable(block_id, trainable))
         self._update_block_actions()  # a refusal puts the check mark back
-        return done is True
+        return done
 
     def duplicate_block(self, block_id: str) -> str | None:
         """A copy with fresh layer names to the right of the block (one undo step), then selected."""
@@ -758,10 +766,11 @@ class GraphView(QGraphicsView):
         graph = self.document.graph
         xs = [graph.node(n).position[0] for n in self.document.blocks.nodes_in(block_id) if n in graph]
         offset = ((max(xs) - min(xs) if xs else 0.0) + COLUMN_GAP, 0.0)
-        new_id = self._block_edit(block_id, lambda: self.document.duplicate_block(block_id, offset))
-        if new_id is not None:
-            self.select_block_or_layers(new_id)
-        return new_id
+        done, new_id = self._block_edit(block_id, lambda: self.document.duplicate_block(block_id, offset))
+        if not done:
+            return None
+        self.select_block_or_layers(new_id)
+        return str(new_id)
 
     def select_block_or_layers(self, block_id: str) -> None:
         """Select a block: its card when collapsed, else the layers inside it."""
