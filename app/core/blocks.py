@@ -64,7 +64,9 @@ class Block:
     ``trainable``, ``training`` and ``input_names`` matter for nested models only:
     ``training`` is the ``training=`` argument the outer model calls it with (None: not
     given), as ``base(x, training=False)`` in transfer learning; ``input_names`` are the
-    sub-model's own Input names (kept from an imported file; empty: made up on export).
+    sub-model's own Input names (kept from an imported file; empty: made up on export);
+    ``sequential``: it was a ``keras.Sequential`` (kept from an imported file), so export
+    writes it as one again while it stays a simple chain of layers.
     """
 
     id: str
@@ -76,6 +78,7 @@ class Block:
     trainable: bool = True
     training: bool | None = None
     input_names: list[str] = field(default_factory=list)
+    sequential: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {"id": self.id, "name": self.name, "kind": self.kind, "parent": self.parent,
@@ -86,6 +89,8 @@ class Block:
                 data["training"] = self.training
             if self.input_names:
                 data["input_names"] = list(self.input_names)
+            if self.sequential:
+                data["sequential"] = True
         return data
 
     @classmethod
@@ -93,7 +98,8 @@ class Block:
         return cls(id=str(data["id"]), name=str(data["name"]), kind=str(data.get("kind", "group")),
                    parent=data.get("parent"), members=[str(m) for m in data.get("members", [])],
                    collapsed=bool(data.get("collapsed", False)), trainable=bool(data.get("trainable", True)),
-                   training=data.get("training"), input_names=[str(n) for n in data.get("input_names", [])])
+                   training=data.get("training"), input_names=[str(n) for n in data.get("input_names", [])],
+                   sequential=bool(data.get("sequential", False)))
 
 
 @dataclass(frozen=True)
@@ -135,10 +141,12 @@ class BlockTotals:
 
 @dataclass(frozen=True)
 class BlockProblem:
-    """A block that cannot be what it claims (a nested model that is not one region, ...)."""
+    """A block that cannot be what it claims (a nested model that is not one region, ...);
+    ``node_id``: the layer inside it where the problem shows (None: the block as a whole)."""
 
     block_id: str
     message: str
+    node_id: str | None = None
 
 
 class BlockTree:
@@ -486,8 +494,9 @@ def _ports(graph: Graph, inside: set[str]) -> BlockPorts:
     out_tensors = list(dict.fromkeys((e.source, e.source_port) for e in outs))
     model_outputs = {n.id for n in graph.output_nodes()}
     for nid in sorted(inside & model_outputs, key=lambda n: rank.get(n, 0)):
-        if (nid, 0) not in out_tensors:
-            out_tensors.append((nid, 0))
+        for port in graph.output_ports.get(nid, [0]):
+            if (nid, port) not in out_tensors:
+                out_tensors.append((nid, port))
     return BlockPorts(tuple(ins), tuple(outs), tuple(in_tensors), tuple(out_tensors))
 
 
@@ -559,19 +568,26 @@ def _nested_model_problems(graph: Graph, tree: BlockTree, block: Block) -> list[
     name = block.name
     if not inside:
         return [BlockProblem(block.id, f"nested model {name!r} has no layers")]
-    if any(graph.node(nid).class_name == "InputLayer" for nid in inside):
+    rank = _rank(graph)
+    first = min(inside, key=lambda n: (rank.get(n, 0), n))
+    inputs = sorted((nid for nid in inside if graph.node(nid).class_name == "InputLayer"),
+                    key=lambda n: rank.get(n, 0))
+    if inputs:
         return [BlockProblem(block.id, f"nested model {name!r} holds an Input of the outer model; its inputs "
-                             "are the connections coming in from outside")]
+                             "are the connections coming in from outside", inputs[0])]
     structure = graph.nx_graph().subgraph(inside)
     if not nx.is_weakly_connected(structure):
+        parts = sorted((sorted(part, key=lambda n: rank.get(n, 0)) for part in nx.weakly_connected_components(
+            structure)), key=lambda part: rank.get(part[0], 0))
         return [BlockProblem(block.id, f"nested model {name!r} is not one connected region: its layers fall "
-                             f"into {nx.number_weakly_connected_components(structure)} separate parts")]
+                             f"into {len(parts)} separate parts", parts[1][0])]
     ports = _ports(graph, inside)
     if not ports.input_tensors:
         return [BlockProblem(block.id, f"nested model {name!r} has no inputs: connect a layer outside it "
-                             "into it")]
+                             "into it", first)]
     if not ports.output_tensors:
-        return [BlockProblem(block.id, f"nested model {name!r} has no outputs: nothing outside reads from it")]
+        return [BlockProblem(block.id, f"nested model {name!r} has no outputs: nothing outside reads from it",
+                             max(inside, key=lambda n: (rank.get(n, 0), n)))]
     full = graph.nx_graph()
     outside_after = set()
     for edge in ports.outputs:
@@ -579,10 +595,10 @@ def _nested_model_problems(graph: Graph, tree: BlockTree, block: Block) -> list[
         outside_after.update(nx.descendants(full, edge.target))
     reentry = outside_after & inside
     if reentry:
-        first = graph.node(sorted(reentry)[0]).name
+        again = sorted(reentry)[0]
         return [BlockProblem(block.id, f"nested model {name!r} feeds a layer outside it that feeds back into "
-                             f"{first!r} inside it: Keras calls a model as one layer, so its inputs must "
-                             "all come before it")]
+                             f"{graph.node(again).name!r} inside it: Keras calls a model as one layer, so its "
+                             "inputs must all come before it", again)]
     return []
 
 
@@ -612,7 +628,7 @@ def duplicate_block(graph: Graph, tree: BlockTree, block_id: str,
         parent = source.parent if bid == block_id else block_map[old.parent or ""]
         name = tree.unique_name(old.name, taken) if bid == block_id else old.name
         tree.add_block(Block(new_id, name, old.kind, parent, [id_map[m] for m in old.members if m in id_map],
-                             old.collapsed, old.trainable, old.training, list(old.input_names)))
+                             old.collapsed, old.trainable, old.training, list(old.input_names), old.sequential))
     return tree.block(block_map[block_id])
 
 

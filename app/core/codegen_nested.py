@@ -1,7 +1,11 @@
 """Python export of nested-model blocks: each becomes a ``keras.Model`` of its own, written
 before the line that calls it (``base = keras.Model(..., name="base")``,
 ``x = base(image, training=False)``), so the script's ``model.summary()`` lists the same
-top-level layers as the model it came from. Groups need nothing here: they are plain layers.
+top-level layers as the model it came from. A sub-model with several outputs is unpacked
+into one variable per output (``features, logits = trunk(x)``); one imported from a
+``keras.Sequential`` that is still a simple chain is written as one
+(``data_augmentation = keras.Sequential([...], name=...)``), as keras.io writes it.
+Groups need nothing here: they are plain layers.
 """
 
 from __future__ import annotations
@@ -9,11 +13,20 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from app.core.blocks import Block, block_ports
-from app.core.nested_plan import NestedPlanError, check_nested_models, grouped_order, sub_graph, top_nested_models
+from app.core.catalog import get_spec
+from app.core.nested_plan import (
+    NestedPlanError,
+    check_nested_models,
+    grouped_order,
+    sequential_chain,
+    sub_graph,
+    sub_model_outputs,
+    top_nested_models,
+)
 from app.core.project import Project
 
 if TYPE_CHECKING:
-    from app.core.codegen import _Writer
+    from app.core.codegen import _Where, _Writer
 
 
 class NestedWriter:
@@ -56,28 +69,59 @@ class NestedWriter:
         sub = type(writer)(Project(graph=part, name=block.name, blocks=inner))
         sub.namer, sub.imports, sub.backbones = writer.namer, writer.imports, writer.backbones
         where = _Where(block.name, None)
-        lines = ["", f"# nested model {block.name!r}"]
-        nested = nested_writer(sub)
-        for nid in nested.order if nested is not None else part.topological_order():
-            written = nested.lines(nid) if nested is not None else None
-            lines.extend(written if written is not None else sub._node(part.node(nid)))
-        inputs = [sub.tensors[n.id] for n in part.input_nodes()]
-        outputs = [sub._output(node.id, port) for node, port in part.output_refs()]
         var = writer.namer.take(block.name, "sub_model")
-        lines.append(f"{var} = keras.Model(inputs={_one_or_list(inputs)}, outputs={_one_or_list(outputs)}, "
-                     f"name={literal(block.name, where)})")
+        chain = sequential_chain(graph, tree, block, writer.analysis)
+        if chain:
+            lines = ["", f"# nested model {block.name!r}, a keras.Sequential", *_sequential(sub, var, chain, where)]
+        else:
+            lines = ["", f"# nested model {block.name!r}"]
+            nested = nested_writer(sub)
+            for nid in nested.order if nested is not None else part.topological_order():
+                written = nested.lines(nid) if nested is not None else None
+                lines.extend(written if written is not None else sub._node(part.node(nid)))
+            inputs = [sub.tensors[n.id] for n in part.input_nodes()]
+            outputs = [sub._output(nid, port) for nid, port in sub_model_outputs(part)]
+            lines.append(f"{var} = keras.Model(inputs={_one_or_list(inputs)}, outputs={_one_or_list(outputs)}, "
+                         f"name={literal(block.name, where)})")
         if not block.trainable:
             lines.append(f"{var}.trainable = False")
         ports = block_ports(graph, tree, block.id)
         args = _one_or_list([writer._output(source, port) for source, port in ports.input_tensors])
-        results = []
-        for nid, _port in ports.output_tensors:
-            result = writer.namer.take(graph.node(nid).name)
-            writer.tensors[nid] = result
-            results.append(result)
+        results = [_result(writer, nid, port) for nid, port in sub_model_outputs(part)]
         training = f", training={block.training}" if block.training is not None else ""
         lines += [f"{', '.join(results)} = {var}({args}{training})", ""]
         return lines
+
+
+def _sequential(sub: _Writer, var: str, chain: list[str], where: _Where) -> list[str]:
+    """``var = keras.Sequential([keras.Input(...), layers.X(...), ...], name=...)``, one item a line."""
+    from app.core.codegen import CodegenError, literal
+
+    part = sub.graph
+    (entry,) = part.input_nodes()
+    first = sub._input(entry)[0]
+    items = [first.split(" = ", 1)[1]]
+    for nid in chain:
+        node = part.node(nid)
+        spec = get_spec(node.class_name)
+        if spec is None:
+            raise CodegenError(f"{node.name}: its class {node.class_name!r} is not a layer Layerforge supports")
+        items.append(sub._constructor(spec, node.config, node.name, node.name))
+    body = "".join(f"        {item},\n" for item in items)
+    return [f"{var} = keras.Sequential(\n    [\n{body}    ],\n    name={literal(sub.project.name, where)},\n)"]
+
+
+def _result(writer: _Writer, node_id: str, port: int) -> str:
+    """A fresh variable for output ``port`` of ``node_id`` as the outer model reads it."""
+    name = writer.graph.node(node_id).name
+    if port == 0:
+        writer.tensors[node_id] = writer.namer.take(name)
+        return writer.tensors[node_id]
+    states = writer.states.setdefault(node_id, [])
+    states.extend([""] * (port - len(states)))  # outputs that stay inside are never read outside
+    states[port - 1] = writer.namer.take(f"{name}_{['h', 'c'][port - 1] if port <= 2 else f'output_{port}'}")
+    writer.tensors.setdefault(node_id, "")
+    return states[port - 1]
 
 
 def nested_writer(writer: _Writer) -> NestedWriter | None:

@@ -1,18 +1,23 @@
 """Keras-free planning of nested models, shared by compile (:mod:`app.keras_bridge.nested`)
 and Python export (:mod:`app.core.codegen_nested`): which layers form each top-level
 sub-model, an order that keeps each sub-model's layers together, and each sub-model as a
-graph of its own with one Input per tensor coming in.
+graph of its own with one Input per tensor coming in and one output per tensor going out
+(several outputs of one layer too: an LSTM's sequence and states), whether it can be
+written as a ``keras.Sequential``, and the problems that keep a nested model from being
+built, each placed on a layer inside it so the Problems panel can open the block there.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
 
 import networkx as nx
 
 from app.core.blocks import Block, BlockTree, block_ports, validate_blocks
+from app.core.catalog import get_spec
 from app.core.graph import Graph
-from app.core.shapes import Analysis
+from app.core.shapes import Analysis, Problem
 
 
 class NestedPlanError(ValueError):
@@ -66,10 +71,6 @@ def sub_graph(graph: Graph, tree: BlockTree, block: Block, analysis: Analysis) -
     the analysis), the same ids and names inside, outputs in the block's port order; and the
     blocks nested inside it, one level up."""
     ports = block_ports(graph, tree, block.id)
-    for nid, port in ports.output_tensors:
-        if port != 0:
-            raise NestedPlanError(f"nested model {block.name!r} gives output {port} of {graph.node(nid).name!r} "
-                                   "to the outer model; only a layer's first output can leave a nested model")
     inside = set(tree.nodes_in(block.id))
     part = Graph()
     for nid in graph.node_order():
@@ -97,13 +98,86 @@ def sub_graph(graph: Graph, tree: BlockTree, block: Block, analysis: Analysis) -
             source = edge.source if edge.source in inside else entry[(edge.source, edge.source_port)]
             port = edge.source_port if edge.source in inside else 0
             part.connect(source, nid, edge.target_port, edge.slot, port, check=False)
-    part.output_order = [nid for nid, _port in ports.output_tensors]
+    leaving: dict[str, list[int]] = {}
+    for nid, port in ports.output_tensors:
+        leaving.setdefault(nid, []).append(port)
+    part.output_order = list(leaving)
+    part.output_ports = {nid: sorted(p) for nid, p in leaving.items() if p != [0]}
     inner = BlockTree()
     for bid in _top_down(tree, block.id):
         b = tree.block(bid)
         inner.add_block(Block(b.id, b.name, b.kind, None if b.parent == block.id else b.parent, list(b.members),
-                              b.collapsed, b.trainable, b.training, list(b.input_names)))
+                              b.collapsed, b.trainable, b.training, list(b.input_names), b.sequential))
     return part, inner
+
+
+def sub_model_outputs(part: Graph) -> list[tuple[str, int]]:
+    """The (node id, output) pairs a sub-model made by :func:`sub_graph` returns, in order
+    (its outputs grouped by layer, as ``keras.Model(outputs=[...])`` gets them): the outer
+    model hands each result to the layers that read that output."""
+    return [(node.id, port) for node, port in part.output_refs()]
+
+
+def sequential_chain(graph: Graph, tree: BlockTree, block: Block, analysis: Analysis) -> list[str] | None:
+    """The block's layers in order when it can be written as ``keras.Sequential([...])``:
+    it came from a Sequential (``block.sequential``) and is still a simple chain (one tensor
+    in, each layer called on the one before with one input and one output, one tensor out; no
+    operations, backbones, shared layers or nested models inside); otherwise None (a
+    functional ``keras.Model``, which computes the same)."""
+    if not block.sequential or any(tree.block(b).kind == "nested_model" for b in tree.descendants(block.id)):
+        return None
+    ports = block_ports(graph, tree, block.id)
+    if len(ports.input_tensors) != 1 or len(ports.output_tensors) != 1 or ports.output_tensors[0][1] != 0:
+        return None
+    inside = set(tree.nodes_in(block.id))
+    chain: list[str] = []
+    current = ports.input_tensors[0][0]
+    while True:
+        edges = [e for e in graph.out_edges(current) if e.target in inside]
+        if len(edges) != 1 or edges[0].source_port != 0:
+            break
+        nid = edges[0].target
+        spec = get_spec(graph.node(nid).class_name)
+        info = analysis.nodes.get(nid)
+        if (spec is None or spec.call_style != "single" or spec.is_operation or spec.is_application
+                or nid in chain or len(graph.in_edges(nid)) != 1 or len(graph.shared_group(nid)) > 1
+                or info is None or info.output_shapes is None or len(info.output_shapes) != 1):
+            return None
+        chain.append(nid)
+        current = nid
+    if len(chain) != len(inside) or ports.output_tensors[0][0] != current:
+        return None
+    return chain
+
+
+def nested_model_problems(graph: Graph, tree: BlockTree, problems: Sequence[Problem]) -> list[Problem]:
+    """``problems`` with those on layers inside a nested model saying which model, then one
+    error for each nested model that cannot be built (no way in, not one region, ...), placed
+    on the layer inside it where the trouble shows (its ``node`` is that layer, so a click in
+    the Problems panel opens the collapsed block at it)."""
+    kept = [p if p.node is None or p.node not in graph else replace(p, message=p.message + _where(tree, p.node))
+            for p in problems]
+    if not any(b.kind == "nested_model" for b in tree.blocks()):
+        return kept
+    for found in validate_blocks(graph, tree):
+        block = tree.block(found.block_id)
+        if block.kind != "nested_model":
+            continue
+        inside = [nid for nid in graph.node_order() if nid in set(tree.nodes_in(block.id))]
+        node_id = found.node_id if found.node_id in graph else (inside[0] if inside else None)
+        node_name = graph.node(node_id).name if node_id is not None else None
+        kept.append(Problem("nested_model", f"{node_name}: {found.message}" if node_name else found.message,
+                            node_id, node_name))
+    return kept
+
+
+def _where(tree: BlockTree, node_id: str) -> str:
+    """`` (inside nested model 'inner' of 'outer')`` for a layer in nested models, else ''."""
+    names = [b.name for b in tree.block_path(node_id) if b.kind == "nested_model"][::-1]
+    if not names:
+        return ""
+    outer = "".join(f" of {name!r}" for name in names[1:])
+    return f" (inside nested model {names[0]!r}{outer})"
 
 
 def _top_down(tree: BlockTree, block_id: str) -> list[str]:
@@ -127,4 +201,5 @@ def _free(base: str, taken: Iterable[str]) -> str:
     return f"{base}_{i}"
 
 
-__all__ = ["NestedPlanError", "check_nested_models", "grouped_order", "sub_graph", "top_nested_models"]
+__all__ = ["NestedPlanError", "check_nested_models", "grouped_order", "nested_model_problems", "sequential_chain",
+           "sub_graph", "sub_model_outputs", "top_nested_models"]

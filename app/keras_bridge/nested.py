@@ -6,7 +6,9 @@ decoder) lists the sub-model as one layer in ``model.summary()``, with its own n
 ``trainable`` flag. The graph holds every real layer (so each stays editable); the block
 tree remembers which of them form a sub-model, and :class:`NestedModels` rebuilds that
 structure when the graph is compiled, so a round trip lists the same top-level layers.
-Keras is imported inside functions only.
+A sub-model gives the outer model as many outputs as leave it (two layers' results, or an
+LSTM's sequence and states), and one imported from a ``keras.Sequential`` is built as one
+again while it stays a simple chain. Keras is imported inside functions only.
 """
 
 from __future__ import annotations
@@ -17,7 +19,15 @@ from typing import Any
 
 from app.core.blocks import Block, BlockTree, block_ports
 from app.core.graph import Graph
-from app.core.nested_plan import NestedPlanError, check_nested_models, grouped_order, sub_graph, top_nested_models
+from app.core.nested_plan import (
+    NestedPlanError,
+    check_nested_models,
+    grouped_order,
+    sequential_chain,
+    sub_graph,
+    sub_model_outputs,
+    top_nested_models,
+)
 from app.core.shapes import Analysis
 
 
@@ -33,6 +43,8 @@ class NestedCall:
     input_names: tuple[str, ...] = ()
     inputs: tuple[tuple[str, int], ...] = ()
     """The outer tensors (node id, output) it was called on, in the order of ``input_names``."""
+    sequential: bool = False
+    """It is a ``keras.Sequential`` (export writes it as one again while it stays a chain)."""
 
 
 def training_argument(kwargs: Any) -> bool | None:
@@ -55,7 +67,7 @@ def import_blocks(calls: Sequence[NestedCall], tree: BlockTree | None = None) ->
         members = [nid for nid in call.node_ids if tree.block_of(nid) == (parent.id if parent else None)]
         block = tree.add_block(Block(tree.new_id(), call.name, "nested_model", parent.id if parent else None,
                                      members, collapsed=True, trainable=call.trainable, training=call.training,
-                                     input_names=list(call.input_names)))
+                                     input_names=list(call.input_names), sequential=call.sequential))
         made.append((ids, block))
     return tree
 
@@ -108,9 +120,10 @@ class NestedModels:
             return None
         return cls(graph, tree, analysis, compile_part)
 
-    def handles(self, node_id: str, tensors: dict[str, Any]) -> bool:
+    def handles(self, node_id: str, tensors: dict[str, list[Any]]) -> bool:
         """True when ``node_id`` is inside a nested model: at its first layer the sub-model is
-        built and called, and ``tensors`` gets its outputs (in the format the caller keeps)."""
+        built and called, and ``tensors`` (node id -> its outputs, as compile keeps them) gets
+        each output that leaves it at that layer's output index."""
         block = self.owner.get(node_id)
         if block is None:
             return False
@@ -119,23 +132,49 @@ class NestedModels:
             self._call(block, tensors)
         return True
 
-    def _call(self, block: Block, tensors: dict[str, Any]) -> None:
+    def _call(self, block: Block, tensors: dict[str, list[Any]]) -> None:
         ports = block_ports(self.graph, self.tree, block.id)
-        listed = any(isinstance(v, list) for v in tensors.values())
-        model = self.build(block)
-        inputs = [_pick(tensors[nid], port) for nid, port in ports.input_tensors]
+        model, returned = self._build(block)
+        inputs = [tensors[nid][port] for nid, port in ports.input_tensors]
         kwargs = {"training": block.training} if block.training is not None else {}
         result = model(inputs[0] if len(inputs) == 1 else inputs, **kwargs)
         outputs = list(result) if isinstance(result, (list, tuple)) else [result]
-        for (nid, _port), tensor in zip(ports.output_tensors, outputs, strict=True):
-            tensors[nid] = [tensor] if listed else tensor
+        for (nid, port), tensor in zip(returned, outputs, strict=True):
+            slots = tensors.setdefault(nid, [])
+            slots.extend([None] * (port + 1 - len(slots)))
+            slots[port] = tensor
 
     def build(self, block: Block) -> Any:
         """The block as a ``keras.Model`` named like the block, with its ``trainable`` flag."""
+        return self._build(block)[0]
+
+    def _build(self, block: Block) -> tuple[Any, list[tuple[str, int]]]:
+        """The sub-model and the (node id, output) pairs it returns, in order."""
         part, tree = sub_graph(self.graph, self.tree, block, self.analysis)
-        model = self._compile(part, block.name, tree)
+        chain = sequential_chain(self.graph, self.tree, block, self.analysis)
+        model = self._sequential(part, block, chain) if chain else self._compile(part, block.name, tree)
         model.trainable = block.trainable
-        return model
+        return model, sub_model_outputs(part)
+
+    def _sequential(self, part: Graph, block: Block, chain: Sequence[str]) -> Any:
+        """``keras.Sequential([keras.Input(...), layer, ...], name=block)``: the layers built as
+        compile builds them, each on the shape the one before gives."""
+        import keras
+
+        from app.keras_bridge.layers import build_layer
+
+        (entry,) = part.input_nodes()
+        cfg = entry.config
+        layers: list[Any] = [keras.Input(batch_shape=tuple(cfg["batch_shape"]), dtype=cfg.get("dtype", "float32"),
+                                         name=entry.name)]
+        shape = tuple(cfg["batch_shape"])
+        for nid in chain:
+            node = self.graph.node(nid)
+            layers.append(build_layer(node.class_name, node.name, node.config, [shape]))
+            shapes = self.analysis.nodes[nid].output_shapes
+            assert shapes is not None  # sequential_chain checked each layer has one known output
+            shape = tuple(shapes[0])
+        return keras.Sequential(layers, name=block.name)
 
 
 def with_nested_models(model: Any, graph: Graph, tree: BlockTree, name: str) -> Any:
@@ -162,10 +201,6 @@ def _layers(model: Any, sub_models: set[str]) -> Iterable[Any]:
             yield from _layers(layer, sub_models)
         else:
             yield layer
-
-
-def _pick(value: Any, port: int) -> Any:
-    return value[port] if isinstance(value, list) else value
 
 
 __all__ = ["NestedCall", "NestedModelError", "NestedModels", "import_blocks", "import_hierarchy",
