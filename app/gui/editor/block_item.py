@@ -19,9 +19,11 @@ the view out again (``app.core.layout.apply_view_layout``), so what opens gets r
 
 from __future__ import annotations
 
+import bisect
 import contextlib
+import math
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, QPointF, QRectF, Qt, QTimer, Signal
@@ -33,7 +35,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.core.blocks import KIND_TITLES, BlockTotals, block_totals
+from app.core.blocks import KIND_TITLES, BlockTotals, block_ports, block_totals
 from app.core.catalog.rules import fmt_shape
 from app.core.insight import format_flops
 from app.core.layout import apply_view_layout, block_anchor, computation_order, visible_owners
@@ -53,6 +55,7 @@ STACK = 5.0
 FRAME_PAD = 22.0
 FRAME_LABEL = 22.0
 """Room above an open block's members for its label."""
+FRAME_RADIUS = 12.0
 BLOCK_TINT = "#EEF1F6"
 FRAME_COLOUR = "#8792A2"
 FOLDED = 0x4C46
@@ -98,6 +101,11 @@ class BlockItem(QGraphicsItem):
         self.lines: tuple[str, str, str, str] = ("", "", "", "")
         self.severity: str | None = None
         self.problem_count = 0
+        self.inputs: dict[tuple[str, int], int] = {}
+        """(producer node id, output index) -> place along the top edge: the block's inputs, in the
+        order the card's shapes line lists them (:attr:`app.core.blocks.BlockPorts.input_tensors`)."""
+        self.outputs: dict[tuple[str, int], int] = {}
+        """The same for the outputs along the bottom edge (``output_tensors``)."""
         rect = QRectF(-CARD_WIDTH / 2, -CARD_HEIGHT / 2, CARD_WIDTH, CARD_HEIGHT)
         self._rect = rect
         self._bounds = rect.adjusted(-6, -6, STACK + 6, STACK + 6)
@@ -124,11 +132,29 @@ class BlockItem(QGraphicsItem):
     def card_rect(self) -> QRectF:
         return QRectF(self._rect)
 
-    def top_anchor(self) -> QPointF:
-        return self.scenePos() + QPointF(0.0, self._rect.top())
+    def set_ports(self, inputs: Sequence[tuple[str, int]], outputs: Sequence[tuple[str, int]]) -> None:
+        """The tensors that enter and leave the block: a link attaches at its tensor's place."""
+        ins = {tensor: i for i, tensor in enumerate(inputs)}
+        outs = {tensor: i for i, tensor in enumerate(outputs)}
+        if (ins, outs) != (self.inputs, self.outputs):
+            self.inputs, self.outputs = ins, outs
+            self.update()
 
-    def bottom_anchor(self) -> QPointF:
-        return self.scenePos() + QPointF(0.0, self._rect.bottom() + STACK)
+    def _port_x(self, index: int, count: int) -> float:
+        if count <= 1:
+            return 0.0
+        return self._rect.left() + self._rect.width() * (index + 0.5) / count
+
+    def top_anchor(self, tensor: tuple[str, int] | None = None) -> QPointF:
+        """Where a link into the block ends: the place of the ``tensor`` it carries."""
+        index = self.inputs.get(tensor, 0) if tensor is not None else 0
+        return self.scenePos() + QPointF(self._port_x(index, len(self.inputs)), self._rect.top())
+
+    def bottom_anchor(self, tensor: tuple[str, int] | None = None) -> QPointF:
+        """Where a link out of the block starts: the place of the ``tensor`` (inner layer,
+        output index) it carries."""
+        index = self.outputs.get(tensor, 0) if tensor is not None else 0
+        return self.scenePos() + QPointF(self._port_x(index, len(self.outputs)), self._rect.bottom() + STACK)
 
     def boundingRect(self) -> QRectF:
         return QRectF(self._bounds)
@@ -162,6 +188,7 @@ class BlockItem(QGraphicsItem):
             painter.drawText(line, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
                              metrics.elidedText(text, Qt.TextElideMode.ElideRight, inner.width()))
             y += metrics.height() + 2
+        self._paint_ports(painter, border)
         if self.severity:
             centre = QPointF(rect.right() - 3, rect.top() + 3)
             painter.setPen(Qt.PenStyle.NoPen)
@@ -175,6 +202,16 @@ class BlockItem(QGraphicsItem):
             painter.setBrush(Qt.BrushStyle.NoBrush)
             painter.drawRoundedRect(rect.adjusted(-4, -4, 4, 4), look.node_radius + 3, look.node_radius + 3)
 
+    def _paint_ports(self, painter: QPainter, colour: QColor) -> None:
+        """A dot for each input and output when a side has several, so each link meets its own."""
+        painter.setPen(QPen(colour, 1.2))
+        painter.setBrush(QColor(theme.NORMAL.background))
+        rect = self._rect
+        for ports, y in ((self.inputs, rect.top()), (self.outputs, rect.bottom() + STACK)):
+            if len(ports) > 1:
+                for index in ports.values():
+                    painter.drawEllipse(QPointF(self._port_x(index, len(ports)), y), 3.5, 3.5)
+
     def mouseDoubleClickEvent(self, event: QGraphicsSceneMouseEvent) -> None:
         if event.button() == Qt.MouseButton.LeftButton:
             # after the event: opening removes this card, which must not happen inside its own handler
@@ -187,40 +224,71 @@ class BlockItem(QGraphicsItem):
 
 
 class BlockFrame(QGraphicsItem):
-    """An open block: a labelled frame around its members. Only the border and the label take
-    the mouse (double-click closes the block); clicks inside reach the cards."""
+    """An open block: a labelled outline around its members. When the layout wrapped the members
+    into several columns, the outline is the union of one rectangle per column (see
+    :func:`frame_regions`), so it never takes in a card that is not the block's. The area inside
+    takes the mouse below the cards: a double-click on it (not on a card) closes the block."""
 
     def __init__(self, layer: BlockLayer, block_id: str) -> None:
         super().__init__()
         self._layer = weakref.ref(layer)  # weakly: no reference cycle through the scene's items
         self.block_id = block_id
         self.label = ""
+        self._regions: list[QRectF] = []
+        self._path = QPainterPath()
         self._rect = QRectF()
         self._label_rect = QRectF()
         self.setZValue(-2.0)
         self.setAcceptedMouseButtons(Qt.MouseButton.LeftButton)
 
-    def set_frame(self, rect: QRectF, label: str) -> None:
-        if rect == self._rect and label == self.label:
+    def set_frame(self, regions: Sequence[QRectF], label: str, depth: int = 0) -> None:
+        """Outline ``regions`` (scene rectangles; the first holds the label). ``depth``: how many
+        blocks are around this one, so an inner frame is above the outer (it takes the click)."""
+        self.setZValue(-2.0 + min(depth, 90) * 0.01)  # links are at -1: every frame stays below them
+        regions = [QRectF(r) for r in regions]
+        if regions == self._regions and label == self.label:
             return
         self.prepareGeometryChange()
-        self._rect, self.label = QRectF(rect), label
+        self._regions, self.label = regions, label
+        path = QPainterPath()
+        for region in regions:
+            piece = QPainterPath()
+            piece.addRoundedRect(region, FRAME_RADIUS, FRAME_RADIUS)
+            path = piece if path.isEmpty() else path.united(piece)
+        self._path = path
+        self._rect = path.boundingRect()
+        first = regions[0] if regions else QRectF()
         metrics = QFontMetricsF(_font(12, True))
-        self._label_rect = QRectF(rect.left() + 10, rect.top() + 3, metrics.horizontalAdvance(label) + 12,
+        self._label_rect = QRectF(first.left() + 10, first.top() + 3,
+                                  min(metrics.horizontalAdvance(label) + 12, max(0.0, first.width() - 20)),
                                   metrics.height() + 4)
-        self.setToolTip(f"{label}<br><i>Double-click the label to close the block</i>")
+        self.setToolTip(f"{_esc(label)}<br><i>Double-click inside the frame (not on a layer) to close the block</i>")
         self.update()
 
     def frame_rect(self) -> QRectF:
+        """The bounding rectangle of the outline (which may be several column rectangles)."""
         return QRectF(self._rect)
+
+    def regions(self) -> list[QRectF]:
+        """The outline's rectangles, the labelled one first."""
+        return [QRectF(r) for r in self._regions]
+
+    def outline(self) -> QPainterPath:
+        """The outline in scene coordinates (the item is never moved)."""
+        return QPainterPath(self._path)
+
+    def covers(self, point: QPointF) -> bool:
+        """Whether a scene point is inside the outline (not only inside its bounding rectangle)."""
+        return self._path.contains(point)
+
+    def label_rect(self) -> QRectF:
+        return QRectF(self._label_rect)
 
     def boundingRect(self) -> QRectF:
         return self._rect.adjusted(-2, -2, 2, 2)
 
     def shape(self) -> QPainterPath:
-        path = QPainterPath()
-        path.addRect(self._label_rect)
-        return path
+        return self._path
 
     def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None) -> None:
         pen = QPen(QColor(FRAME_COLOUR), 1.2, Qt.PenStyle.DashLine)
@@ -229,18 +297,115 @@ class BlockFrame(QGraphicsItem):
         fill = QColor(FRAME_COLOUR)
         fill.setAlpha(14)
         painter.setBrush(fill)
-        painter.drawRoundedRect(self._rect, 12, 12)
+        painter.drawPath(self._path)
         if option.levelOfDetailFromTransform(painter.worldTransform()) < SIMPLE_LOD:
             return
-        painter.setFont(_font(12, True))
+        font = _font(12, True)
+        painter.setFont(font)
         painter.setPen(QColor(theme.TEXT_SECONDARY))
-        painter.drawText(self._label_rect, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, self.label)
+        text = QFontMetricsF(font).elidedText(self.label, Qt.TextElideMode.ElideRight, self._label_rect.width())
+        painter.drawText(self._label_rect, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, text)
 
     def mouseDoubleClickEvent(self, event: QGraphicsSceneMouseEvent) -> None:
         layer, block_id = self._layer(), self.block_id  # after the event, as for BlockItem
         if layer is not None:
             QTimer.singleShot(0, layer, lambda: layer.close_block(block_id))
         event.accept()
+
+
+def frame_regions(members: Sequence[QRectF], obstacles: Sequence[QRectF], pad: float = FRAME_PAD,
+                  label: float = FRAME_LABEL) -> list[QRectF]:
+    """Rectangles that together frame ``members`` (scene rectangles of a block's cards and inner
+    frames) without taking in the centre of any of ``obstacles`` (the cards that are not the
+    block's): the labelled one first.
+
+    The layout wraps long chains into columns, so one bounding rectangle would take in whatever
+    sits between a block's end of one column and its start in the next. Members are grouped
+    into strips that overlap across (a column, or one branch of it), a strip into runs of
+    members with no other card between them, and touching runs are merged again where their
+    union stays clear (the two branches of a residual block give one rectangle). A padded
+    rectangle that still reaches an obstacle's centre (frames nested deeper than the rows'
+    gap) gives up the padding on that side."""
+    if not members:
+        return []
+    centres = [o.center() for o in obstacles]
+
+    def clear(rect: QRectF) -> bool:
+        return not any(rect.contains(c) for c in centres)
+
+    def padded(rect: QRectF) -> QRectF:
+        return rect.adjusted(-pad, -pad, pad, pad)
+
+    strips: list[list[QRectF]] = []
+    right = -math.inf
+    for rect in sorted(members, key=lambda r: (r.left(), r.top())):
+        if strips and rect.left() < right:
+            strips[-1].append(rect)
+            right = max(right, rect.right())
+        else:
+            strips.append([rect])
+            right = rect.right()
+    runs: list[QRectF] = []
+    for strip in strips:
+        run = QRectF()
+        for rect in sorted(strip, key=lambda r: r.top()):
+            if run.isNull():
+                run = QRectF(rect)
+            elif clear(padded(run.united(rect))):
+                run = run.united(rect)
+            else:
+                runs.append(run)
+                run = QRectF(rect)
+        runs.append(run)
+    merged = True
+    while merged and len(runs) > 1:
+        merged = False
+        for i, a in enumerate(runs):
+            for j in range(i + 1, len(runs)):
+                b = runs[j]
+                if padded(a).intersects(padded(b)) and clear(padded(a.united(b))):
+                    runs[i] = a.united(b)
+                    del runs[j]
+                    merged = True
+                    break
+            if merged:
+                break
+    runs.sort(key=lambda r: (r.left(), r.top()))  # the block begins top-left (columns wrap left to right)
+    # the label goes on the first rectangle with room above it (a card just above would hide it)
+    labelled = next((i for i, run in enumerate(runs)
+                     if not any(o.intersects(QRectF(run.left() - pad, run.top() - pad - label, run.width() + 2 * pad,
+                                                    label + pad)) for o in obstacles)), 0)
+    runs.insert(0, runs.pop(labelled))
+    regions = []
+    for index, run in enumerate(runs):
+        region = run.adjusted(-pad, -pad - (label if index == 0 else 0.0), pad, pad)
+        for obstacle, centre in zip(obstacles, centres, strict=True):
+            if region.contains(centre):
+                region = _give_way(region, run, obstacle)
+        regions.append(region)
+    return regions
+
+
+def _give_way(region: QRectF, core: QRectF, obstacle: QRectF) -> QRectF:
+    """``region`` less its padding on the side of ``obstacle`` (whose centre it holds), halfway
+    between ``core`` (the members) and the obstacle's edge and at least past its centre."""
+    centre = obstacle.center()
+    choices: list[tuple[float, QRectF]] = []
+    if centre.y() < core.top():
+        top = min(core.top(), max((core.top() + obstacle.bottom()) / 2, centre.y() + 1))
+        choices.append((top - region.top(), QRectF(region.left(), top, region.width(), region.bottom() - top)))
+    if centre.y() > core.bottom():
+        bottom = max(core.bottom(), min((core.bottom() + obstacle.top()) / 2, centre.y() - 1))
+        choices.append((region.bottom() - bottom, QRectF(region.left(), region.top(), region.width(),
+                                                         bottom - region.top())))
+    if centre.x() < core.left():
+        left = min(core.left(), max((core.left() + obstacle.right()) / 2, centre.x() + 1))
+        choices.append((left - region.left(), QRectF(left, region.top(), region.right() - left, region.height())))
+    if centre.x() > core.right():
+        right = max(core.right(), min((core.right() + obstacle.left()) / 2, centre.x() - 1))
+        choices.append((region.right() - right, QRectF(region.left(), region.top(), right - region.left(),
+                                                       region.height())))
+    return min(choices, key=lambda c: c[0])[1] if choices else region
 
 
 class LinkItem(QGraphicsItem):
@@ -252,10 +417,13 @@ class LinkItem(QGraphicsItem):
         self._path = QPainterPath()
         self._arrow = QPolygonF()
         self._bounds = QRectF()
+        self.start = QPointF()
+        self.end = QPointF()
         self.setZValue(-1.0)
         self.setAcceptedMouseButtons(Qt.MouseButton.NoButton)
 
     def set_ends(self, start: QPointF, end: QPointF) -> None:
+        self.start, self.end = QPointF(start), QPointF(end)
         look = theme.NORMAL
         path = bezier(start, end)
         arrow = look.arrow
@@ -408,23 +576,30 @@ class BlockLayer(QObject):
                 if card.pos() != where:
                     card.setPos(where)
             block = tree.block(block_id)
+            ports = block_ports(graph, tree, block_id)
+            card.set_ports(ports.input_tensors, ports.output_tensors)
             found = problems_inside.get(block_id, [])
             severity = "error" if any(s == "error" for s, _ in found) else ("warning" if found else None)
             card.set_content(block.name, block.kind, block_totals(graph, tree, block_id, analysis),
                              [message for _, message in found], severity)
 
     def _update_links(self, owners: dict[str, str]) -> None:
+        """One link per value that crosses a collapsed block's border: it starts at the output
+        that makes it (a layer's state port, or the block's output of that tensor) and ends at
+        the input that takes it (a layer's port, or the block's input of that tensor)."""
         scene = self.scene
-        ends: dict[tuple[str, str, str], tuple[QPointF, QPointF]] = {}
+        ends: dict[tuple[str, int, str, str], tuple[QPointF, QPointF]] = {}
         for edge in self.document.graph.edges():
             source, target = owners.get(edge.source, edge.source), owners.get(edge.target, edge.target)
             if source == target or (source == edge.source and target == edge.target):
                 continue  # inside one card, or an ordinary edge the scene draws itself
-            key = (source, target, edge.target_port if target == edge.target else "")
+            tensor = (edge.source, edge.source_port)
+            key = (source, edge.source_port if source == edge.source else self._out_index(source, tensor),
+                   target, edge.target_port if target == edge.target else str(self._in_index(target, tensor)))
             if key in ends:
                 continue
-            start = self._out_point(source)
-            end = self._in_point(target, edge.target_port if target == edge.target else None)
+            start = self._out_point(source, tensor)
+            end = self._in_point(target, edge.target_port if target == edge.target else None, tensor)
             if start is not None and end is not None:
                 ends[key] = (start, end)
         while len(self.links) > len(ends):
@@ -440,15 +615,27 @@ class BlockLayer(QObject):
         self.scene.removeItem(item)
         self._removed.append(item)
 
-    def _out_point(self, owner: str) -> QPointF | None:
-        if owner in self.cards:
-            return self.cards[owner].bottom_anchor()
-        item = self.scene.nodes.get(owner)
-        return item.output.anchor() if item is not None else None
+    def _out_index(self, owner: str, tensor: tuple[str, int]) -> int:
+        card = self.cards.get(owner)
+        return card.outputs.get(tensor, 0) if card is not None else 0
 
-    def _in_point(self, owner: str, port: str | None) -> QPointF | None:
+    def _in_index(self, owner: str, tensor: tuple[str, int]) -> int:
+        card = self.cards.get(owner)
+        return card.inputs.get(tensor, 0) if card is not None else 0
+
+    def _out_point(self, owner: str, tensor: tuple[str, int] | None = None) -> QPointF | None:
+        """Where a link from ``owner`` starts: a card's place for ``tensor`` (node, output
+        index), or the layer's own output port of that index (an LSTM's "h" or "c")."""
         if owner in self.cards:
-            return self.cards[owner].top_anchor()
+            return self.cards[owner].bottom_anchor(tensor)
+        item = self.scene.nodes.get(owner)
+        if item is None:
+            return None
+        return item.output_port(tensor[1]).anchor() if tensor is not None else item.output.anchor()
+
+    def _in_point(self, owner: str, port: str | None, tensor: tuple[str, int] | None = None) -> QPointF | None:
+        if owner in self.cards:
+            return self.cards[owner].top_anchor(tensor)
         item = self.scene.nodes.get(owner)
         if item is None:
             return None
@@ -460,31 +647,49 @@ class BlockLayer(QObject):
         tree, scene = self.document.blocks, self.scene
         open_blocks = [b for b in tree.blocks() if not b.collapsed
                        and not any(tree.block(a).collapsed for a in tree.ancestors(b.id)[:-1])]
-        rects: dict[str, QRectF] = {}
-        for block in sorted(open_blocks, key=lambda b: -len(tree.ancestors(b.id))):  # innermost first
-            rect = QRectF()
+        cards = self._drawn_cards(hidden) if open_blocks else []
+        xs = [rect.center().x() for _, rect in cards]
+        regions: dict[str, list[QRectF]] = {}
+        depth = {b.id: len(tree.ancestors(b.id)) for b in open_blocks}
+        for block in sorted(open_blocks, key=lambda b: -depth[b.id]):  # innermost first
+            members: list[QRectF] = []
             for node_id in block.members:
                 item = scene.nodes.get(node_id)
                 if item is not None and node_id not in hidden:
-                    rect = rect.united(item.mapRectToScene(item.card_rect()))
+                    members.append(item.mapRectToScene(item.card_rect()))
             for child in tree.children(block.id):
-                if child.id in rects:
-                    rect = rect.united(rects[child.id])
+                if child.id in regions:
+                    members.extend(regions[child.id])
                 elif child.id in self.cards:
                     card = self.cards[child.id]
-                    rect = rect.united(card.mapRectToScene(card.card_rect()))
-            if rect.isEmpty():
+                    members.append(card.mapRectToScene(card.card_rect()))
+            if not members:
                 continue
-            rects[block.id] = rect.adjusted(-FRAME_PAD, -FRAME_PAD - FRAME_LABEL, FRAME_PAD, FRAME_PAD)
-        for block_id in set(self.frames) - set(rects):
+            bounds = QRectF()
+            for rect in members:
+                bounds = bounds.united(rect)
+            bounds.adjust(-FRAME_PAD, -FRAME_PAD - FRAME_LABEL, FRAME_PAD, FRAME_PAD)
+            inside = {*tree.nodes_in(block.id), *tree.descendants(block.id)}
+            near = cards[bisect.bisect_left(xs, bounds.left()):bisect.bisect_right(xs, bounds.right())]
+            others = [rect for owner, rect in near if owner not in inside and bounds.contains(rect.center())]
+            regions[block.id] = frame_regions(members, others)
+        for block_id in set(self.frames) - set(regions):
             self._take(self.frames.pop(block_id))
-        for block_id, rect in rects.items():
+        for block_id, rects in regions.items():
             frame = self.frames.get(block_id)
             if frame is None:
                 frame = self.frames[block_id] = BlockFrame(self, block_id)
                 scene.addItem(frame)
             block = tree.block(block_id)
-            frame.set_frame(rect, f"{block.name} · {KIND_TITLES.get(block.kind, block.kind)}")
+            frame.set_frame(rects, f"{block.name} · {KIND_TITLES.get(block.kind, block.kind)}", depth[block_id])
+
+    def _drawn_cards(self, hidden: frozenset[str]) -> list[tuple[str, QRectF]]:
+        """(node or block id, scene rectangle) of every card drawn, sorted by the centre's x."""
+        drawn = [(node_id, item.mapRectToScene(item.card_rect()))
+                 for node_id, item in self.scene.nodes.items() if node_id not in hidden]
+        drawn += [(block_id, card.mapRectToScene(card.card_rect())) for block_id, card in self.cards.items()]
+        drawn.sort(key=lambda d: d[1].center().x())
+        return drawn
 
     def visible_rect(self) -> QRectF:
         """Scene rectangle of what is drawn: unfolded cards, block cards, frames, links."""
