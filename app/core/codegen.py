@@ -28,7 +28,7 @@ from app.core.catalog.spec import LayerSpec, Param, ParamKind, to_json_value
 from app.core.graph import Edge, Graph, Node
 from app.core.project import Project, default_training
 from app.core.shapes import Analysis, analyze
-from app.core.training_settings import metric_spec
+from app.core.training_settings import metric_spec, tensorboard_dir_problem
 
 OPTIMIZERS: dict[str, str] = {
     "adam": "Adam",
@@ -234,6 +234,11 @@ class _Writer:
         self.backbones: list[str] = []
         """Variables of the backbone models, in order (fine-tuning unfreezes their top layers)."""
         self._analysis: Analysis | None = None
+        self.tensorboard = self._tensorboard_dir()
+        """The project's TensorBoard log folder (training setting ``tensorboard_dir``); "": no logging."""
+        if self.tensorboard:
+            for name in _TENSORBOARD_NAMES:  # taken before any layer's variable, so none can shadow them
+                self.namer.take(name)
 
     @property
     def analysis(self) -> Analysis:
@@ -254,13 +259,15 @@ class _Writer:
         lines = [
             _DOCSTRING.format(effects=_DOWNLOADS if downloads else _NO_EFFECTS),
             "",
-            *(["from pathlib import Path", ""] if getattr(self.project, "weights", None) else []),
+            *(["from datetime import datetime, timezone"] if self.tensorboard else []),
+            *(["from pathlib import Path", ""] if getattr(self.project, "weights", None) or self.tensorboard else []),
             "import keras",
             "from keras import layers",
             "",
             _text_constant("PROJECT_NAME", self.project.name, _Where(None, "project name")),
             _text_constant("DESCRIPTION", self.project.description, _Where(None, "description")),
             "",
+            *self._tensorboard_lines(),
         ]
         from app.core.codegen_nested import nested_writer
 
@@ -603,6 +610,42 @@ class _Writer:
             f"{_INDENT}model.load_weights(str(WEIGHTS_FILE))",
         ]
 
+    # TensorBoard ------------------------------------------------------------------------------
+
+    def _tensorboard_dir(self) -> str:
+        value = {**default_training(), **(self.project.training or {})}.get("tensorboard_dir", "")
+        problem = tensorboard_dir_problem(value)
+        if problem:
+            raise _Where(None, "training setting tensorboard_dir").fail(problem)
+        return str(value)
+
+    def _tensorboard_lines(self) -> list[str]:
+        """``training_callbacks()``: a ``keras.callbacks.TensorBoard`` writing into a new sub-folder of
+        the project's log folder per run, named by its start time, as Layerforge's own training does;
+        the folder is taken beside the script, as Layerforge takes it beside the project. A function,
+        so importing the script still writes nothing."""
+        if not self.tensorboard:
+            return []
+        folder = literal(self.tensorboard, _Where(None, "training setting tensorboard_dir"))
+        i = _INDENT
+        return [
+            "# TensorBoard logs, as in the project's training settings: each run writes a sub-folder named",
+            "# by its start time (see them with: tensorboard --logdir TENSORBOARD_DIR).",
+            f"TENSORBOARD_DIR = Path(__file__).resolve().parent / {folder}",
+            "",
+            "",
+            "def training_callbacks():",
+            f'{i}"""The callbacks to train with: TensorBoard logging into a new folder for this run."""',
+            f'{i}run = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")',
+            f"{i}return [keras.callbacks.TensorBoard(log_dir=str(TENSORBOARD_DIR / run))]",
+            "",
+            "",
+        ]
+
+    def fit_callbacks(self) -> list[str]:
+        """The ``fit`` argument that logs to TensorBoard, when the project asks for it."""
+        return ["callbacks=training_callbacks()"] if self.tensorboard else []
+
     # training ---------------------------------------------------------------------------------
 
     def _training(self) -> list[str]:
@@ -653,6 +696,7 @@ class _Writer:
             fit.append(f"validation_split={split}")
         if settings["shuffle"] is False:
             fit.append("shuffle=False")
+        callbacks = self.fit_callbacks()
         lines = [
             "model.compile(",
             f"{_INDENT}optimizer=keras.optimizers.{OPTIMIZERS[optimizer]}({', '.join(arguments)}),",
@@ -661,7 +705,7 @@ class _Writer:
             ")",
             "",
             "# Train it on your own data, for example:",
-            f"# model.fit(x_train, y_train, {', '.join(fit)})",
+            f"# model.fit(x_train, y_train, {', '.join(fit + callbacks)})",
         ]
         if settings["schedule"] != "constant" or settings["warmup_epochs"]:
             lines.append(f"# Layerforge trained with the {literal(settings['schedule'], at('schedule'))} learning-rate "
@@ -684,8 +728,9 @@ class _Writer:
         layers_n = _number(settings.get("fine_tune_layers", 20), at("fine_tune_layers"), whole=True)
         rate = _number(settings.get("fine_tune_learning_rate", 1e-5), at("fine_tune_learning_rate"))
         _number(epochs, at("fine_tune_epochs"), whole=True)
-        phase1 = ", ".join(fit)
-        rest = [a for a in fit if not a.startswith("epochs=")]
+        logged = ["callbacks=callbacks"] if self.tensorboard else []
+        phase1 = ", ".join(fit + logged)
+        rest = [a for a in fit if not a.startswith("epochs=")] + logged
         i = _INDENT
         if self.backbones:
             unfreeze = [f"{i}for backbone in [{', '.join(self.backbones)}]:",
@@ -708,6 +753,8 @@ class _Writer:
             f'{i}"""Phase 1 trains the new head while the pretrained layers stay frozen; phase 2 unfreezes',
             f"{i}the top FINE_TUNE_LAYERS layers and trains on with a lower learning rate, so the large",
             f'{i}gradients of an untrained head never reach the pretrained weights."""',
+            *([f"{i}# One TensorBoard folder for both phases, as Layerforge does.",
+               f"{i}callbacks = training_callbacks()"] if self.tensorboard else []),
             f"{i}first = model.fit(x_train, y_train, {phase1})",
             *unfreeze,
             f"{i}# Keras reads trainability when compiling: compile again, with the lower learning rate.",
@@ -722,6 +769,10 @@ class _Writer:
             f"{', '.join([*rest, 'initial_epoch=done', 'epochs=done + FINE_TUNE_EPOCHS'])})",
             f"{i}return first, second",
         ]
+
+
+_TENSORBOARD_NAMES = ("datetime", "timezone", "training_callbacks")
+"""The script's own names when it logs to TensorBoard (a layer's variable takes another)."""
 
 
 def _one_or_list(names: Sequence[str]) -> str:

@@ -306,7 +306,7 @@ def recipe_source(writer: Any) -> tuple[list[str], list[str]] | None:
     fit = [f"batch_size={_number(settings['batch_size'], at('batch_size'), whole=True)}",
            f"epochs={_number(settings['epochs'], at('epochs'), whole=True)}"]
     lines += ["", "# Train it on your own data; no labels are needed, for example:",
-              f"# model.fit(x_train, {', '.join(fit)})"]
+              f"# model.fit(x_train, {', '.join(fit + writer.fit_callbacks())})"]
     return lines, main
 
 
