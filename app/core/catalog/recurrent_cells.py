@@ -6,11 +6,13 @@ goes through every cell before the next step starts). The cell is held in the ``
 the way Keras serialises it, ``{"module": "keras.layers", "class_name": "LSTMCell", "config":
 {...}}``; a StackedRNNCells' config holds its ``cells`` in the same form. Cells are not nodes of
 their own (a cell is called one step at a time, not on a sequence), so they are not in the
-palette: :data:`CELL_SPECS` describes their parameters for validation and export.
+palette: :data:`CELL_SPECS` describes their parameters for validation and export, and for the
+inspector (:func:`held_spec`, :func:`switched_layer`).
 """
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -73,6 +75,50 @@ def cell_value(cell: str, **config: Any) -> dict[str, Any]:
     if cell == "StackedRNNCells":
         return layer_value(cell, {"trainable": True, "dtype": "float32", **config})
     return layer_value(cell, {**CELL_SPECS[cell].default_config(), **config})
+
+
+def held_spec(class_name: object) -> LayerSpec | None:
+    """The spec of a layer that a parameter holds: one of RNN's cells (they are not in the catalog,
+    not being nodes) or a catalog layer (what Bidirectional and TimeDistributed wrap); None for
+    anything else, a class name that is not text included."""
+    if not isinstance(class_name, str):
+        return None
+    if class_name in CELL_SPECS:
+        return CELL_SPECS[class_name]
+    from app.core.catalog import get_spec  # the catalog package imports this module
+
+    return get_spec(class_name)
+
+
+NOT_CARRIED = frozenset({"trainable", "dtype"})
+"""Keys a switch of class leaves at the new class' defaults."""
+
+
+def _config_of(value: Mapping[str, Any]) -> Mapping[str, Any]:
+    config = value.get("config")
+    return config if isinstance(config, Mapping) else {}
+
+
+def switched_layer(value: Any, class_name: str) -> dict[str, Any]:
+    """``value`` (a held layer or cell, as Keras serialises it) switched to ``class_name``: every
+    setting the new class has and accepts carries over (units, activation, ...), the rest are the
+    new class' defaults. A StackedRNNCells gets the cell as its one cell; a cell made from a stack
+    carries the settings of the stack's first cell."""
+    old: Mapping[str, Any] = value if isinstance(value, Mapping) else {}
+    if class_name == "StackedRNNCells":
+        first = old if old.get("class_name") in CELL_KINDS else cell_value("LSTMCell", units=32)
+        return cell_value(class_name, cells=[copy.deepcopy(dict(first))])
+    if old.get("class_name") == "StackedRNNCells":
+        cells = _config_of(old).get("cells")
+        old = cells[0] if isinstance(cells, list) and cells and isinstance(cells[0], Mapping) else {}
+    config = _config_of(old)
+    spec = held_spec(class_name)
+    new = spec.default_config() if spec is not None else {}
+    for key, item in config.items():
+        param = spec.param(key) if spec is not None and key not in NOT_CARRIED else None
+        if param is not None and param.validate(item) is None:
+            new[key] = copy.deepcopy(item)
+    return layer_value(class_name, new)
 
 
 def _cell_problem(value: Any, where: str = "'cell'", depth: int = 0) -> str | None:

@@ -38,7 +38,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.core.catalog import get_spec
+from app.core.catalog.recurrent_cells import held_spec, switched_layer
 from app.core.catalog.spec import ACTIVATIONS, INITIALIZERS, Param, ParamKind, to_json_value
 from app.gui.theme import ERROR
 
@@ -979,8 +979,9 @@ _INNER_SKIP = frozenset({"trainable", "dtype"})
 
 
 class LayerEditor(ParamEditor):
-    """LAYER: the wrapped layer's class (from the allowed choices) and its main settings,
-    each with its own typed editor. Switching class keeps the settings both classes share."""
+    """LAYER: the wrapped layer's (or RNN cell's) class, from the allowed choices, and its main
+    settings, each with its own typed editor. Switching class keeps the settings both classes
+    share and gives the rest the new class' defaults."""
 
     def __init__(self, param: Param, parent: QWidget | None = None) -> None:
         super().__init__(param, parent)
@@ -1006,15 +1007,7 @@ class LayerEditor(ParamEditor):
         current = self._shown if isinstance(self._shown, Mapping) else {}
         if current.get("class_name") == chosen:
             return
-        spec = get_spec(chosen)
-        config = spec.default_config() if spec else {}
-        old = current.get("config") if isinstance(current.get("config"), Mapping) else {}
-        for key, value in old.items():
-            param = spec.param(key) if spec else None
-            if param is not None and key not in _INNER_SKIP and param.validate(value) is None:
-                config[key] = copy.deepcopy(value)
-        if not self._submit({"module": "keras.layers", "class_name": chosen, "config": config,
-                             "registered_name": None}):
+        if not self._submit(switched_layer(current, chosen)):
             return
         self._updating = True
         try:
@@ -1031,7 +1024,7 @@ class LayerEditor(ParamEditor):
         if class_name != self._built:
             self._build(class_name)
         config = value.get("config") if isinstance(value, Mapping) else None
-        spec = get_spec(class_name) if class_name else None
+        spec = held_spec(class_name)
         for key, editor in self.sub_editors.items():
             param = spec.param(key) if spec else None
             if param is not None:
@@ -1042,7 +1035,7 @@ class LayerEditor(ParamEditor):
             self.form.removeRow(0)
         self.sub_editors = {}
         self._built = class_name
-        spec = get_spec(class_name) if class_name else None
+        spec = held_spec(class_name)
         if spec is not None:
             for param in spec.params:
                 if param.advanced or param.name in _INNER_SKIP:
