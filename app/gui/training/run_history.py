@@ -2,8 +2,10 @@
 
 Runs are the records the panel keeps in ``project.runs`` (see ``app.core.run_history``):
 ``id``, ``started``, ``status``, ``settings``, ``dataset``, ``fingerprint``, ``history``,
-``test_metrics``, ``epochs_run``. The view only reads them; deleting a run is a request
-(``delete_requested``) that the panel carries out through the document, so it can be undone.
+``test_metrics``, ``epochs_run`` and, when the run logged to TensorBoard, ``tensorboard_log`` (its
+folder: shown in the run's tooltip, opened or copied from the table's menu). The view only reads
+them; deleting a run is a request (``delete_requested``) that the panel carries out through the
+document, so it can be undone.
 Checking rows overlays their curves; each run keeps its colour while the list is unchanged.
 """
 
@@ -11,14 +13,15 @@ from __future__ import annotations
 
 import contextlib
 import html
+import os
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QEvent, QObject, Qt, Signal
-from PySide6.QtGui import QAction, QBrush, QColor, QKeySequence, QShowEvent
+from PySide6.QtCore import QEvent, QObject, Qt, QUrl, Signal
+from PySide6.QtGui import QAction, QBrush, QColor, QDesktopServices, QGuiApplication, QKeySequence, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -76,6 +79,12 @@ def last(history: Mapping[str, Any], key: str) -> str:
     if not values:
         return "—"
     return format_number(values[-1])
+
+
+def log_folder(record: Mapping[str, Any]) -> str:
+    """The run's TensorBoard log folder as the record notes it; "" when it did not log."""
+    value = record.get("tensorboard_log")
+    return value if isinstance(value, str) else ""
 
 
 def metric_order(keys: set[str]) -> list[str]:
@@ -149,6 +158,15 @@ class RunHistoryView(QWidget):
         self.delete_action.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
         self.delete_action.triggered.connect(self._delete_selected)
         self.table.addAction(self.delete_action)
+        self.open_logs_action = QAction("Open TensorBoard log folder", self.table)
+        self.open_logs_action.setToolTip("Open the folder this run's TensorBoard logs went to "
+                                         "(see them with: tensorboard --logdir FOLDER).")
+        self.open_logs_action.triggered.connect(self.open_selected_logs)
+        self.copy_logs_action = QAction("Copy TensorBoard log folder path", self.table)
+        self.copy_logs_action.triggered.connect(self.copy_selected_logs)
+        for action in (self.open_logs_action, self.copy_logs_action):
+            action.setEnabled(False)
+            self.table.addAction(action)
         self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
         top_layout.addWidget(self.table, 1)
 
@@ -165,6 +183,12 @@ class RunHistoryView(QWidget):
         self.hint_label = QLabel(top)
         self.hint_label.setStyleSheet(f"color: {TEXT_MUTED};")
         bar.addWidget(self.hint_label, 1)
+        self.logs_button = QPushButton("TensorBoard logs", top)
+        self.logs_button.setToolTip("Open the folder the selected run's TensorBoard logs went to (right-click a "
+                                    "run to copy its path); runs log when the TensorBoard log folder is set.")
+        self.logs_button.setEnabled(False)
+        self.logs_button.clicked.connect(self.open_selected_logs)
+        bar.addWidget(self.logs_button)
         self.delete_button = QPushButton("Delete run", top)
         self.delete_button.setToolTip("Remove the selected run from the project's history (Delete key; undoable).")
         self.delete_button.setEnabled(False)
@@ -339,6 +363,9 @@ class RunHistoryView(QWidget):
         if reason:
             lines.append(html.escape(str(reason)))
         lines += [f"{html.escape(k)}: {html.escape(str(settings[k]))}" for k in keys if k in settings]
+        logs = log_folder(record)
+        if logs:
+            lines.append(f"TensorBoard logs: {html.escape(logs)}")
         return "<br>".join(lines)
 
     def _item_changed(self, item: QTableWidgetItem) -> None:
@@ -363,6 +390,37 @@ class RunHistoryView(QWidget):
 
     def _selection_changed(self) -> None:
         self.delete_button.setEnabled(self._selected_id() is not None)
+        logs = self.selected_log_folder()
+        for widget in (self.open_logs_action, self.copy_logs_action, self.logs_button):
+            widget.setEnabled(bool(logs))
+
+    def selected_log_folder(self) -> str:
+        """The selected run's TensorBoard log folder; "" when no run is selected or it did not log."""
+        run_id = self._selected_id()
+        record = next((r for r in self._runs if self._id(r) == run_id), None) if run_id is not None else None
+        return log_folder(record) if record is not None else ""
+
+    def open_selected_logs(self) -> bool:
+        """Open the selected run's log folder in the desktop's file manager; False (and why, in the hint
+        line) when the run has none or the folder is gone."""
+        folder = self.selected_log_folder()
+        if not folder:
+            return False
+        if not os.path.isdir(folder):
+            self.hint_label.setText(f"The TensorBoard log folder {folder} no longer exists.")
+            return False
+        if not QDesktopServices.openUrl(QUrl.fromLocalFile(folder)):
+            self.hint_label.setText(f"Could not open {folder}; right-click the run to copy its path.")
+            return False
+        return True
+
+    def copy_selected_logs(self) -> bool:
+        """Put the selected run's log folder on the clipboard (for ``tensorboard --logdir``)."""
+        folder = self.selected_log_folder()
+        if folder:
+            QGuiApplication.clipboard().setText(folder)
+            self.hint_label.setText(f"Copied {folder}")
+        return bool(folder)
 
     def _delete_selected(self) -> None:
         run_id = self._selected_id()
