@@ -175,9 +175,12 @@ def test_a_collapsed_card_has_the_block_menu_and_open_is_one_undo_step(qtbot, se
 def test_right_click_selects_the_card(qtbot, setup) -> None:
     view, document, inside = setup
     block_id = collapsed(view, document, inside)
-    view.select_nodes([inside[0]])  # something else (a folded layer is not drawn: nothing) first
+    loose = document.graph.nodes()[0].id
+    view.select_nodes([loose])  # something else first
+    assert view.selected_node_ids() == [loose]
     right_click(view, card_point(view, block_id))
-    assert view.selected_block_ids() == [block_id] and view.current_block_id() == block_id
+    assert view.selected_block_ids() == [block_id] and view.selected_node_ids() == []
+    assert view.current_block_id() == block_id
 
 
 def test_an_open_blocks_frame_has_the_menu_anywhere_inside(qtbot, setup) -> None:
@@ -390,6 +393,14 @@ def test_the_edit_block_menu_acts_on_the_selected_block(qtbot, window) -> None:
     assert not any(a.isEnabled() for a in menu.actions()
                    if a.text() in BLOCK_ENTRIES and a.text() != "Save Block to Library…")
     document.set_locked(False)
+    apart = document.group_nodes([nodes[1], nodes[-3]], "apart")  # blocks 1 and 3's first dense: two parts
+    view.select_block_or_layers(apart)
+    kind = next(a for a in menu.actions() if a.text() == "Make Nested Model")
+    kind.trigger()
+    assert document.blocks.block(apart).kind == "group"
+    assert "not one connected region" in window.statusBar().currentMessage()  # the reason, in the status bar
+    document.undo_stack.undo()
+    view.select_block(block_id)
     ungroup = next(a for a in menu.actions() if a.text() == "Ungroup")
     ungroup.trigger()
     assert len(document.blocks) == 0

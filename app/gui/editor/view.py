@@ -816,8 +816,8 @@ class GraphView(QGraphicsView):
 
         if self._refuse_if_locked():
             return None
-        if scene_point is None:
-            scene_point = self.mapToScene(self.viewport().rect().center())
+        if scene_point is None:  # a double-click in the palette: where no card already sits
+            scene_point = self._free_spot(self.mapToScene(self.viewport().rect().center()))
         x, y = self.graph_scene().to_document(scene_point)
         try:
             block_id = self.document.insert_library_block(Path(path), (round(x, 1), round(y, 1)))
