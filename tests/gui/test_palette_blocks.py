@@ -201,3 +201,39 @@ def test_an_unreadable_library_file_is_listed_greyed_with_the_reason(qtbot, wind
     with qtbot.assertNotEmitted(palette.block_requested):
         palette.tree.itemDoubleClicked.emit(item, 0)
     assert palette.block_item("res2").flags() & Qt.ItemFlag.ItemIsEnabled  # the others still work
+
+
+def test_enter_and_the_entrys_context_menu_insert_it_too(qtbot, window) -> None:
+    from PySide6.QtCore import QTimer
+    from PySide6.QtGui import QContextMenuEvent
+    from PySide6.QtWidgets import QMenu
+
+    save_res2(window)
+    document, palette = window.document, window.palette_panel
+    item = palette.block_item("res2")
+    palette.tree.setCurrentItem(item)
+    palette.tree.setFocus()
+    qtbot.keyClick(palette.tree, Qt.Key.Key_Return)
+    assert len(document.blocks) == 2 and document.undo_stack.count() == 1
+    seen: list[str] = []
+
+    def choose() -> None:
+        popup = QApplication.activePopupWidget()
+        if not isinstance(popup, QMenu):
+            if len(seen) < 200:
+                seen.append("")
+                QTimer.singleShot(10, choose)
+            return
+        action = popup.actions()[0]
+        seen.append(action.text())
+        popup.close()
+        action.trigger()
+
+    QTimer.singleShot(0, choose)
+    palette.tree.scrollToItem(item)
+    local = palette.tree.visualItemRect(item).center()
+    viewport = palette.tree.viewport()
+    QApplication.sendEvent(viewport, QContextMenuEvent(QContextMenuEvent.Reason.Mouse, local,
+                                                       viewport.mapToGlobal(local)))
+    assert seen[-1] == "Insert res2 into the canvas"
+    assert len(document.blocks) == 3 and document.undo_stack.count() == 2
