@@ -7,7 +7,8 @@ parser the CLI uses, so a bad one is refused here with the same sentence. Start 
 snapshot of the project; each finished trial becomes a run in the document's history and is
 checked in the Training dock's History, so the trials' curves are overlaid there. The table
 sorts by any column; the scatter plots show the metric against each dimension; "Apply best"
-puts the best trial's values into the project as one undo step.
+puts the best trial's values into the project as one undo step. A trial that logged to TensorBoard
+(the project's log folder is set) names its folder in its tooltip, and the table's menu opens it.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import math
+import os
 import re
 import shutil
 import tempfile
@@ -23,8 +25,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QStringListModel, Qt, Signal
-from PySide6.QtGui import QColor
+from PySide6.QtCore import QStringListModel, Qt, QUrl, Signal
+from PySide6.QtGui import QAction, QColor, QDesktopServices
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -192,6 +194,13 @@ class ExperimentsPanel(QWidget):
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.verticalHeader().setVisible(False)
+        self.open_logs_action = QAction("Open TensorBoard log folder", self.table)
+        self.open_logs_action.setEnabled(False)
+        self.open_logs_action.triggered.connect(self.open_selected_logs)
+        self.table.addAction(self.open_logs_action)
+        self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
+        self.table.itemSelectionChanged.connect(
+            lambda: self.open_logs_action.setEnabled(bool(self.selected_log_folder())))
         self.plot_holder = QWidget(self.splitter)
         QVBoxLayout(self.plot_holder).setContentsMargins(0, 0, 0, 0)
         self.splitter.setStretchFactor(0, 3)
@@ -394,9 +403,12 @@ class ExperimentsPanel(QWidget):
     def _trial_done(self, event: Mapping[str, Any]) -> None:
         number = int(event["trial"])
         state = str(event.get("state"))
+        record = event.get("record")
+        logs = record.get("tensorboard_log") if isinstance(record, dict) else None
+        if isinstance(logs, str) and logs:  # shown by the row's tooltip, opened from the table's menu
+            self._rows.setdefault(number, {"values": {}, "state": "running", "value": None})["tensorboard_log"] = logs
         self._update_row(number, event.get("values") or {}, state, event.get("value"), event.get("seconds"),
                          reason=str(event.get("reason") or ""))
-        record = event.get("record")
         if isinstance(record, dict):
             self._rows[number]["run_id"] = record.get("id")
             self._record(record)
@@ -488,12 +500,34 @@ class ExperimentsPanel(QWidget):
         cells.append(status_item)
         secs = info.get("seconds")
         cells.append(_item("" if secs is None else f"{secs:.1f} s", secs))
+        logs = info.get("tensorboard_log")
+        tip = "\n".join([*([reason] if reason else []), *([f"TensorBoard logs: {logs}"] if logs else [])])
         for column, cell in enumerate(cells):
-            if reason:
-                cell.setToolTip(reason)
+            if tip:
+                cell.setToolTip(tip)
             self.table.setItem(row, column, cell)
         self.table.setSortingEnabled(True)
         self.table.resizeColumnsToContents()
+
+    def selected_log_folder(self) -> str:
+        """The TensorBoard log folder of the selected trial; "" when none is selected or it did not log."""
+        rows = self.table.selectionModel().selectedRows() if self.table.selectionModel() else []
+        item = self.table.item(rows[0].row(), 0) if rows else None
+        number = item.data(SORT_ROLE) if item is not None else None
+        return str(self._rows.get(number, {}).get("tensorboard_log") or "") if isinstance(number, int) else ""
+
+    def open_selected_logs(self) -> bool:
+        """Open the selected trial's log folder in the desktop's file manager; False (and why) if it cannot."""
+        folder = self.selected_log_folder()
+        if not folder:
+            return False
+        if not os.path.isdir(folder):
+            self._say(f"The TensorBoard log folder {folder} no longer exists.", ERROR)
+            return False
+        if not QDesktopServices.openUrl(QUrl.fromLocalFile(folder)):
+            self._say(f"Could not open {folder}.", ERROR)
+            return False
+        return True
 
     def rows(self) -> dict[int, dict[str, Any]]:
         """Trial number -> ``values``, ``state``, ``value``, ``seconds`` (tests and Apply best read it)."""
