@@ -6,6 +6,12 @@ so it still works while training has the document locked. So does asking for a l
 explanation (F1, the node's "?" or its context menu), which the scene emits as
 ``help_requested``; presenter mode and cost badges carry over when the document changes.
 
+Blocks: a collapsed card, an open block's frame and a layer inside a block have a context menu
+of block actions (open/close, rename, ungroup, group <-> nested model, trainable, duplicate, save
+to the personal library); the same actions, on :meth:`GraphView.current_block_id`, are
+:attr:`GraphView.block_actions` for the window's Edit › Block menu. A block from the palette's My
+Blocks is inserted where it is dropped (``BLOCK_MIME``).
+
 For presenter mode the view offers :meth:`GraphView.present` (show the model at a readable
 scale, never smaller than 1:1) and :meth:`GraphView.view_state` /
 :meth:`GraphView.restore_view_state` (leave presenter mode with the zoom and scroll the user had).
@@ -530,7 +536,7 @@ class GraphView(QGraphicsView):
         nodes = self.selected_node_ids() if nodes is None else nodes
         if cards:
             return cards[0] if len(cards) == 1 and not nodes and cards[0] in tree else None
-        if not nodes or not tree:
+        if not nodes:
             return None
         common: list[str] | None = None
         for node_id in nodes:
