@@ -384,7 +384,7 @@ class _Checker:
             here = f"{loc}[{i}]"
             self.obj(block, here, {"id": True, "name": True, "kind": True, "parent": False, "members": False,
                                    "collapsed": False, "trainable": False, "training": False,
-                                   "input_names": False}, "a block")
+                                   "input_names": False, "sequential": False}, "a block")
             block_id = self.text_field(block["id"], f"{here}.id", non_empty=True)
             if block_id in seen:
                 raise self.fail(f"{here}.id", f"block id {block_id!r} is already used by {seen[block_id]}; "
@@ -410,7 +410,7 @@ class _Checker:
                                     f"{owner[node_id]}; a node belongs to one block (blocks nest through "
                                     "'parent')")
                 owner[node_id] = here
-            for key in ("collapsed", "trainable"):
+            for key in ("collapsed", "trainable", "sequential"):
                 if key in block:
                     self.typed(block[key], f"{here}.{key}", *_BOOL)
             if "input_names" in block:

@@ -152,7 +152,13 @@ class NestedModels:
         """The sub-model and the (node id, output) pairs it returns, in order."""
         part, tree = sub_graph(self.graph, self.tree, block, self.analysis)
         chain = sequential_chain(self.graph, self.tree, block, self.analysis)
-        model = self._sequential(part, block, chain) if chain else self._compile(part, block.name, tree)
+        if chain:
+            model = self._sequential(part, block, chain)
+        else:
+            import keras
+
+            built = self._compile(part, block.name, tree)  # named as a project would be (lower case, no dots)
+            model = keras.Model(built.inputs, built.outputs, name=block.name)  # the block's own name, as Keras had it
         model.trainable = block.trainable
         return model, sub_model_outputs(part)
 
