@@ -131,10 +131,11 @@ def image_pixmap(sample: np.ndarray, size: int) -> QPixmap:
 
 
 def class_ids(y: np.ndarray) -> np.ndarray | None:
-    """Integer class ids from labels given as ids, one-hot rows or 0/1 floats; None if not classes."""
+    """Integer class ids from labels given as ids, one-hot rows (or class probabilities) or 0/1
+    floats; None if not one class per sample: numbers, or a class at every step ((n, T) ids)."""
     y = np.asarray(y)
     if y.ndim == 2 and y.shape[1] > 1:
-        return np.argmax(y, axis=1)
+        return np.argmax(y, axis=1) if _one_class_per_row(y) else None
     y = y.reshape(len(y)) if y.ndim == 2 else y
     if y.ndim != 1:
         return None
@@ -143,6 +144,30 @@ def class_ids(y: np.ndarray) -> np.ndarray | None:
     if y.size and np.all(np.isfinite(y)) and np.all(np.equal(np.mod(y, 1), 0)):
         return y.astype(np.int64)
     return None
+
+
+def _one_class_per_row(y: np.ndarray) -> bool:
+    """Rows that each name one class: one-hot or probabilities, every value in 0..1 and every
+    row summing to 1. A row of class ids, one per step, does not (2 3 0 sums to 5)."""
+    if not np.issubdtype(y.dtype, np.number) and not np.issubdtype(y.dtype, np.bool_):
+        return False
+    values = y.astype(np.float64)
+    return bool(np.all((values >= 0.0) & (values <= 1.0)) and np.allclose(values.sum(axis=1), 1.0, atol=1e-3))
+
+
+def target_steps(y: np.ndarray) -> int | None:
+    """How many steps a class target has when each sample has a class at every step, as in
+    seq2seq ((n, T) class ids, or (n, T, C) one-hot); None when each sample has one class."""
+    y = np.asarray(y)
+    if y.ndim == 3 or (y.ndim == 2 and y.shape[1] > 1 and class_ids(y) is None):
+        return int(y.shape[1])
+    return None
+
+
+def step_ids(y: np.ndarray) -> np.ndarray:
+    """The class ids of a sequence target, (n, T): as given, or the argmax of (n, T, C) one-hot."""
+    y = np.asarray(y)
+    return np.argmax(y, axis=-1) if y.ndim == 3 else y.astype(np.int64)
 
 
 def class_label(names: Sequence[str] | None, index: int) -> str:

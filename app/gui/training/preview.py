@@ -41,6 +41,8 @@ from app.gui.widgets import (
     format_number,
     image_pixmap,
     make_plot_widget,
+    step_ids,
+    target_steps,
 )
 
 TABLE_ROWS = 100
@@ -49,6 +51,7 @@ IMAGE_COLUMNS = 8
 MAX_COLUMNS = 60
 MAX_SERIES_LINES = 6
 MAX_POINTS = 5000
+MAX_STEPS_SHOWN = 12
 EMPTY_TEXT = "Pick a dataset to see a preview"
 
 
@@ -235,6 +238,8 @@ class DatasetPreview(QWidget):
     def __init__(self, parent: QWidget | None = None, *, heading: bool = True) -> None:
         super().__init__(parent)
         self._dataset: Any = None
+        self._steps: int | None = None
+        """The steps of the shown dataset's targets when it has a class at every step (seq2seq)."""
         self._heading = heading
         self.mode = "empty"
         layout = QVBoxLayout(self)
@@ -277,6 +282,7 @@ class DatasetPreview(QWidget):
     def show_dataset(self, ds: Any) -> None:
         """Preview ``ds`` (an :class:`app.data.Dataset`), or the empty state for None."""
         self._dataset = ds
+        self._steps = target_steps(ds.y) if ds is not None and getattr(ds, "task", "") == "classification" else None
         self._clear_plot()
         self.empty_page.setText(EMPTY_TEXT)
         if ds is None:
@@ -311,9 +317,9 @@ class DatasetPreview(QWidget):
             self.mode = "empty"
 
     def class_counts(self) -> dict[str, int]:
-        """Samples per class of the shown dataset ({} for regression or none)."""
+        """Samples per class of the shown dataset ({} for regression, a class at every step, or none)."""
         ds = self._dataset
-        if ds is None or getattr(ds, "task", "") != "classification":
+        if ds is None or getattr(ds, "task", "") != "classification" or self._steps is not None:
             return {}
         labels = class_ids(ds.y)
         if labels is None or labels.size == 0:
@@ -325,6 +331,12 @@ class DatasetPreview(QWidget):
 
     # --- pages --------------------------------------------------------------------------------
 
+    def _class_ids(self, y: np.ndarray) -> np.ndarray | None:
+        """One class id a sample, for colouring and captions; None for regression or a class at every step."""
+        if getattr(self._dataset, "task", "") != "classification" or self._steps is not None:
+            return None
+        return class_ids(y)
+
     def _summary_html(self, ds: Any) -> str:
         title = html.escape(str(getattr(ds, "title", "") or getattr(ds, "name", "")))
         x = np.asarray(ds.x)
@@ -333,9 +345,11 @@ class DatasetPreview(QWidget):
         parts = [f"{len(x):,} samples", f"each {shape}", task]
         if task == "classification":
             names = getattr(ds, "class_names", None)
-            labels = class_ids(ds.y)
+            labels = class_ids(ds.y) if self._steps is None else step_ids(ds.y)
             n = len(names) if names else (int(labels.max()) + 1 if labels is not None and labels.size else 0)
             parts.append(f"{n} classes")
+            if self._steps is not None:
+                parts.append(f"targets: {self._steps} steps each")
         else:
             y = np.asarray(ds.y, dtype=np.float64)
             if y.size:
@@ -364,6 +378,11 @@ class DatasetPreview(QWidget):
 
     def _target_texts(self, ds: Any, rows: slice | np.ndarray) -> tuple[str, list[str]]:
         y = np.asarray(ds.y)[rows]
+        if self._steps is not None:
+            names = getattr(ds, "class_names", None)
+            more = " …" if self._steps > MAX_STEPS_SHOWN else ""
+            return f"targets ({self._steps} steps)", [
+                ", ".join(class_label(names, int(v)) for v in row[:MAX_STEPS_SHOWN]) + more for row in step_ids(y)]
         if getattr(ds, "task", "") == "classification":
             labels = class_ids(y)
             if labels is not None:
@@ -423,7 +442,7 @@ class DatasetPreview(QWidget):
         images = as_images(ds.x)
         if images is None:
             return False
-        labels = class_ids(ds.y) if getattr(ds, "task", "") == "classification" else None
+        labels = self._class_ids(ds.y)
         picked = pick_per_class(labels, IMAGE_SAMPLES) if labels is not None else np.arange(
             min(IMAGE_SAMPLES, len(images)))
         names = getattr(ds, "class_names", None)
@@ -488,7 +507,7 @@ class DatasetPreview(QWidget):
         names = list(getattr(ds, "feature_names", None) or [])
         item.setLabel("bottom", names[0] if len(names) >= 2 else "x₁", color=TEXT)
         item.setLabel("left", names[1] if len(names) >= 2 else "x₂", color=TEXT)
-        labels = class_ids(np.asarray(ds.y)[:n]) if getattr(ds, "task", "") == "classification" else None
+        labels = self._class_ids(np.asarray(ds.y)[:n])
         if labels is not None:
             class_names = getattr(ds, "class_names", None)
             for c in np.unique(labels):
