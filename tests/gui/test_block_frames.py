@@ -236,3 +236,36 @@ def test_links_out_of_a_block_leave_from_the_tensor_they_carry(qtbot) -> None:
         end = view.scene_node_item(target).input_port("input").anchor()
         (link,) = [link for link in layer.links if abs(link.end.x() - end.x()) < 0.5]
         assert near(link.start, card_item.bottom_anchor(tensor))
+
+
+def test_a_rubber_band_started_inside_a_frame_still_selects(qtbot) -> None:
+    """The frame's area takes double-clicks, not presses: a drag from an empty spot in it draws
+    the rubber band as anywhere else on the canvas."""
+    from PySide6.QtTest import QTest
+
+    from tests.unit.test_layout import residual_chain
+
+    graph, _triples = residual_chain(3)
+    document = Document(Project(graph=graph))
+    document.auto_layout()
+    nodes = [n.id for n in graph.nodes()]
+    block_id = document.group_nodes(nodes[1:4], "res1")
+    view = show(qtbot, document)
+    view.resetTransform()
+    frame = view.block_layer().frames[block_id]
+    region = frame.regions()[0]
+    start = QPointF(region.left() + FRAME_PAD / 2, region.bottom() - FRAME_PAD / 2)
+    first = view.scene_node_item(nodes[1])
+    end = first.mapRectToScene(first.card_rect()).center()
+    view.centerOn((start + end) / 2)
+    assert clickable(view, start)[:1] == [frame]
+    before = {n.id: n.position for n in graph.nodes()}
+    a, b = view.mapFromScene(start), view.mapFromScene(end)
+    viewport = view.viewport()
+    QTest.mousePress(viewport, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, a)
+    for i in range(1, 9):
+        QTest.mouseMove(viewport, a + (b - a) * (i / 8))
+    QTest.mouseRelease(viewport, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, b)
+    assert set(view.selected_node_ids()) == set(nodes[1:4])  # the block's three layers...
+    assert {n.id: n.position for n in graph.nodes()} == before  # ...and nothing moved
+    assert not document.blocks.block(block_id).collapsed

@@ -9,11 +9,15 @@ scene's picture of it in step with the document:
   drawn as a :class:`BlockItem` where its first layer is: name, kind, input and output
   shapes, parameters, FLOPs and "N layers", with the problem marker when a layer inside has
   a shape error;
-* edges that cross a collapsed block's border attach to its card (:class:`LinkItem`);
-* an open block draws a :class:`BlockFrame` around its members, labelled with its name.
+* edges that cross a collapsed block's border attach to its card (:class:`LinkItem`), each at
+  the place of the tensor it carries (the card's inputs and outputs, in the order its shapes
+  line lists them), and from or to the layer's own port outside (an LSTM's "h" and "c");
+* an open block draws a :class:`BlockFrame` around its members, labelled with its name: one
+  rectangle per column where the layout wrapped them (:func:`frame_regions`), so no card that
+  is not the block's is inside.
 
-Double-click (or Enter on the selected card) opens a block in place; double-click on an open
-block's frame label closes it. Both are document edits (one undo step each) that also lay
+Double-click (or Enter on the selected card) opens a block in place; double-click inside an
+open block's frame (not on a card) closes it. Both are document edits (one undo step each) that also lay
 the view out again (``app.core.layout.apply_view_layout``), so what opens gets room.
 """
 
