@@ -66,7 +66,9 @@ class Block:
     given), as ``base(x, training=False)`` in transfer learning; ``input_names`` are the
     sub-model's own Input names (kept from an imported file; empty: made up on export);
     ``sequential``: it was a ``keras.Sequential`` (kept from an imported file), so export
-    writes it as one again while it stays a simple chain of layers.
+    writes it as one again while it stays a simple chain of layers; ``outputs``: the order the
+    sub-model returns its outputs in, as (node id, output) pairs (kept from an imported file,
+    used while they are still exactly the tensors leaving the block; empty: graph order).
     """
 
     id: str
@@ -79,6 +81,7 @@ class Block:
     training: bool | None = None
     input_names: list[str] = field(default_factory=list)
     sequential: bool = False
+    outputs: list[tuple[str, int]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {"id": self.id, "name": self.name, "kind": self.kind, "parent": self.parent,
@@ -91,6 +94,8 @@ class Block:
                 data["input_names"] = list(self.input_names)
             if self.sequential:
                 data["sequential"] = True
+            if self.outputs:
+                data["outputs"] = [[nid, port] for nid, port in self.outputs]
         return data
 
     @classmethod
@@ -99,7 +104,8 @@ class Block:
                    parent=data.get("parent"), members=[str(m) for m in data.get("members", [])],
                    collapsed=bool(data.get("collapsed", False)), trainable=bool(data.get("trainable", True)),
                    training=data.get("training"), input_names=[str(n) for n in data.get("input_names", [])],
-                   sequential=bool(data.get("sequential", False)))
+                   sequential=bool(data.get("sequential", False)),
+                   outputs=[(str(nid), int(port)) for nid, port in data.get("outputs", [])])
 
 
 @dataclass(frozen=True)
@@ -628,7 +634,8 @@ def duplicate_block(graph: Graph, tree: BlockTree, block_id: str,
         parent = source.parent if bid == block_id else block_map[old.parent or ""]
         name = tree.unique_name(old.name, taken) if bid == block_id else old.name
         tree.add_block(Block(new_id, name, old.kind, parent, [id_map[m] for m in old.members if m in id_map],
-                             old.collapsed, old.trainable, old.training, list(old.input_names), old.sequential))
+                             old.collapsed, old.trainable, old.training, list(old.input_names), old.sequential,
+                             [(id_map[n], port) for n, port in old.outputs if n in id_map]))
     return tree.block(block_map[block_id])
 
 

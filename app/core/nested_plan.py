@@ -99,16 +99,28 @@ def sub_graph(graph: Graph, tree: BlockTree, block: Block, analysis: Analysis) -
             port = edge.source_port if edge.source in inside else 0
             part.connect(source, nid, edge.target_port, edge.slot, port, check=False)
     leaving: dict[str, list[int]] = {}
-    for nid, port in ports.output_tensors:
+    for nid, port in _output_order(block, ports.output_tensors):
         leaving.setdefault(nid, []).append(port)
     part.output_order = list(leaving)
-    part.output_ports = {nid: sorted(p) for nid, p in leaving.items() if p != [0]}
+    part.output_ports = {nid: p for nid, p in leaving.items() if p != [0]}
     inner = BlockTree()
     for bid in _top_down(tree, block.id):
         b = tree.block(bid)
         inner.add_block(Block(b.id, b.name, b.kind, None if b.parent == block.id else b.parent, list(b.members),
-                              b.collapsed, b.trainable, b.training, list(b.input_names), b.sequential))
+                              b.collapsed, b.trainable, b.training, list(b.input_names), b.sequential,
+                              list(b.outputs)))
     return part, inner
+
+
+def _output_order(block: Block, leaving: Sequence[tuple[str, int]]) -> list[tuple[str, int]]:
+    """The block's own output order (kept from an imported sub-model) while it lists exactly
+    the tensors leaving it, each layer's outputs side by side (a model's outputs are kept
+    grouped by layer); otherwise the order their producers come in the graph."""
+    kept = [(nid, port) for nid, port in block.outputs]
+    layers = [nid for i, (nid, _port) in enumerate(kept) if i == 0 or kept[i - 1][0] != nid]
+    if sorted(kept) == sorted(leaving) and len(set(kept)) == len(kept) and len(set(layers)) == len(layers):
+        return kept
+    return list(leaving)
 
 
 def sub_model_outputs(part: Graph) -> list[tuple[str, int]]:

@@ -79,6 +79,13 @@ def _is_text_list(value: Any) -> bool:
     return isinstance(value, list) and all(isinstance(v, str) for v in value)
 
 
+def _is_output_list(value: Any) -> bool:
+    """A nested model's outputs: ``[[node id, output index], ...]``."""
+    return isinstance(value, list) and all(
+        isinstance(v, list) and len(v) == 2 and isinstance(v[0], str) and isinstance(v[1], int)
+        and not isinstance(v[1], bool) and v[1] >= 0 for v in value)
+
+
 TypeRule = tuple[Callable[[Any], bool], str]
 
 _TEXT: TypeRule = (lambda v: isinstance(v, str), "text")
@@ -384,7 +391,7 @@ class _Checker:
             here = f"{loc}[{i}]"
             self.obj(block, here, {"id": True, "name": True, "kind": True, "parent": False, "members": False,
                                    "collapsed": False, "trainable": False, "training": False,
-                                   "input_names": False, "sequential": False}, "a block")
+                                   "input_names": False, "sequential": False, "outputs": False}, "a block")
             block_id = self.text_field(block["id"], f"{here}.id", non_empty=True)
             if block_id in seen:
                 raise self.fail(f"{here}.id", f"block id {block_id!r} is already used by {seen[block_id]}; "
@@ -415,6 +422,8 @@ class _Checker:
                     self.typed(block[key], f"{here}.{key}", *_BOOL)
             if "input_names" in block:
                 self.typed(block["input_names"], f"{here}.input_names", _is_text_list, "a list of names")
+            if "outputs" in block:
+                self.typed(block["outputs"], f"{here}.outputs", _is_output_list, "a list of [node id, output] pairs")
             if block.get("training") is not None:
                 self.typed(block["training"], f"{here}.training", lambda v: isinstance(v, bool), "true, false or null")
             seen[block_id] = here

@@ -917,7 +917,7 @@ class _Builder:
         self.nested_calls.append(NestedCall(model.name, model.trainable,
                                             training_argument(layer.call.kwargs if layer.call else None),
                                             tuple(self.graph.node_order()[start:]), _input_names(model),
-                                            tuple(tensors), model.sequential))
+                                            tuple(tensors), model.sequential, tuple(outputs)))
         return outputs
 
     # -- layers --

@@ -45,6 +45,8 @@ class NestedCall:
     """The outer tensors (node id, output) it was called on, in the order of ``input_names``."""
     sequential: bool = False
     """It is a ``keras.Sequential`` (export writes it as one again while it stays a chain)."""
+    outputs: tuple[tuple[str, int], ...] = ()
+    """The tensors (node id, output) it returns, in its own order."""
 
 
 def training_argument(kwargs: Any) -> bool | None:
@@ -67,7 +69,8 @@ def import_blocks(calls: Sequence[NestedCall], tree: BlockTree | None = None) ->
         members = [nid for nid in call.node_ids if tree.block_of(nid) == (parent.id if parent else None)]
         block = tree.add_block(Block(tree.new_id(), call.name, "nested_model", parent.id if parent else None,
                                      members, collapsed=True, trainable=call.trainable, training=call.training,
-                                     input_names=list(call.input_names), sequential=call.sequential))
+                                     input_names=list(call.input_names), sequential=call.sequential,
+                                     outputs=list(call.outputs)))
         made.append((ids, block))
     return tree
 

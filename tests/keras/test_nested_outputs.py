@@ -23,7 +23,7 @@ from app.core.shapes import analyze
 from app.keras_bridge.compile import compile_graph
 from app.keras_bridge.export import export_python
 from app.keras_bridge.importer import import_keras
-from tests.keras.test_nested_models import _round_trip
+from tests.keras.test_nested_models import _config_without_build, _round_trip
 
 
 def two_layer_outputs() -> keras.Model:
@@ -87,6 +87,31 @@ def test_python_export_of_several_outputs_predicts_the_same(build, tmp_path: Pat
     rebuilt = runpy.run_path(str(script), run_name="exported")["model"]
     assert [layer.name for layer in rebuilt.layers] == [layer.name for layer in source.layers]
     _same_predictions(rebuilt, source)
+
+
+def _output_layers(model: keras.Model) -> list:
+    return json.loads(model.to_json())["config"]["output_layers"]
+
+
+def test_a_sub_model_returns_its_outputs_in_its_own_order(tmp_path: Path) -> None:
+    """The trunk returns [second, first] although 'first' comes first among its layers; the
+    order survives the project file, the .keras export and the Python export."""
+    source = two_layer_outputs()
+    loaded, project = _round_trip(source, tmp_path)
+    want = _output_layers(source.get_layer("trunk"))
+    assert [entry[0] for entry in want] == ["t_second", "t_first"]
+    assert _output_layers(loaded.get_layer("trunk")) == want
+    rebuilt = runpy.run_path(str(export_python(project, tmp_path / "m.py")), run_name="exported")["model"]
+    assert _config_without_build(rebuilt) == _config_without_build(source)
+    # an edit that changes what leaves the block falls back to the graph's order
+    graph, tree = project.graph, project.blocks
+    (block,) = tree.blocks()
+    (edge,) = graph.in_edges(graph.node_by_name("widen").id)
+    graph.disconnect(edge)
+    graph.connect(graph.node_by_name("t_hidden").id, graph.node_by_name("widen").id, "input")
+    part, _inner = sub_graph(graph, tree, block, analyze(graph))
+    # (t_second, read by nothing now, has become an output of the whole model)
+    assert [graph.node(nid).name for nid, _port in sub_model_outputs(part)] == ["t_hidden", "t_first", "t_second"]
 
 
 def test_the_lstm_states_leave_as_outputs_one_and_two(tmp_path: Path) -> None:

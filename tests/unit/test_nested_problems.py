@@ -5,10 +5,15 @@ which model it is in."""
 
 from __future__ import annotations
 
+import json
+
+import pytest
+
 from app.core.blocks import BlockTree, validate_blocks
 from app.core.catalog import get_spec
 from app.core.graph import Graph
 from app.core.nested_plan import nested_model_problems
+from app.core.project import Project, ProjectError, dumps, loads
 from app.core.shapes import analyze
 
 
@@ -111,3 +116,17 @@ def test_groups_and_sound_nested_models_add_nothing() -> None:
     analysis = analyze(graph)
     assert analysis.valid
     assert nested_model_problems(graph, tree, analysis.problems) == analysis.problems == []
+
+
+def test_a_project_file_with_malformed_nested_model_outputs_is_refused_where_it_is_wrong() -> None:
+    graph, ids = _chain()
+    project = Project(graph=graph, name="p")
+    block = project.blocks.group([ids["b"], ids["c"]], "body", kind="nested_model")
+    block.outputs = [(ids["c"], 0)]
+    block.sequential = True
+    again = loads(dumps(project)).blocks.block(block.id)
+    assert (again.outputs, again.sequential) == ([(ids["c"], 0)], True)
+    data = json.loads(dumps(project))
+    data["blocks"][0]["outputs"] = [[ids["c"], "0"]]
+    with pytest.raises(ProjectError, match=r"blocks\[0\]\.outputs"):
+        loads(json.dumps(data))
