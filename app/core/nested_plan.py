@@ -134,8 +134,9 @@ def sequential_chain(graph: Graph, tree: BlockTree, block: Block, analysis: Anal
     """The block's layers in order when it can be written as ``keras.Sequential([...])``:
     it came from a Sequential (``block.sequential``) and is still a simple chain (one tensor
     in, each layer called on the one before with one input and one output, one tensor out; no
-    operations, backbones, shared layers or nested models inside); otherwise None (a
-    functional ``keras.Model``, which computes the same)."""
+    merges, operations, backbones, shared layers, nested models, or recurrent layers given a
+    mask or initial state, inside); otherwise None (a functional ``keras.Model``, which
+    computes the same)."""
     if not block.sequential or any(tree.block(b).kind == "nested_model" for b in tree.descendants(block.id)):
         return None
     ports = block_ports(graph, tree, block.id)
@@ -143,20 +144,21 @@ def sequential_chain(graph: Graph, tree: BlockTree, block: Block, analysis: Anal
         return None
     inside = set(tree.nodes_in(block.id))
     chain: list[str] = []
-    current = ports.input_tensors[0][0]
+    current, port = ports.input_tensors[0]
     while True:
         edges = [e for e in graph.out_edges(current) if e.target in inside]
-        if len(edges) != 1 or edges[0].source_port != 0:
+        if len(edges) != 1 or edges[0].source_port != port:
             break
         nid = edges[0].target
         spec = get_spec(graph.node(nid).class_name)
         info = analysis.nodes.get(nid)
-        if (spec is None or spec.call_style != "single" or spec.is_operation or spec.is_application
-                or nid in chain or len(graph.in_edges(nid)) != 1 or len(graph.shared_group(nid)) > 1
+        if (spec is None or spec.call_style not in ("single", "recurrent") or spec.is_operation
+                or spec.is_application or nid in chain or len(graph.in_edges(nid)) != 1
+                or edges[0].target_port != spec.ports[0].name or len(graph.shared_group(nid)) > 1
                 or info is None or info.output_shapes is None or len(info.output_shapes) != 1):
             return None
         chain.append(nid)
-        current = nid
+        current, port = nid, 0
     if len(chain) != len(inside) or ports.output_tensors[0][0] != current:
         return None
     return chain

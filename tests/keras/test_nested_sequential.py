@@ -39,6 +39,14 @@ def augmented_classifier() -> keras.Model:
     return keras.Model(inputs, head(x), name="augmented")
 
 
+def recurrent_sequential() -> keras.Model:
+    """A Sequential of two LSTMs as the encoder of a functional model (keras.io's text models)."""
+    encoder = keras.Sequential([keras.Input((5, 3), name="steps"), layers.LSTM(6, return_sequences=True, name="l1"),
+                                layers.LSTM(4, name="l2")], name="encoder")
+    inputs = keras.Input((5, 3), name="series")
+    return keras.Model(inputs, layers.Dense(2, name="out")(encoder(inputs)), name="forecast")
+
+
 def xception_like() -> keras.Model:
     """keras.io "Image classification from scratch", width-reduced: augmentation Sequential,
     then separable convolutions with residual projections."""
@@ -136,6 +144,17 @@ def test_a_sequential_sub_model_imports_as_a_nested_block_and_exports_as_sequent
     assert type(loaded.get_layer("head")).__name__ == "Sequential"
     assert [la.name for la in loaded.get_layer("head").layers] == [la.name for la in source.get_layer("head").layers]
     _same_predictions(loaded, source)
+
+
+def test_a_sequential_of_recurrent_layers_stays_sequential(tmp_path: Path) -> None:
+    source = recurrent_sequential()
+    project, _ = _import(source, tmp_path)
+    loaded = keras.saving.load_model(export_keras(project, tmp_path / "out.keras"))
+    assert _kinds(loaded) == _kinds(source) == [("series", "InputLayer"), ("encoder", "Sequential"),
+                                                ("out", "Dense")]
+    assert [la.name for la in loaded.get_layer("encoder").layers] == ["l1", "l2"]
+    x = np.random.default_rng(4).normal(size=(3, 5, 3)).astype("float32")
+    np.testing.assert_allclose(loaded.predict(x, verbose=0), source.predict(x, verbose=0), rtol=1e-5, atol=1e-5)
 
 
 def test_the_python_export_writes_the_sequential_as_keras_io_does(tmp_path: Path) -> None:
