@@ -161,7 +161,9 @@ class NestedModels:
             import keras
 
             built = self._compile(part, block.name, tree)  # named as a project would be (lower case, no dots)
-            model = keras.Model(built.inputs, built.outputs, name=block.name)  # the block's own name, as Keras had it
+            ins, outs = built.inputs, built.outputs
+            model = keras.Model(ins[0] if len(ins) == 1 else ins, outs[0] if len(outs) == 1 else outs,
+                                name=block.name)  # the block's own name, as Keras had it
         model.trainable = block.trainable
         return model, sub_model_outputs(part)
 
