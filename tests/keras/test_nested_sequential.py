@@ -214,7 +214,17 @@ def test_keras_io_patterns_round_trip_with_the_same_predictions(build, tmp_path:
     assert _kinds(loaded) == _kinds(source)
     for got, want in zip(loaded.layers, source.layers, strict=True):
         assert got.trainable == want.trainable
+    calls = _sub_model_calls(source)
+    assert "data_augmentation" in calls and (build is not transfer_learning or {"training": False} in calls.values())
+    assert _sub_model_calls(loaded) == calls  # base_model(x, training=False) stays so
     _same_predictions(loaded, source)
+
+
+def _sub_model_calls(model: keras.Model) -> dict[str, dict]:
+    """Each sub-model's call keywords (``training=False``) as the model's config records them."""
+    layers_config = json.loads(model.to_json())["config"]["layers"]
+    return {entry["name"]: entry["inbound_nodes"][0]["kwargs"] for entry in layers_config
+            if entry["class_name"] in ("Functional", "Sequential")}
 
 
 @pytest.mark.parametrize("build", [xception_like, transfer_learning])
