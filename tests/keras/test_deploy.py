@@ -3,6 +3,7 @@ project's weights, is written atomically, and a model a converter refuses gets a
 
 from __future__ import annotations
 
+import itertools
 import os
 import warnings
 from pathlib import Path
@@ -15,7 +16,8 @@ import pytest
 import tensorflow as tf
 
 from app.cli import main
-from app.core.project import Project, load_project
+from app.core.graph import Graph
+from app.core.project import Project, load_project, save_project
 from app.core.weights import WeightsSource
 from app.keras_bridge import deploy
 from app.keras_bridge.deploy import DeployError, export_onnx, export_saved_model, export_tflite
@@ -112,28 +114,81 @@ def lstm_model() -> Any:
     return keras.Model(tokens, keras.layers.Dense(2, name="head")(x), name="sentiment")
 
 
+def hashing_graph() -> Graph:
+    """Integer ids hashed into buckets: Keras' Hashing turns them into text first (tf.AsString), an op
+    LiteRT's built-in set does not have, with any batch size."""
+    graph = Graph()
+    nodes = [graph.add_node("InputLayer", name="ids", config={"batch_shape": [None, 4], "dtype": "int64"}),
+             graph.add_node("Hashing", name="bucket", config={"num_bins": 16}),
+             graph.add_node("Embedding", name="embed", config={"input_dim": 16, "output_dim": 3}),
+             graph.add_node("Flatten", name="flat", config={}),
+             graph.add_node("Dense", name="scores", config={"units": 2})]
+    for source, target in itertools.pairwise(nodes):
+        graph.connect(source.id, target.id)
+    return graph
+
+
+def hashing_model() -> Any:
+    return model_with_weights(Project(graph=hashing_graph(), name="hashed"))[0]
+
+
 def test_a_layer_tflite_cannot_convert_is_named_and_nothing_is_written(tmp_path: Path) -> None:
     with pytest.raises(DeployError) as caught:
-        export_tflite(lstm_model(), tmp_path / "text.tflite")
+        export_tflite(hashing_model(), tmp_path / "ids.tflite")
     message = str(caught.value)
-    assert message.startswith('cannot convert to TFLite: layer "reader" (LSTM): ')
-    assert "TensorList" in message and "loc(" not in message and "Traceback" not in message
+    assert message.startswith('cannot convert to TFLite: layer "bucket" (Hashing): ')
+    assert "tf.AsString" in message and "loc(" not in message and "Traceback" not in message
     assert caught.value.refused
     assert list(tmp_path.iterdir()) == []
-    # the same model converts to ONNX, integer token inputs included
-    assert export_onnx(lstm_model(), tmp_path / "text.onnx").max_abs_diff <= TOLERANCE
+    # the same model exports as a SavedModel (integer inputs included); ONNX has no such op either, and says where
+    assert export_saved_model(hashing_model(), tmp_path / "served").max_abs_diff <= TOLERANCE
+    with pytest.raises(DeployError, match=r'layer "bucket" \(Hashing\)') as onnx:
+        export_onnx(hashing_model(), tmp_path / "ids.onnx")
+    assert "StringToHashBucketFast" in str(onnx.value) and "nothing was written" in str(onnx.value)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["served"]
+
+
+def test_a_recurrent_layer_converts_to_tflite_with_a_batch_of_one_and_matches_keras(tmp_path: Path) -> None:
+    """With a variable batch the loop's tf.TensorListReserve has no static shape and stays a TensorFlow
+    op (the refusal this export gave before); with a batch of 1 it is LiteRT's built-in WHILE."""
+    model = lstm_model()
+    trained_like(model)
+    verified = export_tflite(model, tmp_path / "text.tflite")
+    assert verified.max_abs_diff <= verified.tolerance and verified.batch == 4
+    assert "batch size is fixed at 1" in verified.note and 'layer "reader" (LSTM)' in verified.note
+    assert "TensorListReserve" in verified.note and "unroll" not in verified.note
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        interpreter = tf.lite.Interpreter(model_path=os.fspath(tmp_path / "text.tflite"))
+    assert "Flex" not in str(interpreter._get_ops_details())  # built-in ops only: the plain LiteRT runtime
+    runner = interpreter.get_signature_runner("serving_default")
+    (name,) = runner.get_input_details()
+    tokens = np.random.default_rng(2).integers(0, 50, size=(3, 12)).astype("int32")
+    rows = [np.asarray(next(iter(runner(**{name: tokens[i:i + 1]}).values()))) for i in range(3)]
+    assert np.max(np.abs(np.concatenate(rows) - np.asarray(model(tokens)))) <= TOLERANCE
 
 
 def test_cli_reports_the_refusal_without_a_traceback_and_writes_the_other_formats(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code = main(["export", str(MODELS / "text_lstm.json"), "--tflite", str(tmp_path / "t.tflite"), "--onnx",
-                 str(tmp_path / "t.onnx")])
+    path = tmp_path / "hashed.json"
+    save_project(Project(graph=hashing_graph(), name="hashed"), path)
+    out = tmp_path / "out"
+    out.mkdir()
+    code = main(["export", str(path), "--tflite", str(out / "t.tflite"), "--saved-model", str(out / "served")])
     captured = capsys.readouterr()
     assert code == 1
-    assert 'error: cannot convert to TFLite: layer "lstm" (LSTM)' in captured.err
+    assert 'error: cannot convert to TFLite: layer "bucket" (Hashing)' in captured.err
     assert "Traceback" not in captured.err
-    assert f"wrote {tmp_path / 't.onnx'}" in captured.out
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["t.onnx"]
+    assert f"wrote {out / 'served'}" in captured.out
+    assert sorted(p.name for p in out.iterdir()) == ["served"]
+
+
+def test_cli_writes_a_recurrent_example_to_tflite_saying_its_batch_is_fixed(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["export", str(MODELS / "text_lstm.json"), "--tflite", str(tmp_path / "t.tflite")])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert f"wrote {tmp_path / 't.tflite'}" in out and "fixed at 1" in out and 'layer "lstm" (LSTM)' in out
 
 
 def test_an_artifact_that_does_not_match_keras_is_refused_and_not_written(tmp_path: Path,

@@ -80,12 +80,12 @@ def test_native_stderr_is_captured_and_restored(capfd: pytest.CaptureFixture[str
 
 def test_a_refused_conversion_prints_no_mlir_lines_only_our_message(tmp_path: Path,
                                                                    capfd: pytest.CaptureFixture[str]) -> None:
-    tokens = keras.Input((5,), dtype="int32", name="tokens")
-    x = keras.layers.Embedding(50, 8, name="embed")(tokens)
-    model = keras.Model(tokens, keras.layers.LSTM(6, name="reader")(x), name="text")
+    ids = keras.Input((5,), dtype="int64", name="ids")
+    x = keras.layers.Hashing(num_bins=16, name="bucket")(ids)  # tf.AsString: no LiteRT built-in, any batch
+    model = keras.Model(ids, keras.layers.Embedding(16, 3, name="embed")(x), name="hashed")
     capfd.readouterr()
     with pytest.raises(DeployError) as caught:
-        export_tflite(model, tmp_path / "text.tflite")
+        export_tflite(model, tmp_path / "ids.tflite")
     err = capfd.readouterr().err
     assert "loc(" not in err and "error:" not in err and "Select TF ops" not in err, err
-    assert str(caught.value).startswith('cannot convert to TFLite: layer "reader" (LSTM): ')
+    assert str(caught.value).startswith('cannot convert to TFLite: layer "bucket" (Hashing): ')
