@@ -64,7 +64,7 @@ def run(args: argparse.Namespace) -> int:
     for note in summary.notes:
         print(f"note: {printable(note)}")
     rows = ", ".join(f"{count:,} {name}" for name, count in summary.rows.items())
-    print(f"wrote {printable(str(summary.folder))} (model.keras, data.npz with {rows} rows, settings.json, "
-          "train.py, requirements.txt, README.md)")
+    files = ", ".join(f"data.npz with {rows} rows" if name == "data.npz" else name for name in summary.files)
+    print(f"wrote {printable(str(summary.folder))} ({files})")
     print(f"train it: python {printable(str(summary.folder / 'train.py'))}")
     return EXIT_OK

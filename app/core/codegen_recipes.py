@@ -203,6 +203,13 @@ class {cls}(keras.Model):
 _CLASSES = {"autoencoder": ("DenoisingAutoencoder", _AUTOENCODER), "vae": ("VAE", _VAE), "gan": ("GAN", _GAN)}
 
 
+def recipe_class_source(recipe: str) -> tuple[str, str]:
+    """(class name, source) of a recipe's ``keras.Model`` subclass, as the export writes it; the
+    source needs ``keras`` and ``tensorflow as tf`` imported (a job folder's ``recipe.py`` uses it)."""
+    cls, template = _CLASSES[recipe]
+    return cls, template.format(cls=cls).strip() + "\n"
+
+
 def _optimizer(settings: dict[str, Any]) -> str:
     """The ``keras.optimizers`` call for the project's optimizer settings."""
     from app.core.codegen import OPTIMIZERS, _number, _Where
@@ -310,4 +317,4 @@ def recipe_source(writer: Any) -> tuple[list[str], list[str]] | None:
     return lines, main
 
 
-__all__ = ["recipe_source"]
+__all__ = ["recipe_class_source", "recipe_source"]
