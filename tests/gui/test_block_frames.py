@@ -217,6 +217,12 @@ def test_links_from_state_ports_start_at_those_ports(qtbot) -> None:
     assert near(by_start["h"].end, card_item.top_anchor((ids["encoder"], 1)))
     assert near(by_start["c"].end, card_item.top_anchor((ids["encoder"], 2)))
     assert by_start["h"].end.x() < by_start["c"].end.x()  # in the order of the card's shapes line
+    # an edit of the graph's structure redraws the ports: without the "c" edge, one input is left
+    (c_edge,) = [e for e in document.graph.edges() if e.source == ids["encoder"] and e.source_port == 2]
+    document.disconnect_edges([c_edge])
+    qtbot.waitUntil(lambda: len(layer.links) == 1)
+    assert list(card_item.inputs) == [(ids["encoder"], 1)]
+    assert near(layer.links[0].start, h_port) and near(layer.links[0].end, card_item.top_anchor())
 
 
 def test_links_out_of_a_block_leave_from_the_tensor_they_carry(qtbot) -> None:

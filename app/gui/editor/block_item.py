@@ -39,7 +39,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.core.blocks import KIND_TITLES, BlockTotals, block_ports, block_totals
+from app.core.blocks import KIND_TITLES, BlockPorts, BlockTotals, block_ports, block_totals
 from app.core.catalog.rules import fmt_shape
 from app.core.insight import format_flops
 from app.core.layout import apply_view_layout, block_anchor, computation_order, visible_owners
@@ -478,6 +478,9 @@ class BlockLayer(QObject):
         self.frames: dict[str, BlockFrame] = {}
         self.links: list[LinkItem] = []
         self.hidden: frozenset[str] = frozenset()
+        self._ports: dict[str, BlockPorts] = {}
+        self._ports_key: tuple[int, int] = (-1, -1)
+        self._ports_of: tuple[Callable[[], object], Callable[[], object]] = (lambda: None, lambda: None)
         self._removed: list[QGraphicsItem] = []
         """Items taken off the scene by the previous refresh, kept alive until the next one: the
         scene may still hold a pointer to one (hover, mouse grab) until its event is done."""
@@ -580,12 +583,26 @@ class BlockLayer(QObject):
                 if card.pos() != where:
                     card.setPos(where)
             block = tree.block(block_id)
-            ports = block_ports(graph, tree, block_id)
+            ports = self._block_ports(block_id)
             card.set_ports(ports.input_tensors, ports.output_tensors)
             found = problems_inside.get(block_id, [])
             severity = "error" if any(s == "error" for s, _ in found) else ("warning" if found else None)
             card.set_content(block.name, block.kind, block_totals(graph, tree, block_id, analysis),
                              [message for _, message in found], severity)
+
+    def _block_ports(self, block_id: str) -> BlockPorts:
+        """A block's ports, kept until the graph's structure or the block tree changes (the
+        picture is redrawn after every move and every analysis, which change neither)."""
+        graph, tree = self.document.graph, self.document.blocks
+        key = (tree.revision, graph.structure_revision)
+        tree_ref, graph_ref = self._ports_of
+        if self._ports_key != key or tree_ref() is not tree or graph_ref() is not graph:
+            self._ports_key, self._ports = key, {}
+            self._ports_of = (weakref.ref(tree), weakref.ref(graph))  # weakly: no cycle through the document
+        ports = self._ports.get(block_id)
+        if ports is None:
+            ports = self._ports[block_id] = block_ports(graph, tree, block_id)
+        return ports
 
     def _update_links(self, owners: dict[str, str]) -> None:
         """One link per value that crosses a collapsed block's border: it starts at the output
