@@ -315,7 +315,7 @@ class GraphView(QGraphicsView):
             if isinstance(item, BlockItem):
                 return item
         point = self.mapToScene(viewport_pos)
-        frames = [f for f in self.block_layer().frames.values() if f.frame_rect().contains(point)]
+        frames = [f for f in self.block_layer().frames.values() if f.covers(point)]  # its outline
         if not frames:
             return None
         return min(frames, key=lambda f: f.frame_rect().width() * f.frame_rect().height())
