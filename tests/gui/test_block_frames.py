@@ -121,6 +121,7 @@ def test_double_click_inside_the_outline_closes_and_outside_it_does_not(qtbot, r
         if outside is not None:
             break
     assert outside is not None
+    assert view.block_at(view.mapFromScene(outside)) is None  # no block menu there either
     qtbot.mouseDClick(view.viewport(), Qt.MouseButton.LeftButton, pos=view.mapFromScene(outside))
     QCoreApplication.processEvents()  # a close would be queued for the next turn of the event loop: let it run
     assert not document.blocks.block(conv2).collapsed
@@ -129,6 +130,7 @@ def test_double_click_inside_the_outline_closes_and_outside_it_does_not(qtbot, r
     spot = QPointF(region.left() + FRAME_PAD / 2, region.center().y())
     view.centerOn(spot)
     assert clickable(view, spot)[:1] == [frame]
+    assert view.block_at(view.mapFromScene(spot)) is frame
     qtbot.mouseDClick(view.viewport(), Qt.MouseButton.LeftButton, pos=view.mapFromScene(spot))
     qtbot.waitUntil(lambda: document.blocks.block(conv2).collapsed)
 
