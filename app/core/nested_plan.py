@@ -177,7 +177,8 @@ def nested_model_problems(graph: Graph, tree: BlockTree, problems: Sequence[Prob
         block = tree.block(found.block_id)
         if block.kind != "nested_model":
             continue
-        inside = [nid for nid in graph.node_order() if nid in set(tree.nodes_in(block.id))]
+        members = set(tree.nodes_in(block.id))
+        inside = [nid for nid in graph.node_order() if nid in members]
         node_id = found.node_id if found.node_id in graph else (inside[0] if inside else None)
         node_name = graph.node(node_id).name if node_id is not None else None
         kept.append(Problem("nested_model", f"{node_name}: {found.message}" if node_name else found.message,

@@ -28,6 +28,7 @@ from app.core.fixes import apply_fix
 from app.core.graph import Edge, Graph, Position
 from app.core.graph_sync import GraphState, sync_graph
 from app.core.layout import apply_layout
+from app.core.nested_plan import nested_model_problems
 from app.core.output_check import output_activation_problems
 from app.core.placement import add_from_palette
 from app.core.project import Project
@@ -206,6 +207,7 @@ class Document(QObject):
         self._pending.timeout.connect(self.revalidate)
         self.graph.changed.connect(self._pending.start)
         self.settings_changed.connect(self._pending.start)  # the loss decides what an output must give
+        self.blocks_changed.connect(self._pending.start)  # a nested model that cannot be built is a problem
         self.undo_stack.cleanChanged.connect(self._clean_changed)
         self.open_notes: list[str] = []
         """What reading the weights beside the project said (a missing or foreign sidecar)."""
@@ -254,6 +256,9 @@ class Document(QObject):
         whether a classifier's output gives probabilities (that needs the training settings'
         loss, which the graph lacks; before a dataset the last layer is often still to come)."""
         analysis = self.analyzer.analyze(self.graph)
+        # A nested model Keras could not build is an error placed on the layer where it shows,
+        # so the Problems panel opens the collapsed block at it.
+        analysis.problems[:] = nested_model_problems(self.graph, self.blocks, analysis.problems)
         if analysis.valid and self.project.dataset:
             analysis.problems.extend(output_activation_problems(self.graph, self.project.training, analysis))
         return analysis
