@@ -23,7 +23,6 @@ the view out again (``app.core.layout.apply_view_layout``), so what opens gets r
 
 from __future__ import annotations
 
-import bisect
 import contextlib
 import math
 import weakref
@@ -332,6 +331,11 @@ def frame_regions(members: Sequence[QRectF], obstacles: Sequence[QRectF], pad: f
     gap) gives up the padding on that side."""
     if not members:
         return []
+    if not obstacles:  # nothing else near (the usual case): one rectangle
+        whole = QRectF()
+        for rect in members:
+            whole = whole.united(rect)
+        return [whole.adjusted(-pad, -pad - label, pad, pad)]
     centres = [o.center() for o in obstacles]
 
     def clear(rect: QRectF) -> bool:
@@ -458,6 +462,40 @@ class LinkItem(QGraphicsItem):
         painter.setPen(Qt.PenStyle.NoPen)
         painter.setBrush(colour)
         painter.drawPolygon(self._arrow)
+
+
+class _Drawn:
+    """A card on the canvas, as :func:`frame_regions` sees it: rectangle, centre, and the ids of
+    the blocks around it (itself too, for a collapsed block's card)."""
+
+    __slots__ = ("around", "centre", "rect")
+
+    def __init__(self, rect: QRectF, around: Sequence[str]) -> None:
+        self.rect, self.centre, self.around = rect, rect.center(), frozenset(around)
+
+
+class _CardGrid:
+    """The drawn cards bucketed by position, so each open block looks only at the cards near it
+    (with every block of a 1,000-layer network open, there are hundreds of frames to fit)."""
+
+    CELL = 256.0
+
+    def __init__(self, cards: list[_Drawn]) -> None:
+        self._cells: dict[tuple[int, int], list[_Drawn]] = {}
+        for card in cards:
+            key = (math.floor(card.centre.x() / self.CELL), math.floor(card.centre.y() / self.CELL))
+            self._cells.setdefault(key, []).append(card)
+
+    def others(self, bounds: QRectF, block_id: str) -> list[QRectF]:
+        """Rectangles of the cards not inside ``block_id`` whose centre is within ``bounds``."""
+        cell = self.CELL
+        columns = range(math.floor(bounds.left() / cell), math.floor(bounds.right() / cell) + 1)
+        rows = range(math.floor(bounds.top() / cell), math.floor(bounds.bottom() / cell) + 1)
+        if len(columns) * len(rows) > len(self._cells):  # members dragged far apart: every cell
+            near = [card for cards in self._cells.values() for card in cards]
+        else:
+            near = [card for i in columns for j in rows for card in self._cells.get((i, j), ())]
+        return [card.rect for card in near if block_id not in card.around and bounds.contains(card.centre)]
 
 
 class BlockLayer(QObject):
@@ -666,34 +704,32 @@ class BlockLayer(QObject):
 
     def _update_frames(self, hidden: frozenset[str]) -> None:
         tree, scene = self.document.blocks, self.scene
-        open_blocks = [b for b in tree.blocks() if not b.collapsed
-                       and not any(tree.block(a).collapsed for a in tree.ancestors(b.id)[:-1])]
-        cards = self._drawn_cards(hidden) if open_blocks else []
-        xs = [rect.center().x() for _, rect in cards]
+        chains = {b.id: tree.ancestors(b.id) for b in tree.blocks()}
+        open_blocks = [b for b in tree.blocks() if not any(tree.block(a).collapsed for a in chains[b.id])]
+        kids: dict[str | None, list[str]] = {}
+        for block in tree.blocks():
+            kids.setdefault(block.parent, []).append(block.id)
+        drawn = _CardGrid(self._drawn_cards(hidden, chains)) if open_blocks else None
         regions: dict[str, list[QRectF]] = {}
-        depth = {b.id: len(tree.ancestors(b.id)) for b in open_blocks}
-        for block in sorted(open_blocks, key=lambda b: -depth[b.id]):  # innermost first
+        for block in sorted(open_blocks, key=lambda b: -len(chains[b.id])):  # innermost first
             members: list[QRectF] = []
             for node_id in block.members:
                 item = scene.nodes.get(node_id)
                 if item is not None and node_id not in hidden:
                     members.append(item.mapRectToScene(item.card_rect()))
-            for child in tree.children(block.id):
-                if child.id in regions:
-                    members.extend(regions[child.id])
-                elif child.id in self.cards:
-                    card = self.cards[child.id]
+            for child in kids.get(block.id, []):
+                if child in regions:
+                    members.extend(regions[child])
+                elif child in self.cards:
+                    card = self.cards[child]
                     members.append(card.mapRectToScene(card.card_rect()))
-            if not members:
+            if not members or drawn is None:
                 continue
             bounds = QRectF()
             for rect in members:
                 bounds = bounds.united(rect)
             bounds.adjust(-FRAME_PAD, -FRAME_PAD - FRAME_LABEL, FRAME_PAD, FRAME_PAD)
-            inside = {*tree.nodes_in(block.id), *tree.descendants(block.id)}
-            near = cards[bisect.bisect_left(xs, bounds.left()):bisect.bisect_right(xs, bounds.right())]
-            others = [rect for owner, rect in near if owner not in inside and bounds.contains(rect.center())]
-            regions[block.id] = frame_regions(members, others)
+            regions[block.id] = frame_regions(members, drawn.others(bounds, block.id))
         for block_id in set(self.frames) - set(regions):
             self._take(self.frames.pop(block_id))
         for block_id, rects in regions.items():
@@ -702,14 +738,19 @@ class BlockLayer(QObject):
                 frame = self.frames[block_id] = BlockFrame(self, block_id)
                 scene.addItem(frame)
             block = tree.block(block_id)
-            frame.set_frame(rects, f"{block.name} · {KIND_TITLES.get(block.kind, block.kind)}", depth[block_id])
+            frame.set_frame(rects, f"{block.name} · {KIND_TITLES.get(block.kind, block.kind)}", len(chains[block_id]))
 
-    def _drawn_cards(self, hidden: frozenset[str]) -> list[tuple[str, QRectF]]:
-        """(node or block id, scene rectangle) of every card drawn, sorted by the centre's x."""
-        drawn = [(node_id, item.mapRectToScene(item.card_rect()))
-                 for node_id, item in self.scene.nodes.items() if node_id not in hidden]
-        drawn += [(block_id, card.mapRectToScene(card.card_rect())) for block_id, card in self.cards.items()]
-        drawn.sort(key=lambda d: d[1].center().x())
+    def _drawn_cards(self, hidden: frozenset[str], chains: dict[str, list[str]]) -> list[_Drawn]:
+        """Every card drawn: its scene rectangle and the blocks around it."""
+        tree = self.document.blocks
+        drawn = []
+        for node_id, item in self.scene.nodes.items():
+            if node_id not in hidden:
+                innermost = tree.block_of(node_id)
+                drawn.append(_Drawn(item.mapRectToScene(item.card_rect()),
+                                    chains.get(innermost, []) if innermost is not None else []))
+        for block_id, card in self.cards.items():
+            drawn.append(_Drawn(card.mapRectToScene(card.card_rect()), chains.get(block_id, [])))
         return drawn
 
     def visible_rect(self) -> QRectF:
