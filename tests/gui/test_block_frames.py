@@ -277,3 +277,27 @@ def test_a_rubber_band_started_inside_a_frame_still_selects(qtbot) -> None:
     assert set(view.selected_node_ids()) == set(nodes[1:4])  # the block's three layers...
     assert {n.id: n.position for n in graph.nodes()} == before  # ...and nothing moved
     assert not document.blocks.block(block_id).collapsed
+
+
+def test_a_link_into_an_add_takes_its_own_place_along_the_port(qtbot) -> None:
+    """The skip connection leaving a collapsed residual block meets the next Add where its slot
+    is, beside the branch's edge, not on top of it in the port's middle."""
+    from tests.unit.test_layout import residual_chain
+
+    graph, triples = residual_chain(3)
+    document = Document(Project(graph=graph))
+    document.auto_layout()
+    nodes = [n.id for n in graph.nodes()]
+    block_id = document.group_nodes(nodes[4:7], "res2")  # dense, dense, add of block 2
+    document.set_collapsed(block_id, True)
+    view = show(qtbot, document)
+    layer = view.block_layer()
+    add = triples[2][2]
+    port = view.scene_node_item(add).input_port("inputs")
+    edges = graph.port_edges(add, "inputs")
+    assert len(edges) == 2
+    skip = next(i for i, e in enumerate(edges) if e.source == triples[1][2])
+    branch = view.graph_scene().edges[edges[1 - skip]]
+    (link,) = [link for link in layer.links if abs(link.end.y() - port.anchor().y()) < 10]
+    assert abs(link.end.x() - port.anchor(skip, 2).x()) < 0.5
+    assert abs(link.end.x() - branch.path().pointAtPercent(1).x()) > 10

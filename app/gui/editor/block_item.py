@@ -47,6 +47,7 @@ from app.gui.editor.edge_item import bezier
 from app.gui.editor.node_item import SIMPLE_LOD, params_text
 
 if TYPE_CHECKING:
+    from app.core.graph import Edge
     from app.gui.document import Document
     from app.gui.editor.scene import GraphScene
 
@@ -654,11 +655,12 @@ class BlockLayer(QObject):
                 continue  # inside one card, or an ordinary edge the scene draws itself
             tensor = (edge.source, edge.source_port)
             key = (source, edge.source_port if source == edge.source else self._out_index(source, tensor),
-                   target, edge.target_port if target == edge.target else str(self._in_index(target, tensor)))
+                   target, f"{edge.target_port}#{edge.slot}" if target == edge.target
+                   else str(self._in_index(target, tensor)))
             if key in ends:
                 continue
             start = self._out_point(source, tensor)
-            end = self._in_point(target, edge.target_port if target == edge.target else None, tensor)
+            end = self._in_point(target, edge if target == edge.target else None, tensor)
             if start is not None and end is not None:
                 ends[key] = (start, end)
         while len(self.links) > len(ends):
@@ -692,14 +694,22 @@ class BlockLayer(QObject):
             return None
         return item.output_port(tensor[1]).anchor() if tensor is not None else item.output.anchor()
 
-    def _in_point(self, owner: str, port: str | None, tensor: tuple[str, int] | None = None) -> QPointF | None:
+    def _in_point(self, owner: str, edge: Edge | None, tensor: tuple[str, int] | None = None) -> QPointF | None:
+        """Where a link into ``owner`` ends: a card's place for ``tensor``, or the layer's input
+        port, at the edge's place along it when the port takes several (an Add's inputs), as the
+        scene spreads its own edges there (:meth:`GraphScene._refresh_port`)."""
         if owner in self.cards:
             return self.cards[owner].top_anchor(tensor)
         item = self.scene.nodes.get(owner)
         if item is None:
             return None
-        port_item = item.input_port(port) if port is not None else None
-        point = port_item.anchor() if port_item is not None else item.scenePos() + QPointF(0.0, item.card_rect().top())
+        port_item = item.input_port(edge.target_port) if edge is not None else None
+        if port_item is not None and edge is not None:
+            edges = self.document.graph.port_edges(owner, edge.target_port)
+            index = edges.index(edge) if edge in edges else 0
+            point = port_item.anchor(index, len(edges))
+        else:
+            point = item.scenePos() + QPointF(0.0, item.card_rect().top())
         return QPointF(point.x(), point.y() - (theme.NORMAL.port_radius - 1.5))
 
     def _update_frames(self, hidden: frozenset[str]) -> None:
