@@ -301,7 +301,10 @@ class BlockFrame(QGraphicsItem):
         fill = QColor(FRAME_COLOUR)
         fill.setAlpha(14)
         painter.setBrush(fill)
-        painter.drawPath(self._path)
+        if len(self._regions) == 1:  # the usual frame: cheaper to draw than the same as a path
+            painter.drawRoundedRect(self._regions[0], FRAME_RADIUS, FRAME_RADIUS)
+        else:
+            painter.drawPath(self._path)
         if option.levelOfDetailFromTransform(painter.worldTransform()) < SIMPLE_LOD:
             return
         font = _font(12, True)
@@ -719,21 +722,21 @@ class BlockLayer(QObject):
         kids: dict[str | None, list[str]] = {}
         for block in tree.blocks():
             kids.setdefault(block.parent, []).append(block.id)
-        drawn = _CardGrid(self._drawn_cards(hidden, chains)) if open_blocks else None
+        if not open_blocks:
+            for block_id in list(self.frames):
+                self._take(self.frames.pop(block_id))
+            return
+        cards = self._drawn_cards(hidden, chains)
+        drawn = _CardGrid(list(cards.values()))
         regions: dict[str, list[QRectF]] = {}
         for block in sorted(open_blocks, key=lambda b: -len(chains[b.id])):  # innermost first
-            members: list[QRectF] = []
-            for node_id in block.members:
-                item = scene.nodes.get(node_id)
-                if item is not None and node_id not in hidden:
-                    members.append(item.mapRectToScene(item.card_rect()))
+            members = [cards[node_id].rect for node_id in block.members if node_id in cards]
             for child in kids.get(block.id, []):
                 if child in regions:
                     members.extend(regions[child])
-                elif child in self.cards:
-                    card = self.cards[child]
-                    members.append(card.mapRectToScene(card.card_rect()))
-            if not members or drawn is None:
+                elif child in cards:
+                    members.append(cards[child].rect)
+            if not members:
                 continue
             bounds = QRectF()
             for rect in members:
@@ -750,17 +753,17 @@ class BlockLayer(QObject):
             block = tree.block(block_id)
             frame.set_frame(rects, f"{block.name} · {KIND_TITLES.get(block.kind, block.kind)}", len(chains[block_id]))
 
-    def _drawn_cards(self, hidden: frozenset[str], chains: dict[str, list[str]]) -> list[_Drawn]:
-        """Every card drawn: its scene rectangle and the blocks around it."""
+    def _drawn_cards(self, hidden: frozenset[str], chains: dict[str, list[str]]) -> dict[str, _Drawn]:
+        """Every card drawn, by node or block id: its scene rectangle and the blocks around it."""
         tree = self.document.blocks
-        drawn = []
+        drawn = {}
         for node_id, item in self.scene.nodes.items():
             if node_id not in hidden:
                 innermost = tree.block_of(node_id)
-                drawn.append(_Drawn(item.mapRectToScene(item.card_rect()),
-                                    chains.get(innermost, []) if innermost is not None else []))
+                drawn[node_id] = _Drawn(item.mapRectToScene(item.card_rect()),
+                                        chains.get(innermost, []) if innermost is not None else [])
         for block_id, card in self.cards.items():
-            drawn.append(_Drawn(card.mapRectToScene(card.card_rect()), chains.get(block_id, [])))
+            drawn[block_id] = _Drawn(card.mapRectToScene(card.card_rect()), chains.get(block_id, []))
         return drawn
 
     def visible_rect(self) -> QRectF:
