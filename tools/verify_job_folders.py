@@ -157,7 +157,7 @@ def seconds_text(value: float | None) -> str:
 
 
 def table(results: list[Result], steps: int) -> str:
-    import keras
+    from importlib.metadata import version
 
     when = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
     installs = [r.install_s for r in results if r.install_s is not None]
@@ -171,7 +171,7 @@ def table(results: list[Result], steps: int) -> str:
         "and `keras.saving.load_model` of what it wrote (in the same venv; its weights must differ from the",
         "job's starting model). A recipe (VAE, GAN, autoencoder) writes one file per part.",
         f"Machine: {platform.machine()}, {os.cpu_count()} CPU cores (shared), Python {platform.python_version()},",
-        f"Keras {keras.__version__}, TensorFlow backend (the job's default), run under `nice`.",
+        f"Keras {version('keras')}, TensorFlow backend (the job's default), run under `nice`.",
         "",
         "| example | job | install s | train s | exit | last loss | loads | files / note |",
         "|---|---|---:|---:|---:|---|---|---|",
