@@ -1,16 +1,21 @@
 """Real mouse gestures on the canvas for GUI tests: a view shown at zoom 1 and QTest drags through
-its viewport (press, moves, release), as a hand makes them, so the scene's own event routing runs."""
+its viewport (press, moves, release), as a hand makes them, so the scene's own event routing runs;
+and a palette drag's drop, as the events it delivers."""
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QPointF, Qt
+from PySide6.QtCore import QMimeData, QPointF, Qt
+from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent
 from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication
 
 from app.gui.document import Document
 from app.gui.editor.view import GraphView
+from tests.gui.window_helpers import open_view
 
 LEFT = Qt.MouseButton.LeftButton
 
@@ -25,13 +30,7 @@ def node_id(doc: Document, name: str) -> str:
 def shown_view(qtbot: Any, doc: Document, centre: tuple[float, float]) -> GraphView:
     """A 900x700 view of ``doc`` on screen at zoom 1, centred on the scene point ``centre``
     (after its first show has fitted the model in view, which would move it otherwise)."""
-    widget = GraphView(doc)
-    qtbot.addWidget(widget)
-    widget.resize(900, 700)
-    widget.show()
-    qtbot.waitExposed(widget)
-    qtbot.waitUntil(lambda: not widget._fit_pending)
-    widget.resetTransform()
+    widget = open_view(qtbot, doc, (900, 700), zoom_one=True)
     widget.centerOn(*centre)
     return widget
 
@@ -48,3 +47,16 @@ def qtest_drag(view: GraphView, start: QPointF, end: QPointF, steps: int = 8,
         if midway is not None and i == steps // 2:
             midway()
     QTest.mouseRelease(viewport, LEFT, Qt.KeyboardModifier.NoModifier, b)
+
+
+def drop_mime(view: GraphView, mime: QMimeData, scene_pos: QPointF) -> None:
+    """What a drag from the palette delivers to the viewport at ``scene_pos``: enter, move, drop
+    (a copy, left button), sent as events so the view's own drop handling runs."""
+    local = QPointF(view.mapFromScene(scene_pos))
+    args = (Qt.DropAction.CopyAction, mime, LEFT, Qt.KeyboardModifier.NoModifier)
+    with warnings.catch_warnings():  # PySide6 binds only the deprecated QPoint constructors
+        warnings.simplefilter("ignore", DeprecationWarning)
+        enter, move = QDragEnterEvent(local.toPoint(), *args), QDragMoveEvent(local.toPoint(), *args)
+    QApplication.sendEvent(view.viewport(), enter)
+    QApplication.sendEvent(view.viewport(), move)
+    QApplication.sendEvent(view.viewport(), QDropEvent(local, *args))

@@ -7,19 +7,22 @@ an entry is chosen as a click would choose it."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 import pytest
 from PySide6.QtCore import QPointF, Qt, QTimer
 from PySide6.QtGui import QAction, QContextMenuEvent
-from PySide6.QtWidgets import QApplication, QInputDialog, QMenu, QMessageBox
+from PySide6.QtWidgets import QApplication, QInputDialog, QMenu
 
 from app.core.layout import CARD_ROOM
-from app.core.project import Project
 from app.gui.document import Document
 from app.gui.editor.scene import LOCKED_MESSAGE
 from app.gui.editor.view import GraphView
-from tests.unit.test_layout import residual_chain
+from tests.gui.window_helpers import open_view, quiet_window, residual_document
+
+T = TypeVar("T")
 
 POPUP_TRIES = 200
 """How many 10 ms looks for a popup or dialog before a helper gives up (the test then fails)."""
@@ -40,8 +43,35 @@ class MenuSeen:
     chosen: str | None = None
 
 
+def popup_menu() -> QMenu | None:
+    popup = QApplication.activePopupWidget()
+    return popup if isinstance(popup, QMenu) else None
+
+
+def _input_dialog() -> QInputDialog | None:
+    dialog = QApplication.activeModalWidget()
+    return dialog if isinstance(dialog, QInputDialog) else None
+
+
 def _entries(menu: QMenu) -> list[QAction]:
     return [a for a in menu.actions() if not a.isSeparator()]
+
+
+def when_shown(find: Callable[[], T | None], act: Callable[[T], None]) -> None:
+    """Run ``act`` on what ``find`` returns once it returns something: a popup or modal dialog
+    the next event opens (its event loop runs the looks, every 10 ms, POPUP_TRIES at the most)."""
+    left = [POPUP_TRIES]
+
+    def look() -> None:
+        found = find()
+        if found is None:
+            left[0] -= 1
+            if left[0] > 0:
+                QTimer.singleShot(10, look)
+            return
+        act(found)
+
+    QTimer.singleShot(0, look)
 
 
 def right_click(view: GraphView, scene_pos: QPointF, choose: str | None = None,
@@ -49,15 +79,8 @@ def right_click(view: GraphView, scene_pos: QPointF, choose: str | None = None,
     """Send a real context-menu event at ``scene_pos``; read the popup; trigger ``choose``
     (inside ``submenu`` when given) after closing it, as a user's click would."""
     seen = MenuSeen()
-    tries = [0]
 
-    def pick() -> None:
-        popup = QApplication.activePopupWidget()
-        if not isinstance(popup, QMenu):
-            tries[0] += 1
-            if tries[0] < POPUP_TRIES:
-                QTimer.singleShot(10, pick)
-            return
+    def pick(popup: QMenu) -> None:
         for action in _entries(popup):
             text = action.text()
             seen.texts.append(text)
@@ -81,7 +104,7 @@ def right_click(view: GraphView, scene_pos: QPointF, choose: str | None = None,
             seen.chosen = target.text()
             target.trigger()
 
-    QTimer.singleShot(0, pick)
+    when_shown(popup_menu, pick)
     local = view.mapFromScene(scene_pos)
     event = QContextMenuEvent(QContextMenuEvent.Reason.Mouse, local, view.viewport().mapToGlobal(local))
     QApplication.sendEvent(view.viewport(), event)
@@ -96,15 +119,8 @@ def answer_dialog(text: str | None) -> list[str]:
     """Answer the next modal dialog: type ``text`` into a QInputDialog and accept it (None:
     cancel). Returns a list that gets the dialog's label once it was answered."""
     answered: list[str] = []
-    tries = [0]
 
-    def answer() -> None:
-        dialog = QApplication.activeModalWidget()
-        if not isinstance(dialog, QInputDialog):
-            tries[0] += 1
-            if tries[0] < POPUP_TRIES:
-                QTimer.singleShot(10, answer)
-            return
+    def answer(dialog: QInputDialog) -> None:
         answered.append(dialog.labelText())
         if text is None:
             dialog.reject()
@@ -112,31 +128,17 @@ def answer_dialog(text: str | None) -> list[str]:
             dialog.setTextValue(text)
             dialog.accept()
 
-    QTimer.singleShot(0, answer)
+    when_shown(_input_dialog, answer)
     return answered
-
-
-def shown(qtbot, document: Document) -> GraphView:
-    view = GraphView(document)
-    qtbot.addWidget(view)
-    view.resize(1000, 700)
-    view.show()
-    qtbot.waitExposed(view)
-    qtbot.waitUntil(lambda: not view._fit_pending)
-    view.resetTransform()
-    return view
 
 
 @pytest.fixture
 def setup(qtbot):
     """Three residual blocks laid out on a shown canvas; ``inside``: block 2's dense, dense, add."""
-    graph, triples = residual_chain(3)
-    document = Document(Project(graph=graph))
-    document.auto_layout()
-    document.undo_stack.clear()
-    view = shown(qtbot, document)
+    document, triples = residual_document(3)
+    view = open_view(qtbot, document, zoom_one=True)
     block_in, _branch_end, add = triples[1]
-    nodes = [n.id for n in graph.nodes()]
+    nodes = [n.id for n in document.graph.nodes()]
     inside = nodes[nodes.index(block_in) + 1: nodes.index(add) + 1]
     return view, document, inside
 
@@ -360,19 +362,8 @@ def test_no_block_selected_disables_the_actions(qtbot, setup) -> None:
 
 @pytest.fixture
 def window(qtbot, tmp_path, monkeypatch):
-    from app.gui.main_window import MainWindow
-
-    monkeypatch.setenv("LAYERFORGE_HOME", str(tmp_path / "home"))
-    monkeypatch.setattr(MainWindow, "notify", lambda self, icon, title, text, details="": None)
-    monkeypatch.setattr(MainWindow, "ask_unsaved", lambda self: QMessageBox.StandardButton.Discard)
-    graph, _triples = residual_chain(3)
-    document = Document(Project(graph=graph))
-    document.auto_layout()
-    document.undo_stack.clear()
-    made = MainWindow(document, autosave_directory=tmp_path / "autosave")
-    qtbot.addWidget(made)
-    made.show()
-    qtbot.waitExposed(made)
+    document, _triples = residual_document(3)
+    made = quiet_window(qtbot, monkeypatch, tmp_path, document)
     yield made
     made.close()
 

@@ -9,21 +9,10 @@ from __future__ import annotations
 
 import itertools
 import json
-import warnings
 
 import pytest
 from PySide6.QtCore import QByteArray, QEvent, QMimeData, QPoint, QPointF, Qt
-from PySide6.QtGui import (
-    QColor,
-    QDragEnterEvent,
-    QDragMoveEvent,
-    QDropEvent,
-    QGuiApplication,
-    QImage,
-    QMouseEvent,
-    QPainter,
-    QWheelEvent,
-)
+from PySide6.QtGui import QColor, QGuiApplication, QImage, QMouseEvent, QPainter, QWheelEvent
 from PySide6.QtWidgets import QApplication
 
 from app.core.clipboard import MIME_TYPE
@@ -34,6 +23,9 @@ from app.gui.document import Document
 from app.gui.editor.edge_item import EdgeItem
 from app.gui.editor.node_item import HEIGHT, SIMPLE_LOD, NodeItem
 from app.gui.editor.view import LAYER_MIME, MAX_ZOOM, READABLE_ZOOM, GraphView
+from tests.gui import drag_helpers
+from tests.gui.drag_helpers import drop_mime, node_id
+from tests.gui.window_helpers import open_view
 
 LEFT = Qt.MouseButton.LeftButton
 NONE = Qt.MouseButton.NoButton
@@ -82,14 +74,7 @@ def drop_layer(view: GraphView, class_name: bytes, scene_pos: QPointF) -> None:
     """What the palette's QDrag delivers: enter, move, drop."""
     mime = QMimeData()
     mime.setData(LAYER_MIME, QByteArray(class_name))
-    local = QPointF(view.mapFromScene(scene_pos))
-    args = (Qt.DropAction.CopyAction, mime, LEFT, Qt.KeyboardModifier.NoModifier)
-    with warnings.catch_warnings():  # PySide6 binds only the deprecated QPoint constructors
-        warnings.simplefilter("ignore", DeprecationWarning)
-        enter, move = QDragEnterEvent(local.toPoint(), *args), QDragMoveEvent(local.toPoint(), *args)
-    QApplication.sendEvent(view.viewport(), enter)
-    QApplication.sendEvent(view.viewport(), move)
-    QApplication.sendEvent(view.viewport(), QDropEvent(local, *args))
+    drop_mime(view, mime, scene_pos)
 
 
 def click(view: GraphView, scene_pos: QPointF, modifiers=Qt.KeyboardModifier.NoModifier) -> None:
@@ -125,15 +110,8 @@ def column_document(row: float = 120) -> Document:
 
 def shown_view(qtbot, doc: Document) -> GraphView:
     """A 900x700 view at zoom 1, centred on the column, with the keyboard focus."""
-    widget = GraphView(doc)
-    qtbot.addWidget(widget)
-    widget.resize(900, 700)
-    widget.show()
-    qtbot.waitExposed(widget)
-    qtbot.waitUntil(lambda: not widget._fit_pending)  # the first show fits the model in view
-    widget.resetTransform()
     ys = [node.position[1] for node in doc.graph.nodes()]
-    widget.centerOn(0, (min(ys) + max(ys)) / 2)  # the middle of the column
+    widget = drag_helpers.shown_view(qtbot, doc, (0, (min(ys) + max(ys)) / 2))  # the middle of the column
     widget.setFocus()
     return widget
 
@@ -146,12 +124,6 @@ def doc(qtbot) -> Document:
 @pytest.fixture
 def view(qtbot, doc: Document) -> GraphView:
     return shown_view(qtbot, doc)
-
-
-def node_id(doc: Document, name: str) -> str:
-    node = doc.graph.node_by_name(name)
-    assert node is not None, name
-    return node.id
 
 
 # --- items follow the model -----------------------------------------------------------------
@@ -428,12 +400,7 @@ def test_fit_all_shows_every_node(qtbot, view: GraphView, doc: Document) -> None
 def test_a_tall_model_opens_readable_from_its_inputs_and_f_still_fits_it_all(qtbot) -> None:
     """Opening a model taller than the canvas shows readable cards from the top, not plain bars."""
     tall = column_document(400)  # 1,200 px of model
-    widget = GraphView(tall)
-    qtbot.addWidget(widget)
-    widget.resize(600, 340)  # the canvas left between the docks on a small laptop screen
-    widget.show()
-    qtbot.waitExposed(widget)
-    qtbot.waitUntil(lambda: not widget._fit_pending)
+    widget = open_view(qtbot, tall, (600, 340))  # the canvas left between the docks on a small laptop screen
     assert widget.zoom() == pytest.approx(READABLE_ZOOM)
     assert widget.zoom() >= SIMPLE_LOD, "cards are drawn with their text"
     viewport = widget.viewport().rect()
@@ -448,12 +415,7 @@ def test_a_tall_model_opens_readable_from_its_inputs_and_f_still_fits_it_all(qtb
 
 
 def test_a_short_model_opens_whole(qtbot, doc: Document) -> None:
-    widget = GraphView(doc)
-    qtbot.addWidget(widget)
-    widget.resize(900, 700)
-    widget.show()
-    qtbot.waitExposed(widget)
-    qtbot.waitUntil(lambda: not widget._fit_pending)
+    widget = open_view(qtbot, doc, (900, 700))
     viewport = widget.viewport().rect()
     for item in widget.graph_scene().nodes.values():
         assert viewport.contains(widget.mapFromScene(item.sceneBoundingRect()).boundingRect())

@@ -4,42 +4,28 @@ as one undo step; an unreadable library file is listed greyed out with the reaso
 
 from __future__ import annotations
 
-import warnings
-
 import pytest
 from PySide6.QtCore import QPointF, Qt
-from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent
 from PySide6.QtWidgets import QApplication, QMessageBox
 
-from app.core.project import Project
-from app.gui.document import Document, block_library_folder
-from app.gui.editor.view import BLOCK_MIME, GraphView
+from app.gui.document import block_library_folder
+from app.gui.editor.view import BLOCK_MIME
 from app.gui.panels.palette import BLOCK_MIME_TYPE, MY_BLOCKS, NO_BLOCKS_TEXT, PalettePanel
-from tests.gui.test_block_actions import card_point, names, right_click
-from tests.unit.test_layout import residual_chain
+from tests.gui.drag_helpers import drop_mime
+from tests.gui.test_block_actions import card_point, names, popup_menu, right_click, when_shown
+from tests.gui.window_helpers import quiet_window, residual_document
 
 
 @pytest.fixture
 def window(qtbot, tmp_path, monkeypatch):
     """A window on three residual blocks, block 2 (dense, dense, add) collapsed as "res2";
     LAYERFORGE_HOME (and so the library) in a temporary folder."""
-    from app.gui.main_window import MainWindow
-
-    monkeypatch.setenv("LAYERFORGE_HOME", str(tmp_path / "home"))
-    monkeypatch.setattr(MainWindow, "notify", lambda self, icon, title, text, details="": None)
-    monkeypatch.setattr(MainWindow, "ask_unsaved", lambda self: QMessageBox.StandardButton.Discard)
-    graph, _triples = residual_chain(3)
-    document = Document(Project(graph=graph))
-    document.auto_layout()
-    nodes = [n.id for n in graph.nodes()]
+    document, _triples = residual_document(3)
+    nodes = [n.id for n in document.graph.nodes()]
     block_id = document.group_nodes(nodes[4:7], "res2")
     document.set_collapsed(block_id, True)
     document.undo_stack.clear()
-    made = MainWindow(document, autosave_directory=tmp_path / "autosave")
-    qtbot.addWidget(made)
-    made.resize(1200, 800)
-    made.show()
-    qtbot.waitExposed(made)
+    made = quiet_window(qtbot, monkeypatch, tmp_path, document, (1200, 800))
     made.view.block_layer().refresh()
     yield made
     made.close()
@@ -128,24 +114,13 @@ def test_double_click_inserts_the_block_with_fresh_names_as_one_undo_step(qtbot,
     assert {n.name for n in document.graph.nodes()} == before and len(document.blocks) == 1
 
 
-def drop(view: GraphView, mime, scene_pos: QPointF) -> None:
-    local = QPointF(view.mapFromScene(scene_pos))
-    args = (Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
-    with warnings.catch_warnings():  # PySide6 binds only the deprecated QPoint constructors
-        warnings.simplefilter("ignore", DeprecationWarning)
-        enter, move = QDragEnterEvent(local.toPoint(), *args), QDragMoveEvent(local.toPoint(), *args)
-    QApplication.sendEvent(view.viewport(), enter)
-    QApplication.sendEvent(view.viewport(), move)
-    QApplication.sendEvent(view.viewport(), QDropEvent(local, *args))
-
-
 def test_a_drag_from_my_blocks_inserts_at_the_drop_point(qtbot, window) -> None:
     save_res2(window)
     document, view, palette = window.document, window.view, window.palette_panel
     mime = palette.tree.mimeData([palette.block_item("res2")])  # what the palette's drag carries
     assert mime.hasFormat(BLOCK_MIME_TYPE)
     point = view.mapToScene(view.viewport().rect().center()) + QPointF(300.0, 0.0)
-    drop(view, mime, point)
+    drop_mime(view, mime, point)
     assert document.undo_stack.count() == 1
     new = next(b for b in document.blocks.blocks() if b.name != "res2")
     positions = [document.graph.node(n).position for n in document.blocks.nodes_in(new.id)]
@@ -160,7 +135,8 @@ def test_nothing_is_dropped_while_training_runs(qtbot, window) -> None:
     save_res2(window)
     document, view, palette = window.document, window.view, window.palette_panel
     document.set_locked(True)
-    drop(view, palette.tree.mimeData([palette.block_item("res2")]), view.mapToScene(view.viewport().rect().center()))
+    drop_mime(view, palette.tree.mimeData([palette.block_item("res2")]),
+              view.mapToScene(view.viewport().rect().center()))
     assert len(document.blocks) == 1
     with qtbot.assertNotEmitted(palette.block_requested):
         palette.tree.block_chosen.emit(str(block_library_folder() / "res2.block.json"))
@@ -204,7 +180,6 @@ def test_an_unreadable_library_file_is_listed_greyed_with_the_reason(qtbot, wind
 
 
 def test_enter_and_the_entrys_context_menu_insert_it_too(qtbot, window) -> None:
-    from PySide6.QtCore import QTimer
     from PySide6.QtGui import QContextMenuEvent
     from PySide6.QtWidgets import QMenu
 
@@ -217,23 +192,17 @@ def test_enter_and_the_entrys_context_menu_insert_it_too(qtbot, window) -> None:
     assert len(document.blocks) == 2 and document.undo_stack.count() == 1
     seen: list[str] = []
 
-    def choose() -> None:
-        popup = QApplication.activePopupWidget()
-        if not isinstance(popup, QMenu):
-            if len(seen) < 200:
-                seen.append("")
-                QTimer.singleShot(10, choose)
-            return
+    def choose(popup: QMenu) -> None:
         action = popup.actions()[0]
         seen.append(action.text())
         popup.close()
         action.trigger()
 
-    QTimer.singleShot(0, choose)
+    when_shown(popup_menu, choose)
     palette.tree.scrollToItem(item)
     local = palette.tree.visualItemRect(item).center()
     viewport = palette.tree.viewport()
     QApplication.sendEvent(viewport, QContextMenuEvent(QContextMenuEvent.Reason.Mouse, local,
                                                        viewport.mapToGlobal(local)))
-    assert seen[-1] == "Insert res2 into the canvas"
+    assert seen == ["Insert res2 into the canvas"]
     assert len(document.blocks) == 3 and document.undo_stack.count() == 2
