@@ -14,6 +14,7 @@ import contextlib
 import copy
 import weakref
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +36,32 @@ from app.core.project import Project
 from app.core.run_history import append_run
 from app.core.shapes import Analysis, ShapeAnalyzer
 from app.core.weights import ModelWeights, backbone_text, dropped_text, stale_layers
+
+
+class ModelChangedError(Exception):
+    """Loaded weights were refused: the model was edited (or its weights replaced) while they loaded."""
+
+
+def _without_positions(graph: Graph) -> dict[str, Any]:
+    """The graph as data, less where its cards sit (moving a card changes no weight)."""
+    data = graph.snapshot()
+    return {**data, "nodes": [{k: v for k, v in node.items() if k != "position"} for node in data["nodes"]]}
+
+
+@dataclass(frozen=True)
+class WeightsLoadSnapshot:
+    """A private copy of what a weights load reads, and the graph revision it was taken at."""
+
+    project: Project
+    revision: int
+
+    def still_fits(self, project: Project) -> bool:
+        """Whether weights computed from this copy may still be applied to ``project``: its weights are
+        the same and its graph is unchanged (an edit undone again, or a card moved, is no change)."""
+        if project.weights is not self.project.weights:
+            return False
+        graph = project.graph
+        return graph.revision == self.revision or _without_positions(graph) == _without_positions(self.project.graph)
 
 
 def follow_document(old: Document | None, new: Document | None, slots: Mapping[str, Callable[..., Any]]) -> None:
@@ -441,16 +468,44 @@ class Document(QObject):
         """Load a whole-model weights file (``.weights.h5``, ``.keras``, legacy ``.h5``) into the model's
         weights, matched by layer name, as one undo step; returns the file's report (what matched,
         what did not and why). Raises WeightsError with a readable message, PermissionError while a
-        run holds the weights. Builds the model with Keras, so it takes a moment."""
+        run holds the weights. Builds the model with Keras, so it takes a moment: the editor runs
+        :meth:`compute_loaded_weights` on another thread instead, then :meth:`apply_loaded_weights`."""
         if self._locked:
             raise PermissionError("the weights are locked while training runs")
+        weights, report = self.compute_loaded_weights(self.project, path)
+        self.apply_loaded_weights(weights, path)
+        return report
+
+    def weights_load_snapshot(self) -> WeightsLoadSnapshot:
+        """What loading a weights file reads (graph, name, weights), as a private copy: the load runs
+        on another thread while the user may go on editing. PermissionError while a run holds the weights."""
+        if self._locked:
+            raise PermissionError("the weights are locked while training runs")
+        project = Project(graph=self.graph.copy(), name=self.project.name, path=self.project.path,
+                          weights=self.project.weights)
+        return WeightsLoadSnapshot(project, self.graph.revision)
+
+    @staticmethod
+    def compute_loaded_weights(project: Project, path: str | Path) -> tuple[ModelWeights, Any]:
+        """The heavy part of a load (read the file, build the model, match layers), on any thread: it
+        touches no Qt and no document, only ``project`` (a snapshot). Returns (new weights, report)."""
         from app.keras_bridge.weights_io import load_model_weights
 
-        weights, report = load_model_weights(self.project, path)
+        return load_model_weights(project, path)
+
+    def apply_loaded_weights(self, weights: ModelWeights, path: str | Path,
+                             snapshot: WeightsLoadSnapshot | None = None) -> None:
+        """The loaded ``weights`` become the model's, one undo step (GUI thread). With the ``snapshot``
+        they were computed from, ModelChangedError when the model was edited or its weights replaced
+        since (they would no longer fit); PermissionError while a run holds the weights."""
+        if self._locked:
+            raise PermissionError("the weights are locked while training runs")
+        if snapshot is not None and not snapshot.still_fits(self.project):
+            raise ModelChangedError(f"the model changed while the weights from {Path(path).name} were loading, "
+                                    "so they were not loaded: load them again to fit the model as it is now")
         self.dropped = {}
         self.undo_stack.push(WeightsCommand(self, f"Load weights from {Path(path).name}", self.project.weights,
                                             weights))
-        return report
 
     def weights_text(self) -> str:
         """'Weights: trained in run 3 (06:12, 5 epochs, test accuracy 98.1 %)' for the status bar;

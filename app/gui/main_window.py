@@ -71,6 +71,7 @@ from app.gui.teaching import Teaching
 
 if TYPE_CHECKING:
     from app.gui.training.panel import TrainingPanel
+    from app.gui.weights_dialog import WeightsLoad
 
 PROJECT_FILTER = "Layerforge projects (*.json)"
 OPEN_FILTERS = ";;".join([
@@ -338,9 +339,9 @@ class MainWindow(QMainWindow):
         self._rebuild_recent_menu()
         file_menu.addSeparator()
         file_menu.addActions([self.save_action, self.save_as_action])
-        self.load_weights_action = file_menu.addAction("Load &Weights…", self.load_weights)
+        self.load_weights_action = file_menu.addAction("Load &Weights…", self.start_loading_weights)
         self.load_weights_action.setStatusTip("Load a .weights.h5, .keras or weights-only .h5 file into the model, "
-                                              "matched by layer name (one undo step)")
+                                              "matched by layer name (one undo step; it loads in the background)")
         self.export_menu = file_menu.addMenu("&Export")
         self.export_menu.addActions([self.export_keras_action, self.export_python_action])
         self.export_menu.addSeparator()
@@ -450,13 +451,21 @@ class MainWindow(QMainWindow):
         if message:
             self.statusBar().showMessage(message, 10000)
 
-    def load_weights(self, path: Path | None = None) -> bool:
-        """File › Load Weights…: see :mod:`app.gui.weights_dialog`."""
-        from app.gui.weights_dialog import choose_weights_file, load_weights
+    def start_loading_weights(self, path: Path | None = None) -> WeightsLoad | None:
+        """File › Load Weights…: load ``path`` (or the file chosen) in the background, the action off
+        meanwhile; the load's ``finished`` says when it was applied. See :mod:`app.gui.weights_dialog`."""
+        from app.gui.weights_dialog import choose_weights_file, start_loading
 
+        if not self.load_weights_action.isEnabled():  # one load at a time
+            return None
         document = self._document
         path = path or choose_weights_file(self, document.path.parent if document.path else None)
-        return path is not None and load_weights(self, document, path) is not None
+        return start_loading(self, document, path) if path else None
+
+    def load_weights(self, path: Path | None = None) -> bool:
+        """Load Weights and wait for the answer, the window processing events meanwhile; True when applied."""
+        load = self.start_loading_weights(path)
+        return load is not None and load.wait()
 
     def reset_weights(self) -> bool:
         try:
