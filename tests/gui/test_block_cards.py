@@ -5,30 +5,22 @@ from __future__ import annotations
 
 import pytest
 from PySide6.QtCore import QPointF, Qt
-from PySide6.QtWidgets import QMessageBox
 
 from app.core.layout import CARD_ROOM
 from app.core.project import Project
 from app.gui.document import Document
 from app.gui.editor.block_item import BlockItem
 from app.gui.editor.view import GraphView
+from tests.gui.window_helpers import open_view, quiet_window, residual_document
 from tests.unit.test_layout import residual_chain
 
 
 @pytest.fixture
 def setup(qtbot):
-    graph, triples = residual_chain(6)
-    document = Document(Project(graph=graph))
-    document.auto_layout()
-    document.undo_stack.clear()
-    view = GraphView(document)
-    qtbot.addWidget(view)
-    view.resize(1000, 700)
-    view.show()
-    qtbot.waitExposed(view)
-    qtbot.waitUntil(lambda: not view._fit_pending)
+    document, triples = residual_document(6)
+    view = open_view(qtbot, document)
     block_in, branch_end, add = triples[1]
-    nodes = [n.id for n in graph.nodes()]
+    nodes = [n.id for n in document.graph.nodes()]
     inside = nodes[nodes.index(block_in) + 1: nodes.index(add) + 1]  # dense, dense, add of block 2
     return view, document, inside
 
@@ -189,19 +181,11 @@ def test_an_imported_application_opens_folded_with_readable_cards_at_fit_all(qtb
     import keras
 
     from app.gui.editor.node_item import SIMPLE_LOD
-    from app.gui.main_window import MainWindow
 
     model = keras.applications.MobileNetV2(input_shape=(96, 96, 3), alpha=0.35, weights=None, classes=10)
     path = tmp_path / "mobilenet.keras"
     model.save(path)
-    monkeypatch.setenv("LAYERFORGE_HOME", str(tmp_path / "home"))
-    monkeypatch.setattr(MainWindow, "notify", lambda self, icon, title, text, details="": None)
-    monkeypatch.setattr(MainWindow, "ask_unsaved", lambda self: QMessageBox.StandardButton.Discard)
-    window = MainWindow(Document(), autosave_directory=tmp_path / "autosave")
-    qtbot.addWidget(window)
-    window.resize(1280, 800)
-    window.show()
-    qtbot.waitExposed(window)
+    window = quiet_window(qtbot, monkeypatch, tmp_path, Document(), (1280, 800))
     assert window.open_path(path)
     view = window.view
     layer = view.block_layer()
@@ -218,8 +202,6 @@ def test_an_imported_application_opens_folded_with_readable_cards_at_fit_all(qtb
 
 
 def test_a_problem_inside_a_collapsed_block_is_opened_to_from_the_problems_list(qtbot, tmp_path, monkeypatch) -> None:
-    from app.gui.main_window import MainWindow
-
     graph, triples = residual_chain(3)
     document = Document(Project(graph=graph))
     nodes = [n.id for n in graph.nodes()]
@@ -227,13 +209,7 @@ def test_a_problem_inside_a_collapsed_block_is_opened_to_from_the_problems_list(
     block_id = document.group_nodes(inside, "res2")
     document.set_collapsed(block_id, True)
     document.set_param(inside[1], "units", 5)  # the block's Add gets (None, 5) and (None, 8)
-    monkeypatch.setenv("LAYERFORGE_HOME", str(tmp_path / "home"))
-    monkeypatch.setattr(MainWindow, "notify", lambda self, icon, title, text, details="": None)
-    monkeypatch.setattr(MainWindow, "ask_unsaved", lambda self: QMessageBox.StandardButton.Discard)
-    window = MainWindow(document, autosave_directory=tmp_path / "autosave")
-    qtbot.addWidget(window)
-    window.show()
-    qtbot.waitExposed(window)
+    window = quiet_window(qtbot, monkeypatch, tmp_path, document)
     qtbot.waitUntil(lambda: any(p.node == inside[2] for p in window.document.analysis.problems))
     window.problems.node_activated.emit(inside[2])  # a click on the problem
     assert not document.blocks.block(block_id).collapsed

@@ -15,6 +15,8 @@ from app.gui.document import Document
 from app.gui.editor.block_item import FRAME_LABEL, FRAME_PAD, BlockFrame, frame_regions
 from app.gui.editor.view import GraphView
 from app.keras_bridge.importer import import_config
+from tests.gui.drag_helpers import qtest_drag
+from tests.gui.window_helpers import open_view, residual_document
 
 
 @pytest.fixture(scope="module")
@@ -28,13 +30,7 @@ def resnet_config() -> dict:
 
 
 def show(qtbot, document: Document) -> GraphView:
-    view = GraphView(document)
-    qtbot.addWidget(view)
-    view.resize(1280, 800)
-    view.show()
-    qtbot.waitExposed(view)
-    qtbot.waitUntil(lambda: not view._fit_pending)
-    return view
+    return open_view(qtbot, document, (1280, 800))
 
 
 @pytest.fixture
@@ -248,17 +244,11 @@ def test_links_out_of_a_block_leave_from_the_tensor_they_carry(qtbot) -> None:
 def test_a_rubber_band_started_inside_a_frame_still_selects(qtbot) -> None:
     """The frame's area takes double-clicks, not presses: a drag from an empty spot in it draws
     the rubber band as anywhere else on the canvas."""
-    from PySide6.QtTest import QTest
-
-    from tests.unit.test_layout import residual_chain
-
-    graph, _triples = residual_chain(3)
-    document = Document(Project(graph=graph))
-    document.auto_layout()
+    document, _triples = residual_document(3)
+    graph = document.graph
     nodes = [n.id for n in graph.nodes()]
     block_id = document.group_nodes(nodes[1:4], "res1")
-    view = show(qtbot, document)
-    view.resetTransform()
+    view = open_view(qtbot, document, (1280, 800), zoom_one=True)
     frame = view.block_layer().frames[block_id]
     region = frame.regions()[0]
     start = QPointF(region.left() + FRAME_PAD / 2, region.bottom() - FRAME_PAD / 2)
@@ -267,12 +257,7 @@ def test_a_rubber_band_started_inside_a_frame_still_selects(qtbot) -> None:
     view.centerOn((start + end) / 2)
     assert clickable(view, start)[:1] == [frame]
     before = {n.id: n.position for n in graph.nodes()}
-    a, b = view.mapFromScene(start), view.mapFromScene(end)
-    viewport = view.viewport()
-    QTest.mousePress(viewport, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, a)
-    for i in range(1, 9):
-        QTest.mouseMove(viewport, a + (b - a) * (i / 8))
-    QTest.mouseRelease(viewport, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, b)
+    qtest_drag(view, start, end)
     assert set(view.selected_node_ids()) == set(nodes[1:4])  # the block's three layers...
     assert {n.id: n.position for n in graph.nodes()} == before  # ...and nothing moved
     assert not document.blocks.block(block_id).collapsed
@@ -281,11 +266,8 @@ def test_a_rubber_band_started_inside_a_frame_still_selects(qtbot) -> None:
 def test_a_link_into_an_add_takes_its_own_place_along_the_port(qtbot) -> None:
     """The skip connection leaving a collapsed residual block meets the next Add where its slot
     is, beside the branch's edge, not on top of it in the port's middle."""
-    from tests.unit.test_layout import residual_chain
-
-    graph, triples = residual_chain(3)
-    document = Document(Project(graph=graph))
-    document.auto_layout()
+    document, triples = residual_document(3)
+    graph = document.graph
     nodes = [n.id for n in graph.nodes()]
     block_id = document.group_nodes(nodes[4:7], "res2")  # dense, dense, add of block 2
     document.set_collapsed(block_id, True)

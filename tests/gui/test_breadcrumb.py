@@ -8,29 +8,21 @@ import pytest
 from PySide6.QtCore import QRectF, Qt
 from PySide6.QtWidgets import QLabel
 
-from app.core.project import Project
 from app.gui.document import Document
 from app.gui.editor.breadcrumb import ELLIPSIS, GAP, MARGIN, Breadcrumb
 from app.gui.editor.view import GraphView
-from tests.unit.test_layout import residual_chain
+from tests.gui.window_helpers import open_view, residual_document
 
 
 @pytest.fixture
 def nested(qtbot) -> tuple[GraphView, Document, dict[str, str]]:
     """Six residual blocks; ``inner`` groups block 2, ``outer`` groups it with block 3."""
-    graph, _triples = residual_chain(6)
-    document = Document(Project(graph=graph))
-    document.auto_layout()
-    nodes = [n.id for n in graph.nodes()]
+    document, _triples = residual_document(6)
+    nodes = [n.id for n in document.graph.nodes()]
     inner = document.group_nodes(nodes[4:7], "inner_block")
     outer = document.group_nodes(nodes[7:10], "outer_stage", block_ids=[inner])
     document.undo_stack.clear()
-    view = GraphView(document)
-    qtbot.addWidget(view)
-    view.resize(1000, 700)
-    view.show()
-    qtbot.waitExposed(view)
-    qtbot.waitUntil(lambda: not view._fit_pending)
+    view = open_view(qtbot, document)
     return view, document, {"inner": inner, "outer": outer, "layer": nodes[6]}
 
 

@@ -5,29 +5,20 @@ Problems panel opens it to the layer")."""
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QMessageBox
-
 from app.core.project import Project
 from app.gui.document import Document
+from tests.gui.window_helpers import quiet_window
 from tests.unit.test_layout import residual_chain
 
 
 def test_a_nested_model_with_no_way_in_is_a_problem_that_opens_the_block(qtbot, tmp_path, monkeypatch) -> None:
-    from app.gui.main_window import MainWindow
-
     graph, _triples = residual_chain(3)
     document = Document(Project(graph=graph))
     nodes = [n.id for n in graph.nodes()]
     inside = nodes[4:7]
     block_id = document.group_nodes(inside, "res2", kind="nested_model")
     document.set_collapsed(block_id, True)
-    monkeypatch.setenv("LAYERFORGE_HOME", str(tmp_path / "home"))
-    monkeypatch.setattr(MainWindow, "notify", lambda self, icon, title, text, details="": None)
-    monkeypatch.setattr(MainWindow, "ask_unsaved", lambda self: QMessageBox.StandardButton.Discard)
-    window = MainWindow(document, autosave_directory=tmp_path / "autosave")
-    qtbot.addWidget(window)
-    window.show()
-    qtbot.waitExposed(window)
+    window = quiet_window(qtbot, monkeypatch, tmp_path, document)
     qtbot.waitUntil(lambda: document.analysis is not None and document.analysis.valid)
 
     wired = document.undo_stack.index()

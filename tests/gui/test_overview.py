@@ -9,19 +9,14 @@ from app.core.project import Project
 from app.gui.document import Document
 from app.gui.editor.view import GraphView
 from tests.benchmarks.graphs import efficientnet_b0_like
+from tests.gui.window_helpers import open_view
 
 
 @pytest.fixture
 def view(qtbot) -> GraphView:
     document = Document(Project(graph=efficientnet_b0_like()))
     document.auto_layout()
-    widget = GraphView(document)
-    qtbot.addWidget(widget)
-    widget.resize(1000, 700)
-    widget.show()
-    qtbot.waitExposed(widget)
-    qtbot.waitUntil(lambda: not widget._fit_pending)
-    widget.resetTransform()  # zoom 1: the canvas shows a small part of the model
+    widget = open_view(qtbot, document, zoom_one=True)  # zoom 1: the canvas shows a small part of the model
     widget.overview.show()
     qtbot.waitExposed(widget.overview)
     return widget
