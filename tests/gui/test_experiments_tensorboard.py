@@ -6,23 +6,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject, QUrl, Signal, Slot
-from PySide6.QtGui import QDesktopServices
-
 from app.core.graph import Graph
 from app.core.run_history import make_record
 from app.core.sweep_space import SweepSpace
 from app.gui.experiments.panel import ExperimentsPanel
-
-
-class FileOpener(QObject):
-    """Takes the desktop's ``file:`` URLs for the test (Qt's own hook: QDesktopServices.setUrlHandler)."""
-
-    opened = Signal(QUrl)
-
-    @Slot(QUrl)
-    def open(self, url: QUrl) -> None:
-        self.opened.emit(url)
+from tests.gui.desktop_helpers import opened_path
 
 
 def trial(number: int, logs: Path | None) -> dict[str, Any]:
@@ -50,11 +38,4 @@ def test_a_trials_log_folder_is_shown_and_opened(qtbot: Any, tmp_path: Path) -> 
     assert not panel.open_logs_action.isEnabled() and panel.open_selected_logs() is False
     panel.table.selectRow(rows["1"])
     assert panel.open_logs_action.isEnabled()
-    opener = FileOpener()
-    QDesktopServices.setUrlHandler("file", opener, "open")
-    try:
-        with qtbot.waitSignal(opener.opened, timeout=2000) as opened:
-            panel.open_logs_action.trigger()
-    finally:
-        QDesktopServices.unsetUrlHandler("file")
-    assert Path(opened.args[0].toLocalFile()) == folder
+    assert opened_path(qtbot, panel.open_logs_action.trigger) == folder

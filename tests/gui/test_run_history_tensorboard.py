@@ -6,22 +6,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject, QUrl, Signal, Slot
-from PySide6.QtGui import QDesktopServices, QGuiApplication
+from PySide6.QtCore import QUrl
+from PySide6.QtGui import QGuiApplication
 
 from app.core.graph import Graph
 from app.core.run_history import make_record
 from app.gui.training.run_history import ID_ROLE, RunHistoryView
-
-
-class FileOpener(QObject):
-    """Takes the desktop's ``file:`` URLs for the test (Qt's own hook: QDesktopServices.setUrlHandler)."""
-
-    opened = Signal(QUrl)
-
-    @Slot(QUrl)
-    def open(self, url: QUrl) -> None:
-        self.opened.emit(url)
+from tests.gui.desktop_helpers import file_urls_caught, opened_path
 
 
 def record(logs: Path | None) -> dict[str, Any]:
@@ -59,14 +50,7 @@ def test_a_logged_run_shows_its_folder_and_opens_it(qtbot: Any, tmp_path: Path) 
     assert f"TensorBoard logs: {folder}" in view.table.item(1, 0).toolTip()
     assert view.logs_button.isEnabled() and view.copy_logs_action.isEnabled()
     assert view.open_logs_action in view.table.actions()  # the table's right-click menu
-    opener = FileOpener()
-    QDesktopServices.setUrlHandler("file", opener, "open")
-    try:
-        with qtbot.waitSignal(opener.opened, timeout=2000) as opened:
-            view.logs_button.click()
-    finally:
-        QDesktopServices.unsetUrlHandler("file")
-    assert Path(opened.args[0].toLocalFile()) == folder
+    assert opened_path(qtbot, view.logs_button.click) == folder
 
 
 def test_the_folder_can_be_copied(qtbot: Any, tmp_path: Path) -> None:
@@ -85,12 +69,8 @@ def test_a_folder_that_is_gone_is_said_and_not_opened(qtbot: Any, tmp_path: Path
     logged = record(gone)
     view = view_with(qtbot, [logged])
     select(view, logged["id"])
-    opener = FileOpener()
     calls: list[QUrl] = []
-    opener.opened.connect(calls.append)
-    QDesktopServices.setUrlHandler("file", opener, "open")
-    try:
+    with file_urls_caught() as opener:
+        opener.opened.connect(calls.append)
         assert view.open_selected_logs() is False
-    finally:
-        QDesktopServices.unsetUrlHandler("file")
     assert calls == [] and "no longer exists" in view.hint_label.text() and str(gone) in view.hint_label.text()
