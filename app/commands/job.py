@@ -1,8 +1,9 @@
 """``layerforge job PROJECT [--dataset NAME|PATH] -o DIR [--force] [--epochs N] [--batch-size B]``.
 
 Writes a self-contained training job (see :mod:`app.keras_bridge.job_folder`): the model with its
-current weights, the prepared data, the settings, a readable ``train.py``, a pinned
-``requirements.txt`` and a README with the commands, including the multi-process ones.
+current weights (a VAE, GAN or autoencoder recipe: its parts and ``recipe.py``, its training step),
+the prepared data, the settings, a readable ``train.py``, a pinned ``requirements.txt`` and a
+README with the commands, including the multi-process ones.
 
 Exit codes: 0 written; 1 the model or the data cannot make a job (the reason is printed);
 2 the project or dataset cannot be read; 3 the folder cannot be written (not empty without

@@ -321,7 +321,7 @@ def requirements_text(tensorboard: bool = False) -> str:
     return "\n".join(lines) + "\n"
 
 
-INSTALL_TIME = "87-151 s (4 examples, while other work ran)"
+INSTALL_TIME = "29-40 s, median 37 s (all 17 examples; docs/job_verification.md in Layerforge)"
 """What README.md says the install took: measured by tools/verify_job_folders.py (docs/job_verification.md)."""
 
 
