@@ -158,7 +158,9 @@ class WeightsLoad(QObject):
         self._show_busy(False)
         document = self._document()
         try:
-            if document is None or document is not self.window.document:
+            if not self.window.isVisible():
+                pass  # the window was closed meanwhile: nothing to load into, nobody to tell
+            elif document is None or document is not self.window.document:
                 self.window.statusBar().showMessage(
                     f"Weights from {self.path.name} were not loaded: another project is open now", 10000)
             elif error is not None:

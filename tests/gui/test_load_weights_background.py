@@ -190,3 +190,29 @@ def test_a_broken_file_gets_the_message_not_a_traceback(qtbot, window: MainWindo
     assert "broken.weights.h5" in details and "Traceback" not in details
     assert window.document.undo_stack.count() == steps
     assert window.findChild(WeightsReportDialog) is None
+
+
+def test_an_answer_after_the_window_closed_is_dropped(qtbot, window: MainWindow, tmp_path: Path,
+                                                      gate: tuple[threading.Event, threading.Event]) -> None:
+    weights_file(window, tmp_path / "mine.weights.h5")
+    load = window.start_loading_weights(tmp_path / "mine.weights.h5")
+    assert load is not None
+    qtbot.waitUntil(gate[0].is_set, timeout=LONG)
+    window.close()
+    with qtbot.waitSignal(load.finished, timeout=LONG) as blocker:
+        gate[1].set()
+    assert blocker.args == [False] and not window.document.weights and not window.messages
+    assert window.findChild(WeightsReportDialog) is None
+
+
+def test_opening_another_project_during_the_load_drops_its_answer(
+        qtbot, window: MainWindow, tmp_path: Path, gate: tuple[threading.Event, threading.Event]) -> None:
+    weights_file(window, tmp_path / "mine.weights.h5")
+    load = window.start_loading_weights(tmp_path / "mine.weights.h5")
+    assert load is not None
+    qtbot.waitUntil(gate[0].is_set, timeout=LONG)
+    window.set_document(open_copy(EXAMPLE))
+    with qtbot.waitSignal(load.finished, timeout=LONG) as blocker:
+        release_from_gui(qtbot, gate)
+    assert blocker.args == [False] and not window.document.weights and not window.messages
+    assert "another project is open now" in window.statusBar().currentMessage()
