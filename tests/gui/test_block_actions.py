@@ -20,7 +20,7 @@ from app.core.layout import CARD_ROOM
 from app.gui.document import Document
 from app.gui.editor.scene import LOCKED_MESSAGE
 from app.gui.editor.view import GraphView
-from tests.gui.window_helpers import open_view, quiet_window, residual_document
+from tests.gui.window_helpers import open_view, residual_document, shown_window
 
 T = TypeVar("T")
 
@@ -363,7 +363,7 @@ def test_no_block_selected_disables_the_actions(qtbot, setup) -> None:
 @pytest.fixture
 def window(qtbot, tmp_path, monkeypatch):
     document, _triples = residual_document(3)
-    made = quiet_window(qtbot, monkeypatch, tmp_path, document)
+    made = shown_window(qtbot, monkeypatch, tmp_path, document)
     yield made
     made.close()
 

@@ -11,7 +11,7 @@ from app.core.project import Project
 from app.gui.document import Document
 from app.gui.editor.block_item import BlockItem
 from app.gui.editor.view import GraphView
-from tests.gui.window_helpers import open_view, quiet_window, residual_document
+from tests.gui.window_helpers import open_view, residual_document, shown_window
 from tests.unit.test_layout import residual_chain
 
 
@@ -185,7 +185,7 @@ def test_an_imported_application_opens_folded_with_readable_cards_at_fit_all(qtb
     model = keras.applications.MobileNetV2(input_shape=(96, 96, 3), alpha=0.35, weights=None, classes=10)
     path = tmp_path / "mobilenet.keras"
     model.save(path)
-    window = quiet_window(qtbot, monkeypatch, tmp_path, Document(), (1280, 800))
+    window = shown_window(qtbot, monkeypatch, tmp_path, Document(), (1280, 800))
     assert window.open_path(path)
     view = window.view
     layer = view.block_layer()
@@ -209,7 +209,7 @@ def test_a_problem_inside_a_collapsed_block_is_opened_to_from_the_problems_list(
     block_id = document.group_nodes(inside, "res2")
     document.set_collapsed(block_id, True)
     document.set_param(inside[1], "units", 5)  # the block's Add gets (None, 5) and (None, 8)
-    window = quiet_window(qtbot, monkeypatch, tmp_path, document)
+    window = shown_window(qtbot, monkeypatch, tmp_path, document)
     qtbot.waitUntil(lambda: any(p.node == inside[2] for p in window.document.analysis.problems))
     window.problems.node_activated.emit(inside[2])  # a click on the problem
     assert not document.blocks.block(block_id).collapsed

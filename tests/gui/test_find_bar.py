@@ -10,7 +10,7 @@ from app.gui.document import Document
 from app.gui.editor.find_bar import find_matches
 from app.gui.editor.view import GraphView
 from tests.benchmarks.graphs import efficientnet_b0_like
-from tests.gui.window_helpers import open_view
+from tests.gui.window_helpers import open_view, shown_window
 
 
 @pytest.fixture
@@ -101,13 +101,8 @@ def test_the_matches_follow_edits(qtbot, view: GraphView) -> None:
 
 
 def test_ctrl_f_and_f3_in_the_main_window(qtbot, tmp_path, monkeypatch) -> None:
-    from app.gui.main_window import MainWindow
-
-    monkeypatch.setenv("LAYERFORGE_HOME", str(tmp_path / "home"))
-    window = MainWindow(Document(Project(graph=efficientnet_b0_like())), autosave_directory=tmp_path / "autosave")
-    qtbot.addWidget(window)
-    window.show()
-    qtbot.waitExposed(window)
+    window = shown_window(qtbot, monkeypatch, tmp_path, Document(Project(graph=efficientnet_b0_like())),
+                          answer_prompts=False)
     assert window.find_action in window.edit_menu.actions()
     window.find_action.trigger()
     bar = window.view.find_bar

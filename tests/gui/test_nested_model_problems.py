@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from app.core.project import Project
 from app.gui.document import Document
-from tests.gui.window_helpers import quiet_window
+from tests.gui.window_helpers import shown_window
 from tests.unit.test_layout import residual_chain
 
 
@@ -18,7 +18,7 @@ def test_a_nested_model_with_no_way_in_is_a_problem_that_opens_the_block(qtbot, 
     inside = nodes[4:7]
     block_id = document.group_nodes(inside, "res2", kind="nested_model")
     document.set_collapsed(block_id, True)
-    window = quiet_window(qtbot, monkeypatch, tmp_path, document)
+    window = shown_window(qtbot, monkeypatch, tmp_path, document)
     qtbot.waitUntil(lambda: document.analysis is not None and document.analysis.valid)
 
     wired = document.undo_stack.index()

@@ -9,7 +9,7 @@ from app.core.project import Project
 from app.gui.document import Document
 from app.gui.editor.view import GraphView
 from tests.benchmarks.graphs import efficientnet_b0_like
-from tests.gui.window_helpers import open_view
+from tests.gui.window_helpers import open_view, shown_window
 
 
 @pytest.fixture
@@ -78,13 +78,8 @@ def test_the_overview_follows_a_new_document(qtbot, view: GraphView) -> None:
 
 
 def test_view_overview_toggles_it_in_the_main_window(qtbot, tmp_path, monkeypatch) -> None:
-    from app.gui.main_window import MainWindow
-
-    monkeypatch.setenv("LAYERFORGE_HOME", str(tmp_path / "home"))
-    window = MainWindow(Document(Project(graph=efficientnet_b0_like())), autosave_directory=tmp_path / "autosave")
-    qtbot.addWidget(window)
-    window.show()
-    qtbot.waitExposed(window)
+    window = shown_window(qtbot, monkeypatch, tmp_path, Document(Project(graph=efficientnet_b0_like())),
+                          answer_prompts=False)
     assert window.overview_action in window.view_menu.actions()
     assert not window.view.overview.isVisible()
     window.overview_action.trigger()

@@ -13,7 +13,7 @@ from app.gui.editor.view import BLOCK_MIME
 from app.gui.panels.palette import BLOCK_MIME_TYPE, MY_BLOCKS, NO_BLOCKS_TEXT, PalettePanel
 from tests.gui.drag_helpers import drop_mime
 from tests.gui.test_block_actions import card_point, names, popup_menu, right_click, when_shown
-from tests.gui.window_helpers import quiet_window, residual_document
+from tests.gui.window_helpers import residual_document, shown_window
 
 
 @pytest.fixture
@@ -25,7 +25,7 @@ def window(qtbot, tmp_path, monkeypatch):
     block_id = document.group_nodes(nodes[4:7], "res2")
     document.set_collapsed(block_id, True)
     document.undo_stack.clear()
-    made = quiet_window(qtbot, monkeypatch, tmp_path, document, (1200, 800))
+    made = shown_window(qtbot, monkeypatch, tmp_path, document, (1200, 800))
     made.view.block_layer().refresh()
     yield made
     made.close()

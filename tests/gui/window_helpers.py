@@ -45,16 +45,17 @@ def residual_document(blocks: int) -> tuple[Document, list[tuple[str, str, str]]
     return document, triples
 
 
-def quiet_window(qtbot: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, document: Document,
-                 size: tuple[int, int] | None = None) -> MainWindow:
-    """A main window on ``document``, shown: settings, library and autosave under ``tmp_path``
-    (never the user's), ``notify`` silent and ``ask_unsaved`` answering Discard, so closing it
-    asks nothing. The test closes it."""
+def shown_window(qtbot: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, document: Document,
+                 size: tuple[int, int] | None = None, *, answer_prompts: bool = True) -> MainWindow:
+    """A main window on ``document``, shown, with settings, library and autosave under
+    ``tmp_path`` (never the user's). ``answer_prompts``: ``notify`` says nothing and
+    ``ask_unsaved`` answers Discard, so no modal dialog can stop the test. The test closes it."""
     from app.gui.main_window import MainWindow
 
     monkeypatch.setenv("LAYERFORGE_HOME", str(tmp_path / "home"))
-    monkeypatch.setattr(MainWindow, "notify", lambda self, icon, title, text, details="": None)
-    monkeypatch.setattr(MainWindow, "ask_unsaved", lambda self: QMessageBox.StandardButton.Discard)
+    if answer_prompts:
+        monkeypatch.setattr(MainWindow, "notify", lambda self, icon, title, text, details="": None)
+        monkeypatch.setattr(MainWindow, "ask_unsaved", lambda self: QMessageBox.StandardButton.Discard)
     window = MainWindow(document, autosave_directory=tmp_path / "autosave")
     qtbot.addWidget(window)
     if size is not None:
