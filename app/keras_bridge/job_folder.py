@@ -92,11 +92,12 @@ def write_job(project: Project, folder: str | os.PathLike[str], *, base_dir: Pat
     if problem:
         raise JobError(f"training setting tensorboard_dir: {problem}")
     notes: list[str] = []
-    if fine_tuning(settings):
-        notes.append("two-phase fine-tuning is not part of job folders: train.py trains in one phase")
-    if settings["schedule"] != "constant" or int(settings["warmup_epochs"]) > 0:
-        notes.append(f"learning-rate schedule {settings['schedule']!r} and warm-up are not part of job folders: "
-                     "train.py keeps the learning rate constant (ReduceLROnPlateau still applies when set)")
+    scheduled = settings["schedule"] != "constant" or int(settings["warmup_epochs"]) > 0
+    if plan is not None and fine_tuning(settings):
+        notes.append("two-phase fine-tuning is for supervised models: this recipe's train.py trains in one phase")
+    if plan is not None and scheduled:
+        notes.append(f"learning-rate schedule {settings['schedule']!r} and warm-up are for supervised models: "
+                     "this recipe's train.py keeps the learning rate constant")
     if not project.dataset:
         raise JobError("no dataset chosen: pass --dataset NAME|PATH")
     try:
@@ -152,11 +153,17 @@ def write_job(project: Project, folder: str | os.PathLike[str], *, base_dir: Pat
     }
     if recipe is not None:
         job_settings["recipe"] = recipe
+    else:
+        if scheduled:
+            job_settings["schedule"] = {key: settings[key] for key in SCHEDULE_KEYS}
+        if fine_tuning(settings):
+            job_settings["fine_tune"] = _fine_tune_plan(project, settings)
     texts = {
         "settings.json": json.dumps(job_settings, indent=2) + "\n",
         "train.py": _template("train_py.txt"),
         "requirements.txt": requirements_text(tensorboard=bool(job_settings["tensorboard_dir"])),
         **({"recipe.py": _recipe_module(recipe["kind"])} if recipe is not None else {}),
+        **({"schedule.py": _schedule_module()} if "schedule" in job_settings else {}),
         "README.md": string.Template(_template("README_md.txt")).substitute(
             model=project.name, dataset=job_settings["dataset"], rows=_rows_text(rows),
             epochs=job_settings["epochs"], batch_size=job_settings["batch_size"], install_time=INSTALL_TIME,
@@ -165,6 +172,39 @@ def write_job(project: Project, folder: str | os.PathLike[str], *, base_dir: Pat
     }
     _write_folder(target, models, arrays, texts)
     return JobSummary(target, rows, notes, [*models, "data.npz", *texts])
+
+
+SCHEDULE_KEYS = ("learning_rate", "schedule", "warmup_epochs", "decay_rate", "decay_epochs", "epochs")
+"""The training settings :func:`~app.core.training_settings.learning_rate_at` reads."""
+
+
+def _schedule_module() -> str:
+    """schedule.py: the training engine's own learning-rate schedule, so a job follows the app's
+    rates batch by batch (one definition: the function's source, not a second copy to keep in step)."""
+    import inspect
+
+    from app.core.training_settings import learning_rate_at
+
+    return ('"""The learning-rate schedule of Layerforge\'s training engine (learning_rate_at in\n'
+            'app/core/training_settings.py), written here by `layerforge job`; train.py sets the rate\n'
+            'before each batch of the first phase."""\n\n'
+            "from __future__ import annotations\n\nimport math\nfrom typing import Any, Mapping\n\n\n"
+            "def with_defaults(settings: Mapping[str, Any]) -> Mapping[str, Any]:\n"
+            '    """settings.json\'s "schedule" holds every setting the schedule reads."""\n'
+            "    return settings\n\n\n" + inspect.getsource(learning_rate_at))
+
+
+def _fine_tune_plan(project: Project, settings: Mapping[str, Any]) -> dict[str, Any]:
+    """What train.py's second phase unfreezes, as the engine's ``unfreeze_top`` does: the top
+    ``layers`` layers of each backbone, or, with no backbone, of the layers set not to train."""
+    from app.core.catalog import get_spec
+
+    backbones = [n.name for n in project.graph.nodes()
+                 if (spec := get_spec(n.class_name)) is not None and spec.is_application]
+    frozen = [n.name for n in project.graph.nodes() if n.config.get("trainable") is False]
+    return {"backbones": backbones, "frozen": [] if backbones else frozen,
+            "layers": int(settings["fine_tune_layers"]), "epochs": int(settings["fine_tune_epochs"]),
+            "learning_rate": float(settings["fine_tune_learning_rate"])}
 
 
 def _compiled_model(project: Project, settings: Mapping[str, Any], folder: Path | None, notes: list[str]) -> Any:
