@@ -6,28 +6,18 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PySide6.QtWidgets import QMessageBox
 
 from app.gui.gallery import examples_dir, open_copy
 from app.gui.main_window import MainWindow
 from app.gui.weights_dialog import WeightsReportDialog
+from tests.gui.window_helpers import shown_window
 
 EXAMPLE = examples_dir() / "mlp_tabular.json"
 
 
 @pytest.fixture
 def window(qtbot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> MainWindow:
-    monkeypatch.setenv("LAYERFORGE_HOME", str(tmp_path / "home"))
-    messages: list[tuple[str, str, str]] = []
-    monkeypatch.setattr(MainWindow, "notify", lambda self, icon, title, text, details="":
-                        messages.append((title, text, details)))
-    monkeypatch.setattr(MainWindow, "ask_unsaved", lambda self: QMessageBox.StandardButton.Discard)
-    win = MainWindow(open_copy(EXAMPLE), autosave_directory=tmp_path / "home" / "autosave")
-    win.messages = messages
-    qtbot.addWidget(win)
-    win.show()
-    qtbot.waitExposed(win)
-    return win
+    return shown_window(qtbot, monkeypatch, tmp_path, open_copy(EXAMPLE))
 
 
 def weights_file(window: MainWindow, path: Path, break_last: bool = False) -> dict[str, list[np.ndarray]]:

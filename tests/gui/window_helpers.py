@@ -48,15 +48,19 @@ def residual_document(blocks: int) -> tuple[Document, list[tuple[str, str, str]]
 def shown_window(qtbot: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, document: Document,
                  size: tuple[int, int] | None = None, *, answer_prompts: bool = True) -> MainWindow:
     """A main window on ``document``, shown, with settings, library and autosave under
-    ``tmp_path`` (never the user's). ``answer_prompts``: ``notify`` says nothing and
-    ``ask_unsaved`` answers Discard, so no modal dialog can stop the test. The test closes it."""
+    ``tmp_path`` (never the user's). ``answer_prompts``: ``notify`` shows nothing but keeps
+    (title, text, details) in ``window.messages``, and ``ask_unsaved`` answers Discard, so no
+    modal dialog can stop the test. The test closes it."""
     from app.gui.main_window import MainWindow
 
     monkeypatch.setenv("LAYERFORGE_HOME", str(tmp_path / "home"))
+    messages: list[tuple[str, str, str]] = []
     if answer_prompts:
-        monkeypatch.setattr(MainWindow, "notify", lambda self, icon, title, text, details="": None)
+        monkeypatch.setattr(MainWindow, "notify", lambda self, icon, title, text, details="":
+                            messages.append((title, text, details)))
         monkeypatch.setattr(MainWindow, "ask_unsaved", lambda self: QMessageBox.StandardButton.Discard)
     window = MainWindow(document, autosave_directory=tmp_path / "autosave")
+    window.messages = messages  # type: ignore[attr-defined]
     qtbot.addWidget(window)
     if size is not None:
         window.resize(*size)
