@@ -100,12 +100,14 @@ def recurrent_ports(kind: str) -> tuple[PortSpec, ...]:
             *(PortSpec(name, optional=True) for name in STATE_PORTS[kind]))
 
 
-def loop_params(return_state_help: str) -> tuple[Param, ...]:
-    """The settings of the loop over the timesteps, the same in SimpleRNN/LSTM/GRU and RNN(cell)."""
+def loop_params(return_state_help: str, stacked: str = "another recurrent layer",
+                return_state_check: Callable[[Any], str | None] | None = None) -> tuple[Param, ...]:
+    """The settings of the loop over the timesteps, the same in SimpleRNN/LSTM/GRU, RNN(cell) and
+    ConvLSTM (``stacked``: what return_sequences lets one stack; ConvLSTM refuses return_state)."""
     return (
         Param("return_sequences", ParamKind.BOOL, False,
-              "Output every timestep (needed to stack another recurrent layer) instead of only the last."),
-        Param("return_state", ParamKind.BOOL, False, return_state_help, advanced=True),
+              f"Output every timestep (needed to stack {stacked}) instead of only the last."),
+        Param("return_state", ParamKind.BOOL, False, return_state_help, advanced=True, check=return_state_check),
         Param("go_backwards", ParamKind.BOOL, False, "Read the sequence from the end to the start.", advanced=True),
         Param("stateful", ParamKind.BOOL, False,
               "Carry the state from one batch to the next (needs a fixed batch size).", advanced=True),

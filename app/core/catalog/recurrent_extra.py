@@ -19,7 +19,7 @@ from app.core.catalog.convolution import (
     split_channels,
     window_lengths,
 )
-from app.core.catalog.recurrent import CATEGORY, _check_stateful, _no_return_state
+from app.core.catalog.recurrent import CATEGORY, _check_stateful, _no_return_state, loop_params
 from app.core.catalog.rules import elements, fmt_shape
 from app.core.catalog.spec import (
     Config,
@@ -43,16 +43,8 @@ from app.core.catalog.spec import (
 def _params(n: int) -> tuple[Param, ...]:
     return (
         *base_params(),
-        Param("return_sequences", ParamKind.BOOL, False,
-              "Output every timestep (needed to stack another ConvLSTM) instead of only the last."),
-        Param("return_state", ParamKind.BOOL, False, "Also return the final states (not supported: one output).",
-              advanced=True, check=_no_return_state),
-        Param("go_backwards", ParamKind.BOOL, False, "Read the sequence from the end to the start.", advanced=True),
-        Param("stateful", ParamKind.BOOL, False,
-              "Carry the state from one batch to the next (needs a fixed batch size).", advanced=True),
-        Param("unroll", ParamKind.BOOL, False, "Unroll the loop: faster for short sequences, more memory.",
-              advanced=True),
-        Param("zero_output_for_mask", ParamKind.BOOL, False, "Output zeros at masked timesteps.", advanced=True),
+        *loop_params("Also return the final states (not supported: one output).", "another ConvLSTM",
+                     _no_return_state),
         Param("filters", ParamKind.INT, 32, "Number of filters: the channels of the state and the output.",
               minimum=1, required=True),
         int_tuple("kernel_size", [3] * n, n, "Size of the convolution window along each axis.", required=True),
