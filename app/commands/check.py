@@ -20,8 +20,10 @@ from pathlib import Path
 from typing import Any
 
 from app.commands.common import KERAS_INPUTS
-from app.core.blocks import KIND_TITLES, block_ports, block_totals, top_level, validate_blocks
+from app.core.blocks import KIND_TITLES, BlockProblem, BlockTree, block_ports, block_totals, top_level, validate_blocks
+from app.core.graph import Graph
 from app.core.insight import format_bytes, format_flops, format_macs, model_costs
+from app.core.nested_plan import problem_layer
 from app.core.project import Project, ProjectError, load_project
 from app.core.recipes import RecipeError, plan_recipe
 from app.core.shapes import Analysis, analyze, describe_shapes
@@ -126,9 +128,15 @@ def blocks_report(project: Project, analysis: Analysis) -> dict[str, Any]:
         })
     top = [{"kind": item.kind, "name": tree.block(item.id).name if item.kind == "block" else graph.node(item.id).name}
            for item in top_level(graph, tree)]
-    problems = [{"block": tree.block(p.block_id).name, "message": p.message}
+    problems = [{"block": tree.block(p.block_id).name, "layer": _layer_name(graph, tree, p), "message": p.message}
                 for p in validate_blocks(graph, tree)]
     return {"blocks": blocks, "top_level": top, "block_problems": problems}
+
+
+def _layer_name(graph: Graph, tree: BlockTree, problem: BlockProblem) -> str | None:
+    """The layer a block problem shows at, as the Problems panel places it."""
+    node_id = problem_layer(graph, tree, problem)
+    return graph.node(node_id).name if node_id is not None else None
 
 
 def check_report(project: Project, analysis: Analysis, recipe: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -222,7 +230,8 @@ def print_report(project: Project, analysis: Analysis, flat: bool = False,
     warnings = [p for p in analysis.problems if p.severity == "warning"]
     block_problems = validate_blocks(graph, tree)
     for problem in block_problems:
-        console.print(f"[red]error[/]: {safe(problem.message)}")
+        layer = _layer_name(graph, tree, problem)
+        console.print(f"[red]error[/]: {safe(problem.message)}" + (safe(f" (layer '{layer}')") if layer else ""))
     for title, items, colour in (("error", errors, "red"), ("warning", warnings, "yellow")):
         for p in items:
             where = []

@@ -14,7 +14,7 @@ from dataclasses import replace
 
 import networkx as nx
 
-from app.core.blocks import Block, BlockTree, block_ports, validate_blocks
+from app.core.blocks import Block, BlockProblem, BlockTree, block_ports, validate_blocks
 from app.core.catalog import get_spec
 from app.core.graph import Graph
 from app.core.shapes import Analysis, Problem
@@ -177,13 +177,20 @@ def nested_model_problems(graph: Graph, tree: BlockTree, problems: Sequence[Prob
         block = tree.block(found.block_id)
         if block.kind != "nested_model":
             continue
-        members = set(tree.nodes_in(block.id))
-        inside = [nid for nid in graph.node_order() if nid in members]
-        node_id = found.node_id if found.node_id in graph else (inside[0] if inside else None)
+        node_id = problem_layer(graph, tree, found)
         node_name = graph.node(node_id).name if node_id is not None else None
         kept.append(Problem("nested_model", f"{node_name}: {found.message}" if node_name else found.message,
                             node_id, node_name))
     return kept
+
+
+def problem_layer(graph: Graph, tree: BlockTree, found: BlockProblem) -> str | None:
+    """The layer a block problem is shown at: the one it names, else the block's first layer
+    (the Problems panel and ``layerforge check`` point at the same one)."""
+    if found.node_id is not None and found.node_id in graph:
+        return found.node_id
+    members = set(tree.nodes_in(found.block_id))
+    return next((nid for nid in graph.node_order() if nid in members), None)
 
 
 def _where(tree: BlockTree, node_id: str) -> str:
@@ -216,5 +223,5 @@ def _free(base: str, taken: Iterable[str]) -> str:
     return f"{base}_{i}"
 
 
-__all__ = ["NestedPlanError", "check_nested_models", "grouped_order", "nested_model_problems", "sequential_chain",
-           "sub_graph", "sub_model_outputs", "top_nested_models"]
+__all__ = ["NestedPlanError", "check_nested_models", "grouped_order", "nested_model_problems", "problem_layer",
+           "sequential_chain", "sub_graph", "sub_model_outputs", "top_nested_models"]

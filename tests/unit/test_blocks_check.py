@@ -9,6 +9,7 @@ import pytest
 
 from app.cli import main
 from app.core.blocks import BlockTree
+from app.core.nested_plan import nested_model_problems
 from app.core.project import Project, save_project
 from tests.unit.test_blocks import four_dense
 
@@ -52,7 +53,14 @@ def test_a_nested_model_keras_cannot_build_fails_the_check(tmp_path: Path, capsy
     tree.group([a, c], "split", kind="nested_model")
     path = tmp_path / "bad.json"
     save_project(Project(graph=graph, blocks=tree), path)
+    # the layer the Problems panel opens the block at: the first layer of the second part
+    (placed,) = nested_model_problems(graph, tree, [])
+    assert placed.node == c
+    layer = graph.node(c).name
     assert main(["check", str(path)]) == 1
-    assert "not one connected region" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "not one connected region" in out and f"(layer '{layer}')" in out
     assert main(["check", str(path), "--json"]) == 1
-    assert json.loads(capsys.readouterr().out)["valid"] is False
+    data = json.loads(capsys.readouterr().out)
+    assert data["valid"] is False
+    assert [(p["block"], p["layer"]) for p in data["block_problems"]] == [("split", layer)]
