@@ -104,6 +104,86 @@ def list_blocks(folder: str | os.PathLike[str]) -> tuple[list[LibraryBlock], lis
     return entries, problems
 
 
+def _inside(folder: Path, path: Path) -> Path:
+    """``path`` when it is a file directly in the library folder; anything else (``..``, a
+    link leading out, a sub-folder) is refused, so a crafted name never picks where we write."""
+    base = folder.resolve()
+    resolved = path.resolve()
+    if resolved.parent != base or not resolved.name.endswith(SUFFIX):
+        raise ProjectError("refused: this is not a file of the block library", path)
+    return resolved
+
+
+def _entry_path(folder: Path, name: str) -> Path:
+    """The file of the entry called ``name``: a readable block of that name, else an
+    (unreadable) file of that file name, as the palette lists them."""
+    entries, _problems = list_blocks(folder)
+    for entry in entries:
+        if entry.name == name:
+            return _inside(folder, entry.path)
+    if name.endswith(SUFFIX) and Path(name).name == name and name not in (".", ".."):
+        candidate = folder / name
+        if candidate.is_file():
+            return _inside(folder, candidate)
+    raise ProjectError(f"My Blocks has no block named {name!r}", folder)
+
+
+def check_block_name(name: str) -> str:
+    """The name without surrounding spaces; an empty name or one Keras refuses is a ProjectError
+    (the error saving gives, so callers catch one type)."""
+    clean = name.strip()
+    if not clean:
+        raise ProjectError("a block needs a name")
+    if "/" in clean:
+        raise ProjectError(f"Keras refuses '/' in a name ({clean!r}); use '_' instead")
+    if any(ord(c) < 32 or ord(c) == 127 for c in clean):
+        raise ProjectError(f"a block name cannot hold control characters ({clean!r})")
+    return clean
+
+
+def remove_block(folder: str | os.PathLike[str], name: str) -> Path:
+    """Delete the entry ``name`` (a block's name, or the file name of an unreadable file) from
+    the library; returns the removed file. Raises ProjectError when there is none or it
+    cannot be deleted."""
+    path = _entry_path(Path(folder), name)
+    try:
+        path.unlink()
+    except OSError as err:
+        raise ProjectError(f"cannot remove the block: {err.strerror or err}", path) from None
+    return path
+
+
+def rename_block(folder: str | os.PathLike[str], old: str, new: str) -> Path:
+    """Give the saved block ``old`` the name ``new``: in the file (project and top block) and
+    in the file name (the rule :func:`save_block` uses). The new file is written atomically
+    before the old one goes. Returns the new file. ProjectError for an empty or bad name, a
+    taken name, a missing block or a file that cannot be read or written."""
+    base = Path(folder)
+    clean = check_block_name(new)
+    path = _entry_path(base, old)
+    project = load_project(path)
+    tops = project.blocks.children(None)
+    if len(tops) != 1:
+        raise ProjectError(f"a library block holds exactly one top-level block (this file has {len(tops)})", path)
+    if clean == project.name:
+        return path
+    entries, _problems = list_blocks(base)
+    if any(entry.name == clean and entry.path.resolve() != path for entry in entries):
+        raise ProjectError(f"My Blocks already has a block named {clean!r}", base)
+    target = _inside(base, base / _file_name(clean))
+    if target != path and target.exists():
+        raise ProjectError(f"the file {target.name!r} already holds another block; choose another name", base)
+    project.name = clean
+    project.blocks.block(tops[0].id).name = clean
+    save_project(project, target)
+    if target != path:
+        try:
+            path.unlink()
+        except OSError as err:
+            raise ProjectError(f"renamed, but the old file cannot be removed: {err.strerror or err}", path) from None
+    return target
+
+
 def insert_block(graph: Graph, tree: BlockTree, entry: LibraryBlock, position: Position = (0.0, 0.0)) -> Block:
     """Add the entry's layers (fresh ids and names) at ``position`` and its blocks around
     them; returns the new top block. Its inputs are left open to wire."""
@@ -127,4 +207,5 @@ def insert_block(graph: Graph, tree: BlockTree, entry: LibraryBlock, position: P
     return top
 
 
-__all__ = ["SUFFIX", "LibraryBlock", "fragment", "insert_block", "list_blocks", "read_block", "save_block"]
+__all__ = ["SUFFIX", "LibraryBlock", "check_block_name", "fragment", "insert_block", "list_blocks", "read_block",
+           "remove_block", "rename_block", "save_block"]
