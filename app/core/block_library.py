@@ -115,16 +115,17 @@ def _inside(folder: Path, path: Path) -> Path:
 
 
 def _entry_path(folder: Path, name: str) -> Path:
-    """The file of the entry called ``name``: a readable block of that name, else an
-    (unreadable) file of that file name, as the palette lists them."""
+    """The file of the entry ``name``: the library file of that file name (how the palette
+    names an entry, so two files holding the same block name stay apart, and an unreadable
+    file can be named at all), else the readable block called ``name``."""
+    if name.endswith(SUFFIX) and Path(name).name == name:
+        candidate = folder / name
+        if candidate.is_file() or candidate.is_symlink():
+            return _inside(folder, candidate)
     entries, _problems = list_blocks(folder)
     for entry in entries:
         if entry.name == name:
             return _inside(folder, entry.path)
-    if name.endswith(SUFFIX) and Path(name).name == name and name not in (".", ".."):
-        candidate = folder / name
-        if candidate.is_file():
-            return _inside(folder, candidate)
     raise ProjectError(f"My Blocks has no block named {name!r}", folder)
 
 
@@ -142,8 +143,7 @@ def check_block_name(name: str) -> str:
 
 
 def remove_block(folder: str | os.PathLike[str], name: str) -> Path:
-    """Delete the entry ``name`` (a block's name, or the file name of an unreadable file) from
-    the library; returns the removed file. Raises ProjectError when there is none or it
+    """Delete the entry ``name`` (a block's name, or its file's name) from the library; returns the removed file. Raises ProjectError when there is none or it
     cannot be deleted."""
     path = _entry_path(Path(folder), name)
     try:
@@ -154,7 +154,7 @@ def remove_block(folder: str | os.PathLike[str], name: str) -> Path:
 
 
 def rename_block(folder: str | os.PathLike[str], old: str, new: str) -> Path:
-    """Give the saved block ``old`` the name ``new``: in the file (project and top block) and
+    """Give the saved block ``old`` (its name or its file's name) the name ``new``: in the file (project and top block) and
     in the file name (the rule :func:`save_block` uses). The new file is written atomically
     before the old one goes. Returns the new file. ProjectError for an empty or bad name, a
     taken name, a missing block or a file that cannot be read or written."""

@@ -9,8 +9,11 @@ explain it (``help_requested``).
 On top, "My Blocks" lists the personal block library (:mod:`app.core.block_library`, in
 :func:`app.gui.document.block_library_folder`): a double-click asks for the block
 (``block_requested`` with its file), a drag carries the file as ``BLOCK_MIME_TYPE``. A file
-that cannot be read is listed greyed out, the reason in its tooltip. The window calls
-:meth:`PalettePanel.refresh_blocks` after a block is saved.
+that cannot be read is listed greyed out, the reason in its tooltip. An entry's context
+menu renames it or removes it from the library (a greyed one can be removed too). The list
+follows the folder: a file watcher re-lists it (debounced) when blocks are saved in another
+window or copied in by hand; the window also calls :meth:`PalettePanel.refresh_blocks` after
+a save.
 """
 
 from __future__ import annotations
@@ -19,7 +22,18 @@ import html
 from collections.abc import Sequence
 from pathlib import Path
 
-from PySide6.QtCore import QEvent, QMimeData, QObject, QPoint, QRect, QSize, Qt, Signal
+from PySide6.QtCore import (
+    QEvent,
+    QFileSystemWatcher,
+    QMimeData,
+    QObject,
+    QPoint,
+    QRect,
+    QSize,
+    Qt,
+    QTimer,
+    Signal,
+)
 from PySide6.QtGui import (
     QBrush,
     QColor,
@@ -34,9 +48,11 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHeaderView,
+    QInputDialog,
     QLabel,
     QLineEdit,
     QMenu,
+    QMessageBox,
     QTreeWidget,
     QTreeWidgetItem,
     QVBoxLayout,
@@ -59,6 +75,11 @@ NO_BLOCKS_TEXT = "No saved blocks yet: right-click a block on the canvas, Save B
 CLASS_ROLE = Qt.ItemDataRole.UserRole
 BLOCK_ROLE = Qt.ItemDataRole.UserRole + 1
 """A My Blocks entry's file path (as text)."""
+RENAME_BLOCK_TEXT = "Rename…"
+REMOVE_BLOCK_TEXT = "Remove from My Blocks…"
+RELIST_DELAY_MS = 200
+"""How long the folder must stay quiet before My Blocks is listed again (a copy of many
+files, or one atomic save's temp file and rename, is one re-list)."""
 SWATCH_SIZE = 12
 NAME_COLUMN, HELP_COLUMN = 0, 1
 HELP_TEXT = "?"
@@ -116,6 +137,10 @@ class LayerTree(QTreeWidget):
     help_chosen = Signal(str)
     block_chosen = Signal(str)
     """A My Blocks entry was double-clicked or activated: its file's path."""
+    block_rename_chosen = Signal(str)
+    """"Rename…" on a My Blocks entry: its file's path."""
+    block_remove_chosen = Signal(str)
+    """"Remove from My Blocks…" on an entry (a greyed, unreadable one too): its file's path."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -225,15 +250,22 @@ class LayerTree(QTreeWidget):
         super().mouseMoveEvent(event)
 
     def contextMenuEvent(self, event: QContextMenuEvent) -> None:
-        """Right-click on a layer: add it, or read what it does; on a saved block: insert it."""
+        """Right-click on a layer: add it, or read what it does; on a saved block: insert,
+        rename or remove it (an unreadable one can only be removed)."""
         index = self.indexAt(event.pos())
         item = self.itemFromIndex(index) if index.isValid() else None
         block = _block_path(item)
-        if item is not None and block and item.flags() & Qt.ItemFlag.ItemIsEnabled:
+        if item is not None and block:
             menu = QMenu(self)
-            insert = menu.addAction(f"Insert {item.text(0)} into the canvas")
-            insert.setEnabled(self.dragEnabled())  # off while training runs, as adding a layer
-            insert.triggered.connect(lambda: self.block_chosen.emit(block))
+            if item.flags() & Qt.ItemFlag.ItemIsEnabled:
+                insert = menu.addAction(f"Insert {item.text(0)} into the canvas")
+                insert.setEnabled(self.dragEnabled())  # off while training runs, as adding a layer
+                insert.triggered.connect(lambda: self.block_chosen.emit(block))
+                menu.addSeparator()
+                rename = menu.addAction(RENAME_BLOCK_TEXT)
+                rename.triggered.connect(lambda: self.block_rename_chosen.emit(block))
+            remove = menu.addAction(REMOVE_BLOCK_TEXT)
+            remove.triggered.connect(lambda: self.block_remove_chosen.emit(block))
             menu.exec(event.globalPos())
             menu.deleteLater()
             return
@@ -301,6 +333,8 @@ class PalettePanel(QWidget):
         self.tree.layer_chosen.connect(self._chosen)
         self.tree.help_chosen.connect(self.help_requested)
         self.tree.block_chosen.connect(self._block_chosen)
+        self.tree.block_rename_chosen.connect(self.rename_block_entry)
+        self.tree.block_remove_chosen.connect(self.remove_block_entry)
         layout.addWidget(self.tree, 1)
         self.empty_label = QLabel("No layer matches this search.", self)
         self.empty_label.setWordWrap(True)
@@ -313,6 +347,14 @@ class PalettePanel(QWidget):
         self._block_items: dict[str, QTreeWidgetItem] = {}
         """Block name (file name for an unreadable file) -> its entry in My Blocks."""
         self._block_text: dict[int, str] = {}
+        self._listed_folder: Path | None = None
+        """The library folder My Blocks lists (None: the user's, looked up on each re-list)."""
+        self._watcher = QFileSystemWatcher(self)
+        self._watcher.directoryChanged.connect(self._folder_changed)
+        self._relist_timer = QTimer(self)
+        self._relist_timer.setSingleShot(True)
+        self._relist_timer.setInterval(RELIST_DELAY_MS)
+        self._relist_timer.timeout.connect(self._relist)
         self._populate()
         self.refresh_blocks()
 
@@ -351,10 +393,14 @@ class PalettePanel(QWidget):
     # --- My Blocks: the personal block library ------------------------------------------
 
     def refresh_blocks(self, folder: Path | None = None) -> None:
-        """List the library again (after a save; ``folder``: another library, for tests)."""
+        """List the library again (after a save; ``folder``: another library, for tests, which
+        later re-lists follow)."""
         from app.core.block_library import SUFFIX, read_block
         from app.core.project import ProjectError
 
+        if folder is not None:
+            self._listed_folder = folder
+        current = _block_path(self.tree.currentItem())
         top = self._blocks_item
         top.setIcon(0, _swatch(QColor("#8792A2")))
         top.setFlags(Qt.ItemFlag.ItemIsEnabled)
@@ -367,7 +413,8 @@ class PalettePanel(QWidget):
             top.removeChild(top.child(index))
         self._block_items.clear()
         self._block_text.clear()
-        base = folder or block_library_folder()
+        base = self.library_folder()
+        self._watch(base)
         rows: list[tuple[str, QTreeWidgetItem]] = []
         try:
             paths = sorted(base.glob(f"*{SUFFIX}")) if base.is_dir() else []
@@ -405,6 +452,85 @@ class PalettePanel(QWidget):
         top.addChildren([item for _, item in rows])
         top.setExpanded(True)
         self.set_filter(self.search.text())
+        again = next((item for _, item in rows if current and _block_path(item) == current), None)
+        if again is not None:  # a re-list keeps the entry the user was on
+            self.tree.setCurrentItem(again)
+
+    def library_folder(self) -> Path:
+        """The folder My Blocks lists."""
+        return self._listed_folder or block_library_folder()
+
+    def watched_paths(self) -> list[str]:
+        """What the file watcher follows: the library folder, or while it does not exist yet
+        its nearest existing parent (so the folder's creation is seen)."""
+        return [*self._watcher.directories(), *self._watcher.files()]
+
+    def _watch(self, folder: Path) -> None:
+        target = folder
+        while not target.is_dir() and target.parent != target:
+            target = target.parent
+        wanted = str(target)
+        watched = self.watched_paths()
+        if watched == [wanted]:
+            return
+        if watched:
+            self._watcher.removePaths(watched)
+        if target.is_dir():
+            self._watcher.addPath(wanted)
+
+    def _folder_changed(self, _path: str) -> None:
+        self._relist_timer.start()  # restarts: a burst of changes is one re-list
+
+    def _relist(self) -> None:
+        self.refresh_blocks()
+
+    def _entry_name(self, path: str) -> str:
+        """How the entry at ``path`` is called in messages: its block name, else its file name."""
+        return next((name for name, item in self._block_items.items() if _block_path(item) == path),
+                    Path(path).name)
+
+    def rename_block_entry(self, path: str) -> Path | None:
+        """"Rename…": ask for a new name; the file and the name inside it change. Returns the
+        new file, None when cancelled or refused (the reason is shown)."""
+        from app.core.block_library import rename_block
+        from app.core.project import ProjectError
+
+        name = self._entry_name(path)
+        new, ok = QInputDialog.getText(self, "Rename Block", f"New name for the saved block {name!r}:",
+                                       QLineEdit.EchoMode.Normal, name)
+        if not ok or new.strip() == name:
+            return None
+        try:
+            renamed = rename_block(self.library_folder(), Path(path).name, new)
+        except (ProjectError, OSError) as error:
+            QMessageBox.warning(self, "Rename Block", f"Could not rename {name!r}: {error}")
+            return None
+        finally:
+            self.refresh_blocks()
+        return renamed
+
+    def remove_block_entry(self, path: str) -> bool:
+        """"Remove from My Blocks…": after a confirmation naming the block, its file is
+        deleted. True when removed; a refusal is shown."""
+        from app.core.block_library import remove_block
+        from app.core.project import ProjectError
+
+        name = self._entry_name(path)
+        answer = QMessageBox.question(
+            self, "Remove from My Blocks",
+            f"Remove the block {name!r} from My Blocks? Its file {Path(path).name} is deleted "
+            "(models that use it keep their copy).",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, QMessageBox.StandardButton.No)
+        if answer != QMessageBox.StandardButton.Yes:
+            return False
+        try:
+            remove_block(self.library_folder(), Path(path).name)
+        except (ProjectError, OSError) as error:
+            QMessageBox.warning(self, "Remove from My Blocks", f"Could not remove {name!r}: {error}")
+            return False
+        finally:
+            self.refresh_blocks()
+        return True
 
     def block_names(self) -> list[str]:
         """The entries of My Blocks (unreadable files by file name), listed or not."""
