@@ -137,3 +137,17 @@ def test_renaming_an_unreadable_file_says_why(tmp_path) -> None:
     with pytest.raises(ProjectError, match=re.escape("broken.block.json")):
         rename_block(tmp_path, "broken.block.json", "fixed")
     assert (tmp_path / "broken.block.json").is_file()
+
+
+def test_a_file_name_picks_one_of_two_files_holding_the_same_name(tmp_path) -> None:
+    paths = library(tmp_path, "res2", "encoder")
+    copy = tmp_path / "res2_copy.block.json"
+    copy.write_bytes(paths["res2"].read_bytes())  # copied by hand: the same block name inside
+    remove_block(tmp_path, "res2_copy.block.json")
+    assert not copy.exists() and paths["res2"].is_file()
+    copy.write_bytes(paths["res2"].read_bytes())
+    assert rename_block(tmp_path, "res2_copy.block.json", "res2 ") == copy.resolve()  # its own name: no change
+    with pytest.raises(ProjectError, match="already has a block named 'encoder'"):
+        rename_block(tmp_path, "res2_copy.block.json", "encoder")
+    new = rename_block(tmp_path, "res2_copy.block.json", "res3")
+    assert not copy.exists() and read_block(new).name == "res3" and read_block(paths["res2"]).name == "res2"
