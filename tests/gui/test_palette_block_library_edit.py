@@ -150,6 +150,15 @@ def test_a_block_written_into_the_folder_appears(qtbot, palette) -> None:
     assert palette.block_names() == ["copied in", "res2"]
 
 
+def test_a_block_file_edited_in_place_is_listed_again(qtbot, tmp_path, palette) -> None:
+    edited = save_one(tmp_path / "elsewhere", "edited").read_bytes()
+    target = block_library_folder() / "encoder.block.json"
+    with target.open("r+b") as stream:  # in place: the folder's entries do not change
+        stream.write(edited)
+        stream.truncate()
+    qtbot.waitUntil(lambda: palette.block_names() == ["edited", "res2"], timeout=5000)
+
+
 def test_a_library_folder_made_later_is_followed(qtbot, tmp_path, monkeypatch) -> None:
     monkeypatch.setenv("LAYERFORGE_HOME", str(tmp_path / "home"))
     panel = PalettePanel()
@@ -158,6 +167,7 @@ def test_a_library_folder_made_later_is_followed(qtbot, tmp_path, monkeypatch) -
     assert panel.watched_paths() and Path(panel.watched_paths()[0]) in block_library_folder().parents
     save_one(block_library_folder(), "first")  # makes home/…/blocks
     qtbot.waitUntil(lambda: panel.block_names() == ["first"], timeout=5000)
-    assert panel.watched_paths() == [str(block_library_folder())]
+    assert sorted(panel.watched_paths()) == [str(block_library_folder()),
+                                             str(block_library_folder() / "first.block.json")]
     save_one(block_library_folder(), "second")
     qtbot.waitUntil(lambda: panel.block_names() == ["first", "second"], timeout=5000)

@@ -351,6 +351,7 @@ class PalettePanel(QWidget):
         """The library folder My Blocks lists (None: the user's, looked up on each re-list)."""
         self._watcher = QFileSystemWatcher(self)
         self._watcher.directoryChanged.connect(self._folder_changed)
+        self._watcher.fileChanged.connect(self._folder_changed)  # a block file edited in place
         self._relist_timer = QTimer(self)
         self._relist_timer.setSingleShot(True)
         self._relist_timer.setInterval(RELIST_DELAY_MS)
@@ -414,12 +415,12 @@ class PalettePanel(QWidget):
         self._block_items.clear()
         self._block_text.clear()
         base = self.library_folder()
-        self._watch(base)
         rows: list[tuple[str, QTreeWidgetItem]] = []
         try:
             paths = sorted(base.glob(f"*{SUFFIX}")) if base.is_dir() else []
         except OSError:
             paths = []
+        self._watch(base, paths)
         for path in paths:
             try:
                 entry = read_block(path)
@@ -461,22 +462,21 @@ class PalettePanel(QWidget):
         return self._listed_folder or block_library_folder()
 
     def watched_paths(self) -> list[str]:
-        """What the file watcher follows: the library folder, or while it does not exist yet
-        its nearest existing parent (so the folder's creation is seen)."""
+        """What the file watcher follows: the library folder and its block files (a file edited
+        in place changes no folder entry), or while the folder does not exist yet its nearest
+        existing parent (so the folder's creation is seen)."""
         return [*self._watcher.directories(), *self._watcher.files()]
 
-    def _watch(self, folder: Path) -> None:
+    def _watch(self, folder: Path, files: list[Path]) -> None:
         target = folder
         while not target.is_dir() and target.parent != target:
             target = target.parent
-        wanted = str(target)
-        watched = self.watched_paths()
-        if watched == [wanted]:
-            return
-        if watched:
-            self._watcher.removePaths(watched)
-        if target.is_dir():
-            self._watcher.addPath(wanted)
+        wanted = {str(target), *(str(path) for path in files)}
+        watched = set(self.watched_paths())
+        if watched - wanted:
+            self._watcher.removePaths(sorted(watched - wanted))
+        if wanted - watched:
+            self._watcher.addPaths(sorted(wanted - watched))  # a path that vanished meanwhile is skipped
 
     def _folder_changed(self, _path: str) -> None:
         self._relist_timer.start()  # restarts: a burst of changes is one re-list
