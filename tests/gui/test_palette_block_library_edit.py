@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QContextMenuEvent
 from PySide6.QtWidgets import QApplication, QMenu, QMessageBox, QTreeWidgetItem
 
@@ -120,6 +121,20 @@ def test_remove_asks_naming_the_block_and_cancel_keeps_it(palette) -> None:
     assert said and "'res2'" in said[0]
     assert palette.block_names() == ["encoder", "res2"]
     assert (block_library_folder() / "res2.block.json").is_file()
+
+
+def test_a_name_that_looks_like_html_is_shown_as_plain_text(qtbot, palette) -> None:
+    save_one(block_library_folder(), "<b>bold</b>")  # a library file can come from someone else
+    qtbot.waitUntil(lambda: "<b>bold</b>" in palette.block_names())
+    formats: list[object] = []
+
+    def answer(box: QMessageBox) -> None:
+        formats.append((box.textFormat(), box.text()))
+        box.button(QMessageBox.StandardButton.No).click()
+
+    when_shown(_message_box, answer)
+    menu_on(palette, palette.block_item("<b>bold</b>"), REMOVE_BLOCK_TEXT)
+    assert formats and formats[0][0] == Qt.TextFormat.PlainText and "'<b>bold</b>'" in formats[0][1]
 
 
 def test_remove_after_yes_deletes_the_file_and_the_entry(palette) -> None:

@@ -503,11 +503,24 @@ class PalettePanel(QWidget):
         try:
             renamed = rename_block(self.library_folder(), Path(path).name, new)
         except (ProjectError, OSError) as error:
-            QMessageBox.warning(self, "Rename Block", f"Could not rename {name!r}: {error}")
+            self._plain_box(QMessageBox.Icon.Warning, "Rename Block", f"Could not rename {name!r}: {error}")
             return None
         finally:
             self.refresh_blocks()
         return renamed
+
+    def _plain_box(self, icon: QMessageBox.Icon, title: str, text: str,
+                   buttons: QMessageBox.StandardButton = QMessageBox.StandardButton.Ok,
+                   default: QMessageBox.StandardButton = QMessageBox.StandardButton.Ok) -> QMessageBox.StandardButton:
+        """A modal message as plain text: a block's name comes from a file, maybe someone else's, and
+        Qt would render one that looks like HTML as rich text."""
+        box = QMessageBox(icon, title, text, buttons, self)
+        box.setTextFormat(Qt.TextFormat.PlainText)
+        box.setDefaultButton(default)
+        try:
+            return QMessageBox.StandardButton(box.exec())
+        finally:
+            box.deleteLater()
 
     def remove_block_entry(self, path: str) -> bool:
         """"Remove from My Blocks…": after a confirmation naming the block, its file is
@@ -516,8 +529,8 @@ class PalettePanel(QWidget):
         from app.core.project import ProjectError
 
         name = self._entry_name(path)
-        answer = QMessageBox.question(
-            self, "Remove from My Blocks",
+        answer = self._plain_box(
+            QMessageBox.Icon.Question, "Remove from My Blocks",
             f"Remove the block {name!r} from My Blocks? Its file {Path(path).name} is deleted "
             "(models that use it keep their copy).",
             QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, QMessageBox.StandardButton.No)
@@ -526,7 +539,7 @@ class PalettePanel(QWidget):
         try:
             remove_block(self.library_folder(), Path(path).name)
         except (ProjectError, OSError) as error:
-            QMessageBox.warning(self, "Remove from My Blocks", f"Could not remove {name!r}: {error}")
+            self._plain_box(QMessageBox.Icon.Warning, "Remove from My Blocks", f"Could not remove {name!r}: {error}")
             return False
         finally:
             self.refresh_blocks()
