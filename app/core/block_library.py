@@ -143,8 +143,8 @@ def check_block_name(name: str) -> str:
 
 
 def remove_block(folder: str | os.PathLike[str], name: str) -> Path:
-    """Delete the entry ``name`` (a block's name, or its file's name) from the library; returns the removed file. Raises ProjectError when there is none or it
-    cannot be deleted."""
+    """Delete the entry ``name`` (a block's name, or its file's name) from the library; returns
+    the removed file. Raises ProjectError when there is none or it cannot be deleted."""
     path = _entry_path(Path(folder), name)
     try:
         path.unlink()
@@ -154,8 +154,8 @@ def remove_block(folder: str | os.PathLike[str], name: str) -> Path:
 
 
 def rename_block(folder: str | os.PathLike[str], old: str, new: str) -> Path:
-    """Give the saved block ``old`` (its name or its file's name) the name ``new``: in the file (project and top block) and
-    in the file name (the rule :func:`save_block` uses). The new file is written atomically
+    """Give the saved block ``old`` (its name or its file's name) the name ``new``: in the file
+    (project and top block) and in the file name (the rule :func:`save_block` uses). The new file is written atomically
     before the old one goes. Returns the new file. ProjectError for an empty or bad name, a
     taken name, a missing block or a file that cannot be read or written."""
     base = Path(folder)
