@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import pytest
 from PySide6.QtCore import QPointF, Qt
-from PySide6.QtWidgets import QApplication, QMessageBox
+from PySide6.QtWidgets import QMessageBox
 
 from app.gui.document import block_library_folder
 from app.gui.editor.view import BLOCK_MIME
 from app.gui.panels.palette import BLOCK_MIME_TYPE, MY_BLOCKS, NO_BLOCKS_TEXT, PalettePanel
 from tests.gui.drag_helpers import drop_mime
-from tests.gui.test_block_actions import card_point, names, popup_menu, right_click, when_shown
+from tests.gui.test_block_actions import card_point, names, right_click
+from tests.gui.test_palette_block_library_edit import menu_on
 from tests.gui.window_helpers import residual_document, shown_window
 
 
@@ -180,8 +181,6 @@ def test_an_unreadable_library_file_is_listed_greyed_with_the_reason(qtbot, wind
 
 
 def test_enter_and_the_entrys_context_menu_insert_it_too(qtbot, window) -> None:
-    from PySide6.QtGui import QContextMenuEvent
-    from PySide6.QtWidgets import QMenu
 
     save_res2(window)
     document, palette = window.document, window.palette_panel
@@ -190,19 +189,6 @@ def test_enter_and_the_entrys_context_menu_insert_it_too(qtbot, window) -> None:
     palette.tree.setFocus()
     qtbot.keyClick(palette.tree, Qt.Key.Key_Return)
     assert len(document.blocks) == 2 and document.undo_stack.count() == 1
-    seen: list[str] = []
-
-    def choose(popup: QMenu) -> None:
-        action = popup.actions()[0]
-        seen.append(action.text())
-        popup.close()
-        action.trigger()
-
-    when_shown(popup_menu, choose)
-    palette.tree.scrollToItem(item)
-    local = palette.tree.visualItemRect(item).center()
-    viewport = palette.tree.viewport()
-    QApplication.sendEvent(viewport, QContextMenuEvent(QContextMenuEvent.Reason.Mouse, local,
-                                                       viewport.mapToGlobal(local)))
-    assert seen == ["Insert res2 into the canvas"]
+    seen = menu_on(palette, item, "Insert res2 into the canvas")
+    assert seen[0] == "Insert res2 into the canvas"  # first, before Rename and Remove
     assert len(document.blocks) == 3 and document.undo_stack.count() == 2
