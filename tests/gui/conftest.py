@@ -98,3 +98,13 @@ def no_leaked_widgets(qapp: Any, track_models: None, request: pytest.FixtureRequ
     survivors = [f"{type(obj).__name__} at {id(obj):#x}" for obj in _survivors(models_before)]
     assert not survivors, (f"still alive after the test and a garbage collection: {', '.join(survivors)}; "
                            "something keeps a reference to it (gc.get_referrers shows what)")
+
+
+@pytest.fixture
+def home(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """LAYERFORGE_HOME in a temporary folder: settings, recent files, autosaves and the block
+    library never touch the user's. Files that need it for every test mark themselves with
+    ``pytestmark = pytest.mark.usefixtures("home")``."""
+    folder = tmp_path / "home"
+    monkeypatch.setenv("LAYERFORGE_HOME", str(folder))
+    return folder

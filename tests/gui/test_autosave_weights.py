@@ -22,11 +22,7 @@ from app.gui.main_window import MainWindow
 EXAMPLE = examples_dir() / "mlp_tabular.json"
 
 
-@pytest.fixture(autouse=True)
-def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    folder = tmp_path / "home"
-    monkeypatch.setenv("LAYERFORGE_HOME", str(folder))
-    return folder
+pytestmark = pytest.mark.usefixtures("home")  # LAYERFORGE_HOME in a temporary folder (tests/gui/conftest.py)
 
 
 def trained(doc: Document, seed: int = 1) -> ModelWeights:

@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from PySide6.QtCore import QTimer
 from PySide6.QtGui import QContextMenuEvent
@@ -16,11 +14,7 @@ from app.gui.main_window import MainWindow
 ACTION = "Call Again (Shared Layer)"
 
 
-@pytest.fixture(autouse=True)
-def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    folder = tmp_path / "home"
-    monkeypatch.setenv("LAYERFORGE_HOME", str(folder))
-    return folder
+pytestmark = pytest.mark.usefixtures("home")  # LAYERFORGE_HOME in a temporary folder (tests/gui/conftest.py)
 
 
 @pytest.fixture

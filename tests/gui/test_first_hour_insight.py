@@ -157,12 +157,6 @@ def test_tabbing_the_insight_dock_behind_problems_lifts_the_greying(window, qtbo
 
 # --- the Summary follows the canvas ------------------------------------------------------------------------
 
-@pytest.fixture
-def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    folder = tmp_path / "home"
-    monkeypatch.setenv("LAYERFORGE_HOME", str(folder))
-    return folder
-
 
 @pytest.fixture
 def window(qtbot, home: Path, monkeypatch: pytest.MonkeyPatch):

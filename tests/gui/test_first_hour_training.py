@@ -189,13 +189,6 @@ def test_a_matrix_too_big_for_the_panel_scrolls_instead_of_being_cut(qtbot) -> N
 
 # --- the panel in the window ----------------------------------------------------------------------------------
 
-@pytest.fixture
-def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """LAYERFORGE_HOME in a temporary folder: settings (remembered folders) never touch the user's."""
-    folder = tmp_path / "home"
-    monkeypatch.setenv("LAYERFORGE_HOME", str(folder))
-    return folder
-
 
 @pytest.fixture
 def window(qtbot, home: Path, monkeypatch: pytest.MonkeyPatch):

@@ -43,11 +43,7 @@ class Prompts:
         return self.unsaved.pop(0) if self.unsaved else Button.Discard
 
 
-@pytest.fixture(autouse=True)
-def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    folder = tmp_path / "home"
-    monkeypatch.setenv("LAYERFORGE_HOME", str(folder))
-    return folder
+pytestmark = pytest.mark.usefixtures("home")  # LAYERFORGE_HOME in a temporary folder (tests/gui/conftest.py)
 
 
 @pytest.fixture

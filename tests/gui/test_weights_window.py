@@ -16,11 +16,7 @@ EXAMPLE = examples_dir() / "mlp_tabular.json"
 TRAIN_TIMEOUT_MS = 90_000
 
 
-@pytest.fixture(autouse=True)
-def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    folder = tmp_path / "home"
-    monkeypatch.setenv("LAYERFORGE_HOME", str(folder))
-    return folder
+pytestmark = pytest.mark.usefixtures("home")  # LAYERFORGE_HOME in a temporary folder (tests/gui/conftest.py)
 
 
 @pytest.fixture
